@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The migration engine: validate everything, then hand the pages to the
+ * kernel chunk by chunk, in one or more threads, within a budget.
+ *
+ * Each chunk is located first (a cheap move_pages query), so pages already
+ * on their target and pages the kernel cannot see never reach the
+ * migrating call, and "moved" and "already" can be told apart.  A chunk's
+ * counts are committed only when the chunk completes, so a call-level
+ * error in the middle leaves the invariant of struct mp2_stats intact.
+ */
+#include <errno.h>
+#include <numa.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mp2_internal.h"
+
+/* The first call of an adaptive migration moves at most this many pages. */
+#define ADAPTIVE_START_PAGES 64
+
+/* Marks a status entry the kernel did not write. */
+#define STATUS_UNSET INT32_MIN
+
+struct job {
+	void *const *pages;
+	const int *nodes;		/* per-page targets, or NULL */
+	int node;			/* the target when nodes is NULL */
+	const struct mp2_options *o;
+	int *status;			/* caller's, or NULL */
+	enum mp2_method method;		/* MOVE_PAGES2 or MOVE_PAGES */
+	long nr;			/* move_pages2's number */
+	uint64_t deadline_ns;		/* 0: none */
+	bool limited;			/* max_pages given */
+	atomic_size_t budget;		/* pages left to try, if limited */
+	atomic_int error;		/* first call-level error */
+};
+
+struct worker {
+	struct job *job;
+	size_t begin, end;		/* this worker's part of pages[] */
+	struct mp2_stats stats;
+	pthread_t thread;
+	bool started;			/* thread is running worker_run */
+	/* Scratch arrays of pages_per_call entries. */
+	int *final;			/* per page of the chunk */
+	void **todo_pages;
+	int *todo_nodes;
+	int *todo_status;
+	size_t *todo_index;		/* index into the chunk */
+};
+
+static int target_of(const struct job *j, size_t i)
+{
+	return j->nodes ? j->nodes[i] : j->node;
+}
+
+/* Take up to want pages from the budget; 0 when it is spent. */
+static size_t budget_claim(struct job *j, size_t want)
+{
+	size_t left, n;
+
+	if (!j->limited)
+		return want;
+	left = atomic_load(&j->budget);
+	do {
+		if (left == 0)
+			return 0;
+		n = want < left ? want : left;
+	} while (!atomic_compare_exchange_weak(&j->budget, &left, left - n));
+	return n;
+}
+
+/* The next call size, from the latency of the last call. */
+static size_t adapt_call_size(const struct mp2_options *o, size_t cur,
+			      size_t pages, uint64_t ns)
+{
+	double per_page;
+	double ideal;
+
+	if (!o->adaptive || pages == 0 || ns == 0)
+		return cur;
+	per_page = (double)ns / (double)pages;
+	ideal = (double)o->call_us * 1000.0 / per_page;
+	if (ideal > 2.0 * (double)cur)
+		ideal = 2.0 * (double)cur;
+	if (ideal < 1.0)
+		ideal = 1.0;
+	if (ideal > (double)o->pages_per_call)
+		ideal = (double)o->pages_per_call;
+	return (size_t)ideal;
+}
+
+static long kernel_move(struct worker *w, size_t n)
+{
+	const struct job *j = w->job;
+
+	if (j->method == MP2_METHOD_MOVE_PAGES2)
+		return mp2_sys_move_pages2(j->nr, n, w->todo_pages,
+					   w->todo_nodes, w->todo_status,
+					   j->o->mode, j->o->move_all,
+					   j->o->kernel_batch);
+	for (size_t k = 0; k < n; k++)
+		w->todo_status[k] = STATUS_UNSET;
+	return mp2_sys_move_pages(n, w->todo_pages, w->todo_nodes,
+				  w->todo_status, j->o->move_all);
+}
+
+/*
+ * move_pages(2) stops at the first batch that fails and leaves the status
+ * of the pages it queued (the target node) and of the pages after them
+ * (unwritten) unreliable.  Ask where those pages really are.
+ */
+static long fix_move_pages_status(struct worker *w, size_t n, int *where)
+{
+	long ret = mp2_sys_query(n, w->todo_pages, where);
+
+	w->stats.query_calls++;
+	if (ret < 0)
+		return ret;
+	for (size_t k = 0; k < n; k++) {
+		int st = w->todo_status[k];
+
+		if (st < 0 && st != STATUS_UNSET)
+			continue;	/* an error the kernel reported */
+		w->todo_status[k] = where[k] == w->todo_nodes[k] ?
+					    w->todo_nodes[k] : -EBUSY;
+	}
+	return 0;
+}
+
+/* Migrate pages[pos, pos + n); count into *delta only. */
+static int migrate_chunk(struct worker *w, size_t pos, size_t n,
+			 size_t *call_size, struct mp2_stats *delta)
+{
+	struct job *j = w->job;
+	const struct mp2_options *o = j->o;
+	void **pages = (void **)(uintptr_t)(j->pages + pos);
+	unsigned int backoff = o->busy_backoff_us;
+	size_t ntodo = 0;
+	long ret;
+
+	ret = mp2_sys_query(n, pages, w->final);
+	delta->query_calls++;
+	if (ret < 0)
+		return (int)ret;
+	for (size_t i = 0; i < n; i++) {
+		int t = target_of(j, pos + i);
+
+		if (w->final[i] == t) {
+			delta->already++;
+		} else if (w->final[i] < 0) {
+			mp2_stats_count_status(delta, w->final[i], t);
+		} else {
+			w->todo_index[ntodo] = i;
+			w->todo_pages[ntodo] = pages[i];
+			w->todo_nodes[ntodo] = t;
+			ntodo++;
+		}
+	}
+
+	for (int attempt = 0; ntodo > 0; attempt++) {
+		uint64_t t0 = mp2_now_ns(), dt;
+		size_t nretry = 0;
+
+		ret = kernel_move(w, ntodo);
+		dt = mp2_now_ns() - t0;
+		delta->move_calls++;
+		if (dt > delta->max_call_ns)
+			delta->max_call_ns = dt;
+		if (attempt == 0)
+			*call_size = adapt_call_size(o, *call_size, ntodo, dt);
+		if (ret < 0)
+			return (int)ret;
+		if (j->method == MP2_METHOD_MOVE_PAGES && ret > 0) {
+			int *where = calloc(ntodo, sizeof(*where));
+
+			if (!where)
+				return -ENOMEM;
+			ret = fix_move_pages_status(w, ntodo, where);
+			free(where);
+			if (ret < 0)
+				return (int)ret;
+		}
+		for (size_t k = 0; k < ntodo; k++) {
+			int st = w->todo_status[k];
+
+			if (st == -EBUSY && attempt < o->busy_retries) {
+				w->todo_index[nretry] = w->todo_index[k];
+				w->todo_pages[nretry] = w->todo_pages[k];
+				w->todo_nodes[nretry] = w->todo_nodes[k];
+				nretry++;
+				continue;
+			}
+			w->final[w->todo_index[k]] = st;
+			mp2_stats_count_status(delta, st, w->todo_nodes[k]);
+		}
+		delta->retried += nretry;
+		ntodo = nretry;
+		if (ntodo > 0 && backoff > 0) {
+			usleep(backoff);
+			backoff = backoff > UINT32_MAX / 2 ? UINT32_MAX : backoff * 2;
+		}
+	}
+	if (j->status)
+		memcpy(j->status + pos, w->final, n * sizeof(*w->final));
+	return 0;
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j = w->job;
+	size_t call_size = j->o->pages_per_call;
+	size_t pos = w->begin;
+
+	if (j->o->adaptive && call_size > ADAPTIVE_START_PAGES)
+		call_size = ADAPTIVE_START_PAGES;
+	while (pos < w->end) {
+		struct mp2_stats delta = { 0 };
+		size_t n = w->end - pos;
+		int err;
+
+		if (atomic_load(&j->error))
+			break;
+		if (j->deadline_ns && mp2_now_ns() >= j->deadline_ns) {
+			w->stats.stopped = MP2_STOP_MAX_TIME;
+			break;
+		}
+		if (n > call_size)
+			n = call_size;
+		n = budget_claim(j, n);
+		if (n == 0) {
+			w->stats.stopped = MP2_STOP_MAX_PAGES;
+			break;
+		}
+		err = migrate_chunk(w, pos, n, &call_size, &delta);
+		/* System calls were made either way. */
+		w->stats.move_calls += delta.move_calls;
+		w->stats.query_calls += delta.query_calls;
+		if (delta.max_call_ns > w->stats.max_call_ns)
+			w->stats.max_call_ns = delta.max_call_ns;
+		if (err) {
+			int zero = 0;
+
+			atomic_compare_exchange_strong(&j->error, &zero, err);
+			break;
+		}
+		delta.move_calls = 0;
+		delta.query_calls = 0;
+		delta.max_call_ns = 0;
+		mp2_stats_add(&w->stats, &delta);
+		pos += n;
+	}
+	for (size_t i = pos; i < w->end; i++) {
+		w->stats.not_tried++;
+		if (j->status)
+			j->status[i] = MP2_STATUS_NOT_TRIED;
+	}
+	w->stats.last_pages_per_call = call_size;
+	return NULL;
+}
+
+static int worker_alloc(struct worker *w, size_t cap)
+{
+	w->final = calloc(cap, sizeof(*w->final));
+	w->todo_pages = calloc(cap, sizeof(*w->todo_pages));
+	w->todo_nodes = calloc(cap, sizeof(*w->todo_nodes));
+	w->todo_status = calloc(cap, sizeof(*w->todo_status));
+	w->todo_index = calloc(cap, sizeof(*w->todo_index));
+	if (!w->final || !w->todo_pages || !w->todo_nodes || !w->todo_status ||
+	    !w->todo_index)
+		return -ENOMEM;
+	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	free(w->final);
+	free(w->todo_pages);
+	free(w->todo_nodes);
+	free(w->todo_status);
+	free(w->todo_index);
+}
+
+void mp2_options_init(struct mp2_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->method = MP2_METHOD_AUTO;
+	o->mode = MP2_MODE_ASYNC;
+	o->pages_per_call = MP2_DEFAULT_PAGES_PER_CALL;
+	o->threads = 1;
+	o->busy_backoff_us = MP2_DEFAULT_BUSY_BACKOFF_US;
+	o->call_us = MP2_DEFAULT_CALL_US;
+}
+
+static int options_check(const struct mp2_options *o)
+{
+	if (!mp2_method_name(o->method) || !mp2_mode_name(o->mode))
+		return -EINVAL;
+	if (o->threads < 1 || o->pages_per_call == 0 || o->busy_retries < 0 ||
+	    o->kernel_batch > MP2_KBATCH_MAX || (o->adaptive && o->call_us == 0))
+		return -EINVAL;
+	return 0;
+}
+
+static int targets_check(const int *nodes, int node, size_t count)
+{
+	struct bitmask *mem = mp2_memory_nodes();
+	int ret = 0;
+
+	if (!mem)
+		return -ENOMEM;
+	if (!nodes) {
+		if (!mp2_node_in(mem, node))
+			ret = -ENODEV;
+	} else {
+		for (size_t i = 0; i < count && !ret; i++)
+			if (!mp2_node_in(mem, nodes[i]))
+				ret = -ENODEV;
+	}
+	numa_bitmask_free(mem);
+	return ret;
+}
+
+static int method_resolve(struct job *j, enum mp2_method asked,
+			  bool *fell_back)
+{
+	bool has = mp2_kernel_has_move_pages2(&j->nr, NULL);
+
+	*fell_back = false;
+	switch (asked) {
+	case MP2_METHOD_MOVE_PAGES2:
+		if (!has)
+			return -ENOSYS;
+		j->method = MP2_METHOD_MOVE_PAGES2;
+		return 0;
+	case MP2_METHOD_AUTO:
+		j->method = has ? MP2_METHOD_MOVE_PAGES2 : MP2_METHOD_MOVE_PAGES;
+		*fell_back = !has;
+		return 0;
+	default:
+		j->method = MP2_METHOD_MOVE_PAGES;
+		return 0;
+	}
+}
+
+int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
+		const struct mp2_options *opts, int *status,
+		struct mp2_stats *stats)
+{
+	struct mp2_options defaults;
+	struct job job = { 0 };
+	struct worker *workers;
+	struct mp2_stats total = { 0 };
+	uintptr_t pmask = (uintptr_t)mp2_page_size() - 1;
+	uint64_t start = mp2_now_ns();
+	bool fell_back;
+	size_t nthreads;
+	int ret;
+
+	if (!opts) {
+		mp2_options_init(&defaults);
+		opts = &defaults;
+	}
+	if (!pages || count == 0)
+		return -EINVAL;
+	ret = options_check(opts);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < count; i++)
+		if ((uintptr_t)pages[i] & pmask)
+			return -EINVAL;
+	ret = targets_check(nodes, node, count);
+	if (ret)
+		return ret;
+	ret = method_resolve(&job, opts->method, &fell_back);
+	if (ret)
+		return ret;
+
+	job.pages = pages;
+	job.nodes = nodes;
+	job.node = node;
+	job.o = opts;
+	job.status = status;
+	job.limited = opts->max_pages > 0;
+	atomic_init(&job.budget, opts->max_pages);
+	atomic_init(&job.error, 0);
+	if (opts->max_us)
+		job.deadline_ns = start + opts->max_us * 1000u;
+
+	nthreads = (size_t)opts->threads < count ? (size_t)opts->threads : count;
+	workers = calloc(nthreads, sizeof(*workers));
+	if (!workers)
+		return -ENOMEM;
+	for (size_t t = 0; t < nthreads; t++) {
+		workers[t].job = &job;
+		workers[t].begin = count * t / nthreads;
+		workers[t].end = count * (t + 1) / nthreads;
+		if (worker_alloc(&workers[t], opts->pages_per_call)) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+	/* Worker 0 runs here; a thread that cannot start runs here too. */
+	for (size_t t = 1; t < nthreads; t++)
+		workers[t].started = pthread_create(&workers[t].thread, NULL,
+						    worker_run, &workers[t]) == 0;
+	worker_run(&workers[0]);
+	for (size_t t = 1; t < nthreads; t++) {
+		if (workers[t].started)
+			pthread_join(workers[t].thread, NULL);
+		else
+			worker_run(&workers[t]);
+	}
+	for (size_t t = 0; t < nthreads; t++) {
+		mp2_stats_add(&total, &workers[t].stats);
+		if (t == 0)
+			total.last_pages_per_call =
+				workers[0].stats.last_pages_per_call;
+	}
+	total.requested = count;
+	total.method_used = job.method;
+	total.fell_back = fell_back;
+	total.elapsed_ns = mp2_now_ns() - start;
+	if (stats)
+		*stats = total;
+	ret = atomic_load(&job.error);
+out_free:
+	for (size_t t = 0; t < nthreads; t++)
+		worker_free(&workers[t]);
+	free(workers);
+	return ret;
+}
+
+int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
+		       int node, const struct mp2_options *opts, int *status,
+		       struct mp2_stats *stats)
+{
+	size_t psz = mp2_page_size();
+	size_t count = 0, k = 0;
+	void **pages;
+	int ret;
+
+	if (!ranges || nr_ranges == 0)
+		return -EINVAL;
+	for (size_t r = 0; r < nr_ranges; r++) {
+		if (!ranges[r].addr || ranges[r].len == 0 ||
+		    ranges[r].len % psz || (uintptr_t)ranges[r].addr % psz)
+			return -EINVAL;
+		count += ranges[r].len / psz;
+	}
+	pages = malloc(count * sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	for (size_t r = 0; r < nr_ranges; r++)
+		for (size_t off = 0; off < ranges[r].len; off += psz)
+			pages[k++] = (char *)ranges[r].addr + off;
+	ret = mp2_migrate(pages, count, NULL, node, opts, status, stats);
+	free(pages);
+	return ret;
+}

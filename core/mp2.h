@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmp2 - batched page migration between NUMA nodes.
+ *
+ * libmp2 moves the pages of the calling process between NUMA nodes in
+ * batches.  It uses the move_pages2 system call where the running kernel
+ * has it (see kernel/ in the mp2 tree) and move_pages(2) where it does not,
+ * and reports per page what happened.
+ *
+ * Conventions:
+ *  - Every function returns 0 (or a count, where documented) or a negative
+ *    errno.  No function aborts the process or prints anything.
+ *    mp2_strerror() gives a message with a hint for each error.
+ *  - Invalid arguments are rejected before any page moves.
+ *  - All functions are thread-safe.  The only global state is the result
+ *    of move_pages2 discovery, computed once.
+ *  - A "page" is a base page of the system page size (sysconf(_SC_PAGESIZE)).
+ *    Page addresses must be aligned to it.
+ */
+#ifndef MP2_H
+#define MP2_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bitmask;			/* libnuma's node and CPU masks */
+
+/*
+ * move_pages2 discovery.
+ *
+ * A kernel with move_pages2 publishes, read-only:
+ *
+ *   /sys/kernel/mm/move_pages2/syscall_nr   the system call number, decimal
+ *   /sys/kernel/mm/move_pages2/version      the ABI version, decimal
+ *
+ * libmp2 calls move_pages2 only when both files exist, parse, and the
+ * version is one it speaks (MP2_KABI_VERSION).  The number is never
+ * guessed: it differs between kernels.
+ *
+ * The kernel ABI (version 1):
+ *
+ *   long move_pages2(unsigned long nr_pages, const void **pages,
+ *                    const int *nodes, int *status,
+ *                    int mode, unsigned int nr_max_batched_migration);
+ *
+ * mode bits 0-1 select the kernel migrate mode (MP2_MODE_*), bit 8 is
+ * MP2_KFLAG_MOVE_ALL.  nr_max_batched_migration is the number of pages the
+ * kernel migrates as one batch, 0 for its default, at most
+ * MP2_KBATCH_MAX.  Every status[] entry is filled (node or -errno) and a
+ * failing page never stops the call; the return value is the number of
+ * pages not migrated.
+ */
+#define MP2_SYSFS_DIR		"/sys/kernel/mm/move_pages2"
+#define MP2_SYSFS_SYSCALL_NR	MP2_SYSFS_DIR "/syscall_nr"
+#define MP2_SYSFS_VERSION	MP2_SYSFS_DIR "/version"
+#define MP2_KABI_VERSION	1
+#define MP2_KMODE_MASK		0x3
+#define MP2_KFLAG_MOVE_ALL	0x100
+#define MP2_KBATCH_MAX		65536u
+
+/*
+ * Report whether the running kernel has move_pages2.
+ * Returns 1 and stores the syscall number and version (either pointer may
+ * be NULL) when it does, 0 when it does not.
+ */
+int mp2_kernel_has_move_pages2(long *syscall_nr, int *version);
+
+/* ------------------------------------------------------------------ */
+/* Topology                                                           */
+/* ------------------------------------------------------------------ */
+
+struct mp2_node {
+	int id;			/* node number */
+	uint64_t mem_total;	/* bytes */
+	uint64_t mem_free;	/* bytes, when the topology was read */
+	int nr_cpus;		/* CPUs on this node (0: memory-only node) */
+	struct bitmask *cpus;	/* libnuma CPU mask of this node */
+};
+
+struct mp2_topology {
+	int nr_nodes;		/* nodes with memory, in nodes[] */
+	struct mp2_node *nodes;	/* ascending by id */
+	int max_node;		/* highest node number the kernel knows */
+	/*
+	 * distance[a * (max_node + 1) + b]: the SLIT distance from node a
+	 * to node b (10 = local), 0 where unknown.
+	 */
+	int *distance;
+};
+
+/*
+ * Read the NUMA topology: the nodes that have memory, their sizes, CPUs and
+ * distances.  On a kernel or machine without NUMA this reports one node 0
+ * holding all memory.  Free the result with mp2_topology_free().
+ */
+int mp2_topology_read(struct mp2_topology **out);
+void mp2_topology_free(struct mp2_topology *topo);
+
+/* The SLIT distance between two nodes, or -1 if either is out of range. */
+int mp2_topology_distance(const struct mp2_topology *topo, int from, int to);
+
+/*
+ * Check that node is a valid migration target: 0 if it has memory,
+ * -ENODEV if it is out of range or has no memory.
+ */
+int mp2_node_check(int node);
+
+/* ------------------------------------------------------------------ */
+/* Locate                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Read each page before asking the kernel, so that it is mapped. */
+#define MP2_LOCATE_TOUCH	0x1
+
+/*
+ * Find the node of each page: nodes[i] receives the node of pages[i], or a
+ * negative errno: -ENOENT (not mapped in this process's page tables yet:
+ * never touched, or not present), -EFAULT (no mapping, or the zero page).
+ * The kernel is asked in chunks.  With MP2_LOCATE_TOUCH each page is read
+ * first; reading an unmapped address then crashes the caller, so only touch
+ * memory known to be mapped.
+ * Returns 0 or a negative errno (-EINVAL for bad arguments).
+ */
+int mp2_locate(void *const *pages, size_t count, int *nodes, unsigned int flags);
+
+/*
+ * Like mp2_locate() for the len / page size pages from addr, which must be
+ * page-aligned; len must be a non-zero multiple of the page size.
+ */
+int mp2_locate_range(void *addr, size_t len, int *nodes, unsigned int flags);
+
+/* ------------------------------------------------------------------ */
+/* Migrate                                                            */
+/* ------------------------------------------------------------------ */
+
+enum mp2_method {
+	MP2_METHOD_AUTO = 0,		/* move_pages2 if present, else move_pages */
+	MP2_METHOD_MOVE_PAGES2 = 1,	/* move_pages2 or fail with -ENOSYS */
+	MP2_METHOD_MOVE_PAGES = 2,	/* move_pages(2) */
+};
+
+/* The kernel's migrate mode; move_pages always migrates in sync mode. */
+enum mp2_mode {
+	MP2_MODE_ASYNC = 0,		/* never waits on locks or writeback */
+	MP2_MODE_SYNC_LIGHT = 1,	/* waits on locks, not on writeback */
+	MP2_MODE_SYNC = 2,		/* waits on both (what move_pages does) */
+};
+
+#define MP2_DEFAULT_PAGES_PER_CALL	512
+#define MP2_DEFAULT_CALL_US		1000
+#define MP2_DEFAULT_BUSY_BACKOFF_US	100
+
+struct mp2_options {
+	enum mp2_method method;		/* default MP2_METHOD_AUTO */
+	enum mp2_mode mode;		/* default MP2_MODE_ASYNC (move_pages2) */
+	/* move_pages2's nr_max_batched_migration; 0: the kernel default */
+	unsigned int kernel_batch;
+	/*
+	 * Pages handed to the kernel in one system call (both methods);
+	 * with adaptive, the upper bound of the call size.
+	 * Default MP2_DEFAULT_PAGES_PER_CALL.
+	 */
+	size_t pages_per_call;
+	/* Also move pages mapped by other processes; needs CAP_SYS_NICE. */
+	bool move_all;
+	/* Migrate disjoint parts of the page array in parallel; >= 1. */
+	int threads;
+	/* Budget: stop after this many pages (0: no limit) ... */
+	size_t max_pages;
+	/* ... or after this many microseconds of wall time (0: no limit). */
+	uint64_t max_us;
+	/* Retry pages that came back -EBUSY this many times (default 0) ... */
+	int busy_retries;
+	/* ... sleeping this long before the first retry, doubling after. */
+	unsigned int busy_backoff_us;
+	/*
+	 * Adaptive call size: size each call from the latency of the
+	 * previous ones to stay under call_us per system call, so migration
+	 * never stalls the queries beside it for long.
+	 */
+	bool adaptive;
+	unsigned int call_us;		/* default MP2_DEFAULT_CALL_US */
+};
+
+/* Fill opts with the defaults documented above. */
+void mp2_options_init(struct mp2_options *opts);
+
+/* Why a migration stopped before it tried every page. */
+enum mp2_stop {
+	MP2_STOP_NONE = 0,		/* every page was tried */
+	MP2_STOP_MAX_PAGES = 1,		/* max_pages reached */
+	MP2_STOP_MAX_TIME = 2,		/* max_us reached */
+};
+
+/*
+ * Per page status, as in move_pages(2): the node the page is on after the
+ * call, or a negative errno:
+ *   -EBUSY    could not be isolated or migrated now (locked, under I/O)
+ *   -EACCES   mapped by other processes too, and move_all not given
+ *   -ENOENT   not present in this process's page tables (touch it first)
+ *   -ENOMEM   no free memory on the target node
+ *   -EFAULT   no mapping, or the shared zero page
+ *   MP2_STATUS_NOT_TRIED  not tried: the budget ran out first
+ * and other kernel errors as they come.
+ */
+#define MP2_STATUS_NOT_TRIED	(-ECANCELED)
+
+/*
+ * The outcome of one migration.  Always
+ *   moved + already + failed_busy + failed_access + failed_not_present +
+ *   failed_nomem + failed_fault + failed_other + not_tried == requested
+ * (mp2_stats_failed() sums the failed_* fields and not_tried).
+ */
+struct mp2_stats {
+	size_t requested;		/* pages asked for */
+	size_t moved;			/* now on the target, were not before */
+	size_t already;			/* were on the target already */
+	size_t failed_busy;		/* -EBUSY, after retries */
+	size_t failed_access;		/* -EACCES: shared, no move_all */
+	size_t failed_not_present;	/* -ENOENT */
+	size_t failed_nomem;		/* -ENOMEM */
+	size_t failed_fault;		/* -EFAULT */
+	size_t failed_other;		/* any other error */
+	size_t not_tried;		/* budget ran out first */
+	size_t move_calls;		/* migrating system calls made */
+	size_t query_calls;		/* locating system calls made */
+	size_t retried;			/* page retries after -EBUSY */
+	uint64_t elapsed_ns;		/* wall time of the whole migration */
+	uint64_t max_call_ns;		/* longest migrating system call */
+	size_t last_pages_per_call;	/* call size at the end (adaptive) */
+	enum mp2_method method_used;	/* MOVE_PAGES2 or MOVE_PAGES */
+	bool fell_back;			/* auto found no move_pages2 */
+	enum mp2_stop stopped;		/* why it stopped early, if it did */
+};
+
+/*
+ * Move pages to NUMA nodes.
+ *
+ * pages[count]: page-aligned addresses of the calling process.
+ * nodes:        per-page target nodes, or NULL to send all to node.
+ * node:         the target when nodes is NULL (ignored otherwise).
+ * opts:         NULL for the defaults.
+ * status:       NULL, or count ints receiving the per-page status.
+ * stats:        NULL, or receives the outcome.
+ *
+ * Pages must be mapped in the caller's page tables to be moved: touch them
+ * first (the kernel answers -ENOENT for pages never faulted in).  Each
+ * chunk of pages is located first; pages already on their target are not
+ * handed to the kernel and count as already.
+ *
+ * Returns 0 when the migration ran, even if some pages failed (see stats
+ * and status), or a negative errno for a call-level error:
+ *   -EINVAL  bad arguments (NULL arrays with count > 0, unaligned address,
+ *            count 0, unknown method or mode, threads < 1,
+ *            kernel_batch > MP2_KBATCH_MAX, pages_per_call 0)
+ *   -ENODEV  a target node out of range or without memory
+ *   -ENOSYS  method MOVE_PAGES2 asked for and the kernel has none
+ *   -EPERM   move_all without CAP_SYS_NICE
+ *   -ENOMEM  out of memory in the library
+ * On -EINVAL, -ENODEV and -ENOSYS no page has moved.
+ */
+int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
+		const struct mp2_options *opts, int *status,
+		struct mp2_stats *stats);
+
+struct mp2_range {
+	void *addr;			/* page-aligned */
+	size_t len;			/* non-zero multiple of the page size */
+};
+
+/*
+ * Move every page of the given ranges to node.  status, if not NULL, has
+ * one entry per page of the ranges, in order.  Errors as mp2_migrate().
+ */
+int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
+		       int node, const struct mp2_options *opts, int *status,
+		       struct mp2_stats *stats);
+
+/* Failed and not-tried pages of a migration. */
+size_t mp2_stats_failed(const struct mp2_stats *stats);
+
+/* Add the counters of b to a (for totals over several migrations). */
+void mp2_stats_add(struct mp2_stats *a, const struct mp2_stats *b);
+
+/* ------------------------------------------------------------------ */
+/* Names and messages                                                 */
+/* ------------------------------------------------------------------ */
+
+/* "auto", "move_pages2", "move_pages"; NULL for an unknown value. */
+const char *mp2_method_name(enum mp2_method method);
+/* "async", "sync_light", "sync"; NULL for an unknown value. */
+const char *mp2_mode_name(enum mp2_mode mode);
+/* Parse those names (also "0", "1", "2" for modes): 0 or -EINVAL. */
+int mp2_method_parse(const char *name, enum mp2_method *method);
+int mp2_mode_parse(const char *name, enum mp2_mode *mode);
+
+/*
+ * A message for a negative errno returned by libmp2, with a hint where
+ * one helps (e.g. how to grant CAP_SYS_NICE for -EPERM).
+ */
+const char *mp2_strerror(int err);
+
+/* A short name for a per-page status: "moved"-style node or error name. */
+const char *mp2_status_reason(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MP2_H */

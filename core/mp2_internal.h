@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Declarations shared by libmp2's own files; not part of the API. */
+#ifndef MP2_INTERNAL_H
+#define MP2_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp2.h"
+
+/* Locate this many pages per system call. */
+#define MP2_LOCATE_CHUNK 1024
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mp2_now_ns(void);
+
+/* The base page size. */
+size_t mp2_page_size(void);
+
+/*
+ * The nodes that have memory, as a libnuma node mask (free it with
+ * numa_bitmask_free), or NULL when out of memory.
+ */
+struct bitmask *mp2_memory_nodes(void);
+
+/* Whether node is set in a mask from mp2_memory_nodes(). */
+bool mp2_node_in(const struct bitmask *mask, int node);
+
+/*
+ * The system calls, each returning what the kernel returned (>= 0) or a
+ * negative errno.
+ */
+long mp2_sys_query(size_t n, void **pages, int *status);
+long mp2_sys_move_pages(size_t n, void **pages, const int *nodes, int *status,
+			bool move_all);
+long mp2_sys_move_pages2(long nr, size_t n, void **pages, const int *nodes,
+			 int *status, enum mp2_mode mode, bool move_all,
+			 unsigned int kernel_batch);
+
+/* Count one page's final status into stats (status == target: moved). */
+void mp2_stats_count_status(struct mp2_stats *s, int status, int target);
+
+#endif /* MP2_INTERNAL_H */

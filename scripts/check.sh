@@ -1,0 +1,106 @@
+#!/bin/bash
+# Run mp2's test suites and sum their closing lines.
+#
+#   scripts/check.sh host    suites that run on this machine
+#   scripts/check.sh guest   suites that run inside the multi-node QEMU guest
+#   scripts/check.sh all     both (what "make check" runs)
+#
+# Every suite ends with "NAME: N passed, N failed, N skipped".  This script
+# prints each suite's output, then one total line.  It exits non-zero when a
+# test failed or a suite did not reach its closing line.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+part=${1:-all}
+case "$part" in
+host | guest | all) ;;
+-h | --help)
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	echo "check.sh: unknown part '$part' (expected host, guest or all)" >&2
+	exit 2
+	;;
+esac
+
+B=build
+LOG=$B/check
+mkdir -p "$LOG"
+: >"$LOG/summary"
+broken=0
+
+summary_re='^[A-Za-z0-9_./-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
+
+# run_suite LABEL EXPECTED_SUITES COMMAND...
+# Runs COMMAND, shows its output, and records every closing line in it,
+# prefixed with LABEL.  EXPECTED_SUITES closing lines must appear.
+run_suite() {
+	local label=$1 expect=$2 log found rc
+	shift 2
+	log="$LOG/${label//\//_}.log"
+	echo "== $label: $*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	found=$(grep -cE "$summary_re" "$log")
+	grep -E "$summary_re" "$log" | sed "s|^|$label/|" >>"$LOG/summary"
+	if [ "$found" -lt "$expect" ]; then
+		echo "check: $label reported $found of $expect suite results (exit $rc)"
+		broken=$((broken + 1))
+	elif [ "$rc" -ne 0 ] && ! grep -E "$summary_re" "$log" | grep -qvE ' 0 failed'; then
+		echo "check: $label exited $rc although no test failed"
+		broken=$((broken + 1))
+	fi
+}
+
+host_suites() {
+	run_suite host 1 "$B/test_core"
+	run_suite host 1 "$B/test_core_san"
+	if [ -x "$B/move_pages2_test" ]; then
+		run_suite host 1 "$B/move_pages2_test"
+	fi
+}
+
+guest_suites() {
+	local guest=kernel/run-guest.sh
+	if [ ! -x "$guest" ]; then
+		echo "guest: 0 passed, 0 failed, 1 skipped" >>"$LOG/summary"
+		echo "== guest: skipped, $guest is missing"
+		return
+	fi
+	local tests=("$B/test_core")
+	[ -x "$B/move_pages2_test" ] && tests=("$B/move_pages2_test" "${tests[@]}")
+	local n=${#tests[@]}
+	echo "== guest: booting the patched kernel with 2 NUMA nodes"
+	run_suite guest2 "$n" "$guest" --nodes 2 -- scripts/run-each.sh "${tests[@]}"
+	run_suite guest2-user 1 "$guest" --nodes 2 --user nobody -- "$B/test_core"
+	echo "== guest: booting the patched kernel with 4 NUMA nodes"
+	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
+}
+
+case "$part" in
+host) host_suites ;;
+guest) guest_suites ;;
+all)
+	host_suites
+	guest_suites
+	;;
+esac
+
+echo
+echo "== results"
+cat "$LOG/summary"
+awk -v broken="$broken" '
+{
+	for (i = 1; i <= NF; i++) {
+		v = $i; gsub(/,/, "", $(i + 1))
+		if ($(i + 1) == "passed") p += v
+		else if ($(i + 1) == "failed") f += v
+		else if ($(i + 1) == "skipped") s += v
+	}
+}
+END {
+	f += broken
+	printf "%d passed, %d failed, %d skipped\n", p, f, s
+	exit f > 0
+}' "$LOG/summary"

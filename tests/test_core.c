@@ -1,0 +1,857 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libmp2's test suite.  The single-node tests run anywhere; the tests that
+ * need two or more memory nodes skip on a one-node host and run inside the
+ * multi-node QEMU guest (make check does both).
+ */
+#include <errno.h>
+#include <numa.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "mp2.h"
+
+#ifndef MP2_TEST_SUITE
+#define MP2_TEST_SUITE "libmp2"
+#endif
+
+static size_t psz;
+static struct mp2_topology *topo;
+
+/* ---- helpers -------------------------------------------------------- */
+
+static char *map_pages(size_t n, int flags)
+{
+	void *p = mmap(NULL, n * psz, PROT_READ | PROT_WRITE,
+		       flags | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void **page_array(char *base, size_t n)
+{
+	void **pages = calloc(n, sizeof(*pages));
+
+	for (size_t i = 0; pages && i < n; i++)
+		pages[i] = base + i * psz;
+	return pages;
+}
+
+static uint64_t pattern(size_t page, size_t word)
+{
+	return ((uint64_t)page << 32 | word) * 0x9E3779B97F4A7C15ull;
+}
+
+static void fill(char *base, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *w = (uint64_t *)(base + i * psz);
+
+		for (size_t k = 0; k < psz / sizeof(*w); k++)
+			w[k] = pattern(i, k);
+	}
+}
+
+/* Number of pages whose bytes differ from the pattern. */
+static size_t bad_pages(const char *base, size_t n)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t *w = (const uint64_t *)(base + i * psz);
+
+		for (size_t k = 0; k < psz / sizeof(*w); k++) {
+			if (w[k] != pattern(i, k)) {
+				bad++;
+				break;
+			}
+		}
+	}
+	return bad;
+}
+
+/* Number of pages not on node (per mp2_locate). */
+static size_t pages_off_node(void **pages, size_t n, int node)
+{
+	int *where = calloc(n, sizeof(*where));
+	size_t off = 0;
+
+	if (!where || mp2_locate(pages, n, where, 0) != 0) {
+		free(where);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++)
+		off += where[i] != node;
+	free(where);
+	return off;
+}
+
+static size_t stats_sum(const struct mp2_stats *s)
+{
+	return s->moved + s->already + mp2_stats_failed(s);
+}
+
+/* The node the first touched page of this process lands on. */
+static int local_node(void)
+{
+	char *p = map_pages(1, MAP_PRIVATE);
+	int node = -1;
+
+	if (!p)
+		return -1;
+	p[0] = 1;
+	if (mp2_locate((void **)&p, 1, &node, 0) != 0)
+		node = -1;
+	munmap(p, psz);
+	return node;
+}
+
+/* ---- topology ------------------------------------------------------- */
+
+static void test_topology(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpus = 0;
+
+	T_REQUIRE(topo != NULL);
+	T_CHECK(topo->nr_nodes >= 1);
+	T_CHECK(topo->max_node >= topo->nodes[topo->nr_nodes - 1].id);
+	for (int i = 0; i < topo->nr_nodes; i++) {
+		const struct mp2_node *n = &topo->nodes[i];
+
+		T_CHECK(n->mem_total > 0);
+		T_CHECK(n->mem_free <= n->mem_total);
+		T_EQ(mp2_node_check(n->id), 0);
+		T_EQ(mp2_topology_distance(topo, n->id, n->id), 10);
+		if (i > 0)
+			T_CHECK(n->id > topo->nodes[i - 1].id);
+		cpus += n->nr_cpus;
+	}
+	/* Every online CPU sits on a memory node or a memory-less one. */
+	T_CHECK(cpus <= ncpu);
+	if (topo->nr_nodes == 1)
+		T_EQ(cpus, ncpu);
+	T_EQ(mp2_topology_distance(topo, -1, 0), -1);
+	T_EQ(mp2_topology_distance(topo, 0, topo->max_node + 1), -1);
+	T_EQ(mp2_topology_read(NULL), -EINVAL);
+}
+
+static void test_node_check(void)
+{
+	T_EQ(mp2_node_check(-1), -ENODEV);
+	T_EQ(mp2_node_check(topo->max_node + 1), -ENODEV);
+	T_EQ(mp2_node_check(1 << 20), -ENODEV);
+}
+
+/* ---- locate --------------------------------------------------------- */
+
+static void test_locate_touched(void)
+{
+	const size_t n = 32;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int where[32];
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	memset(base, 0x5a, n * psz);
+	T_EQ(mp2_locate(pages, n, where, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], node);
+	T_EQ(mp2_locate_range(base, n * psz, where, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], node);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_locate_untouched(void)
+{
+	const size_t n = 8;
+	char *priv = map_pages(n, MAP_PRIVATE);
+	char *shared = map_pages(n, MAP_SHARED);
+	int where[8];
+	int node = local_node();
+
+	T_REQUIRE(priv && shared);
+	/* Never faulted in: the kernel has no page to report. */
+	T_EQ(mp2_locate_range(priv, n * psz, where, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], -ENOENT);
+	/* Reading private memory maps the shared zero page. */
+	T_EQ(mp2_locate_range(priv, n * psz, where, MP2_LOCATE_TOUCH), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], -EFAULT);
+	/* Reading shared memory allocates a real page. */
+	T_EQ(mp2_locate_range(shared, n * psz, where, MP2_LOCATE_TOUCH), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], node);
+	munmap(priv, n * psz);
+	munmap(shared, n * psz);
+}
+
+static void test_locate_unmapped(void)
+{
+	char *base = map_pages(4, MAP_PRIVATE);
+	int where[4];
+
+	T_REQUIRE(base);
+	munmap(base, 4 * psz);
+	T_EQ(mp2_locate_range(base, 4 * psz, where, 0), 0);
+	for (int i = 0; i < 4; i++)
+		T_EQ(where[i], -EFAULT);
+}
+
+static void test_locate_bad_args(void)
+{
+	char *base = map_pages(1, MAP_PRIVATE);
+	void *odd = base + 1;
+	int where[1];
+
+	T_REQUIRE(base);
+	T_EQ(mp2_locate(NULL, 1, where, 0), -EINVAL);
+	T_EQ(mp2_locate((void **)&base, 1, NULL, 0), -EINVAL);
+	T_EQ(mp2_locate((void **)&base, 0, where, 0), -EINVAL);
+	T_EQ(mp2_locate(&odd, 1, where, 0), -EINVAL);
+	T_EQ(mp2_locate((void **)&base, 1, where, 0x80), -EINVAL);
+	T_EQ(mp2_locate_range(base, 0, where, 0), -EINVAL);
+	T_EQ(mp2_locate_range(base, psz + 1, where, 0), -EINVAL);
+	T_EQ(mp2_locate_range(odd, psz, where, 0), -EINVAL);
+	munmap(base, psz);
+}
+
+/* ---- migrate: single node ------------------------------------------- */
+
+static void test_migrate_to_current_node(void)
+{
+	const size_t n = 100;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int status[100];
+	struct mp2_stats st;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	fill(base, n);
+	T_EQ(mp2_migrate(pages, n, NULL, node, NULL, status, &st), 0);
+	T_EQ(st.requested, n);
+	T_EQ(st.moved, 0);
+	T_EQ(st.already, n);
+	T_EQ(mp2_stats_failed(&st), 0);
+	T_EQ(st.move_calls, 0);
+	T_CHECK(st.query_calls >= 1);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(status[i], node);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_migrate_statuses(void)
+{
+	/* touched, untouched, unmapped, zero page, touched */
+	char *base = map_pages(5, MAP_PRIVATE);
+	void **pages = page_array(base, 5);
+	int status[5];
+	struct mp2_stats st;
+	int node = local_node();
+	volatile char sink;
+
+	T_REQUIRE(base && pages && node >= 0);
+	base[0] = 1;
+	base[4 * psz] = 1;
+	munmap(base + 2 * psz, psz);
+	sink = base[3 * psz];
+	(void)sink;
+	T_EQ(mp2_migrate(pages, 5, NULL, node, NULL, status, &st), 0);
+	T_EQ(status[0], node);
+	T_EQ(status[1], -ENOENT);
+	T_EQ(status[2], -EFAULT);
+	T_EQ(status[3], -EFAULT);
+	T_EQ(status[4], node);
+	T_EQ(st.already, 2);
+	T_EQ(st.failed_not_present, 1);
+	T_EQ(st.failed_fault, 2);
+	T_EQ(stats_sum(&st), 5);
+	munmap(base, 2 * psz);
+	munmap(base + 3 * psz, 2 * psz);
+	free(pages);
+}
+
+static void test_invalid_arguments(void)
+{
+	const size_t n = 4;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	void *odd[2];
+	int nodes[4];
+	int status[4] = { 7, 7, 7, 7 };
+	struct mp2_options o;
+	struct mp2_range r;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	fill(base, n);
+	odd[0] = base;
+	odd[1] = base + psz + 8;
+
+#define BAD(expect, call)                                                    \
+	do {                                                                 \
+		T_EQ(call, expect);                                          \
+		mp2_options_init(&o);                                        \
+	} while (0)
+
+	mp2_options_init(&o);
+	BAD(-EINVAL, mp2_migrate(NULL, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(pages, 0, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(odd, 2, NULL, node, &o, status, NULL));
+	BAD(-ENODEV, mp2_migrate(pages, n, NULL, -1, &o, status, NULL));
+	BAD(-ENODEV, mp2_migrate(pages, n, NULL, topo->max_node + 1, &o,
+				 status, NULL));
+	BAD(-ENODEV, mp2_migrate(pages, n, NULL, 4096, &o, status, NULL));
+	for (int id = 0; id <= topo->max_node; id++)
+		if (mp2_node_check(id) == -ENODEV)	/* a node without memory */
+			BAD(-ENODEV, mp2_migrate(pages, n, NULL, id, &o, status,
+						 NULL));
+	for (size_t i = 0; i < n; i++)
+		nodes[i] = node;
+	nodes[2] = -1;
+	BAD(-ENODEV, mp2_migrate(pages, n, nodes, node, &o, status, NULL));
+	o.method = (enum mp2_method)7;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.mode = (enum mp2_mode)3;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.mode = (enum mp2_mode)-1;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.threads = 0;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.threads = -3;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.pages_per_call = 0;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.kernel_batch = MP2_KBATCH_MAX + 1;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.busy_retries = -1;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.adaptive = true;
+	o.call_us = 0;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+
+	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
+	r.addr = base;
+	r.len = 0;
+	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
+	r.len = psz + 1;
+	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
+	r.addr = base + 1;
+	r.len = psz;
+	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
+	r.addr = base;
+	BAD(-EINVAL, mp2_migrate_ranges(&r, 0, node, &o, status, NULL));
+#undef BAD
+
+	/* Nothing moved, nothing written. */
+	for (size_t i = 0; i < n; i++)
+		T_EQ(status[i], 7);
+	T_EQ(pages_off_node(pages, n, node), 0);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_error_messages(void)
+{
+	const int errs[] = { -EINVAL, -ENODEV, -ENOSYS, -EPERM, -ENOMEM };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		const char *m = mp2_strerror(errs[i]);
+
+		T_CHECK(m && strlen(m) > 10);
+		for (size_t k = 0; k < i; k++)
+			T_CHECK(strcmp(m, mp2_strerror(errs[k])) != 0);
+	}
+	T_CHECK(strstr(mp2_strerror(-EPERM), "CAP_SYS_NICE") != NULL);
+	T_CHECK(strstr(mp2_strerror(-ENOSYS), "move_pages2") != NULL);
+	T_CHECK(strcmp(mp2_status_reason(-EACCES), "shared") == 0);
+	T_CHECK(strcmp(mp2_status_reason(MP2_STATUS_NOT_TRIED),
+		       "not tried") == 0);
+}
+
+static void test_names(void)
+{
+	enum mp2_method m;
+	enum mp2_mode md;
+
+	T_EQ(mp2_method_parse("move_pages2", &m), 0);
+	T_EQ(m, MP2_METHOD_MOVE_PAGES2);
+	T_EQ(mp2_method_parse("auto", &m), 0);
+	T_EQ(m, MP2_METHOD_AUTO);
+	T_EQ(mp2_method_parse("move_page", &m), -EINVAL);
+	T_EQ(mp2_method_parse(NULL, &m), -EINVAL);
+	T_EQ(mp2_mode_parse("sync_light", &md), 0);
+	T_EQ(md, MP2_MODE_SYNC_LIGHT);
+	T_EQ(mp2_mode_parse("2", &md), 0);
+	T_EQ(md, MP2_MODE_SYNC);
+	T_EQ(mp2_mode_parse("3", &md), -EINVAL);
+	T_EQ(mp2_mode_parse("", &md), -EINVAL);
+	T_CHECK(mp2_method_name((enum mp2_method)3) == NULL);
+	T_CHECK(strcmp(mp2_mode_name(MP2_MODE_ASYNC), "async") == 0);
+}
+
+static void test_budget_pages(void)
+{
+	const size_t n = 100;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int status[100];
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.max_pages = 10;
+	o.pages_per_call = 4;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(st.already, 10);
+	T_EQ(st.not_tried, 90);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(stats_sum(&st), n);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(status[i], i < 10 ? node : MP2_STATUS_NOT_TRIED);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_budget_time(void)
+{
+	const size_t n = 20000;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	memset(base, 1, n * psz);
+	mp2_options_init(&o);
+	o.pages_per_call = 1;
+	o.max_us = 500;
+	/* 20000 system calls cannot fit in half a millisecond. */
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
+	T_CHECK(st.not_tried > 0);
+	T_EQ(st.already + st.not_tried, n);
+	T_EQ(stats_sum(&st), n);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_fallback(void)
+{
+	const size_t n = 8;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+	bool sysfs = access(MP2_SYSFS_SYSCALL_NR, R_OK) == 0;
+	long nr = -1;
+	int version = -1;
+	int has = mp2_kernel_has_move_pages2(&nr, &version);
+
+	T_REQUIRE(base && pages && node >= 0);
+	memset(base, 1, n * psz);
+	T_EQ(has, sysfs);
+	mp2_options_init(&o);
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	if (has) {
+		T_CHECK(nr > 0);
+		T_EQ(version, MP2_KABI_VERSION);
+		T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES2);
+		T_CHECK(!st.fell_back);
+	} else {
+		T_EQ(nr, -1);
+		T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
+		T_CHECK(st.fell_back);
+		o.method = MP2_METHOD_MOVE_PAGES2;
+		T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), -ENOSYS);
+	}
+	o.method = MP2_METHOD_MOVE_PAGES;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
+	T_CHECK(!st.fell_back);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_threads_single_node(void)
+{
+	const size_t n = 1000;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int *status = calloc(n, sizeof(*status));
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && status && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.threads = 4;
+	o.pages_per_call = 16;
+	o.max_pages = 500;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(st.already, 500);
+	T_EQ(st.not_tried, 500);
+	T_EQ(stats_sum(&st), n);
+	o.max_pages = 0;
+	o.threads = 64;
+	T_EQ(mp2_migrate(pages, 10, NULL, node, &o, status, &st), 0);
+	T_EQ(st.already, 10);
+	for (size_t i = 0; i < 10; i++)
+		T_EQ(status[i], node);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+	free(pages);
+	free(status);
+}
+
+/* ---- migrate: two or more nodes ------------------------------------- */
+
+#define NEED_NODES(k)                                                        \
+	do {                                                                 \
+		if (topo->nr_nodes < (k))                                    \
+			T_SKIP("needs %d memory nodes, this machine has %d", \
+			       (k), topo->nr_nodes);                         \
+	} while (0)
+
+static int node_a(void)
+{
+	return topo->nodes[0].id;
+}
+
+static int node_b(void)
+{
+	return topo->nodes[1].id;
+}
+
+/* n pattern-filled pages placed on node. */
+static char *pages_on(size_t n, int node)
+{
+	char *base = numa_alloc_onnode(n * psz, node);
+
+	if (base)
+		fill(base, n);
+	return base;
+}
+
+/* Move n pages to `to` with opts, then check stats, nodes and bytes. */
+static void move_and_check(char *base, void **pages, size_t n, int to,
+			   const struct mp2_options *o)
+{
+	struct mp2_stats st;
+	int *status = calloc(n, sizeof(*status));
+
+	T_REQUIRE(status);
+	T_EQ(mp2_migrate(pages, n, NULL, to, o, status, &st), 0);
+	T_EQ(st.moved, n);
+	T_EQ(stats_sum(&st), n);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(status[i], to);
+	T_EQ(pages_off_node(pages, n, to), 0);
+	T_EQ(bad_pages(base, n), 0);
+	free(status);
+}
+
+static void move_there_and_back(enum mp2_method method, enum mp2_mode mode,
+				unsigned int kbatch)
+{
+	const size_t n = 300;
+	char *base = pages_on(n, node_a());
+	void **pages = page_array(base, n);
+	struct mp2_options o;
+
+	T_REQUIRE(base && pages);
+	T_EQ(pages_off_node(pages, n, node_a()), 0);
+	mp2_options_init(&o);
+	o.method = method;
+	o.mode = mode;
+	o.kernel_batch = kbatch;
+	o.pages_per_call = 128;
+	move_and_check(base, pages, n, node_b(), &o);
+	move_and_check(base, pages, n, node_a(), &o);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_move_pages_moves(void)
+{
+	NEED_NODES(2);
+	move_there_and_back(MP2_METHOD_MOVE_PAGES, MP2_MODE_SYNC, 0);
+}
+
+static void test_move_pages2_moves(void)
+{
+	NEED_NODES(2);
+	if (!mp2_kernel_has_move_pages2(NULL, NULL))
+		T_SKIP("the running kernel has no move_pages2");
+	for (int mode = MP2_MODE_ASYNC; mode <= MP2_MODE_SYNC; mode++) {
+		move_there_and_back(MP2_METHOD_MOVE_PAGES2, (enum mp2_mode)mode,
+				    0);
+		move_there_and_back(MP2_METHOD_MOVE_PAGES2, (enum mp2_mode)mode,
+				    64);
+	}
+}
+
+static void test_per_page_nodes(void)
+{
+	const size_t n = 64;
+	char *base;
+	void **pages;
+	int nodes[64], status[64];
+	struct mp2_stats st;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	for (size_t i = 0; i < n; i++)
+		nodes[i] = topo->nodes[i % topo->nr_nodes].id;
+	T_EQ(mp2_migrate(pages, n, nodes, -1, NULL, status, &st), 0);
+	T_EQ(st.already, (n + topo->nr_nodes - 1) / topo->nr_nodes);
+	T_EQ(st.moved, n - st.already);
+	for (size_t i = 0; i < n; i++) {
+		T_EQ(status[i], nodes[i]);
+		T_EQ(pages_off_node(&pages[i], 1, nodes[i]), 0);
+	}
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_threads_move(void)
+{
+	const size_t n = 2048;
+	char *base;
+	void **pages;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.threads = 4;
+	o.pages_per_call = 64;
+	move_and_check(base, pages, n, node_b(), &o);
+	o.method = MP2_METHOD_MOVE_PAGES;
+	move_and_check(base, pages, n, node_a(), &o);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_budget_moves_exactly(void)
+{
+	const size_t n = 300;
+	char *base;
+	void **pages;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.max_pages = 100;
+	o.pages_per_call = 32;
+	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(st.moved, 100);
+	T_EQ(st.not_tried, 200);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(pages_off_node(pages, 100, node_b()), 0);
+	T_EQ(pages_off_node(pages + 100, 200, node_a()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_adaptive(void)
+{
+	const size_t n = 400;
+	char *base;
+	void **pages;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.adaptive = true;
+	/* No kernel moves a page in a microsecond: calls shrink to 1 page. */
+	o.call_us = 1;
+	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(st.moved, n);
+	T_EQ(st.last_pages_per_call, 1);
+	T_CHECK(st.move_calls >= n - 64);
+	/* A generous bound lets the call size grow to pages_per_call. */
+	o.call_us = 10u * 1000 * 1000;
+	o.pages_per_call = 128;
+	T_EQ(mp2_migrate(pages, n, NULL, node_a(), &o, NULL, &st), 0);
+	T_EQ(st.moved, n);
+	T_EQ(st.last_pages_per_call, 128);
+	T_EQ(pages_off_node(pages, n, node_a()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_ranges_move(void)
+{
+	const size_t n = 64;
+	char *base;
+	void **pages;
+	struct mp2_range r[2];
+	struct mp2_stats st;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	r[0].addr = base;
+	r[0].len = 16 * psz;
+	r[1].addr = base + 32 * psz;
+	r[1].len = 32 * psz;
+	T_EQ(mp2_migrate_ranges(r, 2, node_b(), NULL, NULL, &st), 0);
+	T_EQ(st.requested, 48);
+	T_EQ(st.moved, 48);
+	T_EQ(pages_off_node(pages, 16, node_b()), 0);
+	T_EQ(pages_off_node(pages + 16, 16, node_a()), 0);
+	T_EQ(pages_off_node(pages + 32, 32, node_b()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+/* A page shared with a child: refused without move_all, moved with it. */
+static void test_shared_page(void)
+{
+	char *page;
+	int status;
+	int pipefd[2];
+	pid_t child;
+	struct mp2_stats st;
+	struct mp2_options o;
+	char c;
+
+	NEED_NODES(2);
+	page = map_pages(1, MAP_SHARED);
+	T_REQUIRE(page && pipe(pipefd) == 0);
+	numa_tonode_memory(page, psz, node_a());
+	memset(page, 0x3c, psz);
+	child = fork();
+	if (child == 0) {
+		volatile char sink = page[0];
+
+		(void)sink;
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	T_REQUIRE(child > 0);
+	T_REQUIRE(read(pipefd[0], &c, 1) == 1);
+	mp2_options_init(&o);
+	for (int m = MP2_METHOD_MOVE_PAGES2; m <= MP2_METHOD_MOVE_PAGES; m++) {
+		int to = pages_off_node((void **)&page, 1, node_a()) ?
+				 node_a() : node_b();
+
+		if (m == MP2_METHOD_MOVE_PAGES2 &&
+		    !mp2_kernel_has_move_pages2(NULL, NULL))
+			continue;
+		o.method = (enum mp2_method)m;
+		o.move_all = false;
+		T_EQ(mp2_migrate((void **)&page, 1, NULL, to, &o, &status, &st),
+		     0);
+		T_EQ(status, -EACCES);
+		T_EQ(st.failed_access, 1);
+		T_EQ(pages_off_node((void **)&page, 1, to), 1);
+		o.move_all = true;
+		if (geteuid() != 0) {
+			/* Unprivileged: refused as a whole, nothing moves. */
+			T_EQ(mp2_migrate((void **)&page, 1, NULL, to, &o,
+					 &status, &st), -EPERM);
+			T_EQ(pages_off_node((void **)&page, 1, to), 1);
+			continue;
+		}
+		T_EQ(mp2_migrate((void **)&page, 1, NULL, to, &o, &status, &st),
+		     0);
+		T_EQ(status, to);
+		T_EQ(st.moved, 1);
+		T_EQ(pages_off_node((void **)&page, 1, to), 0);
+	}
+	for (size_t i = 0; i < psz; i++)
+		if (page[i] != 0x3c) {
+			T_CHECK(page[i] == 0x3c);
+			break;
+		}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	munmap(page, psz);
+}
+
+int main(void)
+{
+	long nr;
+	int ret;
+
+	psz = (size_t)sysconf(_SC_PAGESIZE);
+	ret = mp2_topology_read(&topo);
+	if (ret) {
+		printf("cannot read the topology: %s\n", mp2_strerror(ret));
+		return 1;
+	}
+	printf("# %d memory node(s); move_pages2: %s\n", topo->nr_nodes,
+	       mp2_kernel_has_move_pages2(&nr, NULL) ? "present" : "absent");
+
+	T_RUN(test_topology);
+	T_RUN(test_node_check);
+	T_RUN(test_locate_touched);
+	T_RUN(test_locate_untouched);
+	T_RUN(test_locate_unmapped);
+	T_RUN(test_locate_bad_args);
+	T_RUN(test_migrate_to_current_node);
+	T_RUN(test_migrate_statuses);
+	T_RUN(test_invalid_arguments);
+	T_RUN(test_error_messages);
+	T_RUN(test_names);
+	T_RUN(test_budget_pages);
+	T_RUN(test_budget_time);
+	T_RUN(test_fallback);
+	T_RUN(test_threads_single_node);
+
+	T_RUN(test_move_pages_moves);
+	T_RUN(test_move_pages2_moves);
+	T_RUN(test_per_page_nodes);
+	T_RUN(test_threads_move);
+	T_RUN(test_budget_moves_exactly);
+	T_RUN(test_adaptive);
+	T_RUN(test_ranges_move);
+	T_RUN(test_shared_page);
+
+	mp2_topology_free(topo);
+	return t_finish(MP2_TEST_SUITE);
+}
