@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* mp2bench: declarations shared by its subcommands. */
+#ifndef MP2BENCH_H
+#define MP2BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mp2.h"
+
+#define MAX_LIST 16
+
+/* A comma-separated list of integers from the command line. */
+struct int_list {
+	int n;
+	long v[MAX_LIST];
+};
+
+/* One migration setting to compare. */
+struct setting {
+	enum mp2_method method;		/* MOVE_PAGES or MOVE_PAGES2 */
+	enum mp2_mode mode;
+	unsigned int kernel_batch;
+	size_t pages_per_call;
+};
+
+/* The settings named on the command line, and where to write rows. */
+struct sweep {
+	struct setting s[MAX_LIST * MAX_LIST * 4];
+	int n;
+	FILE *csv;
+};
+
+int cmd_migrate(int argc, char **argv);
+int cmd_ycsb(int argc, char **argv);
+
+/* Exit with a usage error: message, then a pointer to --help. */
+void usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+long parse_long(const char *cmd, const char *flag, const char *s, long min,
+		long max);
+double parse_double(const char *cmd, const char *flag, const char *s,
+		    double min, double max);
+void parse_int_list(const char *cmd, const char *flag, const char *s,
+		    long min, long max, struct int_list *out);
+
+/*
+ * Build the cross product of methods x modes x kernel batches x pages per
+ * call.  Modes and kernel batches apply to move_pages2 only: move_pages
+ * gets one setting per pages-per-call value.
+ */
+void sweep_build(const char *cmd, struct sweep *sw, const char *methods,
+		 const char *modes, const struct int_list *kbatch,
+		 const struct int_list *ppc);
+
+/*
+ * Pick the source and target nodes: from/to < 0 means the first and
+ * second memory nodes.  Returns 0, or 1 after saying why nothing can move.
+ */
+int pick_nodes(const char *cmd, int *from, int *to);
+
+double now_s(void);
+
+/* The median of n values (sorts them). */
+double median(double *v, int n);
+
+#endif /* MP2BENCH_H */
