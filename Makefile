@@ -28,7 +28,7 @@ BENCH_HDR := $(wildcard bench/*.h)
 TESTS := $(B)/test_core $(B)/test_core_san
 KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
 
-.PHONY: all check check-host check-guest setup demo clean
+.PHONY: all check check-all check-host check-guest setup demo clean
 all: $(B)/libmp2.a $(B)/mp2bench
 
 $(B)/core/%.o: core/%.c $(CORE_HDR)
@@ -67,13 +67,18 @@ check-host: all $(TESTS)
 check-guest: all $(TESTS) $(KTEST)
 	scripts/check.sh guest
 
-check: all $(TESTS) $(KTEST)
+# Installs what is missing first, so it works on a fresh machine.
+check: setup
+	$(MAKE) check-all
+
+check-all: all $(TESTS) $(KTEST)
 	scripts/check.sh all
 
 setup:
 	scripts/setup-deps.sh
 
-demo: setup all
+demo: setup
+	$(MAKE) all
 	scripts/demo.sh
 
 clean:
