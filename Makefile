@@ -28,8 +28,18 @@ BENCH_HDR := $(wildcard bench/*.h)
 TESTS := $(B)/test_core $(B)/test_core_san
 KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
 
-.PHONY: all check check-all check-host check-guest setup demo clean
-all: $(B)/libmp2.a $(B)/mp2bench
+.PHONY: all check check-all check-host check-guest setup demo clean \
+	extension install
+PG_CONFIG ?= pg_config
+
+all: $(B)/libmp2.a $(B)/mp2bench $(if $(wildcard pg_extension/Makefile),extension)
+
+# The PostgreSQL extension, built with PGXS against $(PG_CONFIG).
+extension: $(B)/libmp2.a
+	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG)
+
+install: extension
+	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG) install
 
 $(B)/core/%.o: core/%.c $(CORE_HDR)
 	@mkdir -p $(@D)
@@ -83,3 +93,4 @@ demo: setup
 
 clean:
 	rm -rf $(B)
+	$(if $(wildcard pg_extension/Makefile),$(MAKE) -C pg_extension clean)

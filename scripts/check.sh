@@ -59,6 +59,9 @@ host_suites() {
 	if [ -x "$B/move_pages2_test" ]; then
 		run_suite host 1 "$B/move_pages2_test"
 	fi
+	if [ -x pg_extension/check-host.sh ]; then
+		run_suite host-pg 1 pg_extension/check-host.sh
+	fi
 }
 
 guest_suites() {
@@ -76,6 +79,9 @@ guest_suites() {
 	run_suite guest2-user 1 "$guest" --nodes 2 --user nobody -- "$B/test_core"
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
+	if [ -x pg_extension/check-guest.sh ]; then
+		run_suite guest-pg 1 pg_extension/check-guest.sh
+	fi
 }
 
 case "$part" in
