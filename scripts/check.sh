@@ -56,6 +56,7 @@ run_suite() {
 host_suites() {
 	run_suite host 1 "$B/test_core"
 	run_suite host 1 "$B/test_core_san"
+	run_suite host 1 "$B/test_bench"
 	if [ -x "$B/move_pages2_test" ]; then
 		run_suite host 1 "$B/move_pages2_test"
 	fi
