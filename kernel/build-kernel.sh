@@ -1,0 +1,319 @@
+#!/bin/bash
+# Build the mp2 guest kernel: Debian's linux-source-6.12 + kernel/patches/*.patch
+# + kernel/config.fragment on top of tinyconfig.  Prints the bzImage path as the
+# last line on stdout; progress goes to stderr.
+set -euo pipefail
+
+SELF="$(readlink -f "${BASH_SOURCE[0]}")"
+KDIR="$(dirname "$SELF")"
+PKG=linux-source-6.12
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+FRAGMENT="$KDIR/config.fragment"
+PATCHDIR="$KDIR/patches"
+# Bump when the layout or bookkeeping of the build trees changes.
+TREE_FORMAT=1
+KEEP_TREES=2
+
+usage() {
+	cat <<EOF
+Usage: kernel/build-kernel.sh [--jobs N] [--print-key] [--help]
+
+Builds bzImage from $TARBALL (package $PKG),
+the patches kernel/patches/*.patch applied in name order (git apply -p1), and
+kernel/config.fragment merged on top of 'make tinyconfig'.
+
+The result is cached as
+  \${MP2_CACHE_DIR:-\$HOME/.cache/mp2}/kernel/<key>/bzImage
+where <key> is the sha256 of the installed $PKG version, every patch (in order),
+config.fragment and this script.  An unchanged input set returns the cached
+image at once ("kernel: cached <path>" on stderr).  Builds are serialised with
+flock on kernel/.lock in the cache, so concurrent callers wait for each other.
+
+Build trees live in the cache under kernel/trees/ and are reused: a new patch
+set is applied to the newest tree with the same package version and fragment
+(only what changed is recompiled).  At most $KEEP_TREES trees are kept.
+
+Options:
+  -j, --jobs N    parallel make jobs (default: nproc = $(nproc))
+  --print-key     print the cache key and exit (no build)
+  -h, --help      this text
+
+Output: progress on stderr; the bzImage path is the last line on stdout.
+Logs: <cache>/kernel/<key>/build.log (its tail is printed if the build fails).
+EOF
+}
+
+die() {
+	echo "build-kernel: error: $*" >&2
+	exit 1
+}
+
+JOBS="$(nproc)"
+PRINT_KEY=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help)
+		usage
+		exit 0
+		;;
+	-j | --jobs)
+		[ $# -ge 2 ] || die "$1 needs a number (try --help)"
+		JOBS="$2"
+		shift 2
+		;;
+	--jobs=*)
+		JOBS="${1#*=}"
+		shift
+		;;
+	--print-key)
+		PRINT_KEY=1
+		shift
+		;;
+	*)
+		die "unknown argument '$1' (try --help)"
+		;;
+	esac
+done
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive number, got '$JOBS'"
+
+log() { echo "kernel: $*" >&2; }
+
+# ---- inputs and cache key -------------------------------------------------
+PKG_VERSION="$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)" ||
+	die "package $PKG is not installed (run scripts/setup-deps.sh)"
+[ -n "$PKG_VERSION" ] || die "package $PKG is not installed (run scripts/setup-deps.sh)"
+[ -r "$TARBALL" ] || die "$TARBALL is missing (reinstall $PKG)"
+[ -r "$FRAGMENT" ] || die "$FRAGMENT is missing"
+
+PATCHES=()
+if [ -d "$PATCHDIR" ]; then
+	while IFS= read -r -d '' p; do
+		PATCHES+=("$p")
+	done < <(find "$PATCHDIR" -maxdepth 1 -type f -name '*.patch' -print0 | LC_ALL=C sort -z)
+fi
+
+sha() { sha256sum | cut -d' ' -f1; }
+
+KEY="$(
+	{
+		printf 'package %s %s\n' "$PKG" "$PKG_VERSION"
+		for p in "${PATCHES[@]}"; do
+			printf 'patch %s %s\n' "$(basename "$p")" "$(wc -c <"$p")"
+			cat "$p"
+		done
+		printf 'fragment %s\n' "$(wc -c <"$FRAGMENT")"
+		cat "$FRAGMENT"
+		printf 'script %s\n' "$(wc -c <"$SELF")"
+		cat "$SELF"
+	} | sha
+)"
+# A build tree can be reused for any patch set with the same base.
+BASE="$(
+	{
+		printf 'format %s\npackage %s %s\n' "$TREE_FORMAT" "$PKG" "$PKG_VERSION"
+		cat "$FRAGMENT"
+	} | sha
+)"
+
+if [ "$PRINT_KEY" = 1 ]; then
+	echo "$KEY"
+	exit 0
+fi
+
+CACHE="${MP2_CACHE_DIR:-$HOME/.cache/mp2}/kernel"
+OUTDIR="$CACHE/$KEY"
+IMAGE="$OUTDIR/bzImage"
+
+if [ -f "$IMAGE" ]; then
+	log "cached $IMAGE"
+	echo "$IMAGE"
+	exit 0
+fi
+
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+	log "waiting for another kernel build to finish (lock $CACHE/.lock)"
+	flock 9
+fi
+# Somebody else may have built the same key while we waited.
+if [ -f "$IMAGE" ]; then
+	log "cached $IMAGE"
+	echo "$IMAGE"
+	exit 0
+fi
+
+T0=$SECONDS
+mkdir -p "$OUTDIR"
+BUILDLOG="$OUTDIR/build.log"
+: >"$BUILDLOG"
+
+fail() {
+	echo "build-kernel: error: $*" >&2
+	if [ -s "$BUILDLOG" ]; then
+		echo "----- last 40 lines of $BUILDLOG -----" >&2
+		tail -n 40 "$BUILDLOG" >&2
+		echo "----- end of $BUILDLOG -----" >&2
+	fi
+	exit 1
+}
+
+log "building key ${KEY:0:16}… ($PKG $PKG_VERSION, ${#PATCHES[@]} patch(es)), log $BUILDLOG"
+
+# ---- build tree -----------------------------------------------------------
+# Tree layout: $TREE is the kernel source; $TREE/.mp2/ holds
+#   state      "clean" when applied/ describes the tree exactly
+#   applied/   copies of the patches applied to the pristine source, in order
+#   stamp      touched at every use (pruning keeps the newest trees)
+TREES="$CACHE/trees"
+TREE="$TREES/${BASE:0:16}"
+META="$TREE/.mp2"
+mkdir -p "$TREES"
+
+if [ -d "$TREE" ] && [ "$(cat "$META/state" 2>/dev/null)" != clean ]; then
+	log "discarding unusable build tree $TREE"
+	rm -rf "$TREE"
+fi
+
+if [ ! -d "$TREE" ]; then
+	log "unpacking $TARBALL"
+	rm -rf "$TREE.tmp"
+	mkdir -p "$TREE.tmp"
+	tar -xJf "$TARBALL" -C "$TREE.tmp" --strip-components=1 ||
+		fail "could not unpack $TARBALL"
+	mkdir -p "$TREE.tmp/.mp2/applied"
+	echo clean >"$TREE.tmp/.mp2/state"
+	mv "$TREE.tmp" "$TREE"
+else
+	log "reusing build tree $TREE"
+fi
+touch "$META/stamp"
+
+# Patches already in the tree that stay (identical prefix) are left alone;
+# the rest are reverted newest first, then the new ones applied in order.
+mapfile -t OLD < <(find "$META/applied" -maxdepth 1 -type f -name '*.patch' | LC_ALL=C sort)
+common=0
+while [ "$common" -lt "${#OLD[@]}" ] && [ "$common" -lt "${#PATCHES[@]}" ] &&
+	[ "$(basename "${OLD[$common]}" | cut -d- -f2-)" = "$(basename "${PATCHES[$common]}")" ] &&
+	cmp -s "${OLD[$common]}" "${PATCHES[$common]}"; do
+	common=$((common + 1))
+done
+
+gitapply() {
+	# Keep git from treating an enclosing repository as the one to patch.
+	(cd "$TREE" && GIT_CEILING_DIRECTORIES="$(dirname "$TREE")" git apply -p1 --whitespace=nowarn "$@")
+}
+
+for ((i = ${#OLD[@]} - 1; i >= common; i--)); do
+	log "reverting $(basename "${OLD[$i]}" | cut -d- -f2-)"
+	echo dirty >"$META/state"
+	gitapply -R "${OLD[$i]}" >>"$BUILDLOG" 2>&1 ||
+		fail "could not revert ${OLD[$i]} from $TREE (delete that tree and retry)"
+	rm -f "${OLD[$i]}"
+	echo clean >"$META/state"
+done
+for ((i = common; i < ${#PATCHES[@]}; i++)); do
+	p="${PATCHES[$i]}"
+	log "applying $(basename "$p")"
+	if ! gitapply --check "$p" >>"$BUILDLOG" 2>&1; then
+		fail "patch $p does not apply to $PKG $PKG_VERSION (+ the patches before it)"
+	fi
+	echo dirty >"$META/state"
+	gitapply "$p" >>"$BUILDLOG" 2>&1 || fail "applying $p failed"
+	cp "$p" "$META/applied/$(printf '%04d' "$i")-$(basename "$p")"
+	echo clean >"$META/state"
+done
+[ ${#PATCHES[@]} -gt 0 ] || log "no patches in $PATCHDIR: building the unpatched kernel"
+
+# ---- configuration --------------------------------------------------------
+log "configuring (tinyconfig + $(basename "$FRAGMENT"))"
+cd "$TREE"
+if [ -f .config ]; then
+	cp -p .config .config.mp2-prev
+fi
+{
+	make tinyconfig &&
+		scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" &&
+		make olddefconfig
+} >>"$BUILDLOG" 2>&1 || fail "kernel configuration failed"
+# An unchanged configuration keeps its old timestamp, so make rebuilds nothing
+# because of it.
+if [ -f .config.mp2-prev ]; then
+	if cmp -s .config .config.mp2-prev; then
+		mv -f .config.mp2-prev .config
+	else
+		rm -f .config.mp2-prev
+	fi
+fi
+
+missing=()
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		grep -qxF -- "$line" .config || missing+=("$line (have: $(grep -E "^${line%%=*}=|^# ${line%%=*} is not set" .config || echo absent))")
+		;;
+	"# CONFIG_"*" is not set")
+		sym="${line#\# }"
+		sym="${sym%% *}"
+		if grep -q "^$sym=" .config; then
+			missing+=("$line (have: $(grep "^$sym=" .config))")
+		fi
+		;;
+	esac
+done <"$FRAGMENT"
+if [ ${#missing[@]} -gt 0 ]; then
+	{
+		echo "build-kernel: error: these config.fragment settings did not survive olddefconfig"
+		echo "(an unmet dependency, or something selects them); see $TREE/.config:"
+		printf '  %s\n' "${missing[@]}"
+	} >&2
+	exit 1
+fi
+cp .config "$OUTDIR/config"
+
+# ---- build ----------------------------------------------------------------
+log "make -j$JOBS bzImage (log: $BUILDLOG)"
+make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage >>"$BUILDLOG" 2>&1 &
+make_pid=$!
+trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid" 2>/dev/null; exit 130' INT TERM
+last=$SECONDS
+while kill -0 "$make_pid" 2>/dev/null; do
+	sleep 2
+	if [ $((SECONDS - last)) -ge 60 ]; then
+		last=$SECONDS
+		n=$(grep -c '^  CC ' "$BUILDLOG" || true)
+		cur=$(grep -E '^  (CC|LD|AR|AS|GEN|OBJCOPY|BUILD)' "$BUILDLOG" | tail -n1 | sed 's/^ *//')
+		log "  $((SECONDS - T0))s: $n files compiled, at: $cur"
+	fi
+done
+rc=0
+wait "$make_pid" || rc=$?
+trap - INT TERM
+[ "$rc" -eq 0 ] || fail "make bzImage failed (exit $rc)"
+
+cp arch/x86/boot/bzImage "$IMAGE.tmp"
+{
+	echo "package $PKG $PKG_VERSION"
+	for p in "${PATCHES[@]}"; do echo "patch $(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"; done
+	echo "fragment $(sha256sum <"$FRAGMENT" | cut -d' ' -f1)"
+	echo "script $(sha256sum <"$SELF" | cut -d' ' -f1)"
+	echo "release $(make -s kernelrelease 2>/dev/null)"
+} >"$OUTDIR/inputs"
+mv -f "$IMAGE.tmp" "$IMAGE"
+log "built $IMAGE in $((SECONDS - T0))s"
+
+# ---- keep only the newest build trees -------------------------------------
+mapfile -t old_trees < <(
+	for t in "$TREES"/*/; do
+		t="${t%/}"
+		[ -d "$t" ] || continue
+		printf '%s %s\n' "$(stat -c %Y "$t/.mp2/stamp" 2>/dev/null || echo 0)" "$t"
+	done | sort -rn | tail -n +$((KEEP_TREES + 1)) | cut -d' ' -f2-
+)
+for t in "${old_trees[@]}"; do
+	[ -n "$t" ] || continue
+	log "removing old build tree $t"
+	rm -rf "$t"
+done
+
+echo "$IMAGE"
