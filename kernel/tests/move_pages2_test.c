@@ -1129,18 +1129,16 @@ static void test_random_args(void)
 				gpages[i] = (void *)0xffffffffff600000UL;
 			else
 				gpages[i] = gpages;	/* the array itself */
-			k = rnd_below(64);
-			if (k < 60)
-				gnodes[i] = mem_nodes[rnd_below(nr_mem_nodes)];
-			else if (k == 60)
-				gnodes[i] = -1;
-			else if (k == 61)
-				gnodes[i] = 4096;
-			else if (k == 62)
-				gnodes[i] = (int)rnd();
-			else
-				gnodes[i] = 1 + mem_nodes[nr_mem_nodes - 1];
+			gnodes[i] = mem_nodes[rnd_below(nr_mem_nodes)];
 			gstatus[i] = SENTINEL;
+		}
+		/* one bad node in one call out of six */
+		if (rnd_below(6) == 0) {
+			static const int bad[] = { -1, 4096, INT_MIN, 1 << 20 };
+			uint64_t k = rnd_below(5);
+
+			gnodes[rnd_below(CAP)] = k < 4 ? bad[k] :
+				1 + mem_nodes[nr_mem_nodes - 1];
 		}
 		switch (rnd_below(24)) {
 		case 0:
