@@ -3,11 +3,13 @@
  * The migration engine: validate everything, then hand the pages to the
  * kernel chunk by chunk, in one or more threads, within a budget.
  *
- * Each chunk is located first (a cheap move_pages query), so pages already
- * on their target and pages the kernel cannot see never reach the
- * migrating call, and "moved" and "already" can be told apart.  A chunk's
- * counts are committed only when the chunk completes, so a call-level
- * error in the middle leaves the invariant of struct mp2_stats intact.
+ * All pages are located first (a cheap move_pages query, no LRU drain), so
+ * pages already on their target and pages the kernel cannot see never
+ * reach the migrating call, and "moved" and "already" can be told apart
+ * even when the kernel moves a whole transparent huge page for one of its
+ * base pages.  A chunk's counts are committed only when the chunk
+ * completes, so a call-level error in the middle leaves the invariant of
+ * struct mp2_stats intact.
  */
 #include <errno.h>
 #include <numa.h>
@@ -26,12 +28,20 @@
 /* Marks a status entry the kernel did not write. */
 #define STATUS_UNSET INT32_MIN
 
+/*
+ * Threads split the page array only where the address leaves an aligned
+ * block of this size, so that two threads never fight over one
+ * PMD-mapped transparent huge page (2 MiB on x86-64).
+ */
+#define SPLIT_ALIGN ((uintptr_t)2 << 20)
+
 struct job {
 	void *const *pages;
 	const int *nodes;		/* per-page targets, or NULL */
 	int node;			/* the target when nodes is NULL */
 	const struct mp2_options *o;
 	int *status;			/* caller's, or NULL */
+	int *initial;			/* where each page was at the start */
 	enum mp2_method method;		/* MOVE_PAGES2 or MOVE_PAGES */
 	long nr;			/* move_pages2's number */
 	uint64_t deadline_ns;		/* 0: none */
@@ -111,26 +121,54 @@ static long kernel_move(struct worker *w, size_t n)
 }
 
 /*
- * move_pages(2) stops at the first batch that fails and leaves the status
- * of the pages it queued (the target node) and of the pages after them
- * (unwritten) unreliable.  Ask where those pages really are.
+ * Ask again where the pages are that the kernel reported busy, or did not
+ * report at all: move_pages(2) stops at the first batch that fails and
+ * leaves the status of that batch and of the pages after it unwritten,
+ * and it reports -EBUSY for a base page whose huge page it has queued
+ * already through another base page, then moves it.
  */
-static long fix_move_pages_status(struct worker *w, size_t n, int *where)
+static int recheck_busy(struct worker *w, size_t n, struct mp2_stats *delta)
 {
-	long ret = mp2_sys_query(n, w->todo_pages, where);
+	size_t m = 0, k;
+	size_t *idx;
+	void **pages;
+	int *where;
+	long ret = -ENOMEM;
 
-	w->stats.query_calls++;
-	if (ret < 0)
-		return ret;
-	for (size_t k = 0; k < n; k++) {
-		int st = w->todo_status[k];
-
-		if (st < 0 && st != STATUS_UNSET)
-			continue;	/* an error the kernel reported */
-		w->todo_status[k] = where[k] == w->todo_nodes[k] ?
-					    w->todo_nodes[k] : -EBUSY;
+	for (k = 0; k < n; k++)
+		m += w->todo_status[k] == -EBUSY ||
+		     w->todo_status[k] == STATUS_UNSET;
+	if (m == 0)
+		return 0;
+	idx = malloc(m * sizeof(*idx));
+	pages = malloc(m * sizeof(*pages));
+	where = malloc(m * sizeof(*where));
+	if (!idx || !pages || !where)
+		goto out;
+	for (k = 0, m = 0; k < n; k++) {
+		if (w->todo_status[k] != -EBUSY &&
+		    w->todo_status[k] != STATUS_UNSET)
+			continue;
+		idx[m] = k;
+		pages[m++] = w->todo_pages[k];
 	}
-	return 0;
+	ret = mp2_sys_query(m, pages, where);
+	delta->query_calls++;
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < m; i++) {
+		k = idx[i];
+		if (where[i] == w->todo_nodes[k])
+			w->todo_status[k] = w->todo_nodes[k];
+		else if (w->todo_status[k] == STATUS_UNSET)
+			w->todo_status[k] = -EBUSY;
+	}
+	ret = 0;
+out:
+	free(idx);
+	free(pages);
+	free(where);
+	return (int)ret;
 }
 
 /* Migrate pages[pos, pos + n); count into *delta only. */
@@ -144,10 +182,7 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 	size_t ntodo = 0;
 	long ret;
 
-	ret = mp2_sys_query(n, pages, w->final);
-	delta->query_calls++;
-	if (ret < 0)
-		return (int)ret;
+	memcpy(w->final, j->initial + pos, n * sizeof(*w->final));
 	for (size_t i = 0; i < n; i++) {
 		int t = target_of(j, pos + i);
 
@@ -176,16 +211,9 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 			*call_size = adapt_call_size(o, *call_size, ntodo, dt);
 		if (ret < 0)
 			return (int)ret;
-		if (j->method == MP2_METHOD_MOVE_PAGES && ret > 0) {
-			int *where = calloc(ntodo, sizeof(*where));
-
-			if (!where)
-				return -ENOMEM;
-			ret = fix_move_pages_status(w, ntodo, where);
-			free(where);
-			if (ret < 0)
-				return (int)ret;
-		}
+		ret = recheck_busy(w, ntodo, delta);
+		if (ret < 0)
+			return (int)ret;
 		for (size_t k = 0; k < ntodo; k++) {
 			int st = w->todo_status[k];
 
@@ -349,6 +377,37 @@ static int method_resolve(struct job *j, enum mp2_method asked,
 	}
 }
 
+/* Where every page is before anything moves, into job->initial. */
+static int locate_all(struct job *j, size_t count, struct mp2_stats *stats)
+{
+	for (size_t done = 0; done < count; done += MP2_LOCATE_CHUNK) {
+		size_t n = count - done;
+		long ret;
+
+		if (n > MP2_LOCATE_CHUNK)
+			n = MP2_LOCATE_CHUNK;
+		ret = mp2_sys_query(n, (void **)(uintptr_t)(j->pages + done),
+				    j->initial + done);
+		stats->query_calls++;
+		if (ret < 0)
+			return (int)ret;
+	}
+	return 0;
+}
+
+/*
+ * The first index at or after i where pages[] enters a new SPLIT_ALIGN
+ * block, so that the pages of one huge page stay in one thread's part.
+ */
+static size_t split_point(void *const *pages, size_t count, size_t i)
+{
+	while (i > 0 && i < count &&
+	       ((uintptr_t)pages[i] & ~(SPLIT_ALIGN - 1)) ==
+		       ((uintptr_t)pages[i - 1] & ~(SPLIT_ALIGN - 1)))
+		i++;
+	return i;
+}
+
 int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 		const struct mp2_options *opts, int *status,
 		struct mp2_stats *stats)
@@ -393,14 +452,30 @@ int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 	if (opts->max_us)
 		job.deadline_ns = start + opts->max_us * 1000u;
 
+	job.initial = malloc(count * sizeof(*job.initial));
+	if (!job.initial)
+		return -ENOMEM;
+	ret = locate_all(&job, count, &total);
+	if (ret) {
+		free(job.initial);
+		return ret;
+	}
+
 	nthreads = (size_t)opts->threads < count ? (size_t)opts->threads : count;
 	workers = calloc(nthreads, sizeof(*workers));
-	if (!workers)
+	if (!workers) {
+		free(job.initial);
 		return -ENOMEM;
+	}
 	for (size_t t = 0; t < nthreads; t++) {
 		workers[t].job = &job;
-		workers[t].begin = count * t / nthreads;
-		workers[t].end = count * (t + 1) / nthreads;
+		workers[t].begin = t ? workers[t - 1].end : 0;
+		workers[t].end = t + 1 == nthreads ?
+					 count :
+					 split_point(pages, count,
+						     count * (t + 1) / nthreads);
+		if (workers[t].end < workers[t].begin)
+			workers[t].end = workers[t].begin;
 		if (worker_alloc(&workers[t], opts->pages_per_call)) {
 			ret = -ENOMEM;
 			goto out_free;
@@ -434,6 +509,7 @@ out_free:
 	for (size_t t = 0; t < nthreads; t++)
 		worker_free(&workers[t]);
 	free(workers);
+	free(job.initial);
 	return ret;
 }
 

@@ -659,6 +659,39 @@ static void test_threads_move(void)
 	free(pages);
 }
 
+/*
+ * The kernel moves a transparent huge page whole for any of its base
+ * pages: pages it took along still count as moved, not as already there,
+ * and threads do not fight over one huge page.
+ */
+static void test_huge_page_counts(void)
+{
+	const size_t hp = 2u << 20, n = 2 * hp / 4096;
+	char *raw, *base;
+	void **pages;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	T_REQUIRE(psz == 4096);
+	raw = map_pages(n + hp / psz, MAP_PRIVATE);
+	T_REQUIRE(raw);
+	base = (char *)(((uintptr_t)raw + hp - 1) & ~(uintptr_t)(hp - 1));
+	madvise(base, n * psz, MADV_HUGEPAGE);
+	numa_tonode_memory(base, n * psz, node_a());
+	fill(base, n);
+	pages = page_array(base, n);
+	T_REQUIRE(pages);
+	mp2_options_init(&o);
+	o.pages_per_call = 64;
+	move_and_check(base, pages, n, node_b(), &o);
+	o.threads = 3;
+	move_and_check(base, pages, n, node_a(), &o);
+	o.method = MP2_METHOD_MOVE_PAGES;
+	move_and_check(base, pages, n, node_b(), &o);
+	munmap(raw, (n + hp / psz) * psz);
+	free(pages);
+}
+
 static void test_budget_moves_exactly(void)
 {
 	const size_t n = 300;
@@ -847,6 +880,7 @@ int main(void)
 	T_RUN(test_move_pages2_moves);
 	T_RUN(test_per_page_nodes);
 	T_RUN(test_threads_move);
+	T_RUN(test_huge_page_counts);
 	T_RUN(test_budget_moves_exactly);
 	T_RUN(test_adaptive);
 	T_RUN(test_ranges_move);
