@@ -19,8 +19,12 @@
 
 #include "miscadmin.h"
 
-/* Pages handed to one mp2_migrate() call. */
+/*
+ * Pages handed to one mp2_migrate() call: at most MOVE_WINDOW, and about
+ * 16 kernel calls' worth, so that stopping is possible every so often.
+ */
 #define MOVE_WINDOW		65536
+#define MOVE_WINDOW_MIN 4096
 
 static uint64
 now_ns(void)
@@ -57,6 +61,8 @@ mp2_move(const Mp2Pool *pool, const int64 *pages, int64 n, const int *targets,
 	uint64		deadline = 0;
 	int64		budget = args->max_pages;
 	bool		stopped = false;
+	int64		window = Min(MOVE_WINDOW,
+							 Max(MOVE_WINDOW_MIN, 16 * (int64) args->batch_size));
 	bool	   *resident;
 	void	  **addrs;
 	int		   *tgts = NULL;
@@ -82,7 +88,7 @@ mp2_move(const Mp2Pool *pool, const int64 *pages, int64 n, const int *targets,
 
 	for (int64 first = 0; first < n;)
 	{
-		int64		cnt = Min(n - first, MOVE_WINDOW);
+		int64		cnt = Min(n - first, window);
 		int			nres = 0;
 		struct mp2_stats st;
 		bool		raised;
@@ -172,7 +178,7 @@ mp2_move(const Mp2Pool *pool, const int64 *pages, int64 n, const int *targets,
 			res->error = err;
 			stopped = true;
 		}
-		if (!stopped && first < n && stop != NULL && stop(stop_arg))
+		if (!stopped && first < n && stop != NULL && stop(stop_arg, res))
 			stopped = true;
 	}
 

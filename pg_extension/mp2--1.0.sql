@@ -152,7 +152,7 @@ LANGUAGE C STRICT VOLATILE;
 
 CREATE FUNCTION mp2_worker_info(
 	OUT pid int,
-	OUT database name,
+	OUT database text,
 	OUT policy text,
 	OUT rounds bigint,
 	OUT failed_rounds bigint,

@@ -127,16 +127,20 @@ define_gucs(void)
 							 "move_pages.",
 							 &mp2_method, MP2_METHOD_AUTO, method_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomStringVariable("mp2.database",
-							   "Database the preloaded worker connects to.",
-							   "It reads mp2_rules there.",
-							   &mp2_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("mp2.start_worker",
-							 "Start the relocation worker with the server.",
-							 "Only when mp2 is in shared_preload_libraries.",
-							 &mp2_start_worker, true,
-							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	/* Only the postmaster can define these: they matter when preloaded. */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomStringVariable("mp2.database",
+								   "Database the preloaded worker connects to.",
+								   "It reads mp2_rules there.",
+								   &mp2_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomBoolVariable("mp2.start_worker",
+								 "Start the relocation worker with the server.",
+								 "Only when mp2 is in shared_preload_libraries.",
+								 &mp2_start_worker, true,
+								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	}
 	MarkGUCPrefixReserved("mp2");
 }
 

@@ -187,17 +187,22 @@ typedef struct Mp2MoveArgs
 	int64		max_moved;		/* stop once this many moved; 0: no limit */
 }			Mp2MoveArgs;
 
-typedef struct Mp2MoveResult
+typedef struct Mp2MoveResult Mp2MoveResult;
+
+struct Mp2MoveResult
 {
 	struct mp2_stats st;		/* summed over all calls */
 	uint64		not_present;	/* pages not faulted in: nothing to move */
 	Size		page_size;
 	bool		privileged;		/* CAP_SYS_NICE was raised for the calls */
 	int			error;			/* a call-level error of libmp2, or 0 */
-}			Mp2MoveResult;
+};
 
-/* Returns true when the caller should stop between two calls. */
-typedef bool (*Mp2StopFn) (void *arg);
+/*
+ * Asked between two libmp2 calls with the outcome so far; returns true
+ * when the migration should stop there.
+ */
+typedef bool (*Mp2StopFn) (void *arg, const Mp2MoveResult *sofar);
 
 /*
  * Move pool pages (sorted ascending page numbers) to node, or to

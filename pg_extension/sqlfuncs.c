@@ -239,7 +239,7 @@ parse_move_args(FunctionCallInfo fcinfo, Mp2MoveArgs *args)
 }
 
 static bool
-sql_stop(void *arg)
+sql_stop(void *arg, const Mp2MoveResult *sofar)
 {
 	CHECK_FOR_INTERRUPTS();
 	return false;
@@ -508,6 +508,16 @@ mp2_worker_start(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not start the mp2 worker"),
 				 errhint("More details may be available in the server log.")));
+	/* Return once it has connected and shows itself (up to 30 s). */
+	for (int i = 0; i < 3000 && mp2_worker_find() != pid; i++)
+	{
+		if (GetBackgroundWorkerPid(handle, &pid) != BGWH_STARTED)
+			ereport(ERROR,
+					(errmsg("the mp2 worker exited right after it started"),
+					 errhint("More details may be available in the server log.")));
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
+	}
 	PG_RETURN_INT32(pid);
 }
 

@@ -124,11 +124,41 @@ worker_detach(int code, Datum arg)
 	SpinLockRelease(&mp2_shared->mutex);
 }
 
-/* Stop a round between two calls: to exit, or to reload the settings. */
-static bool
-worker_stop(void *arg)
+/* Pages of the current mp2_move() already added to pages_moved. */
+static uint64 moved_reported = 0;
+
+/* Add the pages moved since the last report to the worker's count. */
+static void
+report_moved(uint64 moved)
 {
+	if (moved <= moved_reported)
+		return;
+	SpinLockAcquire(&mp2_shared->mutex);
+	mp2_shared->worker.pages_moved += moved - moved_reported;
+	SpinLockRelease(&mp2_shared->mutex);
+	moved_reported = moved;
+}
+
+/*
+ * Between two calls: show the progress, and stop the round to exit or to
+ * reload the settings.
+ */
+static bool
+worker_stop(void *arg, const Mp2MoveResult *sofar)
+{
+	if (sofar != NULL)
+		report_moved(sofar->st.moved);
 	return ShutdownRequestPending || ConfigReloadPending;
+}
+
+static void
+worker_move(const Mp2Pool *pool, const int64 *pages, int64 n,
+			const int *targets, int node, const Mp2MoveArgs *args,
+			Mp2MoveResult *res)
+{
+	moved_reported = 0;
+	mp2_move(pool, pages, n, targets, node, args, worker_stop, NULL, res);
+	report_moved(res->st.moved);
 }
 
 static void
@@ -194,8 +224,7 @@ round_interleave(void)
 	}
 
 	worker_args(&args, 0);
-	mp2_move(&pool, pages, pool.npages, targets, -1, &args, worker_stop, NULL,
-			 &res);
+	worker_move(&pool, pages, pool.npages, targets, -1, &args, &res);
 	interleave_cursor = (interleave_cursor +
 						 (int64) (res.st.requested + res.not_present -
 								  res.st.not_tried)) % pool.npages;
@@ -309,11 +338,11 @@ round_rules(void)
 			continue;
 		if (mp2_max_pages_per_round > 0 && moved >= mp2_max_pages_per_round)
 			break;
-		if (worker_stop(NULL))
+		if (worker_stop(NULL, NULL))
 			break;
 		worker_args(&args, moved);
-		mp2_move(&pool, rules[i].pages, rules[i].npages, NULL, rules[i].node,
-				 &args, worker_stop, NULL, &res);
+		worker_move(&pool, rules[i].pages, rules[i].npages, NULL,
+					rules[i].node, &args, &res);
 		moved += (int64) res.st.moved;
 		note_result(&res);
 	}
@@ -334,7 +363,6 @@ publish_round(int64 moved, const char *error)
 	else
 	{
 		mp2_shared->worker.rounds++;
-		mp2_shared->worker.pages_moved += (uint64) moved;
 		mp2_shared->worker.last_error[0] = '\0';
 	}
 	mp2_shared->worker.last_round = GetCurrentTimestamp();

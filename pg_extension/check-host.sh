@@ -1,0 +1,84 @@
+#!/bin/bash
+# The mp2 extension's tests on this machine (any number of NUMA nodes):
+# installs the extension into the system PostgreSQL, starts a throw-away
+# cluster as the user postgres (initdb in a temporary directory, mp2 in
+# shared_preload_libraries, a unix socket only), and runs
+#
+#   pg_regress            ../sql against ../expected
+#   pg_worker             the relocation worker (test/worker.sh)
+#   pg_regress-nopreload  the SQL functions without shared_preload_libraries
+#
+# Each part ends with "NAME: N passed, N failed, N skipped".  Exits
+# non-zero when a test failed.  Needs root (to install, and to run the
+# server as postgres).
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=test/pglib.sh
+. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=test/worker.sh
+. "$TOP/pg_extension/test/worker.sh"
+
+REGRESS_TESTS=(mp2_setup mp2_api mp2_badinput mp2_privilege mp2_worker)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "check-host: needs root (make install, and running the server as $PG_USER)"
+	echo "pg_regress: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if ! getent passwd "$PG_USER" >/dev/null; then
+	echo "check-host: no user $PG_USER (install postgresql-15: scripts/setup-deps.sh)"
+	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+echo "check-host: installing the extension into $("$PG_CONFIG" --pkglibdir)"
+if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
+	tail -n 30 "$TOP/build/pg_install.log"
+	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+WORK=$(mktemp -d /tmp/mp2-pgcheck.XXXXXX)
+chmod 755 "$WORK"
+# Inputs copied where postgres can read them, whoever owns the tree.
+mkdir -p "$WORK/in"
+cp -r "$TOP/sql" "$TOP/expected" "$WORK/in/"
+chown -R "$PG_USER": "$WORK/in"
+
+status=0
+cleanup() {
+	pg_stop
+	mkdir -p "$TOP/build/check"
+	cp "$PGTMP/server.log" "$TOP/build/check/pg_host_server.log" 2>/dev/null
+	for d in "$WORK"/out*; do
+		[ -s "$d/regression.diffs" ] &&
+			cp "$d/regression.diffs" "$TOP/build/check/pg_host_$(basename "$d").diffs"
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! pg_cluster_init "$WORK/pg" || ! pg_start; then
+	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+echo "check-host: cluster in $PGDATA, socket $PGHOST port $PGPORT"
+
+run_regress pg_regress "$WORK/in" "$WORK/out" "${REGRESS_TESTS[@]}" || status=1
+
+# The worker, with the static worker back (pg_regress stopped it).
+pg_stop
+pg_start || status=1
+worker_tests pg_worker || status=1
+
+# Without shared_preload_libraries.
+pg_stop
+if pg_start -o "-c shared_preload_libraries=''"; then
+	run_regress pg_regress-nopreload "$WORK/in" "$WORK/out-nopreload" \
+		mp2_nopreload || status=1
+else
+	echo "pg_regress-nopreload: 0 passed, 1 failed, 0 skipped"
+	status=1
+fi
+exit $status

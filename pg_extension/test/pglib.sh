@@ -1,0 +1,168 @@
+# Shell functions shared by check-host.sh, check-guest.sh and the test
+# scripts beside this file: a throw-away PostgreSQL cluster run by the
+# unprivileged user postgres, psql helpers, and test result counting.
+#
+# Source it with TOP set to the top of the mp2 tree.  Runs as root (it
+# switches to postgres for everything PostgreSQL does).
+
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PGBIN=$("$PG_CONFIG" --bindir)
+PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
+PG_USER=${MP2_PG_USER:-postgres}
+
+# Test counters of the current suite.
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+
+# as_pg CMD...: run CMD as the postgres user, without capabilities.
+as_pg() {
+	setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups -- "$@"
+}
+
+# as_pg_cap CMD...: the same with CAP_SYS_NICE in its permitted, effective
+# and ambient sets, as systemd's AmbientCapabilities=CAP_SYS_NICE gives it.
+as_pg_cap() {
+	setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups \
+		--inh-caps +sys_nice --ambient-caps +sys_nice -- "$@"
+}
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok - $*"
+}
+
+skip() {
+	T_SKIP=$((T_SKIP + 1))
+	echo "skip - $*"
+}
+
+# check DESC CMD...: one test, passed when CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+	fi
+}
+
+# suite_end NAME: print the closing line of a suite and reset the counters.
+# Returns non-zero when a test failed.
+suite_end() {
+	local fail=$T_FAIL
+	echo "$1: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	T_PASS=0
+	T_FAIL=0
+	T_SKIP=0
+	[ "$fail" -eq 0 ]
+}
+
+# pg_cluster_init DIR: initdb a cluster in DIR/data, owned by postgres,
+# listening only on a unix socket in DIR.  Sets PGDATA PGHOST PGPORT.
+pg_cluster_init() {
+	PGTMP=$1
+	mkdir -p "$PGTMP"
+	chown "$PG_USER": "$PGTMP"
+	chmod 700 "$PGTMP"
+	export PGDATA="$PGTMP/data" PGHOST="$PGTMP" PGPORT=${PGPORT:-54329}
+	export PGUSER=$PG_USER PGDATABASE=postgres
+	if ! as_pg "$PGBIN/initdb" -D "$PGDATA" -A trust -E UTF8 --locale=C \
+		--data-checksums --no-sync >"$PGTMP/initdb.log" 2>&1; then
+		cat "$PGTMP/initdb.log"
+		return 1
+	fi
+	cat >>"$PGDATA/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$PGTMP'
+port = $PGPORT
+shared_preload_libraries = 'mp2'
+fsync = off
+synchronous_commit = off
+max_worker_processes = 16
+log_line_prefix = '%m [%p] '
+mp2.naptime = '1s'
+EOF
+}
+
+# pg_start [cap] [-o OPTIONS]: start the cluster, with CAP_SYS_NICE if
+# the first argument is "cap".
+pg_start() {
+	local runner=as_pg
+	if [ "${1:-}" = cap ]; then
+		runner=as_pg_cap
+		shift
+	fi
+	if ! $runner "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGTMP/server.log" -w \
+		-t 300 "$@" start >"$PGTMP/pg_ctl.log" 2>&1; then
+		cat "$PGTMP/pg_ctl.log"
+		tail -n 40 "$PGTMP/server.log"
+		return 1
+	fi
+}
+
+pg_stop() {
+	as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 300 stop >/dev/null 2>&1
+}
+
+# psql_q [-d DB] SQL: run SQL, print unaligned tuples only.
+psql_q() {
+	local db=postgres
+	if [ "$1" = -d ]; then
+		db=$2
+		shift 2
+	fi
+	as_pg "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"
+}
+
+# wait_for SECONDS CMD...: retry CMD every half second until it succeeds.
+wait_for() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 2; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+pg_ready() {
+	as_pg "$PGBIN/psql" -X -At -d postgres -c 'SELECT 1' >/dev/null 2>&1
+}
+
+# run_regress LABEL INPUTDIR OUTDIR TEST...: pg_regress against the
+# running cluster; prints LABEL's closing line from its result.
+run_regress() {
+	local label=$1 indir=$2 outdir=$3 rc pass fail
+	shift 3
+	mkdir -p "$outdir"
+	chown "$PG_USER": "$outdir"
+	# --use-existing creates no database.
+	psql_q "DROP DATABASE IF EXISTS contrib_regression" >/dev/null &&
+		psql_q "CREATE DATABASE contrib_regression" >/dev/null
+	as_pg "$PG_REGRESS" --use-existing --bindir="$PGBIN" \
+		--host="$PGHOST" --port="$PGPORT" --user="$PG_USER" \
+		--inputdir="$indir" --outputdir="$outdir" \
+		--dbname=contrib_regression "$@" 2>&1 | tee "$outdir/pg_regress.log"
+	rc=${PIPESTATUS[0]}
+	pass=$(grep -cE '\.\.\. ok( |$)' "$outdir/pg_regress.log")
+	fail=$(grep -cE '\.\.\. (FAILED|failed)' "$outdir/pg_regress.log")
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		fail=1
+	fi
+	if [ -s "$outdir/regression.diffs" ]; then
+		echo "---- $label: regression.diffs (first 300 lines)"
+		head -n 300 "$outdir/regression.diffs"
+		echo "----"
+	fi
+	echo "$label: $pass passed, $fail failed, 0 skipped"
+	[ "$fail" -eq 0 ]
+}

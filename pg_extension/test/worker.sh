@@ -1,0 +1,203 @@
+# The relocation worker's tests, against a running cluster started by
+# pglib.sh with mp2 preloaded (so its worker runs in database postgres).
+# Source pglib.sh first, then call worker_tests LABEL.
+#
+# On one node every placement check holds trivially; on several it shows
+# that the policy took effect.
+
+# psql_s: run the SQL on stdin statement by statement (ALTER SYSTEM).
+psql_s() {
+	as_pg "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d postgres -f -
+}
+
+w_info() {
+	psql_q "SELECT $1 FROM mp2_worker_info()"
+}
+
+w_running() {
+	[ -n "$(w_info pid)" ]
+}
+
+set_and_reload() {
+	{
+		for s in "$@"; do
+			echo "ALTER SYSTEM SET $s;"
+		done
+		echo "SELECT pg_reload_conf();"
+	} | psql_s >/dev/null
+}
+
+# The interleave policy is in effect: every node holds its share of the
+# pages that exist, within 2% (pages busy in a round are moved later).
+interleaved() {
+	[ "$(psql_q "
+		WITH b AS (SELECT node, os_pages FROM mp2_buffer_nodes()
+		            WHERE node IS NOT NULL),
+		     t AS (SELECT sum(os_pages)::float8 AS s, count(*) AS n FROM b)
+		SELECT bool_and(abs(os_pages - s / n) <= 0.02 * s / n + 8)
+		  FROM b, t")" = t ]
+}
+
+# All pages that exist are on node $1, but for 1% (busy ones).
+all_on() {
+	[ "$(psql_q "
+		SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $1), 0) <=
+		       0.01 * sum(os_pages) + 8
+		  FROM mp2_buffer_nodes() WHERE node IS NOT NULL")" = t ]
+}
+
+relation_on() {
+	[ "$(psql_q "
+		SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $2), 0) = 0
+		   AND sum(os_pages) > 0
+		  FROM mp2_relation_nodes('$1')")" = t ]
+}
+
+log_has() {
+	grep -q -- "$1" "$PGTMP/server.log"
+}
+
+# pages_moved grows: the worker is in the middle of moving.
+moving() {
+	local a b
+	a=$(w_info pages_moved)
+	sleep 1
+	b=$(w_info pages_moved)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]
+}
+
+worker_tests() {
+	local label=$1 last pool bound r0 r1 pid pid2 t0 t1 failed0 rounds0
+
+	psql_q "CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
+	psql_q "CREATE EXTENSION IF NOT EXISTS amcheck" >/dev/null
+	psql_q "DROP TABLE IF EXISTS mp2_w" >/dev/null
+	psql_q "CREATE TABLE mp2_w AS
+	        SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g" >/dev/null
+	psql_q "CREATE INDEX mp2_w_id ON mp2_w (id)" >/dev/null
+	last=$(psql_q "SELECT max(node) FROM mp2_numa_nodes()")
+	pool=$(psql_q "SELECT pool_pages FROM mp2_info()")
+
+	check "worker: the preloaded worker runs" wait_for 30 w_running
+	pid=$(w_info pid)
+
+	# Interleave within a bounded number of naptimes.  A round moves at
+	# most 4096 pages, so ceil(pool / 4096) rounds reach every page,
+	# plus 3 for pages that were busy or came into use meanwhile.
+	bound=$(((pool + 4095) / 4096 + 3))
+	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
+	r0=$(w_info rounds)
+	set_and_reload "mp2.policy = 'interleave'" "mp2.naptime = '1s'" \
+		"mp2.max_pages_per_round = 4096" "mp2.interleave_nodes = ''"
+	if wait_for $((bound * 3 + 20)) interleaved; then
+		r1=$(w_info rounds)
+		check "worker: interleave in effect after $((r1 - r0)) rounds (bound $bound)" \
+			[ $((r1 - r0)) -le "$bound" ]
+	else
+		not_ok "worker: interleave not in effect within $((bound * 3 + 20)) s"
+		psql_q "SELECT * FROM mp2_buffer_nodes()"
+		psql_q "SELECT * FROM mp2_worker_info()"
+	fi
+	check "worker: policy interleave reported" [ "$(w_info policy)" = interleave ]
+
+	# SIGHUP: a new node list is followed.
+	set_and_reload "mp2.interleave_nodes = '$last'"
+	check "worker: SIGHUP change followed (all pages on node $last)" \
+		wait_for $((bound * 3 + 20)) all_on "$last"
+	check "worker: reload logged" log_has "mp2 worker: reloaded"
+	check "worker: same process after reload" [ "$(w_info pid)" = "$pid" ]
+
+	# A failed round is logged and retried; the worker stays.
+	failed0=$(w_info failed_rounds)
+	set_and_reload "mp2.interleave_nodes = '63'"
+	check "worker: failed round counted" wait_for 30 \
+		test_gt "SELECT failed_rounds FROM mp2_worker_info()" "$failed0"
+	check "worker: failed round logged" log_has "node 63 is not a NUMA node with memory"
+	check "worker: error shown" [ -n "$(w_info last_error)" ]
+	check "worker: same process after a failed round" [ "$(w_info pid)" = "$pid" ]
+	rounds0=$(w_info rounds)
+	set_and_reload "mp2.interleave_nodes = ''"
+	check "worker: rounds succeed again" wait_for 30 \
+		test_gt "SELECT rounds FROM mp2_worker_info()" "$rounds0"
+	check "worker: error cleared" wait_for 10 test_empty "SELECT last_error FROM mp2_worker_info()"
+
+	# Rules: the buffers of mp2_w go to the last node; rules naming a node
+	# without memory or a dropped table are skipped.
+	psql_q "SELECT count(*) FROM mp2_w" >/dev/null
+	psql_q "SELECT * FROM mp2_migrate('mp2_w', 0)" >/dev/null
+	psql_q "CREATE TABLE mp2_gone (a int); INSERT INTO mp2_rules VALUES ('mp2_gone', 0)" >/dev/null
+	psql_q "DROP TABLE mp2_gone" >/dev/null
+	psql_q "INSERT INTO mp2_rules VALUES ('mp2_w', $last), ('pg_class', 99)" >/dev/null
+	set_and_reload "mp2.policy = 'rules'"
+	check "worker: rules put mp2_w on node $last" wait_for 60 relation_on mp2_w "$last"
+	check "worker: rule with node 99 skipped" wait_for 10 log_has "names node 99, which has no memory"
+	check "worker: policy rules reported" [ "$(w_info policy)" = rules ]
+	psql_q "DELETE FROM mp2_rules" >/dev/null
+
+	# Long rounds: one page per call and no bound, the pool on one node
+	# first so that interleaving has half of it to move.
+	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
+	set_and_reload "mp2.policy = 'interleave'" "mp2.batch_size = 1" \
+		"mp2.max_pages_per_round = 0"
+	if [ "$last" -gt 0 ]; then
+		check "worker: moving (mid-round)" wait_for 30 moving
+	else
+		skip "worker: mid-round moves need two nodes"
+	fi
+
+	# kill -9 in the middle of a round: the postmaster reinitializes, the
+	# server is healthy afterwards, the worker comes back.
+	kill -9 "$pid"
+	sleep 2
+	check "worker: server back after kill -9" wait_for 120 pg_ready
+	check "worker: worker restarted" wait_for 60 w_running
+	pid2=$(w_info pid)
+	check "worker: new worker process" [ -n "$pid2" -a "$pid2" != "$pid" ]
+	check "worker: kill logged" log_has "was terminated by signal 9"
+	check "worker: data intact (count)" [ "$(psql_q "SELECT count(*) FROM mp2_w")" = 20000 ]
+	check "worker: index intact (amcheck)" index_ok mp2_w_id
+	check "worker: heap clean" [ "$(psql_q "SELECT count(*) FROM verify_heapam('mp2_w')")" = 0 ]
+
+	# SIGTERM in the middle of a round: it stops cleanly and soon, and is
+	# not restarted.
+	if [ "$last" -gt 0 ]; then
+		check "worker: moving again (mid-round)" wait_for 60 moving
+	fi
+	t0=$(date +%s)
+	check "worker: mp2_worker_stop() stops it" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+	t1=$(date +%s)
+	check "worker: stopped within 10 s" [ $((t1 - t0)) -le 10 ]
+	check "worker: stop logged" log_has "mp2 worker stopping"
+	sleep 7
+	check "worker: not restarted after a clean stop" [ -z "$(w_info pid)" ]
+	check "worker: no worker process" \
+		[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'mp2 worker'")" = 0 ]
+
+	# On demand again, then stopped.
+	check "worker: mp2_worker_start()" [ -n "$(psql_q "SELECT mp2_worker_start()")" ]
+	check "worker: runs" wait_for 10 w_running
+	check "worker: stopped again" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+
+	psql_s >/dev/null <<'EOF'
+ALTER SYSTEM RESET ALL;
+SELECT pg_reload_conf();
+DROP TABLE mp2_w;
+EOF
+	suite_end "$label"
+}
+
+# test_gt SQL N: the value SQL returns is greater than N.
+test_gt() {
+	local v
+	v=$(psql_q "$1")
+	[ -n "$v" ] && [ "$v" -gt "$2" ]
+}
+
+index_ok() {
+	psql_q "SELECT bt_index_check('$1', true)" >/dev/null
+}
+
+# test_empty SQL: SQL returns an empty value.
+test_empty() {
+	[ -z "$(psql_q "$1")" ]
+}

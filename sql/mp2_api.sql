@@ -1,0 +1,139 @@
+--
+-- mp2_api: the SQL API on any machine (one node or several)
+--
+-- Counts that depend on the machine are compared, not printed.
+
+-- The nodes: at least one, sizes that make sense, 10 on the diagonal
+SELECT count(*) >= 1 AS has_nodes,
+       bool_and(mem_total > 0) AS has_memory,
+       bool_and(mem_free >= 0 AND mem_free <= mem_total) AS free_fits,
+       bool_and(cpus ~ '^[0-9,-]*$') AS cpu_list
+  FROM mp2_numa_nodes();
+WITH n AS (SELECT node, distances,
+                  row_number() OVER (ORDER BY node) AS k,
+                  count(*) OVER () AS nodes
+             FROM mp2_numa_nodes())
+SELECT bool_and(distances[k] = 10) AS local_is_10,
+       bool_and(cardinality(distances) = nodes) AS one_per_node
+  FROM n;
+
+-- The pool as mp2 sees it
+SELECT page_size IN (4096, 2097152) AS page_size_ok,
+       pool_pages > 0 AS has_pool,
+       move_pages2 = (move_pages2_abi IS NOT NULL) AS abi_shown,
+       cap_sys_nice IN ('none', 'permitted') AS cap_known
+  FROM mp2_info();
+
+-- mp2_buffer_nodes: one row per node with memory and one for pages not
+-- faulted in; every buffer and every page counted once
+SELECT (SELECT count(*) FROM mp2_buffer_nodes()) =
+       (SELECT count(*) + 1 FROM mp2_numa_nodes()) AS one_row_per_node,
+       (SELECT count(*) FROM mp2_buffer_nodes() WHERE node IS NULL) AS absent_rows;
+SELECT sum(buffers) = (SELECT setting::bigint FROM pg_catalog.pg_settings
+                        WHERE name = 'shared_buffers') AS all_buffers,
+       sum(os_pages) = (SELECT pool_pages FROM mp2_info()) AS all_pages,
+       bool_and(page_size = (SELECT page_size FROM mp2_info())) AS page_size
+  FROM mp2_buffer_nodes();
+
+-- mp2_relation_nodes: the buffers of one relation, all in memory
+CREATE TABLE mp2_t AS
+  SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 10000) g;
+SELECT count(*) FROM mp2_t;
+SELECT sum(buffers) = pg_catalog.pg_relation_size('mp2_t') / 8192 AS all_blocks,
+       sum(os_pages) FILTER (WHERE node IS NULL) AS absent_pages,
+       sum(buffers) FILTER (WHERE node IS NULL) AS absent_buffers
+  FROM mp2_relation_nodes('mp2_t');
+-- all forks: the free space map too, after VACUUM
+VACUUM mp2_t;
+SELECT count(*) FROM mp2_t;
+SELECT sum(buffers) >= pg_catalog.pg_relation_size('mp2_t') / 8192 +
+                       pg_catalog.pg_relation_size('mp2_t', 'fsm') / 8192 AS with_fsm
+  FROM mp2_relation_nodes('mp2_t');
+-- an index and a relation without storage
+CREATE INDEX mp2_t_id ON mp2_t (id);
+SET enable_seqscan = off;
+SELECT count(*) FROM mp2_t WHERE id <= 100;
+RESET enable_seqscan;
+SELECT sum(buffers) > 0 AS index_buffers FROM mp2_relation_nodes('mp2_t_id');
+CREATE VIEW mp2_v AS SELECT 1 AS one;
+SELECT node IS NULL AS absent_row, buffers, os_pages FROM mp2_relation_nodes('mp2_v')
+ WHERE node IS NULL;
+SELECT count(*) FROM mp2_relation_nodes(NULL);
+
+-- mp2_migrate: every page counted once, the method that ran is shown
+SELECT mp2_stats_reset();
+CREATE TEMP TABLE r AS
+  SELECT * FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()));
+SELECT requested > 0 AS some_pages,
+       requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up,
+       not_present, not_tried,
+       page_size = (SELECT page_size FROM mp2_info()) AS page_size,
+       method_used = CASE WHEN (SELECT move_pages2 FROM mp2_info())
+                          THEN 'move_pages2' ELSE 'move_pages' END AS method_auto,
+       elapsed_ms >= 0 AS timed
+  FROM r;
+-- the counters add it up, under the method used
+SELECT sum(migrations) AS migrations,
+       sum(requested) = (SELECT requested FROM r) AS requested,
+       sum(moved) = (SELECT moved FROM r) AS moved,
+       sum(already) = (SELECT already FROM r) AS already
+  FROM mp2_stats();
+SELECT method, migrations FROM mp2_stats() ORDER BY method;
+DROP TABLE r;
+
+-- the whole pool (rel => NULL), with every option given
+SELECT requested = (SELECT pool_pages FROM mp2_info()) AS whole_pool,
+       requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up,
+       method_used
+  FROM mp2_migrate(rel => NULL, node => (SELECT min(node) FROM mp2_numa_nodes()),
+                   method => 'move_pages', mode => 'sync', batch_size => 1,
+                   max_pages => 0, max_ms => 0);
+
+-- budgets: max_pages stops after that many pages (the rest not tried)
+SELECT requested - not_tried - not_present AS tried, not_tried > 0 AS stopped
+  FROM mp2_migrate(NULL, (SELECT min(node) FROM mp2_numa_nodes()), max_pages => 10);
+SELECT requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up
+  FROM mp2_migrate(NULL, (SELECT min(node) FROM mp2_numa_nodes()), max_ms => 1);
+
+-- method move_pages2 runs exactly when the kernel has it
+DO $$
+DECLARE
+	has boolean := (SELECT move_pages2 FROM mp2_info());
+BEGIN
+	PERFORM * FROM mp2_migrate('mp2_t', 0, method => 'move_pages2');
+	RAISE NOTICE 'move_pages2 consistent: %', has;
+EXCEPTION WHEN feature_not_supported THEN
+	RAISE NOTICE 'move_pages2 consistent: %', NOT has;
+END
+$$;
+
+-- every mode and the largest batch
+SELECT mode, requested = moved + already + not_present + failed_busy + failed_shared +
+                         failed_nomem + failed_other + not_tried AS adds_up
+  FROM unnest(ARRAY['async', 'sync_light', 'sync']) AS mode,
+       LATERAL mp2_migrate('mp2_t', 0, mode => mode, batch_size => 65536);
+
+-- mp2_interleave: the pool and one relation, over all nodes and a list
+SELECT requested = (SELECT pool_pages FROM mp2_info()) AS whole_pool,
+       requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up
+  FROM mp2_interleave(NULL);
+SELECT requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up
+  FROM mp2_interleave('mp2_t', (SELECT array_agg(node) FROM mp2_numa_nodes()));
+SELECT requested = moved + already + not_present + failed_busy + failed_shared +
+                   failed_nomem + failed_other + not_tried AS adds_up
+  FROM mp2_interleave('mp2_t', ARRAY[0, 0]);
+
+-- put it back, and reset the counters
+SELECT not_tried FROM mp2_migrate('mp2_t', 0);
+SELECT mp2_stats_reset();
+SELECT sum(migrations) AS migrations, sum(requested) AS requested,
+       bool_and(stats_reset > now() - interval '1 minute') AS reset_now
+  FROM mp2_stats();
+
+DROP VIEW mp2_v;
+DROP TABLE mp2_t;

@@ -1,0 +1,57 @@
+--
+-- mp2_privilege: moving memory is for superusers and mp2_mover
+--
+SELECT mp2_stats_reset();
+CREATE ROLE regress_mp2_user;
+CREATE ROLE regress_mp2_admin;
+GRANT mp2_mover TO regress_mp2_admin;
+CREATE TABLE mp2_p AS SELECT g FROM generate_series(1, 1000) g;
+GRANT SELECT ON mp2_p TO PUBLIC;
+
+-- an ordinary role may look at the nodes, nothing else
+SET ROLE regress_mp2_user;
+SELECT count(*) > 0 AS nodes FROM mp2_numa_nodes();
+SELECT page_size > 0 AS info FROM mp2_info();
+SELECT * FROM mp2_migrate('mp2_p', 0);
+SELECT * FROM mp2_migrate(NULL, 0);
+SELECT * FROM mp2_interleave(NULL);
+SELECT * FROM mp2_interleave('mp2_p', ARRAY[0]);
+SELECT mp2_stats_reset();
+SELECT mp2_worker_start();
+SELECT mp2_worker_stop();
+SELECT count(*) FROM mp2_buffer_nodes();
+SELECT count(*) FROM mp2_relation_nodes('mp2_p');
+SELECT count(*) FROM mp2_stats();
+SELECT count(*) FROM mp2_worker_info();
+SELECT * FROM mp2_rules;
+INSERT INTO mp2_rules VALUES ('mp2_p', 0);
+RESET ROLE;
+
+-- nothing moved
+SELECT sum(migrations) AS migrations FROM mp2_stats();
+
+-- pg_monitor may look, not move
+GRANT pg_monitor TO regress_mp2_user;
+SET ROLE regress_mp2_user;
+SELECT count(*) > 1 AS rows FROM mp2_buffer_nodes();
+SELECT count(*) > 1 AS rows FROM mp2_relation_nodes('mp2_p');
+SELECT count(*) AS rows FROM mp2_stats();
+SELECT count(*) AS rows FROM mp2_rules;
+SELECT * FROM mp2_migrate('mp2_p', 0);
+INSERT INTO mp2_rules VALUES ('mp2_p', 0);
+RESET ROLE;
+
+-- a member of mp2_mover may move and write rules
+SET ROLE regress_mp2_admin;
+SELECT requested > 0 AS moved_some FROM mp2_migrate('mp2_p', 0);
+SELECT requested > 0 AS moved_some FROM mp2_interleave('mp2_p', ARRAY[0]);
+INSERT INTO mp2_rules VALUES ('mp2_p', 0);
+SELECT rel, node FROM mp2_rules;
+DELETE FROM mp2_rules;
+SELECT mp2_stats_reset();
+RESET ROLE;
+SELECT sum(migrations) AS migrations FROM mp2_stats();
+
+DROP TABLE mp2_p;
+DROP ROLE regress_mp2_user;
+DROP ROLE regress_mp2_admin;
