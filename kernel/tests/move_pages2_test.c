@@ -1268,11 +1268,9 @@ static int cmp_double(const void *a, const void *b)
  * Method m moves the pages named in a (a.nodes set) in calls of at most
  * chunk entries; returns the seconds taken.
  */
-enum { M_MP1, M_MP2_ASYNC, M_MP2_LIGHT, M_MP2_SYNC, M_MP2_ASYNC_B64,
-       M_MP2_ASYNC_B4096, NR_METHODS };
+enum { M_MP1, M_MP2_SYNC, M_MP2_ASYNC, M_MP2_ASYNC_B4096, NR_METHODS };
 static const char *const method_names[] = {
-	"move_pages", "move_pages2 async", "move_pages2 sync_light",
-	"move_pages2 sync", "move_pages2 async b=64",
+	"move_pages", "move_pages2 sync", "move_pages2 async",
 	"move_pages2 async b=4096",
 };
 
@@ -1289,8 +1287,8 @@ static double run_method(int m, struct args *a, int chunk)
 					a->status + i, MPOL_MF_MOVE);
 		else
 			rc = mp2(n, a->pages + i, a->nodes + i, a->status + i,
-				 m == M_MP2_LIGHT ? 1 : m == M_MP2_SYNC ? 2 : 0,
-				 m == M_MP2_ASYNC_B64 ? 64 :
+				 m == M_MP2_SYNC ? MP2_MODE_SYNC :
+				 MP2_MODE_ASYNC,
 				 m == M_MP2_ASYNC_B4096 ? 4096 : 0);
 		if (rc != 0) {
 			fprintf(stderr, "bench: %s returned %ld\n",
@@ -1301,23 +1299,42 @@ static double run_method(int m, struct args *a, int chunk)
 	return now() - t0;
 }
 
+/* Move the pages of a to target, keeping every skip-th page there already */
+static double bench_pass(int m, struct args *a, int chunk, int skip,
+			 int target, int *moved)
+{
+	for (int i = 0; i < a->n; i++) {
+		a->nodes[i] = target;
+		if (skip && i % skip == 0) {
+			int st;
+
+			move_pages(0, 1, &a->pages[i], &target, &st,
+				   MPOL_MF_MOVE);
+		} else {
+			(*moved)++;
+		}
+	}
+	return run_method(m, a, chunk);
+}
+
 /*
- * Scenarios: all pages in calls of 16384 entries; the same with every 8th
- * page already on the target; and calls of 32 pages (one per call of a
- * small slice).  Each repeat runs every method once there and once back,
- * interleaved; the median rate over the repeats is reported.
+ * Scenarios: all pages in one call; the same with every 8th page already
+ * on the target; and calls of 32 pages (small slices).  A repeat runs each
+ * method once to the other node and once back, the methods interleaved;
+ * printed are the median rate over the repeats and the median over the
+ * repeats of the rate divided by move_pages' rate in the same repeat.
  */
 static int bench(int npages, int reps)
 {
 	static const struct {
 		const char *name;
-		int chunk, skip_every;
+		int chunk, skip;
 	} sc[] = {
-		{ "bulk", 16384, 0 },
-		{ "every 8th already there", 16384, 8 },
+		{ "one call", 1 << 30, 0 },
+		{ "one call, every 8th page already there", 1 << 30, 8 },
 		{ "calls of 32 pages", 32, 0 },
 	};
-	double *rate[NR_METHODS];
+	double *rate[NR_METHODS], *ratio[NR_METHODS];
 	int from, to;
 	struct region r;
 	struct args a;
@@ -1327,67 +1344,50 @@ static int bench(int npages, int reps)
 		printf("bench: needs move_pages2 and 2 memory nodes\n");
 		return 1;
 	}
+	if (npages < 64 || reps < 1)
+		return 1;
 	from = mem_nodes[0];
 	to = mem_nodes[1];
-	for (int m = 0; m < NR_METHODS; m++)
+	for (int m = 0; m < NR_METHODS; m++) {
 		rate[m] = calloc(reps, sizeof(double));
+		ratio[m] = calloc(reps, sizeof(double));
+	}
 	if (!region_map(&r, npages, MAP_PRIVATE, false, true))
 		return 1;
 	args_init(&a, &r, from);
-	printf("bench: %d pages (%d KiB each), %d repeats, nodes %d <-> %d\n",
+	mp1_move_all(&r, from);
+	printf("bench: %d pages of %d KiB, %d repeats, nodes %d <-> %d\n",
 	       npages, (int)(psz / 1024), reps, from, to);
 	for (size_t s = 0; s < sizeof(sc) / sizeof(*sc); s++) {
-		double med0 = 0;
+		int chunk = sc[s].chunk, skip = sc[s].skip, dummy = 0;
 
-		/* warm up: translate the code paths once */
-		mp1_move_all(&r, from);
+		/* warm-up: the first pass translates the code paths */
 		for (int m = 0; m < NR_METHODS; m++) {
-			for (int i = 0; i < a.n; i++)
-				a.nodes[i] = to;
-			run_method(m, &a, sc[s].chunk);
-			for (int i = 0; i < a.n; i++)
-				a.nodes[i] = from;
-			run_method(m, &a, sc[s].chunk);
+			bench_pass(m, &a, chunk, skip, to, &dummy);
+			bench_pass(m, &a, chunk, skip, from, &dummy);
 		}
 		for (int rep = 0; rep < reps; rep++) {
 			for (int m = 0; m < NR_METHODS; m++) {
-				double t = 0;
 				int moved = 0;
+				double t;
 
-				for (int dir = 0; dir < 2; dir++) {
-					int target = dir ? from : to;
-
-					for (int i = 0; i < a.n; i++) {
-						bool there = sc[s].skip_every &&
-							i % sc[s].skip_every == 0;
-						a.nodes[i] = target;
-						/* keep "there" pages on target */
-						if (there) {
-							void *p = a.pages[i];
-							int st;
-
-							move_pages(0, 1, &p, &target,
-								   &st, MPOL_MF_MOVE);
-						}
-						moved += !there;
-					}
-					t += run_method(m, &a, sc[s].chunk);
-				}
+				t = bench_pass(m, &a, chunk, skip, to, &moved);
+				t += bench_pass(m, &a, chunk, skip, from,
+						&moved);
 				rate[m][rep] = moved / t;
 			}
+			for (int m = 0; m < NR_METHODS; m++)
+				ratio[m][rep] = rate[m][rep] / rate[0][rep];
 		}
-		printf("scenario: %s (calls of %d pages)\n", sc[s].name,
-		       sc[s].chunk);
+		printf("scenario: %s\n", sc[s].name);
 		for (int m = 0; m < NR_METHODS; m++) {
-			double med;
-
 			qsort(rate[m], reps, sizeof(double), cmp_double);
-			med = rate[m][reps / 2];
-			if (m == 0)
-				med0 = med;
-			printf("  %-26s median %9.0f pages/s  (min %9.0f, max %9.0f)"
-			       "  x%.2f\n", method_names[m], med, rate[m][0],
-			       rate[m][reps - 1], med / med0);
+			qsort(ratio[m], reps, sizeof(double), cmp_double);
+			printf("  %-25s %8.0f pages/s (min %8.0f max %8.0f)"
+			       "  ratio x%.2f (min %.2f max %.2f)\n",
+			       method_names[m], rate[m][reps / 2], rate[m][0],
+			       rate[m][reps - 1], ratio[m][reps / 2],
+			       ratio[m][0], ratio[m][reps - 1]);
 		}
 	}
 	if (bad_pages(&r, 0, r.npages))
@@ -1400,8 +1400,8 @@ static int bench(int npages, int reps)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
-		return bench(argc > 2 ? atoi(argv[2]) : 16384,
-			     argc > 3 ? atoi(argv[3]) : 5);
+		return bench(argc > 2 ? atoi(argv[2]) : 4096,
+			     argc > 3 ? atoi(argv[3]) : 7);
 
 	setup();
 	if (mp2_nr >= 0)
