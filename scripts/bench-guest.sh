@@ -1,9 +1,9 @@
 #!/bin/bash
-# The benchmarks of the demo, sized for the emulated two-node guest.
-# Usage: scripts/demo-bench.sh OUTDIR
+# mp2bench migrate and ycsb, sized for the emulated two-node guest.
+# Usage: kernel/run-guest.sh --share DIR -- scripts/bench-guest.sh DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: demo-bench.sh OUTDIR}
+out=${1:?usage: bench-guest.sh OUTDIR}
 
 numactl --hardware
 echo

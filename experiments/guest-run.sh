@@ -1,0 +1,157 @@
+#!/bin/bash
+# Inside the multi-node guest: the pgbench YCSB experiment.
+#
+# Starts PostgreSQL with mp2 preloaded and CAP_SYS_NICE (as systemd's
+# AmbientCapabilities would give it), loads the ycsb table, and then, for
+# every repeat, mix and setting in turn (interleaved), runs pgbench for a
+# fixed time while a relocator moves the table's and its index's buffers
+# between node 0 and node 1 back and forth with that setting.  One CSV row
+# per run goes to OUTDIR/runs.csv.  Run by experiments/run.sh; needs root.
+#
+# usage: experiments/guest-run.sh OUTDIR [--full] [--seconds N]
+#        [--repeats N] [--rows N] [--clients N] [--pause-ms N]
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../pg_extension/test/pglib.sh
+. "$TOP/pg_extension/test/pglib.sh"
+
+OUT=${1:?usage: guest-run.sh OUTDIR [options]}
+shift
+FULL=0
+SECONDS_RUN=8
+REPEATS=3
+ROWS=100000
+CLIENTS=2
+PAUSE_MS=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--full) FULL=1 ;;
+	--seconds) SECONDS_RUN=$2; shift ;;
+	--repeats) REPEATS=$2; shift ;;
+	--rows) ROWS=$2; shift ;;
+	--clients) CLIENTS=$2; shift ;;
+	--pause-ms) PAUSE_MS=$2; shift ;;
+	*) echo "guest-run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+MIXES=(c a e)
+# method:mode:batch; "none" runs pgbench without relocation.
+if [ "$FULL" = 1 ]; then
+	SETTINGS=(none:-:0)
+	for b in 64 256 512 1024; do
+		SETTINGS+=("move_pages:sync:$b")
+		for m in async sync_light sync; do
+			SETTINGS+=("move_pages2:$m:$b")
+		done
+	done
+else
+	SETTINGS=(none:-:0 move_pages:sync:512 move_pages2:async:64
+		move_pages2:async:512)
+fi
+
+log() { echo "[$(date +%T)] $*"; }
+
+work=/tmp/mp2-experiment
+log "starting PostgreSQL (shared_buffers 128MB, mp2 preloaded, CAP_SYS_NICE)"
+pg_cluster_init "$work/pg"
+cat >>"$PGDATA/postgresql.conf" <<CONF
+shared_buffers = 128MB
+max_connections = 20
+CONF
+pg_start cap
+trap pg_stop EXIT
+
+log "loading $ROWS rows into ycsb"
+psql_q "CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm" >/dev/null
+as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" \
+	-f "$TOP/experiments/pgbench/ycsb-load.sql" >/dev/null
+psql_q "SELECT pg_prewarm('ycsb'), pg_prewarm('ycsb_pkey')" >/dev/null
+psql_q "SELECT mp2_migrate(NULL, 0)" >/dev/null
+psql_q "SELECT node, buffers, os_pages FROM mp2_buffer_nodes()"
+
+# The relocator: move the table and its index to the other node, again and
+# again, until the deadline; print moves, pages moved, seconds.
+relocate_sql() {
+	local method=$1 mode=$2 batch=$3 secs=$4
+	cat <<SQL
+DO \$\$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '$secs seconds';
+	t0 timestamptz := clock_timestamp();
+	target int := 1;
+	moves bigint := 0;
+	pages bigint := 0;
+	r record;
+BEGIN
+	WHILE clock_timestamp() < deadline LOOP
+		FOR r IN SELECT m.moved FROM unnest(ARRAY['ycsb', 'ycsb_pkey']::regclass[]) AS rel,
+			LATERAL mp2_migrate(rel, target, method => '$method',
+					    mode => '$mode', batch_size => $batch) AS m
+		LOOP
+			pages := pages + r.moved;
+		END LOOP;
+		moves := moves + 1;
+		target := 1 - target;
+		PERFORM pg_sleep($PAUSE_MS / 1000.0);
+	END LOOP;
+	RAISE NOTICE 'relocated % % %', moves, pages,
+		extract(epoch FROM clock_timestamp() - t0);
+END
+\$\$;
+SQL
+}
+
+# The latency percentiles (ms) of pgbench's per-transaction logs.
+percentiles() {
+	cat "$@" | awk '{ print $3 / 1000.0 }' | sort -n | awk '
+		function at(q,  i) { i = int(NR * q) + 1; return v[i < NR ? i : NR] }
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print ",,"; exit }
+			printf "%.3f,%.3f,%.3f\n", at(0.50), at(0.95), at(0.99)
+		}'
+}
+
+csv=$OUT/runs.csv
+echo "mix,method,mode,batch,repeat,seconds,tps,lat_p50_ms,lat_p95_ms,lat_p99_ms,failed_tx,moves,pages_moved,pages_per_s" >"$csv"
+runs=$((REPEATS * ${#MIXES[@]} * ${#SETTINGS[@]}))
+n=0
+for rep in $(seq 1 "$REPEATS"); do
+	for mix in "${MIXES[@]}"; do
+		for s in "${SETTINGS[@]}"; do
+			IFS=: read -r method mode batch <<<"$s"
+			n=$((n + 1))
+			log "run $n/$runs: repeat $rep, mix ${mix^^}, $method $mode $batch"
+			psql_q "SELECT mp2_migrate(NULL, 0)" >/dev/null
+			rundir=$work/run$n
+			mkdir -p "$rundir"
+			chown "$PG_USER": "$rundir"
+			reloc=
+			if [ "$method" != none ]; then
+				relocate_sql "$method" "$mode" "$batch" "$SECONDS_RUN" >"$rundir/reloc.sql"
+				as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+					-f "$rundir/reloc.sql" >"$rundir/reloc.log" 2>&1 &
+				reloc=$!
+			fi
+			(cd "$rundir" && as_pg "$PGBIN/pgbench" -n -c "$CLIENTS" -j "$CLIENTS" \
+				-T "$SECONDS_RUN" -D rows="$ROWS" --log --log-prefix=tx \
+				-f "$TOP/experiments/pgbench/ycsb-$mix.sql" >"$rundir/pgbench.log" 2>&1)
+			moves=0 pages=0 secs=$SECONDS_RUN
+			if [ -n "$reloc" ]; then
+				wait "$reloc" || { cat "$rundir/reloc.log"; exit 1; }
+				read -r moves pages secs < <(sed -n 's/.*relocated \([0-9]*\) \([0-9]*\) \([0-9.]*\).*/\1 \2 \3/p' "$rundir/reloc.log")
+			fi
+			tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$rundir/pgbench.log" | head -n 1)
+			failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$rundir/pgbench.log")
+			lat=$(percentiles "$rundir"/tx.*)
+			pps=$(awk -v p="$pages" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? p / s : 0 }')
+			echo "${mix^^},$method,$mode,$batch,$rep,$SECONDS_RUN,$tps,$lat,${failed:-0},$moves,$pages,$pps" | tee -a "$csv"
+			rm -rf "$rundir"
+		done
+	done
+done
+psql_q "SELECT method, migrations, moved, failed_busy, failed_shared FROM mp2_stats()" || true
+log "done: $csv"
