@@ -85,10 +85,18 @@ PKG_VERSION="$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)" ||
 [ -r "$TARBALL" ] || die "$TARBALL is missing (reinstall $PKG)"
 [ -r "$FRAGMENT" ] || die "$FRAGMENT is missing"
 
+# Work from a snapshot of the inputs, so that edits made while this build
+# waits or runs cannot end up in a kernel cached under the old key.
+SNAP="$(mktemp -d "${TMPDIR:-/tmp}/mp2-kbuild.XXXXXX")"
+trap 'rm -rf "$SNAP"' EXIT
+mkdir -p "$SNAP/patches"
+cp "$FRAGMENT" "$SNAP/config.fragment"
+FRAGMENT="$SNAP/config.fragment"
 PATCHES=()
 if [ -d "$PATCHDIR" ]; then
 	while IFS= read -r -d '' p; do
-		PATCHES+=("$p")
+		cp "$p" "$SNAP/patches/"
+		PATCHES+=("$SNAP/patches/$(basename "$p")")
 	done < <(find "$PATCHDIR" -maxdepth 1 -type f -name '*.patch' -print0 | LC_ALL=C sort -z)
 fi
 
@@ -216,17 +224,17 @@ for ((i = common; i < ${#PATCHES[@]}; i++)); do
 	p="${PATCHES[$i]}"
 	log "applying $(basename "$p")"
 	if ! gitapply --check "$p" >>"$BUILDLOG" 2>&1; then
-		fail "patch $p does not apply to $PKG $PKG_VERSION (+ the patches before it)"
+		fail "patch $PATCHDIR/$(basename "$p") does not apply to $PKG $PKG_VERSION (+ the patches before it)"
 	fi
 	echo dirty >"$META/state"
-	gitapply "$p" >>"$BUILDLOG" 2>&1 || fail "applying $p failed"
+	gitapply "$p" >>"$BUILDLOG" 2>&1 || fail "applying $PATCHDIR/$(basename "$p") failed"
 	cp "$p" "$META/applied/$(printf '%04d' "$i")-$(basename "$p")"
 	echo clean >"$META/state"
 done
 [ ${#PATCHES[@]} -gt 0 ] || log "no patches in $PATCHDIR: building the unpatched kernel"
 
 # ---- configuration --------------------------------------------------------
-log "configuring (tinyconfig + $(basename "$FRAGMENT"))"
+log "configuring (tinyconfig + config.fragment)"
 cd "$TREE"
 if [ -f .config ]; then
 	cp -p .config .config.mp2-prev
@@ -275,7 +283,7 @@ cp .config "$OUTDIR/config"
 log "make -j$JOBS bzImage (log: $BUILDLOG)"
 make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage >>"$BUILDLOG" 2>&1 &
 make_pid=$!
-trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid" 2>/dev/null; exit 130' INT TERM
+trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid" 2>/dev/null; rm -rf "$SNAP"; exit 130' INT TERM
 last=$SECONDS
 while kill -0 "$make_pid" 2>/dev/null; do
 	sleep 2

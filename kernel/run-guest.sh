@@ -160,7 +160,11 @@ case "$RUN" in *,*) die "TMPDIR must not contain a comma: $RUN" ;; esac
 CTL="$RUN/ctl"
 CONSOLE="$RUN/console.log"
 QEMU_LOG="$RUN/qemu.log"
-mkdir -p "$CTL"
+mkdir -p "$CTL/dev"
+ln -s /proc/self/fd "$CTL/dev/fd"
+ln -s /proc/self/fd/0 "$CTL/dev/stdin"
+ln -s /proc/self/fd/1 "$CTL/dev/stdout"
+ln -s /proc/self/fd/2 "$CTL/dev/stderr"
 
 {
 	printf 'MP2_CWD=%q\n' "$PWD"
@@ -209,7 +213,7 @@ done
 
 NINEP="trans=virtio,version=9p2000.L,msize=262144"
 APPEND="console=ttyS0,115200 root=mp2root rootfstype=9p rootflags=$NINEP,cache=loose ro"
-APPEND+=" init=$KDIR/guest-init.sh panic=-1"
+APPEND+=" init=$KDIR/guest-init.sh panic=-1 tsc=reliable"
 
 fsdevs=(
 	-fsdev "local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap"
@@ -226,7 +230,7 @@ done
 
 QEMU=(
 	qemu-system-x86_64
-	-machine q35 -accel tcg,thread=multi -cpu max
+	-machine q35,i8042=off,sata=off,smbus=off,vmport=off -accel tcg,thread=multi -cpu max
 	-smp "$smp" -m "${TOTAL}M" "${numa[@]}"
 	-nodefaults -display none -vga none -net none -no-reboot
 	-chardev "file,id=con,path=$CONSOLE" -serial chardev:con
