@@ -125,7 +125,7 @@ for rep in $(seq 1 "$REPEATS"); do
 			IFS=: read -r method mode batch <<<"$s"
 			n=$((n + 1))
 			log "run $n/$runs: repeat $rep, mix ${mix^^}, $method $mode $batch"
-			psql_q "SELECT mp2_migrate(NULL, 0)" >/dev/null
+			psql_q "SELECT mp2_migrate('ycsb', 0), mp2_migrate('ycsb_pkey', 0)" >/dev/null
 			rundir=$work/run$n
 			mkdir -p "$rundir"
 			chown "$PG_USER": "$rundir"
@@ -147,7 +147,7 @@ for rep in $(seq 1 "$REPEATS"); do
 			tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$rundir/pgbench.log" | head -n 1)
 			failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$rundir/pgbench.log")
 			lat=$(percentiles "$rundir"/tx.*)
-			pps=$(awk -v p="$pages" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? p / s : 0 }')
+			pps=$(awk -v p="$pages" -v s="$secs" 'BEGIN { printf("%.0f", (s > 0) ? p / s : 0) }')
 			echo "${mix^^},$method,$mode,$batch,$rep,$SECONDS_RUN,$tps,$lat,${failed:-0},$moves,$pages,$pps" | tee -a "$csv"
 			rm -rf "$rundir"
 		done
