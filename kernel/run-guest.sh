@@ -166,10 +166,12 @@ ln -s /proc/self/fd/0 "$CTL/dev/stdin"
 ln -s /proc/self/fd/1 "$CTL/dev/stdout"
 ln -s /proc/self/fd/2 "$CTL/dev/stderr"
 
+OUT_IS_TTY=0
+if [ -t 1 ]; then OUT_IS_TTY=1; fi
 {
 	printf 'MP2_CWD=%q\n' "$PWD"
 	printf 'MP2_USER=%q\n' "$RUN_USER"
-	printf 'MP2_TTY=%q\n' "$([ -t 1 ] && echo 1 || echo 0)"
+	printf 'MP2_TTY=%q\n' "$OUT_IS_TTY"
 	printf 'MP2_HOSTNAME=mp2-guest\n'
 	printf 'MP2_CAPS=('
 	for c in "${CAPS[@]}"; do printf ' %q' "$c"; done

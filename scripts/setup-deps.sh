@@ -13,7 +13,7 @@ BASE_PKGS=(
 )
 # What the kernel build and the QEMU NUMA guest need.
 KERNEL_PKGS=(
-	bc bison flex libelf-dev libssl-dev xz-utils cpio kmod
+	bc bison flex libelf-dev libssl-dev xz-utils lz4 cpio kmod
 	qemu-system-x86
 )
 BACKPORTS_PKGS=(linux-source-6.12)
