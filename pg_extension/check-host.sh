@@ -39,6 +39,7 @@ if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.lo
 	exit 1
 fi
 
+rm -f "$TOP"/build/check/pg_host_*.diffs
 WORK=$(mktemp -d /tmp/mp2-pgcheck.XXXXXX)
 chmod 755 "$WORK"
 # Inputs copied where postgres can read them, whoever owns the tree.

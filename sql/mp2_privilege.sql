@@ -1,6 +1,7 @@
 --
 -- mp2_privilege: moving memory is for superusers and mp2_mover
 --
+SET client_min_messages = error;
 SELECT mp2_stats_reset();
 CREATE ROLE regress_mp2_user;
 CREATE ROLE regress_mp2_admin;

@@ -53,6 +53,11 @@ check() {
 	fi
 }
 
+# phase TEXT: a heading with the time, to see where the time goes.
+phase() {
+	echo "== $(date +%T) $*"
+}
+
 # suite_end NAME: print the closing line of a suite and reset the counters.
 # Returns non-zero when a test failed.
 suite_end() {
@@ -159,8 +164,8 @@ run_regress() {
 		fail=1
 	fi
 	if [ -s "$outdir/regression.diffs" ]; then
-		echo "---- $label: regression.diffs (first 300 lines)"
-		head -n 300 "$outdir/regression.diffs"
+		echo "---- $label: regression.diffs (first ${MP2_DIFF_LINES:-300} lines)"
+		head -n "${MP2_DIFF_LINES:-300}" "$outdir/regression.diffs"
 		echo "----"
 	fi
 	echo "$label: $pass passed, $fail failed, 0 skipped"
