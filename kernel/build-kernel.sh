@@ -178,45 +178,64 @@ TREE="$TREES/${BASE:0:16}"
 META="$TREE/.mp2"
 mkdir -p "$TREES"
 
-if [ -d "$TREE" ] && [ "$(cat "$META/state" 2>/dev/null)" != clean ]; then
-	log "discarding unusable build tree $TREE"
-	rm -rf "$TREE"
-fi
-
-if [ ! -d "$TREE" ]; then
+unpack() {
 	log "unpacking $TARBALL"
-	rm -rf "$TREE.tmp"
+	rm -rf "$TREE" "$TREE.tmp"
 	mkdir -p "$TREE.tmp"
 	tar -xJf "$TARBALL" -C "$TREE.tmp" --strip-components=1 ||
 		fail "could not unpack $TARBALL"
 	mkdir -p "$TREE.tmp/.mp2/applied"
 	echo clean >"$TREE.tmp/.mp2/state"
 	mv "$TREE.tmp" "$TREE"
-else
-	log "reusing build tree $TREE"
-fi
-touch "$META/stamp"
-
-# Patches already in the tree that stay (identical prefix) are left alone;
-# the rest are reverted newest first, then the new ones applied in order.
-mapfile -t OLD < <(find "$META/applied" -maxdepth 1 -type f -name '*.patch' | LC_ALL=C sort)
-common=0
-while [ "$common" -lt "${#OLD[@]}" ] && [ "$common" -lt "${#PATCHES[@]}" ] &&
-	[ "$(basename "${OLD[$common]}" | cut -d- -f2-)" = "$(basename "${PATCHES[$common]}")" ] &&
-	cmp -s "${OLD[$common]}" "${PATCHES[$common]}"; do
-	common=$((common + 1))
-done
+}
 
 gitapply() {
 	# Keep git from treating an enclosing repository as the one to patch.
 	(cd "$TREE" && GIT_CEILING_DIRECTORIES="$(dirname "$TREE")" git apply -p1 --whitespace=nowarn "$@")
 }
 
+# What a patch changes: from its first "diff --git" on, without the "index"
+# lines, so that a new commit message or base commit alone counts as no change.
+patch_body() {
+	if grep -q '^diff --git ' "$1"; then
+		sed -n '/^diff --git /,$p' "$1" | grep -v '^index [0-9a-f]*\.\.[0-9a-f]*'
+	else
+		cat "$1"
+	fi
+}
+
+if [ -d "$TREE" ] && [ "$(cat "$META/state" 2>/dev/null)" != clean ]; then
+	log "discarding unusable build tree $TREE"
+	rm -rf "$TREE"
+fi
+if [ -d "$TREE" ]; then
+	log "reusing build tree $TREE"
+else
+	unpack
+fi
+touch "$META/stamp"
+
+# Patches already in the tree whose changes are the same as the new ones
+# (identical prefix of the series) stay; the rest are reverted newest first,
+# then the new ones applied in order.  Kbuild then rebuilds only what changed.
+mapfile -t OLD < <(find "$META/applied" -maxdepth 1 -type f -name '*.patch' | LC_ALL=C sort)
+common=0
+while [ "$common" -lt "${#OLD[@]}" ] && [ "$common" -lt "${#PATCHES[@]}" ] &&
+	cmp -s <(patch_body "${OLD[$common]}") <(patch_body "${PATCHES[$common]}"); do
+	rm -f "${OLD[$common]}"
+	cp "${PATCHES[$common]}" "$META/applied/$(printf '%04d' "$common")-$(basename "${PATCHES[$common]}")"
+	common=$((common + 1))
+done
+
 for ((i = ${#OLD[@]} - 1; i >= common; i--)); do
 	log "reverting $(basename "${OLD[$i]}" | cut -d- -f2-)"
 	echo dirty >"$META/state"
-	gitapply -R "${OLD[$i]}" >>"$BUILDLOG" 2>&1 ||
-		fail "could not revert ${OLD[$i]} from $TREE (delete that tree and retry)"
+	if ! gitapply -R "${OLD[$i]}" >>"$BUILDLOG" 2>&1; then
+		log "could not revert it; starting from a fresh tree"
+		unpack
+		common=0
+		break
+	fi
 	rm -f "${OLD[$i]}"
 	echo clean >"$META/state"
 done
@@ -231,6 +250,7 @@ for ((i = common; i < ${#PATCHES[@]}; i++)); do
 	cp "$p" "$META/applied/$(printf '%04d' "$i")-$(basename "$p")"
 	echo clean >"$META/state"
 done
+[ "$common" -eq 0 ] || log "$common patch(es) already in the tree with the same changes"
 [ ${#PATCHES[@]} -gt 0 ] || log "no patches in $PATCHDIR: building the unpatched kernel"
 
 # ---- configuration --------------------------------------------------------

@@ -27,16 +27,19 @@ Options:
   --share DIR         mount host DIR read-write at the same path in the guest
                       (repeatable; DIR is created on the host if missing)
   --env NAME=VALUE    set a variable in the guest (repeatable)
-  --timeout SEC       hard limit for the whole run, boot included (default 1200)
+  --timeout SEC       hard limit for the guest, boot included (default 1200);
+                      a kernel build before the boot does not count
   --kernel BZIMAGE    kernel to boot (default: kernel/build-kernel.sh's, built
                       or taken from its cache)
   --console-log FILE  also keep the guest kernel's console log in FILE
   -v, --verbose       progress (boot and command times) on stderr
   -h, --help          this text
 
-Guest: writable tmpfs on /tmp /var/tmp /run (/var/run) /var/log /var/cache
-/var/lib/postgresql /home /root and /dev/shm; /run/postgresql belongs to
-postgres; hugetlbfs on /dev/hugepages; lo is up; host name mp2-guest.
+Guest: writable tmpfs on /tmp /var/tmp /run (= /var/run) /run/lock /var/log
+/var/cache /home /root /dev/shm, and owned by postgres on /var/lib/postgresql
+/run/postgresql /var/log/postgresql; /home and /root stay the host's
+(read-only) when the working directory is in them.  hugetlbfs on
+/dev/hugepages; lo is up; host name mp2-guest.
 Passed from the host: PATH LD_LIBRARY_PATH MP2_* PG* LANG LANGUAGE LC_* TZ
 TERM; the guest also sets MP2_GUEST=1 and PAGER=cat.  COMMAND's stdin is
 /dev/null; its stdout and stderr go (merged) to this script's stdout as they
