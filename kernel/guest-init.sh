@@ -77,6 +77,9 @@ mount -t proc proc /proc || fatal "cannot mount /proc"
 say "started"
 # The kernel normally has mounted devtmpfs on /dev (CONFIG_DEVTMPFS_MOUNT).
 mounted /dev || mount -t devtmpfs devtmpfs /dev || fatal "cannot mount /dev"
+# Helpers that need nothing else run beside the mounting (2 CPUs).
+ip link set lo up &
+lo_pid=$!
 {
 	echo "sysfs /sys sysfs defaults 0 0"
 	echo "tmpfs /run tmpfs mode=755 0 0"
@@ -86,6 +89,9 @@ mounted /dev || mount -t devtmpfs devtmpfs /dev || fatal "cannot mount /dev"
 	echo "hugetlbfs /dev/hugepages hugetlbfs X-mount.mkdir 0 0"
 } >/dev/.mp2-fstab
 mount -a -T /dev/.mp2-fstab || fatal "mounting the kernel file systems or the control share failed"
+# /dev/fd, /dev/stdin, ... (symbolic links made by run-guest.sh)
+cp -a "$CTL/dev/." /dev/ &
+devlinks_pid=$!
 
 # Sets MP2_CWD MP2_USER MP2_TTY MP2_CAPS MP2_SHARES MP2_CMD MP2_HOSTNAME.
 # shellcheck source=/dev/null
@@ -152,11 +158,10 @@ tmpfs_dirs=()
 	done
 } >/run/mp2-fstab
 mount -a -T /run/mp2-fstab || fatal "mounting tmpfs or the shares failed (see /run/mp2-fstab above)"
-# /dev/fd, /dev/stdin, ... (symbolic links made by run-guest.sh)
-cp -a "$CTL/dev/." /dev/ || say "cannot make /dev/fd and /dev/std*"
 
 # ---- network, host name, output channel ----------------------------------------------
-ip link set lo up || say "cannot bring up lo"
+wait "$lo_pid" || say "cannot bring up lo"
+wait "$devlinks_pid" || say "cannot make /dev/fd and /dev/std*"
 echo "${MP2_HOSTNAME:-mp2-guest}" >/proc/sys/kernel/hostname
 exec 3<>"$OUT" || fatal "cannot open $OUT"
 stty raw -echo <&3 || say "stty on $OUT failed"
