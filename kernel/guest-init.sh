@@ -64,8 +64,8 @@ getpw() {
 
 # is something mounted on $1?
 mounted() {
-	local dev dir _
-	while read -r dev dir _; do
+	local dir _
+	while read -r _ dir _; do
 		[ "$dir" = "$1" ] && return 0
 	done </proc/self/mounts
 	return 1

@@ -233,6 +233,7 @@ for i in "${!SHARES[@]}"; do
 	)
 done
 
+# shellcheck disable=SC2054 # commas belong to QEMU option values
 QEMU=(
 	qemu-system-x86_64
 	-machine q35,i8042=off,sata=off,smbus=off,vmport=off -accel tcg,thread=multi -cpu max
