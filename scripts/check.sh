@@ -77,7 +77,9 @@ guest_suites() {
 	local n=${#tests[@]}
 	echo "== guest: booting the patched kernel with 2 NUMA nodes"
 	run_suite guest2 "$n" "$guest" --nodes 2 -- scripts/run-each.sh "${tests[@]}"
-	run_suite guest2-user 1 "$guest" --nodes 2 --user nobody -- "$B/test_core"
+	# Again without CAP_SYS_NICE: move_all must be refused.
+	run_suite guest2-nocap 1 "$guest" --nodes 2 -- setpriv --inh-caps -sys_nice \
+		--bounding-set -sys_nice -- "$B/test_core"
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
