@@ -24,7 +24,7 @@
  * 16 kernel calls' worth, so that stopping is possible every so often.
  */
 #define MOVE_WINDOW		65536
-#define MOVE_WINDOW_MIN 4096
+#define MOVE_WINDOW_MIN 1024
 
 static uint64
 now_ns(void)

@@ -130,6 +130,19 @@ mp2_pool_page(const Mp2Pool *pool, int64 page)
 	return pool->base + (Size) page * pool->page_size;
 }
 
+/*
+ * The node that interleaving puts the k-th page on: whole buffers take
+ * turns (two 4 kB pages each), or whole huge pages.
+ */
+static inline int
+mp2_interleave_target(const Mp2Pool *pool, int64 k, const int *nodes,
+					  int nnodes)
+{
+	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
+
+	return nodes[(k / unit) % nnodes];
+}
+
 /* The OS pages [*first, *last] that hold buffer buf_id (0-based). */
 extern void mp2_buffer_pages(const Mp2Pool *pool, int buf_id,
 							 int64 *first, int64 *last);

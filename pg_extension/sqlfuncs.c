@@ -369,7 +369,7 @@ mp2_interleave_sql(PG_FUNCTION_ARGS)
 		/* The pool by page number, a relation by its k-th page. */
 		int64		k = PG_ARGISNULL(0) ? pages[i] : i;
 
-		targets[i] = nodes[k % nnodes];
+		targets[i] = mp2_interleave_target(&pool, k, nodes, nnodes);
 	}
 	mp2_move(&pool, pages, n, targets, -1, &args, sql_stop, NULL, &res);
 	move_report(&res);

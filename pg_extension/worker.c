@@ -6,10 +6,11 @@
  *
  * Every mp2.naptime it runs one round:
  *
- *	interleave	page k of the pool belongs on the (k mod n)-th node of
- *				mp2.interleave_nodes (every node with memory if empty); a
- *				round starts where the last one stopped, so a bounded round
- *				still reaches the whole pool in turn.
+ *	interleave	buffer k of the pool (or huge page k) belongs on the
+ *				(k mod n)-th node of mp2.interleave_nodes (every node with
+ *				memory if empty); a round starts where the last one
+ *				stopped, so a bounded round still reaches the whole pool in
+ *				turn.
  *	rules		the buffers of each relation in the table mp2_rules (in
  *				the worker's database) belong on that row's node.
  *
@@ -220,7 +221,7 @@ round_interleave(void)
 		int64		p = (interleave_cursor + i) % pool.npages;
 
 		pages[i] = p;
-		targets[i] = nodes[p % nnodes];
+		targets[i] = mp2_interleave_target(&pool, p, nodes, nnodes);
 	}
 
 	worker_args(&args, 0);

@@ -61,7 +61,7 @@ log_has() {
 moving() {
 	local a b
 	a=$(w_info pages_moved)
-	sleep 1
+	sleep 2
 	b=$(w_info pages_moved)
 	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ]
 }
@@ -100,6 +100,7 @@ worker_tests() {
 	fi
 	check "worker: policy interleave reported" [ "$(w_info policy)" = interleave ]
 
+	phase "worker: SIGHUP"
 	# SIGHUP: a new node list is followed.
 	set_and_reload "mp2.interleave_nodes = '$last'"
 	check "worker: SIGHUP change followed (all pages on node $last)" \
@@ -121,6 +122,7 @@ worker_tests() {
 		test_gt "SELECT rounds FROM mp2_worker_info()" "$rounds0"
 	check "worker: error cleared" wait_for 10 test_empty "SELECT last_error FROM mp2_worker_info()"
 
+	phase "worker: rules"
 	# Rules: the buffers of mp2_w go to the last node; rules naming a node
 	# without memory or a dropped table are skipped.
 	psql_q "SELECT count(*) FROM mp2_w" >/dev/null
@@ -134,6 +136,7 @@ worker_tests() {
 	check "worker: policy rules reported" [ "$(w_info policy)" = rules ]
 	psql_q "DELETE FROM mp2_rules" >/dev/null
 
+	phase "worker: long rounds"
 	# Long rounds: one page per call and no bound, the pool on one node
 	# first so that interleaving has half of it to move.
 	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
@@ -145,6 +148,7 @@ worker_tests() {
 		skip "worker: mid-round moves need two nodes"
 	fi
 
+	phase "worker: kill -9"
 	# kill -9 in the middle of a round: the postmaster reinitializes, the
 	# server is healthy afterwards, the worker comes back.
 	kill -9 "$pid"
@@ -158,6 +162,7 @@ worker_tests() {
 	check "worker: index intact (amcheck)" index_ok mp2_w_id
 	check "worker: heap clean" [ "$(psql_q "SELECT count(*) FROM verify_heapam('mp2_w')")" = 0 ]
 
+	phase "worker: SIGTERM"
 	# SIGTERM in the middle of a round: it stops cleanly and soon, and is
 	# not restarted.  The new shared memory after the crash holds only the
 	# pages used since: read the table and gather the pool on node 0, so

@@ -1,0 +1,191 @@
+#!/bin/bash
+# The mp2 extension's tests inside the two-node QEMU guest
+# (kernel/run-guest.sh, the patched kernel with move_pages2):
+#
+#   pg_regress-guest-cap    ../sql with a server that has CAP_SYS_NICE
+#   pg_load-guest           pgbench while the whole pool moves back and forth
+#   pg_worker-guest         the relocation worker
+#   pg_regress-guest-nocap  ../sql with a server without the capability
+#   pg_hugepages-guest      huge_pages = on
+#
+# On the host it installs the extension into the system PostgreSQL (the
+# guest's root file system is the host's, read-only), boots the guest and
+# runs itself there with --inside; then it prints one closing line
+# "NAME: N passed, N failed, N skipped" per part.  Exits non-zero when a
+# test failed or the guest did not report.  Needs root.
+#
+# MP2_PG_GUEST_PARTS="cap load worker nocap huge" (the default) selects
+# the parts to run.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=test/pglib.sh
+. "$TOP/pg_extension/test/pglib.sh"
+
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge}
+export MP2_PG_GUEST_PARTS=$GUEST_PARTS
+declare -A PART_LABEL=([cap]=pg_regress-guest-cap [load]=pg_load-guest
+	[worker]=pg_worker-guest [nocap]=pg_regress-guest-nocap
+	[huge]=pg_hugepages-guest)
+PARTS=()
+for p in $GUEST_PARTS; do
+	if [ -z "${PART_LABEL[$p]:-}" ]; then
+		echo "check-guest: unknown part '$p' (cap load worker nocap huge)"
+		exit 2
+	fi
+	PARTS+=("${PART_LABEL[$p]}")
+done
+
+want() {
+	case " $GUEST_PARTS " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+COMMON_TESTS=(mp2_setup mp2_api mp2_badinput mp2_privilege mp2_worker)
+# Without the capability only what differs is run again.
+NOCAP_TESTS=(mp2_setup mp2_guest_nocap)
+
+summary_re='^([A-Za-z0-9_./-]+): ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
+
+inside() {
+	# shellcheck source=test/worker.sh
+	. "$TOP/pg_extension/test/worker.sh"
+	# shellcheck source=test/load.sh
+	. "$TOP/pg_extension/test/load.sh"
+	# shellcheck source=test/hugepages.sh
+	. "$TOP/pg_extension/test/hugepages.sh"
+
+	local work=/tmp/mp2-pgguest status=0
+	local nodes
+	export MP2_DIFF_LINES=2000
+	nodes=$(cat /sys/devices/system/node/has_memory 2>/dev/null)
+	echo "guest: nodes with memory $nodes, move_pages2 $(cat /sys/kernel/mm/move_pages2/version 2>/dev/null || echo none)"
+
+	mkdir -p "$work/in"
+	cp -r "$TOP/sql" "$TOP/expected" "$work/in/"
+	chown -R "$PG_USER": "$work/in"
+	if ! pg_cluster_init "$work/pg"; then
+		for p in "${PARTS[@]}"; do echo "$p: 0 passed, 1 failed, 0 skipped"; done
+		return 1
+	fi
+	# A pool small enough that pgbench -s 5 fills it (see load.sh).
+	echo "shared_buffers = 32MB" >>"$PGDATA/postgresql.conf"
+
+	if want cap || want load || want worker; then
+		if pg_start cap; then
+			if want cap; then
+				phase "with CAP_SYS_NICE: pg_regress"
+				run_regress pg_regress-guest-cap "$work/in" "$work/out-cap" \
+					"${COMMON_TESTS[@]}" mp2_guest_cap || status=1
+			fi
+			if want load; then
+				phase "with CAP_SYS_NICE: integrity under load"
+				load_tests pg_load-guest || status=1
+			fi
+			if want worker; then
+				# The static worker again (mp2_worker stopped it).
+				phase "with CAP_SYS_NICE: the worker"
+				pg_stop
+				pg_start cap || status=1
+				worker_tests pg_worker-guest || status=1
+			fi
+			pg_stop
+		else
+			status=1
+		fi
+	fi
+
+	if want nocap; then
+		phase "without CAP_SYS_NICE: pg_regress"
+		if pg_start; then
+			run_regress pg_regress-guest-nocap "$work/in" "$work/out-nocap" \
+				"${NOCAP_TESTS[@]}" || status=1
+			pg_stop
+		else
+			status=1
+		fi
+	fi
+
+	if want huge; then
+		phase "huge_pages = on"
+		huge_tests pg_hugepages-guest || status=1
+	fi
+	phase "done"
+
+	if [ "$status" -ne 0 ]; then
+		echo "---- server log (last 80 lines)"
+		tail -n 80 "$PGTMP/server.log"
+	fi
+	return $status
+}
+
+if [ "${1:-}" = --inside ]; then
+	inside
+	exit $?
+fi
+
+if [ ! -x "$TOP/kernel/run-guest.sh" ]; then
+	echo "check-guest: kernel/run-guest.sh is missing"
+	echo "pg_guest: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "check-guest: needs root (make install, and running the server as $PG_USER)"
+	echo "pg_guest: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+echo "check-guest: installing the extension into $("$PG_CONFIG" --pkglibdir)"
+mkdir -p "$TOP/build/check"
+if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
+	tail -n 30 "$TOP/build/pg_install.log"
+	echo "pg_guest: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+# The hashes of the pgbench run without moves (see test/load.sh), taken
+# on a throw-away cluster here, where it is fast.
+# shellcheck source=test/load.sh
+. "$TOP/pg_extension/test/load.sh"
+host_reference() {
+	local dir
+	dir=$(mktemp -d /tmp/mp2-pgref.XXXXXX)
+	chmod 755 "$dir"
+	(
+		pg_cluster_init "$dir/pg" >/dev/null &&
+			echo "shared_buffers = 32MB" >>"$PGDATA/postgresql.conf" &&
+			pg_start >/dev/null && load_reference
+		pg_stop
+	)
+	rm -rf "$dir"
+}
+if want load; then
+	echo "check-guest: the pgbench run without moves, on the host"
+	MP2_LOAD_REF=$(host_reference)
+	export MP2_LOAD_REF
+	echo "check-guest: $MP2_LOAD_REF"
+fi
+
+raw="$TOP/build/check/pg_guest.raw"
+cd "$TOP" || exit 1
+# The closing lines from inside are shown renamed and counted once, below.
+kernel/run-guest.sh --nodes 2 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" -- \
+	"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
+	tee "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
+rc=${PIPESTATUS[0]}
+
+status=0
+for p in "${PARTS[@]}"; do
+	line=$(grep -E "^$p: " "$raw" | grep -E "$summary_re" | tail -n 1)
+	if [ -n "$line" ]; then
+		echo "$line"
+		echo "$line" | grep -q ' 0 failed' || status=1
+	else
+		echo "check-guest: $p did not report (guest exit status $rc)"
+		echo "$p: 0 passed, 1 failed, 0 skipped"
+		status=1
+	fi
+done
+[ "$rc" -eq 0 ] || status=1
+exit $status

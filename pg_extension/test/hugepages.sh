@@ -1,0 +1,95 @@
+# huge_pages = on: the pool lives in 2 MiB pages, each the unit of
+# locating and moving.  Source pglib.sh first, then call huge_tests LABEL
+# with the cluster stopped; it reserves huge pages on every node, starts
+# the server with huge_pages = on and CAP_SYS_NICE, and stops it again.
+
+HUGE_PER_NODE=${MP2_HUGE_PER_NODE:-48}
+
+hp_dir() {
+	echo "/sys/devices/system/node/node$1/hugepages/hugepages-2048kB"
+}
+
+# Huge pages in use on node $1.
+hp_used() {
+	local d
+	d=$(hp_dir "$1")
+	echo $(($(cat "$d/nr_hugepages") - $(cat "$d/free_hugepages")))
+}
+
+hp_reserve() {
+	local n
+	for n in 0 1; do
+		echo "$1" >"$(hp_dir "$n")/nr_hugepages" || return 1
+	done
+}
+
+huge_tests() {
+	local label=$1 n r moved used0 used1 aft0 aft1 ps
+
+	if [ ! -d "$(hp_dir 1)" ]; then
+		skip "huge pages: no node 1 or no 2 MiB huge pages in this kernel"
+		suite_end "$label"
+		return 0
+	fi
+	hp_reserve "$HUGE_PER_NODE"
+	for n in 0 1; do
+		check "huge pages: $HUGE_PER_NODE reserved on node $n" \
+			[ "$(cat "$(hp_dir "$n")/nr_hugepages")" = "$HUGE_PER_NODE" ]
+	done
+	if ! pg_start cap -o "-c huge_pages=on"; then
+		not_ok "huge pages: server starts with huge_pages = on"
+		hp_reserve 0
+		suite_end "$label"
+		return 1
+	fi
+	ok "huge pages: server starts with huge_pages = on"
+
+	psql_q "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
+	check "huge pages: mp2 sees 2 MiB pages" \
+		[ "$(psql_q "SELECT huge_pages AND page_size = 2097152 FROM mp2_info()")" = t ]
+	psql_q "CREATE TABLE mp2_h AS
+	        SELECT g AS id, repeat('h', 200) AS pad FROM generate_series(1, 30000) g" >/dev/null
+	psql_q "SELECT count(*) FROM mp2_h" >/dev/null
+	psql_q "SELECT * FROM mp2_buffer_nodes()"
+	check "huge pages: every page counted in 2 MiB units" \
+		[ "$(psql_q "SELECT sum(os_pages) = (SELECT pool_pages FROM mp2_info())
+		              AND bool_and(page_size = 2097152) FROM mp2_buffer_nodes()")" = t ]
+
+	for n in 1 0; do
+		used0=$(hp_used 0)
+		used1=$(hp_used 1)
+		r=$(psql_q "SELECT moved, already, failed_busy, failed_shared, not_tried, page_size
+		              FROM mp2_migrate(NULL, $n, mode => 'sync')")
+		echo "whole pool to node $n: moved|already|busy|shared|not_tried|page_size = $r"
+		moved=${r%%|*}
+		ps=${r##*|}
+		aft0=$(hp_used 0)
+		aft1=$(hp_used 1)
+		echo "huge pages in use: node 0 $used0 -> $aft0, node 1 $used1 -> $aft1"
+		check "huge pages: reported in 2 MiB pages (to node $n)" [ "$ps" = 2097152 ]
+		check "huge pages: some moved to node $n" [ "${moved:-0}" -gt 0 ]
+		if [ "$n" = 1 ]; then
+			check "huge pages: node 1 gained the $moved moved pages" [ $((aft1 - used1)) -eq "$moved" ]
+			check "huge pages: node 0 gave them up" [ $((used0 - aft0)) -eq "$moved" ]
+		else
+			check "huge pages: node 0 gained the $moved moved pages" [ $((aft0 - used0)) -eq "$moved" ]
+			check "huge pages: node 1 gave them up" [ $((used1 - aft1)) -eq "$moved" ]
+		fi
+		check "huge pages: mp2_buffer_nodes() shows the pool on node $n" \
+			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $n), 0) = 0
+			              FROM mp2_buffer_nodes()")" = t ]
+	done
+
+	# One relation: the huge pages that hold its buffers.
+	r=$(psql_q "SELECT moved > 0 AND page_size = 2097152 FROM mp2_migrate('mp2_h', 1, mode => 'sync')")
+	check "huge pages: a relation's huge pages move" [ "$r" = t ]
+	check "huge pages: the relation is on node 1" \
+		[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM 1), 0) = 0
+		              FROM mp2_relation_nodes('mp2_h')")" = t ]
+	check "huge pages: data intact" [ "$(psql_q "SELECT count(*) FROM mp2_h")" = 30000 ]
+	psql_q "DROP TABLE mp2_h" >/dev/null
+
+	pg_stop
+	hp_reserve 0
+	suite_end "$label"
+}
