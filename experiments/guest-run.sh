@@ -19,7 +19,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:?usage: guest-run.sh OUTDIR [options]}
 shift
 FULL=0
-SECONDS_RUN=8
+SECONDS_RUN=6
 REPEATS=3
 ROWS=100000
 CLIENTS=2

@@ -22,7 +22,7 @@ usage: experiments/run.sh [--full] [--out DIR] [--seconds N] [--repeats N]
                  instead of the short set (no migration, move_pages 512,
                  move_pages2 async 64 and 512; about 8 min)
   --out DIR      results folder (default results/pgbench)
-  --seconds N    length of each pgbench run (default 8)
+  --seconds N    length of each pgbench run (default 6)
   --repeats N    interleaved repeats, medians reported (default 3)
   --rows N       rows of the ycsb table (default 100000, about 16 MB)
   --clients N    pgbench clients (default 2)

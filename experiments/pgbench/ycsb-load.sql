@@ -1,5 +1,6 @@
 -- The YCSB table: :rows rows of about 100 bytes, keys 1..:rows; inserts
 -- take keys above that from the sequence.
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS ycsb;
 CREATE TABLE ycsb (
 	key bigint PRIMARY KEY,
