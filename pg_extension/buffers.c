@@ -172,6 +172,8 @@ mp2_relation_pages(const Mp2Pool *pool, Oid relid, int64 **pages_out,
 	int		   *bufs = NULL;
 	int64		npages = 0;
 	int			nbufs = 0;
+	int64		cap_pages = 1024;
+	int			cap_bufs = 512;
 
 #if PG_VERSION_NUM >= 160000
 	RelFileLocator rloc;
@@ -192,9 +194,9 @@ mp2_relation_pages(const Mp2Pool *pool, Oid relid, int64 **pages_out,
 	/* Keep the lock to the end of the transaction: no new relfilenode. */
 	relation_close(rel, NoLock);
 
-	pages = palloc(sizeof(int64) * (Size) pool->npages);
+	pages = palloc(sizeof(int64) * cap_pages);
 	if (bufs_out)
-		bufs = palloc(sizeof(int) * (Size) NBuffers);
+		bufs = palloc(sizeof(int) * cap_bufs);
 
 	for (int i = 0; i < NBuffers; i++)
 	{
@@ -223,13 +225,28 @@ mp2_relation_pages(const Mp2Pool *pool, Oid relid, int64 **pages_out,
 			continue;
 
 		if (bufs)
+		{
+			if (nbufs == cap_bufs)
+			{
+				cap_bufs *= 2;
+				bufs = repalloc_huge(bufs, sizeof(int) * (Size) cap_bufs);
+			}
 			bufs[nbufs] = i;
+		}
 		nbufs++;
 		/* Buffers ascend, so their pages do: drop the shared boundary. */
 		mp2_buffer_pages(pool, i, &first, &last);
 		for (int64 p = first; p <= last; p++)
-			if (npages == 0 || pages[npages - 1] < p)
-				pages[npages++] = p;
+		{
+			if (npages > 0 && pages[npages - 1] >= p)
+				continue;
+			if (npages == cap_pages)
+			{
+				cap_pages *= 2;
+				pages = repalloc_huge(pages, sizeof(int64) * (Size) cap_pages);
+			}
+			pages[npages++] = p;
+		}
 	}
 
 	*pages_out = pages;
@@ -250,7 +267,7 @@ mp2_relation_pages(const Mp2Pool *pool, Oid relid, int64 **pages_out,
 static void
 locate_pages(const Mp2Pool *pool, const int64 *pages, int64 n, int *node)
 {
-	bool	   *resident = palloc(sizeof(bool) * (Size) Max(n, 1));
+	bool	   *resident = mp2_palloc_huge(sizeof(bool) * (Size) Max(n, 1));
 	void	  **addrs = palloc(sizeof(void *) * LOCATE_CHUNK);
 	int		   *where = palloc(sizeof(int) * LOCATE_CHUNK);
 	int64	   *idx = palloc(sizeof(int64) * LOCATE_CHUNK);
@@ -311,12 +328,12 @@ mp2_count_nodes(const Mp2Pool *pool, const int64 *pages, int64 npages,
 	if (pages == NULL)
 	{
 		npages = pool->npages;
-		all = palloc(sizeof(int64) * (Size) npages);
+		all = mp2_palloc_huge(sizeof(int64) * (Size) npages);
 		for (int64 i = 0; i < npages; i++)
 			all[i] = i;
 		pages = all;
 	}
-	node = palloc(sizeof(int) * (Size) Max(npages, 1));
+	node = mp2_palloc_huge(sizeof(int) * (Size) Max(npages, 1));
 	locate_pages(pool, pages, npages, node);
 
 	for (int64 i = 0; i < npages; i++)

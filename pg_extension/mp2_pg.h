@@ -167,6 +167,9 @@ extern void mp2_pages_touch(const Mp2Pool *pool, const int64 *pages,
 extern int64 mp2_relation_pages(const Mp2Pool *pool, Oid relid,
 								int64 **pages, int **bufs, int *nbufs);
 
+/* Arrays with an entry per page of the pool may exceed 1 GB. */
+#define mp2_palloc_huge(size) palloc_extended((size), MCXT_ALLOC_HUGE)
+
 /* Per-node counts of buffers and pages. */
 typedef struct Mp2NodeCount
 {

@@ -289,7 +289,7 @@ target_pages(FunctionCallInfo fcinfo, const Mp2Pool *pool, int64 **pages)
 {
 	if (PG_ARGISNULL(0))
 	{
-		int64	   *all = palloc(sizeof(int64) * (Size) Max(pool->npages, 1));
+		int64	   *all = mp2_palloc_huge(sizeof(int64) * (Size) Max(pool->npages, 1));
 
 		for (int64 i = 0; i < pool->npages; i++)
 			all[i] = i;
@@ -363,7 +363,7 @@ mp2_interleave_sql(PG_FUNCTION_ARGS)
 
 	mp2_pool_get(&pool);
 	n = target_pages(fcinfo, &pool, &pages);
-	targets = palloc(sizeof(int) * (Size) Max(n, 1));
+	targets = mp2_palloc_huge(sizeof(int) * (Size) Max(n, 1));
 	for (int64 i = 0; i < n; i++)
 	{
 		/* The pool by page number, a relation by its k-th page. */

@@ -214,8 +214,8 @@ round_interleave(void)
 	mp2_pool_get(&pool);
 	if (interleave_cursor >= pool.npages)
 		interleave_cursor = 0;
-	pages = palloc(sizeof(int64) * (Size) pool.npages);
-	targets = palloc(sizeof(int) * (Size) pool.npages);
+	pages = mp2_palloc_huge(sizeof(int64) * (Size) pool.npages);
+	targets = mp2_palloc_huge(sizeof(int) * (Size) pool.npages);
 	for (int64 i = 0; i < pool.npages; i++)
 	{
 		int64		p = (interleave_cursor + i) % pool.npages;

@@ -126,17 +126,18 @@ psql_q() {
 	as_pg "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"
 }
 
-# wait_for SECONDS CMD...: retry CMD every half second until it succeeds.
+# wait_for SECONDS CMD...: retry CMD every half second until it succeeds,
+# for at most SECONDS of wall time.
 wait_for() {
-	local limit=$1 i
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < limit * 2; i++)); do
+	while :; do
 		if "$@" >/dev/null 2>&1; then
 			return 0
 		fi
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.5
 	done
-	return 1
 }
 
 pg_ready() {
