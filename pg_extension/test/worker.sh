@@ -71,9 +71,11 @@ worker_tests() {
 
 	psql_q "CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
 	psql_q "CREATE EXTENSION IF NOT EXISTS amcheck" >/dev/null
-	psql_q "DROP TABLE IF EXISTS mp2_w" >/dev/null
+	psql_q "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
+	psql_q "DROP TABLE IF EXISTS mp2_w" >/dev/null 2>&1
 	psql_q "CREATE TABLE mp2_w AS
-	        SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g" >/dev/null
+	        SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 120000) g" >/dev/null
+	psql_q "SELECT pg_prewarm('mp2_w')" >/dev/null
 	psql_q "CREATE INDEX mp2_w_id ON mp2_w (id)" >/dev/null
 	last=$(psql_q "SELECT max(node) FROM mp2_numa_nodes()")
 	pool=$(psql_q "SELECT pool_pages FROM mp2_info()")
@@ -137,10 +139,12 @@ worker_tests() {
 	psql_q "DELETE FROM mp2_rules" >/dev/null
 
 	phase "worker: long rounds"
-	# Long rounds: one page per call and no bound, the pool on one node
-	# first so that interleaving has half of it to move.
+	# Long rounds: one page per move_pages call (the slowest way) and no
+	# bound, the pool on one node first so that interleaving has half of
+	# it to move.
 	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
 	set_and_reload "mp2.policy = 'interleave'" "mp2.batch_size = 1" \
+		"mp2.method = 'move_pages'" "mp2.mode = 'sync'" \
 		"mp2.max_pages_per_round = 0"
 	if [ "$last" -gt 0 ]; then
 		check "worker: moving (mid-round)" wait_for 30 moving
@@ -158,7 +162,7 @@ worker_tests() {
 	pid2=$(w_info pid)
 	check "worker: new worker process" [ -n "$pid2" -a "$pid2" != "$pid" ]
 	check "worker: kill logged" log_has "was terminated by signal 9"
-	check "worker: data intact (count)" [ "$(psql_q "SELECT count(*) FROM mp2_w")" = 20000 ]
+	check "worker: data intact (count)" [ "$(psql_q "SELECT count(*) FROM mp2_w")" = 120000 ]
 	check "worker: index intact (amcheck)" index_ok mp2_w_id
 	check "worker: heap clean" [ "$(psql_q "SELECT count(*) FROM verify_heapam('mp2_w')")" = 0 ]
 
@@ -167,7 +171,7 @@ worker_tests() {
 	# not restarted.  The new shared memory after the crash holds only the
 	# pages used since: read the table and gather the pool on node 0, so
 	# that the next rounds have pages to move.
-	psql_q "SELECT count(*) FROM mp2_w" >/dev/null
+	psql_q "SELECT pg_prewarm('mp2_w')" >/dev/null
 	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
 	if [ "$last" -gt 0 ]; then
 		check "worker: moving again (mid-round)" wait_for 60 moving
