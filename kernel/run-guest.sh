@@ -136,6 +136,19 @@ done
 for e in "${ENVS[@]}"; do
 	[[ "$e" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die_usage "--env wants NAME=VALUE, got '$e'"
 done
+# The guest mounts tmpfs over these; a working directory below one of them
+# would be hidden, so it is shared (read-write) unless a share covers it.
+cwd="$(pwd -P)"
+case "$cwd" in
+/tmp/* | /var/tmp/* | /var/log/* | /var/cache/* | /run/*)
+	covered=0
+	for s in "${SHARES[@]}"; do
+		s="$(cd -- "$s" 2>/dev/null && pwd -P)" || continue
+		case "$cwd/" in "$s"/*) covered=1 ;; esac
+	done
+	[ "$covered" = 1 ] || SHARES+=("$cwd")
+	;;
+esac
 for i in "${!SHARES[@]}"; do
 	s="${SHARES[$i]}"
 	mkdir -p -- "$s" || die_usage "--share: cannot create '$s'"
