@@ -127,7 +127,7 @@ static long kernel_move(struct worker *w, size_t n)
  * and it reports -EBUSY for a base page whose huge page it has queued
  * already through another base page, then moves it.
  */
-static int recheck_busy(struct worker *w, size_t n, struct mp2_stats *delta)
+static int recheck_busy(struct worker *w, size_t n)
 {
 	size_t m = 0, k;
 	size_t *idx;
@@ -153,7 +153,7 @@ static int recheck_busy(struct worker *w, size_t n, struct mp2_stats *delta)
 		pages[m++] = w->todo_pages[k];
 	}
 	ret = mp2_sys_query(m, pages, where);
-	delta->query_calls++;
+	w->stats.query_calls++;
 	if (ret < 0)
 		goto out;
 	for (size_t i = 0; i < m; i++) {
@@ -171,7 +171,11 @@ out:
 	return (int)ret;
 }
 
-/* Migrate pages[pos, pos + n); count into *delta only. */
+/*
+ * Migrate pages[pos, pos + n).  System calls count into the worker's stats
+ * at once (they were made, whatever follows); page outcomes into *delta,
+ * which the caller adds only when the chunk completes.
+ */
 static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 			 size_t *call_size, struct mp2_stats *delta)
 {
@@ -204,14 +208,14 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 
 		ret = kernel_move(w, ntodo);
 		dt = mp2_now_ns() - t0;
-		delta->move_calls++;
-		if (dt > delta->max_call_ns)
-			delta->max_call_ns = dt;
+		w->stats.move_calls++;
+		if (dt > w->stats.max_call_ns)
+			w->stats.max_call_ns = dt;
 		if (attempt == 0)
 			*call_size = adapt_call_size(o, *call_size, ntodo, dt);
 		if (ret < 0)
 			return (int)ret;
-		ret = recheck_busy(w, ntodo, delta);
+		ret = recheck_busy(w, ntodo);
 		if (ret < 0)
 			return (int)ret;
 		for (size_t k = 0; k < ntodo; k++) {
@@ -267,20 +271,12 @@ static void *worker_run(void *arg)
 			break;
 		}
 		err = migrate_chunk(w, pos, n, &call_size, &delta);
-		/* System calls were made either way. */
-		w->stats.move_calls += delta.move_calls;
-		w->stats.query_calls += delta.query_calls;
-		if (delta.max_call_ns > w->stats.max_call_ns)
-			w->stats.max_call_ns = delta.max_call_ns;
 		if (err) {
 			int zero = 0;
 
 			atomic_compare_exchange_strong(&j->error, &zero, err);
 			break;
 		}
-		delta.move_calls = 0;
-		delta.query_calls = 0;
-		delta.max_call_ns = 0;
 		mp2_stats_add(&w->stats, &delta);
 		pos += n;
 	}
