@@ -25,7 +25,7 @@ CORE_HDR := $(wildcard core/*.h)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_HDR := $(wildcard bench/*.h)
 
-TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench
+TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem
 KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
 
 .PHONY: all check check-all check-host check-guest setup demo clean \
@@ -64,6 +64,10 @@ $(B)/test_core: tests/test_core.c tests/harness.h $(B)/libmp2.a
 $(B)/test_core_san: tests/test_core.c tests/harness.h $(B)/libmp2_san.a
 	$(CC) $(CFLAGS_ALL) $(SAN) -DMP2_TEST_SUITE='"libmp2-san"' -Itests $< \
 		$(B)/libmp2_san.a $(LIBS) -o $@
+
+# Defines malloc and friends to fail them: never with ASan.
+$(B)/test_nomem: tests/test_nomem.c tests/harness.h $(B)/libmp2.a
+	$(CC) $(CFLAGS_ALL) -Itests $< $(B)/libmp2.a $(LIBS) -o $@
 
 $(B)/test_bench: tests/test_bench.c tests/harness.h bench/btree.c bench/btree.h \
 		bench/zipf.c bench/zipf.h

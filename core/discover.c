@@ -3,10 +3,12 @@
  * move_pages2 discovery: read the syscall number and ABI version that a
  * kernel with move_pages2 publishes in sysfs.  Done once per process.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mp2.h"
 #include "mp2_internal.h"
@@ -15,21 +17,27 @@ static pthread_once_t discover_once = PTHREAD_ONCE_INIT;
 static long discovered_nr = -1;
 static int discovered_version;
 
-/* Read one non-negative decimal from a sysfs file; -1 if absent or bad. */
+/*
+ * Read one non-negative decimal from a sysfs file; -1 if absent or bad.
+ * No stdio: an allocation failing here would hide move_pages2 for good.
+ */
 static long read_sysfs_long(const char *path)
 {
 	char buf[32];
 	char *end;
 	long val;
-	FILE *f = fopen(path, "re");
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
 		return -1;
-	}
-	fclose(f);
+	buf[n] = '\0';
 	val = strtol(buf, &end, 10);
 	if (end == buf || (*end != '\n' && *end != '\0') || val < 0 ||
 	    val == LONG_MAX)

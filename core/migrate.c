@@ -140,9 +140,9 @@ static int recheck_busy(struct worker *w, size_t n)
 		     w->todo_status[k] == STATUS_UNSET;
 	if (m == 0)
 		return 0;
-	idx = malloc(m * sizeof(*idx));
-	pages = malloc(m * sizeof(*pages));
-	where = malloc(m * sizeof(*where));
+	idx = mp2_alloc_array(m, sizeof(*idx));
+	pages = mp2_alloc_array(m, sizeof(*pages));
+	where = mp2_alloc_array(m, sizeof(*where));
 	if (!idx || !pages || !where)
 		goto out;
 	for (k = 0, m = 0; k < n; k++) {
@@ -289,8 +289,11 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
+/* Scratch for calls of up to cap pages. */
 static int worker_alloc(struct worker *w, size_t cap)
 {
+	if (cap == 0)
+		cap = 1;
 	w->final = calloc(cap, sizeof(*w->final));
 	w->todo_pages = calloc(cap, sizeof(*w->todo_pages));
 	w->todo_nodes = calloc(cap, sizeof(*w->todo_nodes));
@@ -332,13 +335,23 @@ static int options_check(const struct mp2_options *o)
 	return 0;
 }
 
+/* start + us microseconds, saturated; 0 (no deadline) when us is 0. */
+static uint64_t deadline_after(uint64_t start, uint64_t us)
+{
+	if (us == 0)
+		return 0;
+	if (us > (UINT64_MAX - start) / 1000u)
+		return UINT64_MAX;
+	return start + us * 1000u;
+}
+
 static int targets_check(const int *nodes, int node, size_t count)
 {
-	struct bitmask *mem = mp2_memory_nodes();
-	int ret = 0;
+	struct bitmask *mem;
+	int ret = mp2_memory_nodes(&mem);
 
-	if (!mem)
-		return -ENOMEM;
+	if (ret)
+		return ret;
 	if (!nodes) {
 		if (!mp2_node_in(mem, node))
 			ret = -ENODEV;
@@ -445,10 +458,9 @@ int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 	job.limited = opts->max_pages > 0;
 	atomic_init(&job.budget, opts->max_pages);
 	atomic_init(&job.error, 0);
-	if (opts->max_us)
-		job.deadline_ns = start + opts->max_us * 1000u;
+	job.deadline_ns = deadline_after(start, opts->max_us);
 
-	job.initial = malloc(count * sizeof(*job.initial));
+	job.initial = mp2_alloc_array(count, sizeof(*job.initial));
 	if (!job.initial)
 		return -ENOMEM;
 	ret = locate_all(&job, count, &total);
@@ -464,15 +476,22 @@ int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 		return -ENOMEM;
 	}
 	for (size_t t = 0; t < nthreads; t++) {
+		/* count * (t + 1) / nthreads, without overflow */
+		size_t split = count / nthreads * (t + 1) +
+			       count % nthreads * (t + 1) / nthreads;
+		size_t cap;
+
 		workers[t].job = &job;
 		workers[t].begin = t ? workers[t - 1].end : 0;
 		workers[t].end = t + 1 == nthreads ?
 					 count :
-					 split_point(pages, count,
-						     count * (t + 1) / nthreads);
+					 split_point(pages, count, split);
 		if (workers[t].end < workers[t].begin)
 			workers[t].end = workers[t].begin;
-		if (worker_alloc(&workers[t], opts->pages_per_call)) {
+		cap = workers[t].end - workers[t].begin;
+		if (cap > opts->pages_per_call)
+			cap = opts->pages_per_call;
+		if (worker_alloc(&workers[t], cap)) {
 			ret = -ENOMEM;
 			goto out_free;
 		}
@@ -524,9 +543,10 @@ int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
 		if (!ranges[r].addr || ranges[r].len == 0 ||
 		    ranges[r].len % psz || (uintptr_t)ranges[r].addr % psz)
 			return -EINVAL;
-		count += ranges[r].len / psz;
+		if (__builtin_add_overflow(count, ranges[r].len / psz, &count))
+			return -ENOMEM;
 	}
-	pages = malloc(count * sizeof(*pages));
+	pages = mp2_alloc_array(count, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
 	for (size_t r = 0; r < nr_ranges; r++)

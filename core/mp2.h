@@ -9,7 +9,9 @@
  *
  * Conventions:
  *  - Every function returns 0 (or a count, where documented) or a negative
- *    errno.  No function aborts the process or prints anything.
+ *    errno.  No function aborts or exits the process or prints anything,
+ *    not even out of memory, which returns -ENOMEM (libmp2 reads sysfs
+ *    itself rather than call the libnuma functions that exit then).
  *    mp2_strerror() gives a message with a hint for each error.
  *  - Invalid arguments are rejected before any page moves.
  *  - All functions are thread-safe.  The only global state is the result

@@ -6,11 +6,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "mp2.h"
 
 /* Locate this many pages per system call. */
 #define MP2_LOCATE_CHUNK 1024
+
+/* malloc(n * size), or NULL when that overflows or memory is short. */
+static inline void *mp2_alloc_array(size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	return malloc(bytes ? bytes : 1);
+}
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t mp2_now_ns(void);
@@ -19,10 +30,16 @@ uint64_t mp2_now_ns(void);
 size_t mp2_page_size(void);
 
 /*
- * The nodes that have memory, as a libnuma node mask (free it with
- * numa_bitmask_free), or NULL when out of memory.
+ * A zeroed libnuma mask of bits bits, or NULL when out of memory; free it
+ * with numa_bitmask_free.  (libnuma's own allocators exit on failure.)
  */
-struct bitmask *mp2_memory_nodes(void);
+struct bitmask *mp2_bitmask_alloc(unsigned long bits);
+
+/*
+ * The nodes that have memory, as a mask from mp2_bitmask_alloc().
+ * Returns 0 or -ENOMEM.
+ */
+int mp2_memory_nodes(struct bitmask **out);
 
 /* Whether node is set in a mask from mp2_memory_nodes(). */
 bool mp2_node_in(const struct bitmask *mask, int node);

@@ -56,6 +56,7 @@ run_suite() {
 host_suites() {
 	run_suite host 1 "$B/test_core"
 	run_suite host 1 "$B/test_core_san"
+	run_suite host 1 "$B/test_nomem"
 	run_suite host 1 "$B/test_bench"
 	if [ -x "$B/move_pages2_test" ]; then
 		run_suite host 1 "$B/move_pages2_test"
@@ -72,7 +73,7 @@ guest_suites() {
 		echo "== guest: skipped, $guest is missing"
 		return
 	fi
-	local tests=("$B/test_core")
+	local tests=("$B/test_core" "$B/test_nomem")
 	[ -x "$B/move_pages2_test" ] && tests=("$B/move_pages2_test" "${tests[@]}")
 	local n=${#tests[@]}
 	echo "== guest: booting the patched kernel with 2 NUMA nodes"

@@ -542,6 +542,32 @@ static void test_threads_single_node(void)
 	free(status);
 }
 
+/*
+ * Sizes far beyond the pages at hand allocate for the pages at hand, and a
+ * huge max_us saturates rather than wrap into a deadline in the past.
+ */
+static void test_huge_sizes(void)
+{
+	char *base = map_pages(1, MAP_PRIVATE);
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	T_REQUIRE(base);
+	base[0] = 1;
+	mp2_options_init(&o);
+	o.pages_per_call = SIZE_MAX / 4;
+	T_EQ(mp2_migrate((void **)&base, 1, NULL, local_node(), &o, NULL, &st),
+	     0);
+	T_EQ(st.already, 1);
+	mp2_options_init(&o);
+	o.max_us = UINT64_MAX;
+	T_EQ(mp2_migrate((void **)&base, 1, NULL, local_node(), &o, NULL, &st),
+	     0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, 1);
+	munmap(base, psz);
+}
+
 /* ---- migrate: two or more nodes ------------------------------------- */
 
 #define NEED_NODES(k)                                                        \
@@ -892,6 +918,7 @@ int main(void)
 	T_RUN(test_budget_time);
 	T_RUN(test_fallback);
 	T_RUN(test_threads_single_node);
+	T_RUN(test_huge_sizes);
 
 	T_RUN(test_move_pages_moves);
 	T_RUN(test_move_pages2_moves);
