@@ -10,8 +10,13 @@
  * base pages.  A chunk's counts are committed only when the chunk
  * completes, so a call-level error in the middle leaves the invariant of
  * struct mp2_stats intact.
+ *
+ * mp2_migrate_stream() runs the same engine once per window of pages from
+ * its source, carrying the budget, the deadline and the outcome so far
+ * (for should_stop) from one window to the next.
  */
 #include <errno.h>
+#include <limits.h>
 #include <numa.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,25 +40,45 @@
  */
 #define SPLIT_ALIGN ((uintptr_t)2 << 20)
 
+/*
+ * The limits of one run of the engine: a call of mp2_migrate(), or one
+ * window of mp2_migrate_stream(), which carries its limits across windows.
+ */
+struct run {
+	uint64_t start_ns;		/* when the whole migration began */
+	uint64_t deadline_ns;		/* 0: none */
+	size_t max_pages;		/* pages left to try; 0: no limit */
+	size_t call_size;		/* first call size; 0: the default */
+	const struct mp2_stats *before;	/* earlier windows, or NULL */
+};
+
 struct job {
 	void *const *pages;
 	const int *nodes;		/* per-page targets, or NULL */
 	int node;			/* the target when nodes is NULL */
 	const struct mp2_options *o;
+	const struct run *run;
 	int *status;			/* caller's, or NULL */
 	int *initial;			/* where each page was at the start */
 	enum mp2_method method;		/* MOVE_PAGES2 or MOVE_PAGES */
+	bool fell_back;
 	long nr;			/* move_pages2's number */
-	uint64_t deadline_ns;		/* 0: none */
-	bool limited;			/* max_pages given */
+	bool limited;			/* a page budget given */
 	atomic_size_t budget;		/* pages left to try, if limited */
 	atomic_int error;		/* first call-level error */
+	atomic_bool stop;		/* should_stop returned true */
+	/* What should_stop is shown: base plus every worker's shown. */
+	pthread_mutex_t lock;
+	struct mp2_stats base;		/* earlier windows and the locating */
+	struct worker *workers;
+	size_t nr_workers;
 };
 
 struct worker {
 	struct job *job;
 	size_t begin, end;		/* this worker's part of pages[] */
 	struct mp2_stats stats;
+	struct mp2_stats shown;		/* stats after the last chunk; lock */
 	pthread_t thread;
 	bool started;			/* thread is running worker_run */
 	/* Scratch arrays of pages_per_call entries. */
@@ -243,6 +268,29 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 	return 0;
 }
 
+/*
+ * Ask should_stop, showing it every chunk completed so far; a true answer
+ * stops every worker.
+ */
+static bool stop_asked(struct job *j)
+{
+	struct mp2_stats sofar;
+
+	pthread_mutex_lock(&j->lock);
+	sofar = j->base;
+	for (size_t t = 0; t < j->nr_workers; t++)
+		mp2_stats_add(&sofar, &j->workers[t].shown);
+	pthread_mutex_unlock(&j->lock);
+	sofar.elapsed_ns = mp2_now_ns() - j->run->start_ns;
+	sofar.method_used = j->method;
+	sofar.fell_back = j->fell_back;
+	sofar.stopped = MP2_STOP_NONE;
+	if (!j->o->should_stop(j->o->stop_arg, &sofar))
+		return false;
+	atomic_store(&j->stop, true);
+	return true;
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -250,7 +298,10 @@ static void *worker_run(void *arg)
 	size_t call_size = j->o->pages_per_call;
 	size_t pos = w->begin;
 
-	if (j->o->adaptive && call_size > ADAPTIVE_START_PAGES)
+	if (j->run->call_size) {
+		if (j->run->call_size < call_size)
+			call_size = j->run->call_size;
+	} else if (j->o->adaptive && call_size > ADAPTIVE_START_PAGES)
 		call_size = ADAPTIVE_START_PAGES;
 	while (pos < w->end) {
 		struct mp2_stats delta = { 0 };
@@ -259,8 +310,19 @@ static void *worker_run(void *arg)
 
 		if (atomic_load(&j->error))
 			break;
-		if (j->deadline_ns && mp2_now_ns() >= j->deadline_ns) {
+		if (j->run->deadline_ns &&
+		    mp2_now_ns() >= j->run->deadline_ns) {
 			w->stats.stopped = MP2_STOP_MAX_TIME;
+			break;
+		}
+		if (j->limited && atomic_load(&j->budget) == 0) {
+			w->stats.stopped = MP2_STOP_MAX_PAGES;
+			break;
+		}
+		/* Asked between chunks: a stream asks between windows. */
+		if (atomic_load(&j->stop) ||
+		    (pos > w->begin && j->o->should_stop && stop_asked(j))) {
+			w->stats.stopped = MP2_STOP_CALLER;
 			break;
 		}
 		if (n > call_size)
@@ -278,7 +340,14 @@ static void *worker_run(void *arg)
 			break;
 		}
 		mp2_stats_add(&w->stats, &delta);
+		w->stats.requested += n;
+		w->stats.last_pages_per_call = call_size;
 		pos += n;
+		if (j->o->should_stop) {
+			pthread_mutex_lock(&j->lock);
+			w->shown = w->stats;
+			pthread_mutex_unlock(&j->lock);
+		}
 	}
 	for (size_t i = pos; i < w->end; i++) {
 		w->stats.not_tried++;
@@ -323,6 +392,7 @@ void mp2_options_init(struct mp2_options *o)
 	o->threads = 1;
 	o->busy_backoff_us = MP2_DEFAULT_BUSY_BACKOFF_US;
 	o->call_us = MP2_DEFAULT_CALL_US;
+	o->window = MP2_DEFAULT_WINDOW;
 }
 
 static int options_check(const struct mp2_options *o)
@@ -364,12 +434,11 @@ static int targets_check(const int *nodes, int node, size_t count)
 	return ret;
 }
 
-static int method_resolve(struct job *j, enum mp2_method asked,
-			  bool *fell_back)
+static int method_resolve(struct job *j, enum mp2_method asked)
 {
 	bool has = mp2_kernel_has_move_pages2(&j->nr, NULL);
 
-	*fell_back = false;
+	j->fell_back = false;
 	switch (asked) {
 	case MP2_METHOD_MOVE_PAGES2:
 		if (!has)
@@ -378,7 +447,7 @@ static int method_resolve(struct job *j, enum mp2_method asked,
 		return 0;
 	case MP2_METHOD_AUTO:
 		j->method = has ? MP2_METHOD_MOVE_PAGES2 : MP2_METHOD_MOVE_PAGES;
-		*fell_back = !has;
+		j->fell_back = !has;
 		return 0;
 	default:
 		j->method = MP2_METHOD_MOVE_PAGES;
@@ -417,84 +486,29 @@ static size_t split_point(void *const *pages, size_t count, size_t i)
 	return i;
 }
 
-int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
-		const struct mp2_options *opts, int *status,
-		struct mp2_stats *stats)
+/* Split the pages among the workers and run them; 0 or -ENOMEM. */
+static int run_workers(struct job *j, size_t count, size_t nthreads)
 {
-	struct mp2_options defaults;
-	struct job job = { 0 };
-	struct worker *workers;
-	struct mp2_stats total = { 0 };
-	uintptr_t pmask = (uintptr_t)mp2_page_size() - 1;
-	uint64_t start = mp2_now_ns();
-	bool fell_back;
-	size_t nthreads;
-	int ret;
+	struct worker *workers = j->workers;
+	size_t q = count / nthreads, r = count % nthreads;
 
-	if (!opts) {
-		mp2_options_init(&defaults);
-		opts = &defaults;
-	}
-	if (!pages || count == 0)
-		return -EINVAL;
-	ret = options_check(opts);
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < count; i++)
-		if ((uintptr_t)pages[i] & pmask)
-			return -EINVAL;
-	ret = targets_check(nodes, node, count);
-	if (ret)
-		return ret;
-	ret = method_resolve(&job, opts->method, &fell_back);
-	if (ret)
-		return ret;
-
-	job.pages = pages;
-	job.nodes = nodes;
-	job.node = node;
-	job.o = opts;
-	job.status = status;
-	job.limited = opts->max_pages > 0;
-	atomic_init(&job.budget, opts->max_pages);
-	atomic_init(&job.error, 0);
-	job.deadline_ns = deadline_after(start, opts->max_us);
-
-	job.initial = mp2_alloc_array(count, sizeof(*job.initial));
-	if (!job.initial)
-		return -ENOMEM;
-	ret = locate_all(&job, count, &total);
-	if (ret) {
-		free(job.initial);
-		return ret;
-	}
-
-	nthreads = (size_t)opts->threads < count ? (size_t)opts->threads : count;
-	workers = calloc(nthreads, sizeof(*workers));
-	if (!workers) {
-		free(job.initial);
-		return -ENOMEM;
-	}
 	for (size_t t = 0; t < nthreads; t++) {
 		/* count * (t + 1) / nthreads, without overflow */
-		size_t split = count / nthreads * (t + 1) +
-			       count % nthreads * (t + 1) / nthreads;
+		size_t split = q * (t + 1) + r * (t + 1) / nthreads;
 		size_t cap;
 
-		workers[t].job = &job;
+		workers[t].job = j;
 		workers[t].begin = t ? workers[t - 1].end : 0;
 		workers[t].end = t + 1 == nthreads ?
 					 count :
-					 split_point(pages, count, split);
+					 split_point(j->pages, count, split);
 		if (workers[t].end < workers[t].begin)
 			workers[t].end = workers[t].begin;
 		cap = workers[t].end - workers[t].begin;
-		if (cap > opts->pages_per_call)
-			cap = opts->pages_per_call;
-		if (worker_alloc(&workers[t], cap)) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
+		if (cap > j->o->pages_per_call)
+			cap = j->o->pages_per_call;
+		if (worker_alloc(&workers[t], cap))
+			return -ENOMEM;
 	}
 	/* Worker 0 runs here; a thread that cannot start runs here too. */
 	for (size_t t = 1; t < nthreads; t++)
@@ -507,24 +521,119 @@ int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 		else
 			worker_run(&workers[t]);
 	}
-	for (size_t t = 0; t < nthreads; t++) {
-		mp2_stats_add(&total, &workers[t].stats);
-		if (t == 0)
-			total.last_pages_per_call =
-				workers[0].stats.last_pages_per_call;
+	return 0;
+}
+
+/*
+ * Migrate pages[0..count) within the limits of run.  *stats is always
+ * filled and adds up: pages never tried count as not tried.  On an error
+ * before the workers start, status is not written.
+ */
+static int engine(void *const *pages, size_t count, const int *nodes, int node,
+		  const struct mp2_options *opts, int *status,
+		  const struct run *run, struct mp2_stats *stats)
+{
+	struct job job = { 0 };
+	struct mp2_stats total = { 0 };
+	uintptr_t pmask = (uintptr_t)mp2_page_size() - 1;
+	size_t nthreads = 0;
+	int ret;
+
+	total.requested = count;
+	total.not_tried = count;
+	if (!pages || count == 0) {
+		ret = -EINVAL;
+		goto out;
 	}
+	ret = options_check(opts);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		if ((uintptr_t)pages[i] & pmask) {
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	ret = targets_check(nodes, node, count);
+	if (!ret)
+		ret = method_resolve(&job, opts->method);
+	if (ret)
+		goto out;
+	total.method_used = job.method;
+	total.fell_back = job.fell_back;
+
+	job.pages = pages;
+	job.nodes = nodes;
+	job.node = node;
+	job.o = opts;
+	job.run = run;
+	job.status = status;
+	job.limited = run->max_pages > 0;
+	atomic_init(&job.budget, run->max_pages);
+	atomic_init(&job.error, 0);
+	atomic_init(&job.stop, false);
+	pthread_mutex_init(&job.lock, NULL);
+
+	job.initial = mp2_alloc_array(count, sizeof(*job.initial));
+	if (!job.initial) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = locate_all(&job, count, &total);
+	if (ret)
+		goto out_free;
+	if (run->before)
+		job.base = *run->before;
+	job.base.query_calls += total.query_calls;
+
+	nthreads = (size_t)opts->threads < count ? (size_t)opts->threads : count;
+	job.workers = calloc(nthreads, sizeof(*job.workers));
+	if (!job.workers) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	job.nr_workers = nthreads;
+	ret = run_workers(&job, count, nthreads);
+	if (ret)
+		goto out_free;
+	total.not_tried = 0;
+	for (size_t t = 0; t < nthreads; t++)
+		mp2_stats_add(&total, &job.workers[t].stats);
+	total.last_pages_per_call = job.workers[0].stats.last_pages_per_call;
 	total.requested = count;
 	total.method_used = job.method;
-	total.fell_back = fell_back;
-	total.elapsed_ns = mp2_now_ns() - start;
-	if (stats)
-		*stats = total;
+	total.fell_back = job.fell_back;
 	ret = atomic_load(&job.error);
 out_free:
-	for (size_t t = 0; t < nthreads; t++)
-		worker_free(&workers[t]);
-	free(workers);
+	for (size_t t = 0; job.workers && t < nthreads; t++)
+		worker_free(&job.workers[t]);
+	free(job.workers);
 	free(job.initial);
+	pthread_mutex_destroy(&job.lock);
+out:
+	total.elapsed_ns = mp2_now_ns() - run->start_ns;
+	*stats = total;
+	return ret;
+}
+
+int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
+		const struct mp2_options *opts, int *status,
+		struct mp2_stats *stats)
+{
+	struct mp2_options defaults;
+	struct mp2_stats total;
+	struct run run = { .start_ns = mp2_now_ns() };
+	int ret;
+
+	if (!opts) {
+		mp2_options_init(&defaults);
+		opts = &defaults;
+	}
+	run.deadline_ns = deadline_after(run.start_ns, opts->max_us);
+	run.max_pages = opts->max_pages;
+	ret = engine(pages, count, nodes, node, opts, status, &run, &total);
+	if (stats)
+		*stats = total;
 	return ret;
 }
 
@@ -537,6 +646,8 @@ int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
 	void **pages;
 	int ret;
 
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
 	if (!ranges || nr_ranges == 0)
 		return -EINVAL;
 	for (size_t r = 0; r < nr_ranges; r++) {
@@ -554,5 +665,78 @@ int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
 			pages[k++] = (char *)ranges[r].addr + off;
 	ret = mp2_migrate(pages, count, NULL, node, opts, status, stats);
 	free(pages);
+	return ret;
+}
+
+int mp2_migrate_stream(mp2_source_fn next, void *arg,
+		       const struct mp2_options *opts, struct mp2_stats *stats)
+{
+	struct mp2_options defaults;
+	struct mp2_stats total = { 0 };
+	struct run run = { .start_ns = mp2_now_ns(), .before = &total };
+	void **pages = NULL;
+	int *nodes = NULL;
+	size_t window;
+	int ret;
+
+	if (!opts) {
+		mp2_options_init(&defaults);
+		opts = &defaults;
+	}
+	ret = next ? options_check(opts) : -EINVAL;
+	if (ret)
+		goto out;
+	window = opts->window ? opts->window : MP2_DEFAULT_WINDOW;
+	pages = mp2_alloc_array(window, sizeof(*pages));
+	nodes = mp2_alloc_array(window, sizeof(*nodes));
+	if (!pages || !nodes) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	run.deadline_ns = deadline_after(run.start_ns, opts->max_us);
+	for (bool first = true;; first = false) {
+		/* Earlier windows were tried whole, or the stream stopped. */
+		size_t tried = total.requested;
+		struct mp2_stats win;
+		long n;
+
+		if (run.deadline_ns && mp2_now_ns() >= run.deadline_ns) {
+			total.stopped = MP2_STOP_MAX_TIME;
+			break;
+		}
+		if (opts->max_pages && tried >= opts->max_pages) {
+			total.stopped = MP2_STOP_MAX_PAGES;
+			break;
+		}
+		if (!first && opts->should_stop) {
+			total.elapsed_ns = mp2_now_ns() - run.start_ns;
+			if (opts->should_stop(opts->stop_arg, &total)) {
+				total.stopped = MP2_STOP_CALLER;
+				break;
+			}
+		}
+		n = next(arg, pages, nodes, window);
+		if (n <= 0) {
+			ret = n < INT_MIN ? -EINVAL : (int)n;
+			break;
+		}
+		if ((size_t)n > window) {
+			ret = -EINVAL;
+			break;
+		}
+		run.max_pages = opts->max_pages ? opts->max_pages - tried : 0;
+		run.call_size = total.last_pages_per_call;
+		ret = engine(pages, (size_t)n, nodes, -1, opts, NULL, &run,
+			     &win);
+		mp2_stats_add(&total, &win);
+		if (ret || win.stopped != MP2_STOP_NONE)
+			break;
+	}
+out:
+	free(pages);
+	free(nodes);
+	total.elapsed_ns = mp2_now_ns() - run.start_ns;
+	if (stats)
+		*stats = total;
 	return ret;
 }

@@ -157,6 +157,25 @@ enum mp2_mode {
 #define MP2_DEFAULT_PAGES_PER_CALL	512
 #define MP2_DEFAULT_CALL_US		1000
 #define MP2_DEFAULT_BUSY_BACKOFF_US	100
+#define MP2_DEFAULT_WINDOW		65536
+
+struct mp2_stats;
+
+/*
+ * Asked between two migrating system calls (and between two windows of
+ * mp2_migrate_stream) with the outcome so far; returning true stops the
+ * migration there: the pages not tried yet count as not_tried and
+ * stats->stopped is MP2_STOP_CALLER.  It must return (never longjmp).
+ * With threads > 1 it runs in every thread and must be thread-safe.
+ *
+ * It is asked before each chunk of pages_per_call pages (one migrating
+ * call and its -EBUSY retries) but each thread's first, and by
+ * mp2_migrate_stream before each window but the first.  sofar sums the
+ * chunks completed in every thread and the earlier windows: requested
+ * counts the pages tried so far and the invariant of struct mp2_stats
+ * holds; elapsed_ns is the time since the migration began.
+ */
+typedef bool (*mp2_stop_fn)(void *arg, const struct mp2_stats *sofar);
 
 struct mp2_options {
 	enum mp2_method method;		/* default MP2_METHOD_AUTO */
@@ -188,6 +207,14 @@ struct mp2_options {
 	 */
 	bool adaptive;
 	unsigned int call_us;		/* default MP2_DEFAULT_CALL_US */
+	/* Stop when this returns true (NULL: never), given stop_arg. */
+	mp2_stop_fn should_stop;
+	void *stop_arg;
+	/*
+	 * mp2_migrate_stream: pages asked of the source at a time (0: the
+	 * default, MP2_DEFAULT_WINDOW).
+	 */
+	size_t window;
 };
 
 /* Fill opts with the defaults documented above. */
@@ -198,6 +225,7 @@ enum mp2_stop {
 	MP2_STOP_NONE = 0,		/* every page was tried */
 	MP2_STOP_MAX_PAGES = 1,		/* max_pages reached */
 	MP2_STOP_MAX_TIME = 2,		/* max_us reached */
+	MP2_STOP_CALLER = 3,		/* should_stop returned true */
 };
 
 /*
@@ -208,7 +236,8 @@ enum mp2_stop {
  *   -ENOENT   not present in this process's page tables (touch it first)
  *   -ENOMEM   no free memory on the target node
  *   -EFAULT   no mapping, or the shared zero page
- *   MP2_STATUS_NOT_TRIED  not tried: the budget ran out first
+ *   MP2_STATUS_NOT_TRIED  not tried: the budget ran out, should_stop
+ *                         said stop, or a call-level error came first
  * and other kernel errors as they come.
  */
 #define MP2_STATUS_NOT_TRIED	(-ECANCELED)
@@ -229,7 +258,7 @@ struct mp2_stats {
 	size_t failed_nomem;		/* -ENOMEM */
 	size_t failed_fault;		/* -EFAULT */
 	size_t failed_other;		/* any other error */
-	size_t not_tried;		/* budget ran out first */
+	size_t not_tried;		/* stopped or failed before them */
 	size_t move_calls;		/* migrating system calls made */
 	size_t query_calls;		/* locating system calls made */
 	size_t retried;			/* page retries after -EBUSY */
@@ -249,7 +278,8 @@ struct mp2_stats {
  * node:         the target when nodes is NULL (ignored otherwise).
  * opts:         NULL for the defaults.
  * status:       NULL, or count ints receiving the per-page status.
- * stats:        NULL, or receives the outcome.
+ * stats:        NULL, or receives the outcome, on every return: pages
+ *               an error kept from being tried count as not_tried.
  *
  * Pages must be mapped in the caller's page tables to be moved: touch them
  * first (the kernel answers -ENOENT for pages never faulted in).  Each
@@ -265,7 +295,8 @@ struct mp2_stats {
  *   -ENOSYS  method MOVE_PAGES2 asked for and the kernel has none
  *   -EPERM   move_all without CAP_SYS_NICE
  *   -ENOMEM  out of memory in the library
- * On -EINVAL, -ENODEV and -ENOSYS no page has moved.
+ * On -EINVAL, -ENODEV and -ENOSYS no page has moved, and status is not
+ * written.
  */
 int mp2_migrate(void *const *pages, size_t count, const int *nodes, int node,
 		const struct mp2_options *opts, int *status,
@@ -283,6 +314,34 @@ struct mp2_range {
 int mp2_migrate_ranges(const struct mp2_range *ranges, size_t nr_ranges,
 		       int node, const struct mp2_options *opts, int *status,
 		       struct mp2_stats *stats);
+
+/*
+ * Fills pages[0..n) and their target nodes nodes[0..n) with the next
+ * pages to migrate, n <= max, page-aligned, in any order; returns n, 0
+ * when there are no more pages, or a negative errno to abort (returned by
+ * mp2_migrate_stream).  It must return (never longjmp).
+ */
+typedef long (*mp2_source_fn)(void *arg, void **pages, int *nodes, size_t max);
+
+/*
+ * Migrate the pages a source delivers, window by window (opts->window pages
+ * at a time, default MP2_DEFAULT_WINDOW = 65536; memory O(window)).  The
+ * budget (max_pages, max_us) and should_stop hold across all windows.
+ * stats counts the pages the source delivered (requested), and always adds
+ * up; once the migration stops, the source is not asked again, so pages it
+ * never delivered are in no counter.  Errors as mp2_migrate(); an invalid
+ * page or target in a later window stops there with that error, stats keep
+ * what moved before.
+ *
+ * Each window is migrated as by mp2_migrate().  The source is not asked
+ * once the budget is spent, so a budget of exactly the pages there are
+ * ends with stopped MP2_STOP_MAX_PAGES.  A window that fails as a whole
+ * (bad page or target) counts as not_tried.  stats is filled on every
+ * return; elapsed_ns is the wall time of the whole stream.  -EINVAL also
+ * when next is NULL or returns more than max.
+ */
+int mp2_migrate_stream(mp2_source_fn next, void *arg,
+		       const struct mp2_options *opts, struct mp2_stats *stats);
 
 /* Failed and not-tried pages of a migration. */
 size_t mp2_stats_failed(const struct mp2_stats *stats);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <numa.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,6 +128,97 @@ static bool has_cap_sys_nice(void)
 			break;
 	fclose(f);
 	return eff & (1ull << 23);	/* CAP_SYS_NICE */
+}
+
+/*
+ * A should_stop that says stop from its stop_at-th call on (0: never) and
+ * checks that every sofar it is shown adds up.
+ */
+struct stop_counter {
+	atomic_int calls;
+	int stop_at;
+	atomic_int bad;			/* calls whose sofar did not add up */
+	bool record;			/* keep sofar in last (one thread) */
+	struct mp2_stats last;
+};
+
+static bool stop_after(void *arg, const struct mp2_stats *sofar)
+{
+	struct stop_counter *c = arg;
+	int n = atomic_fetch_add(&c->calls, 1) + 1;
+
+	if (stats_sum(sofar) != sofar->requested || sofar->not_tried != 0 ||
+	    sofar->stopped != MP2_STOP_NONE)
+		atomic_fetch_add(&c->bad, 1);
+	if (c->record)
+		c->last = *sofar;
+	return c->stop_at && n >= c->stop_at;
+}
+
+static void stop_counter_init(struct stop_counter *c, int stop_at)
+{
+	atomic_init(&c->calls, 0);
+	atomic_init(&c->bad, 0);
+	c->stop_at = stop_at;
+	c->record = true;
+	memset(&c->last, 0, sizeof(c->last));
+}
+
+/* A source for mp2_migrate_stream over the pages of a region, in order. */
+struct region_source {
+	char *base;
+	size_t n;			/* pages in the region */
+	size_t next;			/* first page not delivered yet */
+	size_t per_call;		/* at most this many a call (0: max) */
+	int node;			/* target; -1: cycle over the nodes */
+	size_t bad_page;		/* deliver it wrong (SIZE_MAX: none) */
+	bool bad_unaligned;		/* ... unaligned, not with target -1 */
+	int fail_call;			/* -EIO on this call (0: never) */
+	unsigned int delay_us;		/* sleep this long in every call */
+	int calls;
+	size_t max_seen;		/* largest max asked for */
+};
+
+static void region_source_init(struct region_source *s, char *base, size_t n,
+			       int node)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = base;
+	s->n = n;
+	s->node = node;
+	s->bad_page = SIZE_MAX;
+}
+
+static int region_target(const struct region_source *s, size_t page)
+{
+	if (s->node >= 0)
+		return s->node;
+	return topo->nodes[page % (size_t)topo->nr_nodes].id;
+}
+
+static long region_next(void *arg, void **pages, int *nodes, size_t max)
+{
+	struct region_source *s = arg;
+	size_t k;
+
+	s->calls++;
+	if (max > s->max_seen)
+		s->max_seen = max;
+	if (s->delay_us)
+		usleep(s->delay_us);
+	if (s->calls == s->fail_call)
+		return -EIO;
+	if (s->per_call && max > s->per_call)
+		max = s->per_call;
+	for (k = 0; k < max && s->next < s->n; k++, s->next++) {
+		pages[k] = s->base + s->next * psz;
+		nodes[k] = region_target(s, s->next);
+		if (s->next == s->bad_page && s->bad_unaligned)
+			pages[k] = (char *)pages[k] + 64;
+		else if (s->next == s->bad_page)
+			nodes[k] = -1;
+	}
+	return (long)k;
 }
 
 /* ---- topology ------------------------------------------------------- */
@@ -312,6 +404,7 @@ static void test_invalid_arguments(void)
 	int status[4] = { 7, 7, 7, 7 };
 	struct mp2_options o;
 	struct mp2_range r;
+	struct mp2_stats st;
 	int node = local_node();
 
 	T_REQUIRE(base && pages && node >= 0);
@@ -374,7 +467,12 @@ static void test_invalid_arguments(void)
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 0, node, &o, status, NULL));
 #undef BAD
 
-	/* Nothing moved, nothing written. */
+	/* Nothing moved, nothing written but the stats, which add up. */
+	memset(&st, 0x5a, sizeof(st));
+	T_EQ(mp2_migrate(pages, n, NULL, -1, &o, status, &st), -ENODEV);
+	T_EQ(st.requested, n);
+	T_EQ(st.not_tried, n);
+	T_EQ(stats_sum(&st), n);
 	for (size_t i = 0; i < n; i++)
 		T_EQ(status[i], 7);
 	T_EQ(pages_off_node(pages, n, node), 0);
@@ -540,6 +638,377 @@ static void test_threads_single_node(void)
 	munmap(base, n * psz);
 	free(pages);
 	free(status);
+}
+
+/* ---- stop callback and streams: single node ------------------------- */
+
+static void test_stop_callback(void)
+{
+	const size_t n = 100;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int status[100];
+	struct mp2_stats st;
+	struct mp2_options o;
+	struct stop_counter c;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	T_CHECK(o.should_stop == NULL);
+	o.pages_per_call = 4;
+	o.should_stop = stop_after;
+	o.stop_arg = &c;
+
+	/* Asked between chunks: the third answer stops after 3 chunks. */
+	stop_counter_init(&c, 3);
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(atomic_load(&c.calls), 3);
+	T_EQ(atomic_load(&c.bad), 0);
+	T_EQ(c.last.requested, 12);
+	T_EQ(c.last.already, 12);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(st.already, 12);
+	T_EQ(st.not_tried, n - 12);
+	T_EQ(st.requested, n);
+	T_EQ(stats_sum(&st), n);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(status[i], i < 12 ? node : MP2_STATUS_NOT_TRIED);
+
+	/* Never stopping: asked between every two of the 25 chunks. */
+	stop_counter_init(&c, 0);
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(atomic_load(&c.calls), 24);
+	T_EQ(c.last.requested, 96);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, n);
+
+	/* Not asked once the budget is spent: 4 + 4 + 2 pages, 2 gaps. */
+	stop_counter_init(&c, 0);
+	o.max_pages = 10;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(st.already, 10);
+	T_EQ(atomic_load(&c.calls), 2);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+static void test_stop_callback_threads(void)
+{
+	const size_t n = 4000;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	int *status = calloc(n, sizeof(*status));
+	struct mp2_stats st;
+	struct mp2_options o;
+	struct stop_counter c;
+	size_t nr_not_tried = 0;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && status && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.threads = 4;
+	o.pages_per_call = 16;
+	o.should_stop = stop_after;
+	o.stop_arg = &c;
+	stop_counter_init(&c, 1);
+	c.record = false;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(atomic_load(&c.bad), 0);
+	T_CHECK(atomic_load(&c.calls) >= 1);
+	T_CHECK(st.already >= 16);
+	T_CHECK(st.not_tried > 0);
+	T_EQ(st.already + st.not_tried, n);
+	for (size_t i = 0; i < n; i++)
+		nr_not_tried += status[i] == MP2_STATUS_NOT_TRIED;
+	T_EQ(nr_not_tried, st.not_tried);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+	free(pages);
+	free(status);
+}
+
+static void test_stream(void)
+{
+	const size_t n = 1000;
+	char *base = map_pages(n, MAP_PRIVATE);
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	T_EQ(o.window, MP2_DEFAULT_WINDOW);
+
+	/* The default window holds all 1000 pages: one window. */
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, NULL, &st), 0);
+	T_EQ(src.calls, 2);
+	T_EQ(src.max_seen, MP2_DEFAULT_WINDOW);
+	T_EQ(st.requested, n);
+	T_EQ(st.already, n);
+	T_EQ(stats_sum(&st), n);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+
+	/* Windows smaller than the region: every page delivered is counted. */
+	o.window = 64;
+	o.pages_per_call = 16;
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(src.calls, (int)((n + 63) / 64) + 1);
+	T_EQ(src.max_seen, 64);
+	T_EQ(st.requested, n);
+	T_EQ(st.already, n);
+	T_EQ(stats_sum(&st), n);
+	T_EQ(st.move_calls, 0);
+	T_CHECK(st.query_calls >= (n + 63) / 64);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_CHECK(st.elapsed_ns > 0);
+
+	/* A source that delivers less than asked, with threads. */
+	o.threads = 3;
+	region_source_init(&src, base, n, node);
+	src.per_call = 10;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(src.calls, (int)(n / 10) + 1);
+	T_EQ(st.requested, n);
+	T_EQ(st.already, n);
+	T_EQ(stats_sum(&st), n);
+
+	/* An empty source. */
+	region_source_init(&src, base, 0, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(src.calls, 1);
+	T_EQ(st.requested, 0);
+	T_EQ(stats_sum(&st), 0);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+}
+
+static void test_stream_budget(void)
+{
+	const size_t n = 300;
+	char *base = map_pages(n, MAP_PRIVATE);
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+
+	/* The budget holds across windows and stops in the second. */
+	o.max_pages = 100;
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(src.calls, 2);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(st.requested, 128);
+	T_EQ(st.already, 100);
+	T_EQ(st.not_tried, 28);
+	T_EQ(stats_sum(&st), st.requested);
+
+	/* Spent exactly at a window's end: the source is not asked again. */
+	o.max_pages = 128;
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(src.calls, 2);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(st.requested, 128);
+	T_EQ(st.already, 128);
+	T_EQ(st.not_tried, 0);
+
+	/* A budget larger than the region changes nothing. */
+	o.max_pages = 10 * n;
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, n);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+}
+
+static void test_stream_time(void)
+{
+	const size_t n = 20000;
+	char *base = map_pages(n, MAP_PRIVATE);
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && node >= 0);
+	memset(base, 1, n * psz);
+	mp2_options_init(&o);
+	o.window = 1000;
+	o.pages_per_call = 1;
+
+	/* A huge max_us saturates: it must not wrap into a past deadline. */
+	o.max_us = UINT64_MAX;
+	region_source_init(&src, base, 100, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, 100);
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ base, 100 * psz }, 1,
+				node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, 100);
+	o.max_us = UINT64_MAX / 1000 + 1;
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ base, 100 * psz }, 1,
+				node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+
+	/* 20 windows, 1 ms each in the source, do not fit in 3 ms. */
+	o.max_us = 3000;
+	region_source_init(&src, base, n, node);
+	src.delay_us = 1000;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
+	T_CHECK(st.requested < n);
+	T_EQ((size_t)src.calls, st.requested / 1000);
+	T_EQ(st.already + st.not_tried, st.requested);
+	T_CHECK(st.elapsed_ns >= 3000000);
+	munmap(base, n * psz);
+}
+
+static void test_stream_stop(void)
+{
+	const size_t n = 300;
+	char *base = map_pages(n, MAP_PRIVATE);
+	struct region_source src;
+	struct stop_counter c;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+	o.should_stop = stop_after;
+	o.stop_arg = &c;
+
+	/*
+	 * Asked 3 times in the first window (4 chunks), once between the
+	 * windows, then in the second: the 5th answer stops after its first
+	 * chunk, and sofar includes the first window.
+	 */
+	stop_counter_init(&c, 5);
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(atomic_load(&c.calls), 5);
+	T_EQ(atomic_load(&c.bad), 0);
+	T_EQ(c.last.requested, 80);
+	T_EQ(c.last.already, 80);
+	T_EQ(src.calls, 2);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(st.requested, 128);
+	T_EQ(st.already, 80);
+	T_EQ(st.not_tried, 48);
+
+	/* Stopped between windows: the source is not asked again. */
+	stop_counter_init(&c, 4);
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(c.last.requested, 64);
+	T_EQ(src.calls, 1);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(st.requested, 64);
+	T_EQ(st.already, 64);
+	T_EQ(st.not_tried, 0);
+
+	/*
+	 * Never stopping: 300 pages, 19 chunks in 5 windows, asked 14 times
+	 * within them and 5 times before asking the source again.
+	 */
+	stop_counter_init(&c, 0);
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(atomic_load(&c.calls), 19);
+	T_EQ(atomic_load(&c.bad), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, n);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
+}
+
+static long too_many(void *arg, void **pages, int *nodes, size_t max)
+{
+	(void)arg;
+	(void)pages;
+	(void)nodes;
+	return (long)max + 1;
+}
+
+static void test_stream_errors(void)
+{
+	const size_t n = 300;
+	char *base = map_pages(n, MAP_PRIVATE);
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && node >= 0);
+	fill(base, n);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+
+	/* The source's error is returned, with what ran before it. */
+	region_source_init(&src, base, n, node);
+	src.fail_call = 3;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
+	T_EQ(src.calls, 3);
+	T_EQ(st.requested, 128);
+	T_EQ(st.already, 128);
+	T_EQ(stats_sum(&st), 128);
+
+	/* A bad target in the second window stops there. */
+	region_source_init(&src, base, n, node);
+	src.bad_page = 70;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
+	T_EQ(src.calls, 2);
+	T_EQ(st.requested, 128);
+	T_EQ(st.already, 64);
+	T_EQ(st.not_tried, 64);
+	T_EQ(stats_sum(&st), 128);
+
+	/* So does an unaligned page. */
+	region_source_init(&src, base, n, node);
+	src.bad_page = 64;
+	src.bad_unaligned = true;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
+	T_EQ(src.calls, 2);
+	T_EQ(st.already, 64);
+	T_EQ(st.not_tried, 64);
+
+	/* Bad options: the source is never asked. */
+	region_source_init(&src, base, n, node);
+	o.threads = 0;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
+	T_EQ(src.calls, 0);
+	T_EQ(st.requested, 0);
+	o.threads = 1;
+	T_EQ(mp2_migrate_stream(NULL, &src, &o, &st), -EINVAL);
+	T_EQ(mp2_migrate_stream(too_many, NULL, &o, &st), -EINVAL);
+	T_EQ(st.requested, 0);
+	o.window = SIZE_MAX / 2;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENOMEM);
+	T_EQ(src.calls, 0);
+	T_EQ(bad_pages(base, n), 0);
+	munmap(base, n * psz);
 }
 
 /*
@@ -820,6 +1289,142 @@ static void test_ranges_move(void)
 	free(pages);
 }
 
+static void test_stop_moves(void)
+{
+	const size_t n = 300;
+	char *base;
+	void **pages;
+	struct stop_counter c;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.pages_per_call = 32;
+	o.should_stop = stop_after;
+	o.stop_arg = &c;
+	stop_counter_init(&c, 2);
+	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(c.last.moved, 64);
+	T_EQ(st.moved, 64);
+	T_EQ(st.not_tried, n - 64);
+	T_EQ(stats_sum(&st), n);
+	T_EQ(pages_off_node(pages, 64, node_b()), 0);
+	T_EQ(pages_off_node(pages + 64, n - 64, node_a()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_stream_moves(void)
+{
+	const size_t n = 300;
+	char *base;
+	void **pages;
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+	region_source_init(&src, base, n, node_b());
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.requested, n);
+	T_EQ(st.moved, n);
+	T_EQ(stats_sum(&st), n);
+	T_EQ(pages_off_node(pages, n, node_b()), 0);
+	T_EQ(bad_pages(base, n), 0);
+
+	/* Per-page targets over every node, in threads. */
+	o.threads = 2;
+	region_source_init(&src, base, n, -1);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.requested, n);
+	T_EQ(st.moved + st.already, n);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(pages_off_node(&pages[i], 1, region_target(&src, i)), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_stream_budget_moves(void)
+{
+	const size_t n = 300;
+	char *base;
+	void **pages;
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+	o.max_pages = 100;
+	region_source_init(&src, base, n, node_b());
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(st.requested, 128);
+	T_EQ(st.moved, 100);
+	T_EQ(st.not_tried, 28);
+	T_EQ(pages_off_node(pages, 100, node_b()), 0);
+	T_EQ(pages_off_node(pages + 100, n - 100, node_a()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
+static void test_stream_error_moves(void)
+{
+	const size_t n = 300;
+	char *base;
+	void **pages;
+	struct region_source src;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.window = 64;
+	o.pages_per_call = 16;
+	region_source_init(&src, base, n, node_b());
+	src.bad_page = 100;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
+	T_EQ(st.requested, 128);
+	T_EQ(st.moved, 64);
+	T_EQ(st.not_tried, 64);
+	T_EQ(pages_off_node(pages, 64, node_b()), 0);
+	T_EQ(pages_off_node(pages + 64, n - 64, node_a()), 0);
+
+	region_source_init(&src, base, n, node_b());
+	src.fail_call = 3;
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
+	T_EQ(st.requested, 128);
+	T_EQ(st.moved, 64);
+	T_EQ(st.already, 64);
+	T_EQ(pages_off_node(pages, 128, node_b()), 0);
+	T_EQ(pages_off_node(pages + 128, n - 128, node_a()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
 /* A page shared with a child: refused without move_all, moved with it. */
 static void test_shared_page(void)
 {
@@ -918,6 +1523,13 @@ int main(void)
 	T_RUN(test_budget_time);
 	T_RUN(test_fallback);
 	T_RUN(test_threads_single_node);
+	T_RUN(test_stop_callback);
+	T_RUN(test_stop_callback_threads);
+	T_RUN(test_stream);
+	T_RUN(test_stream_budget);
+	T_RUN(test_stream_time);
+	T_RUN(test_stream_stop);
+	T_RUN(test_stream_errors);
 	T_RUN(test_huge_sizes);
 
 	T_RUN(test_move_pages_moves);
@@ -928,6 +1540,10 @@ int main(void)
 	T_RUN(test_budget_moves_exactly);
 	T_RUN(test_adaptive);
 	T_RUN(test_ranges_move);
+	T_RUN(test_stop_moves);
+	T_RUN(test_stream_moves);
+	T_RUN(test_stream_budget_moves);
+	T_RUN(test_stream_error_moves);
 	T_RUN(test_shared_page);
 
 	mp2_topology_free(topo);

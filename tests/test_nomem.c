@@ -219,6 +219,7 @@ struct region {
 	int status[NPAGES];
 	struct mp2_options o;
 	struct mp2_stats st;
+	size_t next;			/* stream: next page to deliver */
 };
 
 static bool bytes_intact(const struct region *r)
@@ -248,14 +249,14 @@ static size_t stats_sum(const struct mp2_stats *s)
 }
 
 /* Common checks after a migration to dst_node of all NPAGES pages. */
-static int check_migration(struct region *r, int ret)
+static int check_migration(struct region *r, int ret, size_t requested)
 {
-	if (!bytes_intact(r))
+	if (stats_sum(&r->st) != r->st.requested ||
+	    r->st.requested != requested || !bytes_intact(r))
 		return -EBADMSG;
 	if (ret)
 		return ret;
-	if (stats_sum(&r->st) != NPAGES || r->st.requested != NPAGES ||
-	    r->st.moved + r->st.already != NPAGES || !all_on(r, dst_node))
+	if (r->st.moved + r->st.already != NPAGES || !all_on(r, dst_node))
 		return -EBADMSG;
 	return 0;
 }
@@ -265,6 +266,7 @@ static void region_reset(void *arg)
 	struct region *r = arg;
 
 	memset(&r->st, 0x5a, sizeof(r->st));
+	r->next = 0;
 	if (src_node != dst_node)
 		mp2_migrate(r->pages, NPAGES, NULL, src_node, NULL, NULL, NULL);
 }
@@ -279,7 +281,7 @@ static int call_migrate(void *arg)
 
 static int check_migrate(void *arg, int ret)
 {
-	return check_migration(arg, ret);
+	return check_migration(arg, ret, NPAGES);
 }
 
 static int call_migrate_ranges(void *arg)
@@ -288,6 +290,43 @@ static int call_migrate_ranges(void *arg)
 	struct mp2_range range = { r->base, NPAGES * psz };
 
 	return mp2_migrate_ranges(&range, 1, dst_node, &r->o, NULL, &r->st);
+}
+
+static int check_migrate_ranges(void *arg, int ret)
+{
+	struct region *r = arg;
+
+	/* Its own array failing leaves the stats zero. */
+	if (ret == -ENOMEM && r->st.requested == 0)
+		return stats_sum(&r->st) == 0 ? ret : -EBADMSG;
+	return check_migration(r, ret, NPAGES);
+}
+
+static long region_next(void *arg, void **pages, int *nodes, size_t max)
+{
+	struct region *r = arg;
+	size_t k;
+
+	for (k = 0; k < max && r->next < NPAGES; k++, r->next++) {
+		pages[k] = r->pages[r->next];
+		nodes[k] = dst_node;
+	}
+	return (long)k;
+}
+
+static int call_stream(void *arg)
+{
+	struct region *r = arg;
+
+	return mp2_migrate_stream(region_next, r, &r->o, &r->st);
+}
+
+static int check_stream(void *arg, int ret)
+{
+	struct region *r = arg;
+
+	/* Stopped by an error: the pages delivered so far. */
+	return check_migration(r, ret, ret ? r->next : NPAGES);
 }
 
 static struct region *region_new(void)
@@ -309,6 +348,7 @@ static struct region *region_new(void)
 	}
 	mp2_options_init(&r->o);
 	r->o.pages_per_call = 16;
+	r->o.window = 32;
 	return r;
 }
 
@@ -344,11 +384,25 @@ static void test_migrate_threads(void)
 static void test_migrate_ranges(void)
 {
 	static const struct call c = {
-		call_migrate_ranges, check_migrate, region_reset
+		call_migrate_ranges, check_migrate_ranges, region_reset
 	};
 	struct region *r = region_new();
 
 	T_REQUIRE(r);
+	sweep(&c, r);
+	region_free(r);
+}
+
+static void test_migrate_stream(void)
+{
+	static const struct call c = {
+		call_stream, check_stream, region_reset
+	};
+	struct region *r = region_new();
+
+	T_REQUIRE(r);
+	sweep(&c, r);
+	r->o.threads = 2;
 	sweep(&c, r);
 	region_free(r);
 }
@@ -418,6 +472,7 @@ int main(void)
 	T_RUN(test_migrate);
 	T_RUN(test_migrate_threads);
 	T_RUN(test_migrate_ranges);
+	T_RUN(test_migrate_stream);
 
 	mp2_topology_free(ref);
 	return t_finish("libmp2-nomem");
