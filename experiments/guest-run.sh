@@ -69,7 +69,7 @@ psql_q "CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm" >/dev/null
 as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" \
 	-f "$TOP/experiments/pgbench/ycsb-load.sql" >/dev/null
 psql_q "SELECT pg_prewarm('ycsb'), pg_prewarm('ycsb_pkey')" >/dev/null
-psql_q "SELECT mp2_migrate(NULL, 0)" >/dev/null
+psql_q "SELECT mp2_migrate_pool(0)" >/dev/null
 psql_q "SELECT node, buffers, os_pages FROM mp2_buffer_nodes()"
 
 # The relocator: move the table and its index to the other node, again and

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * buffers.c
- *	  The shared buffer pool seen as OS pages.
+ *	  The shared buffer pool seen as OS pages: its geometry, which of its
+ *	  pages exist, and walks over the pages of the pool or of a relation.
  *
  * The buffers live in one shared mapping (BufferBlocks, NBuffers * BLCKSZ
  * bytes), at the same address in every process.  A buffer covers two 4 kB
@@ -14,11 +15,16 @@
  * in its own page tables, so pages are read ("touched") before they are
  * located or moved.  Touching a page that no process has faulted in would
  * allocate it, on this process's node, and so change what we want to
- * observe: mincore() tells which pages of the shared mapping exist (for
- * shmem it looks at the page cache, not at our page tables), and only
- * those are touched.  Huge pages are reserved when the server starts, so
- * touching one allocates nothing new; mincore() only sees our own page
- * tables there, so every huge page counts as faulted in and is touched.
+ * observe; only pages known to exist are touched:
+ *
+ *	- 4 kB pages: mincore() on the shared mapping looks at the shmem page
+ *	  cache, so it sees pages that any process faulted in.
+ *	- huge pages: mincore() only sees this process's own page tables
+ *	  (mincore_hugetlb() in the kernel).  A huge page exists also when a
+ *	  buffer in it holds a valid block (BM_VALID): its bytes were written,
+ *	  and hugetlb pages of a shared mapping are never reclaimed.  A huge
+ *	  page that was only ever used by buffers since invalidated counts as
+ *	  not faulted in: it is reported with node NULL, never touched.
  *
  * No buffer header lock is held for more than reading one buffer's tag,
  * and never across a system call.
@@ -32,10 +38,13 @@
 #include <unistd.h>
 
 #include "access/relation.h"
-#include "storage/buf_internals.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
-#include "storage/lockdefs.h"
-#include "utils/rel.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 
 /* The page size of the pool's mapping, found once per process. */
 static Size pool_page_size = 0;
@@ -79,7 +88,7 @@ mapping_page_size(const void *addr)
 }
 
 void
-mp2_pool_get(Mp2Pool *pool)
+pgmp2_pool_get(Mp2Pool *pool)
 {
 	Size		base_page = (Size) sysconf(_SC_PAGESIZE);
 	uintptr_t	start,
@@ -100,276 +109,214 @@ mp2_pool_get(Mp2Pool *pool)
 	pool->npages = (int64) ((end - start) / pool->page_size);
 }
 
-void
-mp2_buffer_pages(const Mp2Pool *pool, int buf_id, int64 *first, int64 *last)
+int64
+pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id)
 {
 	uintptr_t	b = (uintptr_t) BufferBlocks + (Size) buf_id * BLCKSZ;
-	uintptr_t	base = (uintptr_t) pool->base;
 
-	*first = (int64) ((b - base) / pool->page_size);
-	*last = (int64) ((b + BLCKSZ - 1 - base) / pool->page_size);
+	return (int64) ((b - (uintptr_t) pool->base) / pool->page_size);
+}
+
+static int64
+buffer_last_page(const Mp2Pool *pool, int buf_id)
+{
+	uintptr_t	b = (uintptr_t) BufferBlocks + (Size) buf_id * BLCKSZ;
+
+	return (int64) ((b + BLCKSZ - 1 - (uintptr_t) pool->base) / pool->page_size);
+}
+
+/* Whether a buffer that overlaps huge page p holds a valid block. */
+static bool
+huge_page_written(const Mp2Pool *pool, int64 p)
+{
+	uintptr_t	lo = (uintptr_t) pgmp2_pool_page(pool, p);
+	uintptr_t	hi = lo + pool->page_size;
+	uintptr_t	blocks = (uintptr_t) BufferBlocks;
+	int64		first,
+				last;
+
+	first = lo <= blocks ? 0 : (int64) ((lo - blocks) / BLCKSZ);
+	last = Min((int64) ((hi - 1 - blocks) / BLCKSZ), (int64) NBuffers - 1);
+	for (int64 b = first; b <= last; b++)
+	{
+		uint32		state = pg_atomic_read_u32(&GetBufferDescriptor((int) b)->state);
+
+		if (state & BM_VALID)
+			return true;
+	}
+	return false;
 }
 
 /* mincore() at most this many base pages at a time. */
-#define MINCORE_CHUNK	65536
+#define MINCORE_CHUNK	4096
 
 void
-mp2_pages_resident(const Mp2Pool *pool, const int64 *pages, int64 n,
-				   bool *resident)
+pgmp2_pages_exist(const Mp2Pool *pool, const int64 *pages, int n,
+				  bool *exists)
 {
-	unsigned char *vec;
-	int64		i = 0;
+	unsigned char vec[MINCORE_CHUNK];
+	Size		base_page = (Size) sysconf(_SC_PAGESIZE);
+	int64		per_page = (int64) (pool->page_size / base_page);
+	int			i = 0;
 
-	if (pool->huge)
-	{
-		for (i = 0; i < n; i++)
-			resident[i] = true;
-		return;
-	}
-
-	vec = palloc(MINCORE_CHUNK);
 	while (i < n)
 	{
-		int64		run = 1;
+		int			run = 1;
 
 		/* A run of consecutive pages, one mincore() call. */
-		while (i + run < n && run < MINCORE_CHUNK &&
+		while (i + run < n && (run + 1) * per_page <= MINCORE_CHUNK &&
 			   pages[i + run] == pages[i] + run)
 			run++;
-		if (mincore(mp2_pool_page(pool, pages[i]),
+		if (mincore(pgmp2_pool_page(pool, pages[i]),
 					(size_t) run * pool->page_size, vec) != 0)
+			memset(vec, 0, (size_t) (run * per_page));
+		for (int k = 0; k < run; k++)
 		{
-			for (int64 k = 0; k < run; k++)
-				resident[i + k] = false;
-		}
-		else
-		{
-			for (int64 k = 0; k < run; k++)
-				resident[i + k] = (vec[k] & 1) != 0;
+			exists[i + k] = (vec[k * per_page] & 1) != 0;
+			if (!exists[i + k] && pool->huge)
+				exists[i + k] = huge_page_written(pool, pages[i + k]);
 		}
 		i += run;
 	}
-	pfree(vec);
 }
 
 void
-mp2_pages_touch(const Mp2Pool *pool, const int64 *pages, int64 n)
+pgmp2_pages_touch(const Mp2Pool *pool, const int64 *pages, int n)
 {
-	for (int64 i = 0; i < n; i++)
+	for (int i = 0; i < n; i++)
 	{
-		volatile const char *p = mp2_pool_page(pool, pages[i]);
+		volatile const char *p = pgmp2_pool_page(pool, pages[i]);
 
 		(void) *p;
 	}
 }
 
-int64
-mp2_relation_pages(const Mp2Pool *pool, Oid relid, int64 **pages_out,
-				   int **bufs_out, int *nbufs_out)
+void
+pgmp2_walk_pool(Mp2Walk *walk, int start_buf)
 {
-	Relation	rel;
-	int64	   *pages;
-	int		   *bufs = NULL;
-	int64		npages = 0;
-	int			nbufs = 0;
-	int64		cap_pages = 1024;
-	int			cap_bufs = 512;
-
-#if PG_VERSION_NUM >= 160000
-	RelFileLocator rloc;
-#else
-	RelFileNode rnode;
-#endif
-
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-#if PG_VERSION_NUM >= 160000
-	rloc = rel->rd_locator;
-#else
-	rnode = rel->rd_node;
-#endif
-	/* Keep the lock to the end of the transaction: no new relfilenode. */
-	relation_close(rel, NoLock);
-
-	pages = palloc(sizeof(int64) * cap_pages);
-	if (bufs_out)
-		bufs = palloc(sizeof(int) * cap_bufs);
-
-	for (int i = 0; i < NBuffers; i++)
-	{
-		BufferDesc *hdr = GetBufferDescriptor(i);
-		uint32		state;
-		bool		match;
-		int64		first,
-					last;
-
-		/* Unlocked pre-check, as DropRelationBuffers() does. */
-#if PG_VERSION_NUM >= 160000
-		if (!BufTagMatchesRelFileLocator(&hdr->tag, &rloc))
-			continue;
-		state = LockBufHdr(hdr);
-		match = (state & BM_TAG_VALID) &&
-			BufTagMatchesRelFileLocator(&hdr->tag, &rloc);
-#else
-		if (!RelFileNodeEquals(hdr->tag.rnode, rnode))
-			continue;
-		state = LockBufHdr(hdr);
-		match = (state & BM_TAG_VALID) &&
-			RelFileNodeEquals(hdr->tag.rnode, rnode);
-#endif
-		UnlockBufHdr(hdr, state);
-		if (!match)
-			continue;
-
-		if (bufs)
-		{
-			if (nbufs == cap_bufs)
-			{
-				cap_bufs *= 2;
-				bufs = repalloc_huge(bufs, sizeof(int) * (Size) cap_bufs);
-			}
-			bufs[nbufs] = i;
-		}
-		nbufs++;
-		/* Buffers ascend, so their pages do: drop the shared boundary. */
-		mp2_buffer_pages(pool, i, &first, &last);
-		for (int64 p = first; p <= last; p++)
-		{
-			if (npages > 0 && pages[npages - 1] >= p)
-				continue;
-			if (npages == cap_pages)
-			{
-				cap_pages *= 2;
-				pages = repalloc_huge(pages, sizeof(int64) * (Size) cap_pages);
-			}
-			pages[npages++] = p;
-		}
-	}
-
-	*pages_out = pages;
-	if (bufs_out)
-		*bufs_out = bufs;
-	if (nbufs_out)
-		*nbufs_out = nbufs;
-	return npages;
-}
-
-/* Locate this many pages with one libmp2 call. */
-#define LOCATE_CHUNK	65536
-
-/*
- * node[i] receives the node of pages[i], or -1 when its memory is not
- * faulted in (or the kernel cannot tell).
- */
-static void
-locate_pages(const Mp2Pool *pool, const int64 *pages, int64 n, int *node)
-{
-	bool	   *resident = mp2_palloc_huge(sizeof(bool) * (Size) Max(n, 1));
-	void	  **addrs = palloc(sizeof(void *) * LOCATE_CHUNK);
-	int		   *where = palloc(sizeof(int) * LOCATE_CHUNK);
-	int64	   *idx = palloc(sizeof(int64) * LOCATE_CHUNK);
-
-	mp2_pages_resident(pool, pages, n, resident);
-	for (int64 i = 0; i < n; i++)
-		node[i] = -1;
-
-	for (int64 start = 0; start < n;)
-	{
-		int			cnt = 0;
-		int			err;
-
-		for (; start < n && cnt < LOCATE_CHUNK; start++)
-		{
-			if (!resident[start])
-				continue;
-			idx[cnt] = start;
-			addrs[cnt] = mp2_pool_page(pool, pages[start]);
-			cnt++;
-		}
-		if (cnt == 0)
-			continue;
-		for (int k = 0; k < cnt; k++)
-			mp2_pages_touch(pool, &pages[idx[k]], 1);
-		err = mp2_locate(addrs, (size_t) cnt, where, 0);
-		if (err != 0)
-			ereport(ERROR,
-					(errmsg("could not locate shared buffer pages: %s",
-							mp2_strerror(err))));
-		for (int k = 0; k < cnt; k++)
-			node[idx[k]] = where[k] >= 0 ? where[k] : -1;
-	}
-
-	pfree(resident);
-	pfree(addrs);
-	pfree(where);
-	pfree(idx);
-}
-
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
+	memset(walk, 0, sizeof(*walk));
+	pgmp2_pool_get(&walk->pool);
+	walk->relation = false;
+	walk->start_buf = (start_buf >= 0 && start_buf < NBuffers) ? start_buf : 0;
+	walk->last_page = -1;
 }
 
 void
-mp2_count_nodes(const Mp2Pool *pool, const int64 *pages, int64 npages,
-				const int *bufs, int nbufs, Mp2NodeCount *counts,
-				int max_node, Mp2NodeCount *absent)
+pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file)
 {
-	int64	   *all = NULL;
-	int		   *node;
+	memset(walk, 0, sizeof(*walk));
+	pgmp2_pool_get(&walk->pool);
+	walk->relation = true;
+	walk->file = *file;
+	walk->last_page = -1;
+}
 
-	if (pages == NULL)
-	{
-		npages = pool->npages;
-		all = mp2_palloc_huge(sizeof(int64) * (Size) npages);
-		for (int64 i = 0; i < npages; i++)
-			all[i] = i;
-		pages = all;
-	}
-	node = mp2_palloc_huge(sizeof(int) * (Size) Max(npages, 1));
-	locate_pages(pool, pages, npages, node);
+/* Whether buffer buf belongs to the walk (read under its header lock). */
+static bool
+walk_matches(const Mp2Walk *walk, int buf)
+{
+	BufferDesc *hdr;
+	uint32		state;
+	bool		match;
 
-	for (int64 i = 0; i < npages; i++)
-	{
-		if (node[i] >= 0 && node[i] <= max_node)
-			counts[node[i]].pages++;
-		else
-			absent->pages++;
-	}
+	if (!walk->relation)
+		return true;
+	hdr = GetBufferDescriptor(buf);
+	/* Unlocked pre-check, as DropRelationBuffers() does. */
+	if (!mp2_tag_matches(&hdr->tag, &walk->file))
+		return false;
+	state = LockBufHdr(hdr);
+	match = (state & BM_TAG_VALID) && mp2_tag_matches(&hdr->tag, &walk->file);
+	UnlockBufHdr(hdr, state);
+	return match;
+}
 
-	/* A buffer counts on the node of the page that holds its first byte. */
-	if (bufs == NULL)
-		nbufs = NBuffers;
-	for (int b = 0; b < nbufs; b++)
+int
+pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
+				int64 *firsts, int max_bufs, int *nbufs)
+{
+	int			n = 0;
+	int			nb = 0;
+
+	while (walk->nvisited < NBuffers)
 	{
+		int			buf = (int) (((int64) walk->start_buf + walk->nvisited) % NBuffers);
 		int64		first,
-					last;
-		int64		i;
+					last,
+					from;
 
-		mp2_buffer_pages(pool, bufs ? bufs[b] : b, &first, &last);
-		if (all != NULL)
-			i = first;
-		else
-		{
-			int64	   *hit = bsearch(&first, pages, (size_t) npages,
-									  sizeof(int64), cmp_int64);
-
-			i = hit ? hit - pages : -1;
-		}
-		if (i >= 0 && node[i] >= 0 && node[i] <= max_node)
-			counts[node[i]].buffers++;
-		else
-			absent->buffers++;
+		/* Stop where the next buffer might not fit. */
+		first = pgmp2_buffer_first_page(&walk->pool, buf);
+		last = buffer_last_page(&walk->pool, buf);
+		if (n + (last - first + 1) > max_pages ||
+			(firsts != NULL && nb == max_bufs))
+			break;
+		walk->nvisited++;
+		if (!walk_matches(walk, buf))
+			continue;
+		if (firsts != NULL)
+			firsts[nb++] = first;
+		/* Buffers ascend, so their pages do: skip the shared boundary. */
+		from = first;
+		if (walk->last_page >= first && walk->last_page <= last)
+			from = walk->last_page + 1;
+		for (int64 p = from; p <= last; p++)
+			pages[n++] = p;
+		if (from <= last)
+			walk->last_page = last;
 	}
+	walk->handed += n;
+	if (nbufs != NULL)
+		*nbufs = nb;
+	return n;
+}
 
-	pfree(node);
-	if (all)
-		pfree(all);
+bool
+pgmp2_relation_file(Oid relid, bool check_acl, bool wait, Mp2RelFile *file,
+					bool *busy)
+{
+	Relation	rel;
+	bool		has_storage;
+
+	if (busy)
+		*busy = false;
+	if (wait)
+		LockRelationOid(relid, AccessShareLock);
+	else if (!ConditionalLockRelationOid(relid, AccessShareLock))
+	{
+		if (busy)
+			*busy = true;
+		return false;
+	}
+	rel = try_relation_open(relid, NoLock);
+	if (rel == NULL)
+	{
+		UnlockRelationOid(relid, AccessShareLock);
+		if (!wait)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	}
+	if (check_acl)
+	{
+		AclResult	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult,
+						   get_relkind_objtype(rel->rd_rel->relkind),
+						   RelationGetRelationName(rel));
+	}
+	has_storage = RELKIND_HAS_STORAGE(rel->rd_rel->relkind);
+	if (has_storage)
+		*file = mp2_relation_file(rel);
+
+	/*
+	 * The lock is not kept: buffers are matched by tag under their header
+	 * spinlock, so if the relation is rewritten meanwhile the walk only
+	 * finds fewer buffers, and moving a page never changes its bytes.
+	 */
+	relation_close(rel, NoLock);
+	UnlockRelationOid(relid, AccessShareLock);
+	return has_storage;
 }

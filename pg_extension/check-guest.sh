@@ -88,7 +88,7 @@ inside() {
 				phase "with CAP_SYS_NICE: the worker"
 				pg_stop
 				pg_start cap || status=1
-				worker_tests pg_worker-guest || status=1
+				PG_START_CAP=cap worker_tests pg_worker-guest || status=1
 			fi
 			pg_stop
 		else

@@ -19,7 +19,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/worker.sh
 . "$TOP/pg_extension/test/worker.sh"
 
-REGRESS_TESTS=(mp2_setup mp2_api mp2_badinput mp2_privilege mp2_worker)
+REGRESS_TESTS=(mp2_setup mp2_upgrade mp2_api mp2_badinput mp2_privilege mp2_worker mp2_security)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-host: needs root (make install, and running the server as $PG_USER)"

@@ -1,199 +1,249 @@
 /*-------------------------------------------------------------------------
  *
  * migrate.c
- *	  One migration of shared buffer pages: filter the pages that exist,
- *	  touch them, and hand them to libmp2 window by window with
- *	  CAP_SYS_NICE raised only around each libmp2 call.
+ *	  One migration of shared buffer pages: a walk over the pool or a
+ *	  relation, handed to libmp2 as a page source.
  *
- * The pages are handed over in windows so that a caller can stop between
- * two windows (query cancel, worker shutdown) and so that a budget in
- * pages or time holds across the whole list.  Between raising and dropping
- * the capability nothing can throw: libmp2 reports errors as return
- * values, so the capability is never left raised by an ERROR.
+ * libmp2 (mp2_migrate_stream) asks the source for one window of pages at
+ * a time and keeps the budget in pages and time across windows; between
+ * two system calls it asks whether to stop (query cancel, statement
+ * timeout, worker shutdown).  So memory is that of one window, whatever
+ * the size of the pool, and a stop takes effect within one call.
+ *
+ * The source skips pages that do not exist (nothing to move there; they
+ * are never touched, see buffers.c) and touches the others so that the
+ * kernel can see them.  CAP_SYS_NICE is raised around the libmp2 call
+ * only; nothing it calls back can throw, so the capability is never left
+ * raised by an ERROR.  A cancel is acted on after the capability is
+ * dropped and the counters are saved: the error's context says what had
+ * moved by then.
  *
  *-------------------------------------------------------------------------
  */
 #include "mp2_pg.h"
 
-#include <time.h>
-
 #include "miscadmin.h"
+#include "utils/elog.h"
 
-/*
- * Pages handed to one mp2_migrate() call: at most MOVE_WINDOW, and about
- * 16 kernel calls' worth, so that stopping is possible every so often.
- */
-#define MOVE_WINDOW		65536
-#define MOVE_WINDOW_MIN 1024
+/* Pages per window: the most any source window holds. */
+#define MOVE_WINDOW		16384
 
+typedef struct MoveSource
+{
+	Mp2Walk    *walk;
+	const Mp2MoveArgs *args;
+	int64	   *pages;			/* one window of the walk */
+	bool	   *exists;
+	uint64		not_present;
+	bool		ended;			/* the walk is exhausted */
+} MoveSource;
+
+/* Where interleaving puts the k-th page: whole buffers (or huge pages) take turns. */
+static int
+interleave_target(const Mp2Pool *pool, int64 k, const int *nodes, int nnodes)
+{
+	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
+
+	return nodes[(k / unit) % nnodes];
+}
+
+/* libmp2's page source: the next pages of the walk that exist. */
+static long
+source_next(void *arg, void **addrs, int *targets, size_t max)
+{
+	MoveSource *src = arg;
+	const Mp2MoveArgs *args = src->args;
+	const Mp2Pool *pool = &src->walk->pool;
+	int			want = (int) Min(max, (size_t) MOVE_WINDOW);
+
+	for (;;)
+	{
+		int64		k0 = src->walk->handed;
+		int			n;
+		int			cnt = 0;
+
+		if (args->should_stop && args->should_stop(args->stop_arg, NULL))
+			return 0;
+		n = pgmp2_walk_next(src->walk, src->pages, want, NULL, 0, NULL);
+		if (n == 0)
+		{
+			src->ended = true;
+			return 0;
+		}
+		pgmp2_pages_exist(pool, src->pages, n, src->exists);
+		for (int i = 0; i < n; i++)
+		{
+			int64		k = args->by_pool_page ? src->pages[i] : k0 + i;
+
+			if (!src->exists[i])
+			{
+				src->not_present++;
+				continue;
+			}
+			src->pages[cnt] = src->pages[i];
+			addrs[cnt] = pgmp2_pool_page(pool, src->pages[i]);
+			targets[cnt] = args->nodes == NULL ? args->node :
+				interleave_target(pool, k, args->nodes, args->nnodes);
+			cnt++;
+		}
+		if (cnt > 0)
+		{
+			pgmp2_pages_touch(pool, src->pages, cnt);
+			return cnt;
+		}
+	}
+}
+
+/* The error context of a migration: what it had done when it stopped. */
+typedef struct MoveContext
+{
+	const Mp2MoveArgs *args;
+	const Mp2MoveResult *res;
+	bool		done;			/* res is filled in */
+} MoveContext;
+
+static void
+move_error_context(void *arg)
+{
+	MoveContext *mc = arg;
+	const Mp2MoveResult *res = mc->res;
+
+	if (!mc->done)
+		return;
+	errcontext("%s stopped after %llu of %llu pages: %llu moved, %llu already in place, %llu not faulted in, %llu failed",
+			   mc->args->what,
+			   (unsigned long long) (res->st.requested - res->st.not_tried +
+									 res->not_present),
+			   (unsigned long long) pgmp2_result_requested(res),
+			   (unsigned long long) res->st.moved,
+			   (unsigned long long) res->st.already,
+			   (unsigned long long) res->not_present,
+			   (unsigned long long) (mp2_stats_failed(&res->st) - res->st.not_tried));
+}
+
+/* The pages the walk did not reach, counted without moving them. */
 static uint64
-now_ns(void)
+count_rest(Mp2Walk *walk)
 {
-	struct timespec ts;
+	int64	   *pages;
+	uint64		rest = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
-}
+	if (pgmp2_walk_done(walk))
+		return 0;
+	pages = palloc(sizeof(int64) * MOVE_WINDOW);
+	for (;;)
+	{
+		int			n;
 
-static enum mp2_method
-resolve_method(enum mp2_method asked)
-{
-	if (asked == MP2_METHOD_MOVE_PAGES)
-		return MP2_METHOD_MOVE_PAGES;
-	if (asked == MP2_METHOD_MOVE_PAGES2 || mp2_kernel_has_move_pages2(NULL, NULL))
-		return MP2_METHOD_MOVE_PAGES2;
-	return MP2_METHOD_MOVE_PAGES;
-}
-
-const char *
-mp2_method_used_name(const struct mp2_stats *st)
-{
-	return mp2_method_name(st->method_used);
+		/* A cancel is acted on by the caller, with the counts so far. */
+		if (pgmp2_cancel_pending(NULL, NULL))
+			break;
+		n = pgmp2_walk_next(walk, pages, MOVE_WINDOW, NULL, 0, NULL);
+		if (n == 0)
+			break;
+		rest += (uint64) n;
+	}
+	pfree(pages);
+	return rest;
 }
 
 void
-mp2_move(const Mp2Pool *pool, const int64 *pages, int64 n, const int *targets,
-		 int node, const Mp2MoveArgs *args, Mp2StopFn stop, void *stop_arg,
-		 Mp2MoveResult *res)
+pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 {
 	struct mp2_options o;
-	uint64		start = now_ns();
-	uint64		deadline = 0;
-	int64		budget = args->max_pages;
-	bool		stopped = false;
-	int64		window = Min(MOVE_WINDOW,
-							 Max(MOVE_WINDOW_MIN, 16 * (int64) args->batch_size));
-	bool	   *resident;
-	void	  **addrs;
-	int		   *tgts = NULL;
-	int64	   *idx;
+	MoveSource	src;
+	MoveContext mc;
+	ErrorContextCallback errcb;
+	bool		raised;
+	int			err;
 
 	memset(res, 0, sizeof(*res));
-	res->page_size = pool->page_size;
-	res->st.method_used = resolve_method(args->method);
+	memset(&src, 0, sizeof(src));
+	res->page_size = walk->pool.page_size;
+
+	src.walk = walk;
+	src.args = args;
+	src.pages = palloc(sizeof(int64) * MOVE_WINDOW);
+	src.exists = palloc(sizeof(bool) * MOVE_WINDOW);
 
 	mp2_options_init(&o);
 	o.method = args->method;
 	o.mode = args->mode;
 	o.kernel_batch = (unsigned int) args->batch_size;
 	o.pages_per_call = (size_t) args->batch_size;
-	if (args->max_ms > 0)
-		deadline = start + (uint64) args->max_ms * UINT64CONST(1000000);
+	o.max_pages = (size_t) args->max_pages;
+	o.max_us = (uint64_t) args->max_ms * 1000;
+	o.window = MOVE_WINDOW;
+	o.should_stop = args->should_stop;
+	o.stop_arg = args->stop_arg;
 
-	resident = palloc(sizeof(bool) * MOVE_WINDOW);
-	addrs = palloc(sizeof(void *) * MOVE_WINDOW);
-	idx = palloc(sizeof(int64) * MOVE_WINDOW);
-	if (targets)
-		tgts = palloc(sizeof(int) * MOVE_WINDOW);
+	/* Nothing between raise and drop can throw. */
+	raised = pgmp2_priv_raise();
+	o.move_all = raised;
+	err = mp2_migrate_stream(source_next, &src, &o, &res->st);
+	if (raised)
+		pgmp2_priv_drop();
 
-	for (int64 first = 0; first < n;)
-	{
-		int64		cnt = Min(n - first, window);
-		int			nres = 0;
-		struct mp2_stats st;
-		bool		raised;
-		int			err;
+	res->privileged = raised;
+	res->not_present = src.not_present;
+	res->error = err;
+	if (res->st.method_used == MP2_METHOD_AUTO)
+		res->st.method_used = mp2_kernel_has_move_pages2(NULL, NULL) &&
+			args->method != MP2_METHOD_MOVE_PAGES ?
+			MP2_METHOD_MOVE_PAGES2 : MP2_METHOD_MOVE_PAGES;
 
-		if (!stopped && deadline != 0 && now_ns() >= deadline)
-		{
-			stopped = true;
-			res->st.stopped = MP2_STOP_MAX_TIME;
-		}
-		if (!stopped && args->max_moved > 0)
-		{
-			int64		left = args->max_moved - (int64) res->st.moved;
+	mc.args = args;
+	mc.res = res;
+	mc.done = true;
+	errcb.callback = move_error_context;
+	errcb.arg = &mc;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
 
-			if (left <= 0)
-			{
-				stopped = true;
-				res->st.stopped = MP2_STOP_MAX_PAGES;
-			}
-			else
-				cnt = Min(cnt, Max(left, args->batch_size));
-		}
-		if (stopped)
-		{
-			res->st.requested += cnt;
-			res->st.not_tried += cnt;
-			first += cnt;
-			continue;
-		}
+	if (!src.ended)
+		res->not_walked = count_rest(walk);
+	pgmp2_count(res);
+	pfree(src.pages);
+	pfree(src.exists);
 
-		mp2_pages_resident(pool, pages + first, cnt, resident);
-		for (int64 k = 0; k < cnt; k++)
-		{
-			if (!resident[k])
-			{
-				res->not_present++;
-				continue;
-			}
-			idx[nres] = first + k;
-			addrs[nres] = mp2_pool_page(pool, pages[first + k]);
-			if (tgts)
-				tgts[nres] = targets[first + k];
-			nres++;
-		}
-		first += cnt;
-		if (nres == 0)
-			continue;
-		for (int k = 0; k < nres; k++)
-			mp2_pages_touch(pool, &pages[idx[k]], 1);
+	/* A cancel or termination that stopped the migration: throw now. */
+	CHECK_FOR_INTERRUPTS();
+	error_context_stack = errcb.previous;
+}
 
-		o.max_pages = budget > 0 ? (size_t) budget : 0;
-		o.max_us = 0;
-		if (deadline != 0)
-			o.max_us = Max((deadline - Min(deadline, now_ns())) / 1000, 1);
-
-		/* Nothing between raise and drop can throw. */
-		memset(&st, 0, sizeof(st));
-		raised = mp2_priv_raise();
-		o.move_all = raised;
-		err = mp2_migrate(addrs, (size_t) nres, tgts, node, &o, NULL, &st);
-		if (raised)
-			mp2_priv_drop();
-
-		if (raised)
-			res->privileged = true;
-		if (err != 0 && st.requested != (size_t) nres)
-		{
-			/* Rejected before anything moved: nothing was tried. */
-			memset(&st, 0, sizeof(st));
-			st.requested = st.not_tried = (size_t) nres;
-		}
-		st.method_used = res->st.method_used;
-		mp2_stats_add(&res->st, &st);
-		if (budget > 0)
-		{
-			budget -= (int64) (st.requested - st.not_tried);
-			if (budget <= 0)
-			{
-				stopped = true;
-				res->st.stopped = MP2_STOP_MAX_PAGES;
-			}
-		}
-		if (st.stopped != MP2_STOP_NONE)
-			stopped = true;
-		if (err != 0)
-		{
-			res->error = err;
-			stopped = true;
-		}
-		if (!stopped && first < n && stop != NULL && stop(stop_arg, res))
-			stopped = true;
-	}
-
-	res->st.elapsed_ns = now_ns() - start;
-	pfree(resident);
-	pfree(addrs);
-	pfree(idx);
-	if (tgts)
-		pfree(tgts);
-
-	mp2_count(res->st.method_used, &res->st, res->not_present);
+bool
+pgmp2_cancel_pending(void *arg, const struct mp2_stats *sofar)
+{
+	return QueryCancelPending || ProcDiePending;
 }
 
 void
-mp2_report_shared(const Mp2MoveResult *res, int elevel)
+pgmp2_count(const Mp2MoveResult *res)
+{
+	const struct mp2_stats *st = &res->st;
+	int			idx = st->method_used == MP2_METHOD_MOVE_PAGES2 ?
+		MP2_IDX_MOVE_PAGES2 : MP2_IDX_MOVE_PAGES;
+	Mp2Counters *c = &pgmp2_shared->counters[idx];
+	uint64		not_tried = st->not_tried + res->not_walked;
+
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	c->migrations++;
+	c->requested += pgmp2_result_requested(res);
+	c->moved += st->moved;
+	c->already += st->already;
+	c->not_present += res->not_present + st->failed_not_present;
+	c->failed_busy += st->failed_busy;
+	c->failed_shared += st->failed_access;
+	c->failed_nomem += st->failed_nomem;
+	c->failed_other += st->failed_other + st->failed_fault;
+	c->not_tried += not_tried;
+	c->move_calls += st->move_calls;
+	c->elapsed_ns += st->elapsed_ns;
+	SpinLockRelease(&pgmp2_shared->mutex);
+}
+
+void
+pgmp2_report_shared(const Mp2MoveResult *res, int elevel)
 {
 	if (res->st.failed_access == 0 || res->privileged)
 		return;

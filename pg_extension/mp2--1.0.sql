@@ -8,7 +8,8 @@
 -- extension; it is created by the first CREATE EXTENSION mp2.
 DO $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mp2_mover') THEN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles
+	               WHERE rolname OPERATOR(pg_catalog.=) 'mp2_mover') THEN
 		CREATE ROLE mp2_mover NOLOGIN;
 	END IF;
 END

@@ -7,12 +7,19 @@
  * nodes with libmp2 (../core/mp2.h).  Its parts:
  *
  *	mp2.c		_PG_init, GUCs, shared memory, cumulative counters
- *	buffers.c	the buffer pool as OS pages: residency, touching,
- *				locating, the pages of one relation
- *	migrate.c	running one migration over a list of pool pages
+ *	buffers.c	the buffer pool as OS pages: geometry, which pages exist,
+ *				walking the pages of the pool or of one relation
+ *	census.c	counting buffers and pages per node, window by window
+ *	migrate.c	one migration: a walk handed to libmp2 as a page source
+ *	nodes.c		node lists
  *	privilege.c CAP_SYS_NICE, raised only around the migrating call
- *	sqlfuncs.c	the SQL-callable functions
- *	worker.c	the relocation background worker
+ *	sqlfuncs.c	the SQL-callable functions of version 1.1
+ *	compat_1_0.c the entry points that version 1.0's SQL script names
+ *	worker.c	the long-lived relocation worker (no database)
+ *	rules.c		the short-lived per-database worker of policy "rules"
+ *
+ * The extension's own C symbols start with pgmp2_; mp2_ belongs to
+ * libmp2 and to the SQL names.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,13 +29,12 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "storage/spin.h"
 
+#include "compat.h"
 #include "mp2.h"
-
-#if PG_VERSION_NUM < 150000
-#error "mp2 needs PostgreSQL 15 or later"
-#endif
 
 /* ----------------------------------------------------------------
  *		mp2.c: settings, shared state, counters
@@ -43,15 +49,15 @@ typedef enum Mp2Policy
 }			Mp2Policy;
 
 /* GUC variables */
-extern int	mp2_policy;
-extern char *mp2_interleave_nodes;
-extern int	mp2_naptime_ms;
-extern int	mp2_max_pages_per_round;
-extern int	mp2_batch_size;
-extern int	mp2_mode;
-extern int	mp2_method;
-extern char *mp2_database;
-extern bool mp2_start_worker;
+extern int	pgmp2_policy;
+extern char *pgmp2_interleave_nodes;
+extern int	pgmp2_naptime_ms;
+extern int	pgmp2_max_pages_per_round;
+extern int	pgmp2_batch_size;
+extern int	pgmp2_mode;
+extern int	pgmp2_method;
+extern char *pgmp2_database;
+extern bool pgmp2_start_worker;
 
 /* Largest batch_size, as libmp2 and the kernel accept it. */
 #define MP2_MAX_BATCH_SIZE	((int) MP2_KBATCH_MAX)
@@ -78,22 +84,48 @@ typedef struct Mp2Counters
 	uint64		elapsed_ns;
 }			Mp2Counters;
 
-/* Worker state, in shared memory when mp2 is preloaded. */
+/* The worker slot (see worker.c). */
+typedef enum Mp2SlotState
+{
+	MP2_SLOT_FREE,				/* no worker */
+	MP2_SLOT_STARTING,			/* claimed by mp2_worker_start() */
+	MP2_SLOT_RUNNING			/* a worker runs in it */
+}			Mp2SlotState;
+
+/*
+ * The relocation worker's state.  Everything here is read and written
+ * under Mp2Shared.lock, but for pages_moved (under Mp2Shared.mutex, as
+ * it grows between two system calls) and stop_requested (also read
+ * without the lock, by the worker between two system calls).
+ */
 typedef struct Mp2WorkerState
 {
-	pid_t		pid;			/* 0: none running */
-	Oid			database;
+	Mp2SlotState state;
+	pid_t		pid;			/* the worker's pid when running */
+	uint32		generation;		/* bumped each time the slot is claimed */
+	volatile bool stop_requested;	/* mp2_worker_stop() asks it to exit */
+	Latch	   *latch;			/* the worker's latch, when running */
+	/* Where the rules live: a database OID, or else a name to look up. */
+	Oid			database_oid;
+	char		database[NAMEDATALEN];
 	int			policy;			/* Mp2Policy of the last round */
 	uint64		rounds;
 	uint64		failed_rounds;
 	uint64		pages_moved;
 	TimestampTz last_round;		/* end of the last round, 0 if none */
 	char		last_error[256];
+	/* Filled by the per-database worker of the current round (rules.c). */
+	bool		child_connected;	/* it got into its database */
+	bool		child_done;		/* it finished its round */
+	bool		child_no_extension; /* mp2 is not installed there */
+	Oid			child_found_oid;	/* probe: the database's OID, or 0 */
+	char		child_error[256];	/* its round failed with this */
 }			Mp2WorkerState;
 
 typedef struct Mp2Shared
 {
-	slock_t		mutex;
+	LWLock	   *lock;			/* the worker state */
+	slock_t		mutex;			/* counters and stats_reset */
 	Mp2Counters counters[MP2_NR_METHODS];
 	TimestampTz stats_reset;
 	Mp2WorkerState worker;
@@ -101,13 +133,11 @@ typedef struct Mp2Shared
 
 /*
  * The shared state when mp2 is in shared_preload_libraries; otherwise a
- * copy private to this process (counters then cover this session only).
+ * copy private to this process (counters then cover this session only,
+ * and there is no worker).
  */
-extern Mp2Shared *mp2_shared;
-extern bool mp2_preloaded;
-
-extern void mp2_count(enum mp2_method method, const struct mp2_stats *st,
-					  uint64 not_present);
+extern Mp2Shared *pgmp2_shared;
+extern bool pgmp2_preloaded;
 
 /* ----------------------------------------------------------------
  *		buffers.c: the pool as OS pages
@@ -122,53 +152,84 @@ typedef struct Mp2Pool
 	bool		huge;			/* page_size is a huge page size */
 }			Mp2Pool;
 
-extern void mp2_pool_get(Mp2Pool *pool);
+extern void pgmp2_pool_get(Mp2Pool *pool);
 
 static inline char *
-mp2_pool_page(const Mp2Pool *pool, int64 page)
+pgmp2_pool_page(const Mp2Pool *pool, int64 page)
 {
 	return pool->base + (Size) page * pool->page_size;
 }
 
-/*
- * The node that interleaving puts the k-th page on: whole buffers take
- * turns (two 4 kB pages each), or whole huge pages.
- */
-static inline int
-mp2_interleave_target(const Mp2Pool *pool, int64 k, const int *nodes,
-					  int nnodes)
-{
-	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
-
-	return nodes[(k / unit) % nnodes];
-}
-
-/* The OS pages [*first, *last] that hold buffer buf_id (0-based). */
-extern void mp2_buffer_pages(const Mp2Pool *pool, int buf_id,
-							 int64 *first, int64 *last);
+/* The OS page that holds the first byte of buffer buf_id (0-based). */
+extern int64 pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id);
 
 /*
- * Which of the pages (sorted ascending) hold memory that some process has
- * faulted in: resident[i] for pages[i].  With huge pages every page counts
- * as resident (see buffers.c).
+ * Which of the pages exist, that is, some process has faulted them in:
+ * exists[i] for pages[i] (ascending).  Never touches a page.  Cannot
+ * throw.
  */
-extern void mp2_pages_resident(const Mp2Pool *pool, const int64 *pages,
-							   int64 n, bool *resident);
+extern void pgmp2_pages_exist(const Mp2Pool *pool, const int64 *pages,
+							  int n, bool *exists);
 
 /* Read one byte of each page so that this process maps it. */
-extern void mp2_pages_touch(const Mp2Pool *pool, const int64 *pages,
-							int64 n);
+extern void pgmp2_pages_touch(const Mp2Pool *pool, const int64 *pages, int n);
 
 /*
- * The sorted, distinct pages that hold the shared buffers of a relation
- * (all forks); bufs (optional) receives the buffer ids.  Never holds a
- * buffer header lock beyond reading one tag.
+ * A walk over the pages of the whole pool or of one relation's buffers,
+ * ascending, each page once, a window at a time.  The walk reads buffer
+ * headers only (one tag under its spinlock at a time), so it holds no
+ * lock between two windows and cannot throw: it may run inside libmp2's
+ * callbacks.  Memory is the caller's window, whatever the pool's size.
  */
-extern int64 mp2_relation_pages(const Mp2Pool *pool, Oid relid,
-								int64 **pages, int **bufs, int *nbufs);
+typedef struct Mp2Walk
+{
+	Mp2Pool		pool;
+	bool		relation;		/* one relation's buffers, else all */
+	Mp2RelFile	file;			/* the relation's storage */
+	int			start_buf;		/* first buffer; the walk wraps around */
+	int			nvisited;		/* buffers looked at */
+	int64		last_page;		/* page handed out last, -1 if none */
+	int64		handed;			/* pages handed out so far */
+}			Mp2Walk;
 
-/* Arrays with an entry per page of the pool may exceed 1 GB. */
-#define mp2_palloc_huge(size) palloc_extended((size), MCXT_ALLOC_HUGE)
+/* Walk every page of the pool, from the page of buffer start_buf on. */
+extern void pgmp2_walk_pool(Mp2Walk *walk, int start_buf);
+
+/* Walk the pages of the buffers of a relation's storage. */
+extern void pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file);
+
+/*
+ * The next window: up to max_pages pages into pages[]; if firsts is not
+ * NULL, also the first page of each buffer walked (up to max_bufs) into
+ * firsts[], their number into *nbufs.  Returns the number of pages, 0 at
+ * the end.
+ */
+extern int	pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
+							int64 *firsts, int max_bufs, int *nbufs);
+
+/* Whether the walk has visited every buffer. */
+static inline bool
+pgmp2_walk_done(const Mp2Walk *walk)
+{
+	extern int	NBuffers;
+
+	return walk->nvisited >= NBuffers;
+}
+
+/*
+ * The storage of a relation, after checking that the user may read it
+ * (SELECT privilege).  The relation is locked only while its storage is
+ * looked up.  Returns false when it has none (a view).  With wait false
+ * (the worker) a relation that cannot be locked at once is skipped: false
+ * and *busy set.
+ */
+extern bool pgmp2_relation_file(Oid relid, bool check_acl, bool wait,
+								Mp2RelFile *file, bool *busy);
+
+/* ----------------------------------------------------------------
+ *		census.c: where the buffers are
+ * ----------------------------------------------------------------
+ */
 
 /* Per-node counts of buffers and pages. */
 typedef struct Mp2NodeCount
@@ -178,15 +239,13 @@ typedef struct Mp2NodeCount
 }			Mp2NodeCount;
 
 /*
- * Locate the pages (touching the resident ones first) and the buffers,
- * counting them per node into counts[0..max_node]; pages and buffers
- * whose memory is not faulted in yet go to *absent.  bufs == NULL means
- * every buffer of the pool and pages == NULL every page.
+ * Count the walk's pages and buffers per node into counts[0..max_node];
+ * those whose memory is not faulted in go to *absent.  Touches only pages
+ * that exist, so it never allocates memory on any node.  Honours cancel
+ * between windows.
  */
-extern void mp2_count_nodes(const Mp2Pool *pool, const int64 *pages,
-							int64 npages, const int *bufs, int nbufs,
-							Mp2NodeCount *counts, int max_node,
-							Mp2NodeCount *absent);
+extern void pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
+						 Mp2NodeCount *absent);
 
 /* ----------------------------------------------------------------
  *		migrate.c: one migration
@@ -198,55 +257,70 @@ typedef struct Mp2MoveArgs
 	enum mp2_method method;
 	enum mp2_mode mode;
 	int			batch_size;		/* pages per system call and kernel batch */
-	int64		max_pages;		/* 0: no limit */
+	int64		max_pages;		/* pages tried at most; 0: no limit */
 	int64		max_ms;			/* 0: no limit */
-	int64		max_moved;		/* stop once this many moved; 0: no limit */
+	/* Targets: one node, or round-robin over nodes[nnodes]. */
+	int			node;
+	const int  *nodes;
+	int			nnodes;
+	bool		by_pool_page;	/* interleave by pool page, else k-th page */
+	/* Asked between system calls; true stops.  Must not throw. */
+	bool		(*should_stop) (void *arg, const struct mp2_stats *sofar);
+	void	   *stop_arg;
+	const char *what;			/* the operation, for error context */
 }			Mp2MoveArgs;
 
-typedef struct Mp2MoveResult Mp2MoveResult;
-
-struct Mp2MoveResult
+typedef struct Mp2MoveResult
 {
-	struct mp2_stats st;		/* summed over all calls */
+	struct mp2_stats st;		/* the pages handed to libmp2 */
 	uint64		not_present;	/* pages not faulted in: nothing to move */
+	uint64		not_walked;		/* pages never reached (stopped early) */
 	Size		page_size;
 	bool		privileged;		/* CAP_SYS_NICE was raised for the calls */
 	int			error;			/* a call-level error of libmp2, or 0 */
-};
+}			Mp2MoveResult;
+
+/* All pages of the walk, as the results count them. */
+static inline uint64
+pgmp2_result_requested(const Mp2MoveResult *res)
+{
+	return res->st.requested + res->not_present + res->not_walked;
+}
 
 /*
- * Asked between two libmp2 calls with the outcome so far; returns true
- * when the migration should stop there.
+ * Move the pages of a walk.  Counts into the shared counters, also when
+ * it stops early.  Does not throw for a cancel: the caller checks for
+ * interrupts afterwards (pgmp2_move_finish).
  */
-typedef bool (*Mp2StopFn) (void *arg, const Mp2MoveResult *sofar);
-
-/*
- * Move pool pages (sorted ascending page numbers) to node, or to
- * targets[i] when targets is not NULL.  stop (may be NULL) is asked
- * between the calls of libmp2.  Counts into the shared counters.
- */
-extern void mp2_move(const Mp2Pool *pool, const int64 *pages, int64 n,
-					 const int *targets, int node, const Mp2MoveArgs *args,
-					 Mp2StopFn stop, void *stop_arg, Mp2MoveResult *res);
+extern void pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args,
+					   Mp2MoveResult *res);
 
 /* A WARNING (or LOG, in the worker) when pages were shared and refused. */
-extern void mp2_report_shared(const Mp2MoveResult *res, int elevel);
+extern void pgmp2_report_shared(const Mp2MoveResult *res, int elevel);
 
-/* The name of a method / mode as mp2_stats() and results show them. */
-extern const char *mp2_method_used_name(const struct mp2_stats *st);
+/* Add the outcome of one migration to the shared counters. */
+extern void pgmp2_count(const Mp2MoveResult *res);
+
+/* Whether a query cancel or termination is pending (no side effects). */
+extern bool pgmp2_cancel_pending(void *arg, const struct mp2_stats *sofar);
+
+/* ----------------------------------------------------------------
+ *		nodes.c
+ * ----------------------------------------------------------------
+ */
 
 /* Nodes with memory as a sorted array; returns the count. */
-extern int	mp2_memory_node_list(int **nodes, int *max_node);
-extern char *mp2_format_node_list(const int *nodes, int n);
+extern int	pgmp2_memory_node_list(int **nodes, int *max_node);
+extern char *pgmp2_format_node_list(const int *nodes, int n);
 
 /*
  * Parse a node list such as "0-1,3" into a palloc'd array (duplicates
  * kept, in order); returns the count or -1 on a syntax error.
  */
-extern int	mp2_parse_node_list(const char *s, int **nodes);
+extern int	pgmp2_parse_node_list(const char *s, int **nodes);
 
 /* ERROR unless node has memory. */
-extern void mp2_check_node(int node);
+extern void pgmp2_require_node(int node);
 
 /* ----------------------------------------------------------------
  *		privilege.c: CAP_SYS_NICE
@@ -260,21 +334,48 @@ typedef enum Mp2CapState
 	MP2_CAP_EFFECTIVE			/* effective now (could not be lowered) */
 }			Mp2CapState;
 
-extern void mp2_priv_init(void);
-extern Mp2CapState mp2_priv_state(void);
-extern const char *mp2_priv_state_name(Mp2CapState state);
-extern bool mp2_priv_raise(void);
-extern void mp2_priv_drop(void);
+extern void pgmp2_priv_init(void);
+extern Mp2CapState pgmp2_priv_state(void);
+extern const char *pgmp2_priv_state_name(Mp2CapState state);
+extern bool pgmp2_priv_raise(void);
+extern void pgmp2_priv_drop(void);
 
 /* ----------------------------------------------------------------
- *		worker.c: the relocation worker
+ *		worker.c, rules.c: the relocation worker
  * ----------------------------------------------------------------
  */
 
 #define MP2_WORKER_TYPE "mp2 worker"
+#define MP2_RULES_WORKER_TYPE "mp2 rules worker"
 
-extern void mp2_worker_register_static(void);
-extern pid_t mp2_worker_find(void);
-extern PGDLLEXPORT void mp2_worker_main(Datum main_arg);
+extern void pgmp2_worker_register_static(void);
+extern pid_t pgmp2_worker_launch(void);
+extern bool pgmp2_worker_request_stop(void);
+extern PGDLLEXPORT void pgmp2_worker_main(Datum main_arg);
+extern PGDLLEXPORT void pgmp2_rules_main(Datum main_arg);
+
+/* What a per-database worker is started for (its main_arg). */
+#define MP2_CHILD_PROBE		0	/* look up the database's OID by name */
+#define MP2_CHILD_RULES		1	/* run one round of policy rules */
+
+/* The progress of one worker migration, for pgmp2_worker_should_stop. */
+typedef struct Mp2WorkerProgress
+{
+	uint64		reported;		/* moved pages already added to pages_moved */
+	int64		max_moved;		/* stop once this many moved; 0: no bound */
+}			Mp2WorkerProgress;
+
+/*
+ * Settings of a worker round as Mp2MoveArgs (targets left to the
+ * caller); progress is the state of pgmp2_worker_should_stop.
+ */
+extern void pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
+								   Mp2WorkerProgress *progress);
+
+/*
+ * Between two calls: publish the pages moved so far, and whether the
+ * worker should stop (shutdown, reload, mp2_worker_stop(), its bound).
+ */
+extern bool pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar);
 
 #endif							/* MP2_PG_H */

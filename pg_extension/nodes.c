@@ -18,7 +18,7 @@
  * kernel knows.
  */
 int
-mp2_memory_node_list(int **nodes, int *max_node)
+pgmp2_memory_node_list(int **nodes, int *max_node)
 {
 	struct mp2_topology *topo;
 	int			err = mp2_topology_read(&topo);
@@ -40,7 +40,7 @@ mp2_memory_node_list(int **nodes, int *max_node)
 
 /* "0-2,5" for {0,1,2,5}; the input must ascend. */
 char *
-mp2_format_node_list(const int *nodes, int n)
+pgmp2_format_node_list(const int *nodes, int n)
 {
 	StringInfoData buf;
 
@@ -85,7 +85,7 @@ parse_number(const char **p, int *value)
 }
 
 int
-mp2_parse_node_list(const char *s, int **nodes)
+pgmp2_parse_node_list(const char *s, int **nodes)
 {
 	const char *p = s;
 	int			cap = 8;
@@ -128,17 +128,17 @@ bad:
 }
 
 void
-mp2_check_node(int node)
+pgmp2_require_node(int node)
 {
 	int		   *nodes;
 	int			n;
 
 	if (node >= 0 && mp2_node_check(node) == 0)
 		return;
-	n = mp2_memory_node_list(&nodes, NULL);
+	n = pgmp2_memory_node_list(&nodes, NULL);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("node %d is not a NUMA node with memory", node),
 			 errdetail("Nodes with memory: %s.",
-					   mp2_format_node_list(nodes, n))));
+					   pgmp2_format_node_list(nodes, n))));
 }

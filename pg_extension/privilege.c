@@ -12,8 +12,8 @@
  * Least privilege: when the module is loaded, CAP_SYS_NICE is lowered from
  * the effective set (it stays in the permitted set) and from the ambient
  * set (so that programs the server runs, such as archive_command, do not
- * inherit it).  mp2_priv_raise() makes it effective for one migrating call
- * and mp2_priv_drop() lowers it again right after.  Capabilities are per
+ * inherit it).  pgmp2_priv_raise() makes it effective for one migrating call
+ * and pgmp2_priv_drop() lowers it again right after.  Capabilities are per
  * thread; libmp2 runs the calls in the calling thread.
  *
  *-------------------------------------------------------------------------
@@ -59,7 +59,7 @@ set_effective(cap_flag_value_t value)
 }
 
 void
-mp2_priv_init(void)
+pgmp2_priv_init(void)
 {
 	/* Not inherited by programs the server executes. */
 	(void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_NICE, 0, 0);
@@ -68,7 +68,7 @@ mp2_priv_init(void)
 }
 
 Mp2CapState
-mp2_priv_state(void)
+pgmp2_priv_state(void)
 {
 	cap_t		caps = cap_get_proc();
 	Mp2CapState state = MP2_CAP_NONE;
@@ -84,7 +84,7 @@ mp2_priv_state(void)
 }
 
 const char *
-mp2_priv_state_name(Mp2CapState state)
+pgmp2_priv_state_name(Mp2CapState state)
 {
 	switch (state)
 	{
@@ -99,13 +99,13 @@ mp2_priv_state_name(Mp2CapState state)
 }
 
 bool
-mp2_priv_raise(void)
+pgmp2_priv_raise(void)
 {
 	return set_effective(CAP_SET);
 }
 
 void
-mp2_priv_drop(void)
+pgmp2_priv_drop(void)
 {
 	(void) set_effective(CAP_CLEAR);
 }

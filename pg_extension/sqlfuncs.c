@@ -1,46 +1,93 @@
 /*-------------------------------------------------------------------------
  *
  * sqlfuncs.c
- *	  The SQL-callable functions of mp2 (see mp2--1.0.sql).
+ *	  The SQL-callable functions of mp2 1.1 (see mp2--1.1.sql).
  *
  * Every argument is checked before anything moves: a function that
- * raises an ERROR for its arguments has moved no page.
+ * raises an ERROR for its arguments has moved no page.  A relation
+ * argument must not be NULL (the whole pool has functions of its own, so
+ * that a sub-select that finds no relation cannot move every buffer) and
+ * the caller must be allowed to read the relation.
+ *
+ * Composite results are filled by column name, so that the functions
+ * still work for an older SQL definition with fewer columns.
  *
  *-------------------------------------------------------------------------
  */
 #include "mp2_pg.h"
 
 #include <numa.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "postmaster/bgworker.h"
-#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-PG_FUNCTION_INFO_V1(mp2_numa_nodes);
-PG_FUNCTION_INFO_V1(mp2_buffer_nodes);
-PG_FUNCTION_INFO_V1(mp2_relation_nodes);
-PG_FUNCTION_INFO_V1(mp2_migrate_sql);
-PG_FUNCTION_INFO_V1(mp2_interleave_sql);
-PG_FUNCTION_INFO_V1(mp2_stats_sql);
-PG_FUNCTION_INFO_V1(mp2_stats_reset_sql);
-PG_FUNCTION_INFO_V1(mp2_info);
-PG_FUNCTION_INFO_V1(mp2_worker_start);
-PG_FUNCTION_INFO_V1(mp2_worker_stop);
-PG_FUNCTION_INFO_V1(mp2_worker_info);
+PG_FUNCTION_INFO_V1(pgmp2_numa_nodes);
+PG_FUNCTION_INFO_V1(pgmp2_info);
+PG_FUNCTION_INFO_V1(pgmp2_buffer_nodes);
+PG_FUNCTION_INFO_V1(pgmp2_relation_nodes);
+PG_FUNCTION_INFO_V1(pgmp2_migrate);
+PG_FUNCTION_INFO_V1(pgmp2_migrate_pool);
+PG_FUNCTION_INFO_V1(pgmp2_interleave);
+PG_FUNCTION_INFO_V1(pgmp2_interleave_pool);
+PG_FUNCTION_INFO_V1(pgmp2_stats);
+PG_FUNCTION_INFO_V1(pgmp2_stats_reset);
+PG_FUNCTION_INFO_V1(pgmp2_worker_start);
+PG_FUNCTION_INFO_V1(pgmp2_worker_stop);
+PG_FUNCTION_INFO_V1(pgmp2_worker_info);
 
 /* ----------------------------------------------------------------
- *		mp2_numa_nodes()
+ *		A composite result filled by column name
+ * ----------------------------------------------------------------
+ */
+
+typedef struct ResultRow
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+} ResultRow;
+
+static void
+result_init(ResultRow *row, FunctionCallInfo fcinfo)
+{
+	if (get_call_result_type(fcinfo, NULL, &row->desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	row->values = palloc0(sizeof(Datum) * Max(row->desc->natts, 1));
+	row->nulls = palloc(sizeof(bool) * Max(row->desc->natts, 1));
+	memset(row->nulls, true, sizeof(bool) * Max(row->desc->natts, 1));
+}
+
+/* Set the column called name, if the definition has one. */
+static void
+result_set(ResultRow *row, const char *name, Datum value)
+{
+	for (int i = 0; i < row->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			row->values[i] = value;
+			row->nulls[i] = false;
+			return;
+		}
+	}
+}
+
+static Datum
+result_datum(ResultRow *row)
+{
+	return HeapTupleGetDatum(heap_form_tuple(row->desc, row->values, row->nulls));
+}
+
+/* ----------------------------------------------------------------
+ *		mp2_numa_nodes(), mp2_info()
  * ----------------------------------------------------------------
  */
 
@@ -53,11 +100,11 @@ format_cpus(const struct bitmask *cpus)
 	for (unsigned int c = 0; c < cpus->size; c++)
 		if (numa_bitmask_isbitset(cpus, c))
 			list[n++] = (int) c;
-	return mp2_format_node_list(list, n);
+	return pgmp2_format_node_list(list, n);
 }
 
 Datum
-mp2_numa_nodes(PG_FUNCTION_ARGS)
+pgmp2_numa_nodes(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	struct mp2_topology *topo;
@@ -93,28 +140,64 @@ mp2_numa_nodes(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+Datum
+pgmp2_info(PG_FUNCTION_ARGS)
+{
+	ResultRow	row;
+	long		nr;
+	int			version;
+	bool		has = mp2_kernel_has_move_pages2(&nr, &version);
+	Mp2Pool		pool;
+
+	result_init(&row, fcinfo);
+	pgmp2_pool_get(&pool);
+	result_set(&row, "move_pages2", BoolGetDatum(has));
+	if (has)
+		result_set(&row, "move_pages2_abi", Int32GetDatum(version));
+	result_set(&row, "cap_sys_nice",
+			   CStringGetTextDatum(pgmp2_priv_state_name(pgmp2_priv_state())));
+	result_set(&row, "page_size", Int32GetDatum((int32) pool.page_size));
+	result_set(&row, "huge_pages", BoolGetDatum(pool.huge));
+	result_set(&row, "pool_pages", Int64GetDatum(pool.npages));
+	result_set(&row, "preloaded", BoolGetDatum(pgmp2_preloaded));
+	return result_datum(&row);
+}
+
 /* ----------------------------------------------------------------
  *		mp2_buffer_nodes(), mp2_relation_nodes(rel)
  * ----------------------------------------------------------------
  */
+
+/* ERROR for a NULL relation argument. */
+static Oid
+relation_arg(FunctionCallInfo fcinfo, int arg, const char *pool_function)
+{
+	if (PG_ARGISNULL(arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relation cannot be NULL"),
+				 pool_function ?
+				 errhint("To act on the whole buffer pool, use %s().",
+						 pool_function) : 0));
+	return PG_GETARG_OID(arg);
+}
 
 /*
  * One row per node with memory, then one with node NULL for the pages not
  * faulted in yet.
  */
 static void
-node_rows(FunctionCallInfo fcinfo, const Mp2Pool *pool, const int64 *pages,
-		  int64 npages, const int *bufs, int nbufs)
+node_rows(FunctionCallInfo fcinfo, Mp2Walk *walk)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int		   *nodes;
 	int			max_node;
-	int			n = mp2_memory_node_list(&nodes, &max_node);
+	int			n = pgmp2_memory_node_list(&nodes, &max_node);
 	Mp2NodeCount *counts = palloc0(sizeof(Mp2NodeCount) * (max_node + 1));
 	Mp2NodeCount absent = {0, 0};
 
-	mp2_count_nodes(pool, pages, npages, bufs, nbufs, counts, max_node,
-					&absent);
+	if (walk != NULL)
+		pgmp2_census(walk, counts, max_node, &absent);
 
 	for (int i = 0; i <= n; i++)
 	{
@@ -128,52 +211,48 @@ node_rows(FunctionCallInfo fcinfo, const Mp2Pool *pool, const int64 *pages,
 			nulls[0] = true;
 		values[1] = Int64GetDatum(c->buffers);
 		values[2] = Int64GetDatum(c->pages);
-		values[3] = Int32GetDatum((int32) pool->page_size);
+		values[3] = Int32GetDatum((int32) (walk ? walk->pool.page_size :
+										   (Size) sysconf(_SC_PAGESIZE)));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }
 
 Datum
-mp2_buffer_nodes(PG_FUNCTION_ARGS)
+pgmp2_buffer_nodes(PG_FUNCTION_ARGS)
 {
-	Mp2Pool		pool;
+	Mp2Walk		walk;
 
 	InitMaterializedSRF(fcinfo, 0);
-	mp2_pool_get(&pool);
-	node_rows(fcinfo, &pool, NULL, 0, NULL, 0);
+	pgmp2_walk_pool(&walk, 0);
+	node_rows(fcinfo, &walk);
 	return (Datum) 0;
 }
 
 Datum
-mp2_relation_nodes(PG_FUNCTION_ARGS)
+pgmp2_relation_nodes(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	Mp2Pool		pool;
-	int64	   *pages;
-	int		   *bufs;
-	int			nbufs;
-	int64		npages;
+	Oid			relid = relation_arg(fcinfo, 0, NULL);
+	Mp2RelFile	file;
+	Mp2Walk		walk;
+	bool		has_storage;
 
+	has_storage = pgmp2_relation_file(relid, true, true, &file, NULL);
 	InitMaterializedSRF(fcinfo, 0);
-	mp2_pool_get(&pool);
-	npages = mp2_relation_pages(&pool, relid, &pages, &bufs, &nbufs);
-	node_rows(fcinfo, &pool, pages, npages, bufs, nbufs);
+	if (has_storage)
+	{
+		pgmp2_walk_file(&walk, &file);
+		node_rows(fcinfo, &walk);
+	}
+	else
+		node_rows(fcinfo, NULL);
 	return (Datum) 0;
 }
 
 /* ----------------------------------------------------------------
- *		mp2_migrate(), mp2_interleave()
+ *		mp2_migrate(), mp2_migrate_pool(), mp2_interleave(),
+ *		mp2_interleave_pool()
  * ----------------------------------------------------------------
  */
-
-/* Index of the first option (method) in both functions' arguments. */
-#define ARG_METHOD		2
-#define ARG_MODE		3
-#define ARG_BATCH		4
-#define ARG_MAX_PAGES	5
-#define ARG_MAX_MS		6
-
-#define RESULT_COLS		12
 
 static void
 not_null(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -184,20 +263,23 @@ not_null(FunctionCallInfo fcinfo, int arg, const char *name)
 				 errmsg("%s must not be NULL", name)));
 }
 
+/*
+ * The options method, mode, batch_size, max_pages, max_ms: arguments
+ * first .. first + 4.
+ */
 static void
-parse_move_args(FunctionCallInfo fcinfo, Mp2MoveArgs *args)
+parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
 {
 	char	   *s;
 	int32		batch;
 
-	memset(args, 0, sizeof(*args));
-	not_null(fcinfo, ARG_METHOD, "method");
-	not_null(fcinfo, ARG_MODE, "mode");
-	not_null(fcinfo, ARG_BATCH, "batch_size");
-	not_null(fcinfo, ARG_MAX_PAGES, "max_pages");
-	not_null(fcinfo, ARG_MAX_MS, "max_ms");
+	not_null(fcinfo, first, "method");
+	not_null(fcinfo, first + 1, "mode");
+	not_null(fcinfo, first + 2, "batch_size");
+	not_null(fcinfo, first + 3, "max_pages");
+	not_null(fcinfo, first + 4, "max_ms");
 
-	s = text_to_cstring(PG_GETARG_TEXT_PP(ARG_METHOD));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(first));
 	if (mp2_method_parse(s, &args->method) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -210,7 +292,7 @@ parse_move_args(FunctionCallInfo fcinfo, Mp2MoveArgs *args)
 				 errmsg("move_pages2 is not available in the running kernel"),
 				 errhint("Boot a kernel with the move_pages2 patch, or use method auto or move_pages.")));
 
-	s = text_to_cstring(PG_GETARG_TEXT_PP(ARG_MODE));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(first + 1));
 	if (strcmp(s, "async") != 0 && strcmp(s, "sync_light") != 0 &&
 		strcmp(s, "sync") != 0)
 		ereport(ERROR,
@@ -219,125 +301,38 @@ parse_move_args(FunctionCallInfo fcinfo, Mp2MoveArgs *args)
 				 errhint("Valid modes are async, sync_light and sync.")));
 	(void) mp2_mode_parse(s, &args->mode);
 
-	batch = PG_GETARG_INT32(ARG_BATCH);
+	batch = PG_GETARG_INT32(first + 2);
 	if (batch < 1 || batch > MP2_MAX_BATCH_SIZE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch_size must be between 1 and %d", MP2_MAX_BATCH_SIZE)));
 	args->batch_size = batch;
 
-	args->max_pages = PG_GETARG_INT64(ARG_MAX_PAGES);
+	args->max_pages = PG_GETARG_INT64(first + 3);
 	if (args->max_pages < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_pages must not be negative")));
-	args->max_ms = PG_GETARG_INT32(ARG_MAX_MS);
+	args->max_ms = PG_GETARG_INT32(first + 4);
 	if (args->max_ms < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_ms must not be negative")));
+	args->should_stop = pgmp2_cancel_pending;
 }
 
-static bool
-sql_stop(void *arg, const Mp2MoveResult *sofar)
-{
-	CHECK_FOR_INTERRUPTS();
-	return false;
-}
-
-static Datum
-move_result(FunctionCallInfo fcinfo, const Mp2MoveResult *res)
-{
-	TupleDesc	tupdesc;
-	Datum		values[RESULT_COLS];
-	bool		nulls[RESULT_COLS] = {false};
-	const struct mp2_stats *st = &res->st;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	values[0] = Int64GetDatum((int64) (st->requested + res->not_present));
-	values[1] = Int64GetDatum((int64) st->moved);
-	values[2] = Int64GetDatum((int64) st->already);
-	values[3] = Int64GetDatum((int64) (res->not_present + st->failed_not_present));
-	values[4] = Int64GetDatum((int64) st->failed_busy);
-	values[5] = Int64GetDatum((int64) st->failed_access);
-	values[6] = Int64GetDatum((int64) st->failed_nomem);
-	values[7] = Int64GetDatum((int64) (st->failed_other + st->failed_fault));
-	values[8] = Int64GetDatum((int64) st->not_tried);
-	values[9] = Int32GetDatum((int32) res->page_size);
-	values[10] = Float8GetDatum((double) st->elapsed_ns / 1e6);
-	values[11] = CStringGetTextDatum(mp2_method_used_name(st));
-	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
-}
-
-/* Report the outcome's problems; ERROR for a call-level failure. */
+/* The target nodes of interleaving: an int[] argument, NULL for all. */
 static void
-move_report(const Mp2MoveResult *res)
+parse_nodes_arg(FunctionCallInfo fcinfo, int arg, Mp2MoveArgs *args)
 {
-	mp2_report_shared(res, WARNING);
-	if (res->error != 0)
-		ereport(ERROR,
-				(errmsg("migration stopped: %s", mp2_strerror(res->error)),
-				 errdetail("%llu pages had been moved.",
-						   (unsigned long long) res->st.moved)));
-}
-
-/* The pages of the pool or of one relation. */
-static int64
-target_pages(FunctionCallInfo fcinfo, const Mp2Pool *pool, int64 **pages)
-{
-	if (PG_ARGISNULL(0))
-	{
-		int64	   *all = mp2_palloc_huge(sizeof(int64) * (Size) Max(pool->npages, 1));
-
-		for (int64 i = 0; i < pool->npages; i++)
-			all[i] = i;
-		*pages = all;
-		return pool->npages;
-	}
-	return mp2_relation_pages(pool, PG_GETARG_OID(0), pages, NULL, NULL);
-}
-
-Datum
-mp2_migrate_sql(PG_FUNCTION_ARGS)
-{
-	Mp2MoveArgs args;
-	Mp2MoveResult res;
-	Mp2Pool		pool;
-	int64	   *pages;
-	int64		n;
-	int			node;
-
-	not_null(fcinfo, 1, "node");
-	node = PG_GETARG_INT32(1);
-	parse_move_args(fcinfo, &args);
-	mp2_check_node(node);
-
-	mp2_pool_get(&pool);
-	n = target_pages(fcinfo, &pool, &pages);
-	mp2_move(&pool, pages, n, NULL, node, &args, sql_stop, NULL, &res);
-	move_report(&res);
-	return move_result(fcinfo, &res);
-}
-
-Datum
-mp2_interleave_sql(PG_FUNCTION_ARGS)
-{
-	Mp2MoveArgs args;
-	Mp2MoveResult res;
-	Mp2Pool		pool;
-	int64	   *pages;
-	int64		n;
 	int		   *nodes;
 	int			nnodes;
-	int		   *targets;
 
-	if (PG_ARGISNULL(1))
-		nnodes = mp2_memory_node_list(&nodes, NULL);
+	if (PG_ARGISNULL(arg))
+		nnodes = pgmp2_memory_node_list(&nodes, NULL);
 	else
 	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(arg);
 		Datum	   *elems;
 		bool	   *elnulls;
 
@@ -357,23 +352,162 @@ mp2_interleave_sql(PG_FUNCTION_ARGS)
 			nodes[i] = DatumGetInt32(elems[i]);
 		}
 	}
-	parse_move_args(fcinfo, &args);
-	for (int i = 0; i < nnodes; i++)
-		mp2_check_node(nodes[i]);
+	args->nodes = nodes;
+	args->nnodes = nnodes;
+}
 
-	mp2_pool_get(&pool);
-	n = target_pages(fcinfo, &pool, &pages);
-	targets = mp2_palloc_huge(sizeof(int) * (Size) Max(n, 1));
-	for (int64 i = 0; i < n; i++)
+static const char *
+stop_reason(const Mp2MoveResult *res)
+{
+	switch (res->st.stopped)
 	{
-		/* The pool by page number, a relation by its k-th page. */
-		int64		k = PG_ARGISNULL(0) ? pages[i] : i;
-
-		targets[i] = mp2_interleave_target(&pool, k, nodes, nnodes);
+		case MP2_STOP_MAX_PAGES:
+			return "max_pages";
+		case MP2_STOP_MAX_TIME:
+			return "max_ms";
+		case MP2_STOP_CALLER:
+			return "cancel";
+		case MP2_STOP_NONE:
+			break;
 	}
-	mp2_move(&pool, pages, n, targets, -1, &args, sql_stop, NULL, &res);
+	return NULL;
+}
+
+static Datum
+move_result(FunctionCallInfo fcinfo, const Mp2MoveResult *res)
+{
+	ResultRow	row;
+	const struct mp2_stats *st = &res->st;
+	const char *why = stop_reason(res);
+
+	result_init(&row, fcinfo);
+	result_set(&row, "requested", Int64GetDatum((int64) pgmp2_result_requested(res)));
+	result_set(&row, "moved", Int64GetDatum((int64) st->moved));
+	result_set(&row, "already", Int64GetDatum((int64) st->already));
+	result_set(&row, "not_present",
+			   Int64GetDatum((int64) (res->not_present + st->failed_not_present)));
+	result_set(&row, "failed_busy", Int64GetDatum((int64) st->failed_busy));
+	result_set(&row, "failed_shared", Int64GetDatum((int64) st->failed_access));
+	result_set(&row, "failed_nomem", Int64GetDatum((int64) st->failed_nomem));
+	result_set(&row, "failed_other",
+			   Int64GetDatum((int64) (st->failed_other + st->failed_fault)));
+	result_set(&row, "not_tried",
+			   Int64GetDatum((int64) (st->not_tried + res->not_walked)));
+	result_set(&row, "page_size", Int32GetDatum((int32) res->page_size));
+	result_set(&row, "elapsed_ms", Float8GetDatum((double) st->elapsed_ns / 1e6));
+	result_set(&row, "method_used",
+			   CStringGetTextDatum(mp2_method_name(st->method_used)));
+	if (why != NULL)
+		result_set(&row, "stop_reason", CStringGetTextDatum(why));
+	return result_datum(&row);
+}
+
+/* Report the outcome's problems; ERROR for a call-level failure. */
+static void
+move_report(const Mp2MoveResult *res)
+{
+	pgmp2_report_shared(res, WARNING);
+	if (res->error != 0)
+		ereport(ERROR,
+				(errmsg("migration stopped: %s", mp2_strerror(res->error)),
+				 errdetail("%llu pages had been moved.",
+						   (unsigned long long) res->st.moved)));
+}
+
+static void
+check_nodes(const Mp2MoveArgs *args)
+{
+	if (args->nodes == NULL)
+		pgmp2_require_node(args->node);
+	for (int i = 0; i < args->nnodes; i++)
+		pgmp2_require_node(args->nodes[i]);
+}
+
+static Datum
+run_move(FunctionCallInfo fcinfo, Mp2Walk *walk, const Mp2MoveArgs *args)
+{
+	Mp2MoveResult res;
+
+	pgmp2_move(walk, args, &res);
 	move_report(&res);
 	return move_result(fcinfo, &res);
+}
+
+/* The walk over a relation's buffers, or NULL when it has no storage. */
+static Mp2Walk *
+relation_walk(Oid relid)
+{
+	Mp2RelFile	file;
+	Mp2Walk    *walk = palloc(sizeof(Mp2Walk));
+
+	if (pgmp2_relation_file(relid, true, true, &file, NULL))
+		pgmp2_walk_file(walk, &file);
+	else
+	{
+		/* No storage: a walk that is over at once. */
+		pgmp2_walk_pool(walk, 0);
+		walk->nvisited = NBuffers;
+	}
+	return walk;
+}
+
+Datum
+pgmp2_migrate(PG_FUNCTION_ARGS)
+{
+	Mp2MoveArgs args = {0};
+	Oid			relid = relation_arg(fcinfo, 0, "mp2_migrate_pool");
+
+	args.what = "mp2_migrate";
+	not_null(fcinfo, 1, "node");
+	args.node = PG_GETARG_INT32(1);
+	parse_move_args(fcinfo, 2, &args);
+	check_nodes(&args);
+	return run_move(fcinfo, relation_walk(relid), &args);
+}
+
+Datum
+pgmp2_migrate_pool(PG_FUNCTION_ARGS)
+{
+	Mp2MoveArgs args = {0};
+	Mp2Walk		walk;
+
+	args.what = "mp2_migrate_pool";
+	not_null(fcinfo, 0, "node");
+	args.node = PG_GETARG_INT32(0);
+	parse_move_args(fcinfo, 1, &args);
+	check_nodes(&args);
+	pgmp2_walk_pool(&walk, 0);
+	return run_move(fcinfo, &walk, &args);
+}
+
+Datum
+pgmp2_interleave(PG_FUNCTION_ARGS)
+{
+	Mp2MoveArgs args = {0};
+	Oid			relid = relation_arg(fcinfo, 0, "mp2_interleave_pool");
+
+	args.what = "mp2_interleave";
+	parse_nodes_arg(fcinfo, 1, &args);
+	parse_move_args(fcinfo, 2, &args);
+	check_nodes(&args);
+	/* A relation's pages take turns by their place in the relation. */
+	args.by_pool_page = false;
+	return run_move(fcinfo, relation_walk(relid), &args);
+}
+
+Datum
+pgmp2_interleave_pool(PG_FUNCTION_ARGS)
+{
+	Mp2MoveArgs args = {0};
+	Mp2Walk		walk;
+
+	args.what = "mp2_interleave_pool";
+	parse_nodes_arg(fcinfo, 0, &args);
+	parse_move_args(fcinfo, 1, &args);
+	check_nodes(&args);
+	args.by_pool_page = true;
+	pgmp2_walk_pool(&walk, 0);
+	return run_move(fcinfo, &walk, &args);
 }
 
 /* ----------------------------------------------------------------
@@ -382,7 +516,7 @@ mp2_interleave_sql(PG_FUNCTION_ARGS)
  */
 
 Datum
-mp2_stats_sql(PG_FUNCTION_ARGS)
+pgmp2_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Mp2Counters c[MP2_NR_METHODS];
@@ -393,10 +527,11 @@ mp2_stats_sql(PG_FUNCTION_ARGS)
 	};
 
 	InitMaterializedSRF(fcinfo, 0);
-	SpinLockAcquire(&mp2_shared->mutex);
-	memcpy(c, mp2_shared->counters, sizeof(c));
-	reset = mp2_shared->stats_reset;
-	SpinLockRelease(&mp2_shared->mutex);
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	for (int m = 0; m < MP2_NR_METHODS; m++)
+		c[m] = pgmp2_shared->counters[m];
+	reset = pgmp2_shared->stats_reset;
+	SpinLockRelease(&pgmp2_shared->mutex);
 
 	for (int m = 0; m < MP2_NR_METHODS; m++)
 	{
@@ -423,46 +558,15 @@ mp2_stats_sql(PG_FUNCTION_ARGS)
 }
 
 Datum
-mp2_stats_reset_sql(PG_FUNCTION_ARGS)
+pgmp2_stats_reset(PG_FUNCTION_ARGS)
 {
-	SpinLockAcquire(&mp2_shared->mutex);
-	memset(mp2_shared->counters, 0, sizeof(mp2_shared->counters));
-	mp2_shared->stats_reset = GetCurrentTimestamp();
-	SpinLockRelease(&mp2_shared->mutex);
+	TimestampTz now = GetCurrentTimestamp();
+
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	memset(pgmp2_shared->counters, 0, sizeof(pgmp2_shared->counters));
+	pgmp2_shared->stats_reset = now;
+	SpinLockRelease(&pgmp2_shared->mutex);
 	PG_RETURN_VOID();
-}
-
-/* ----------------------------------------------------------------
- *		mp2_info()
- * ----------------------------------------------------------------
- */
-
-Datum
-mp2_info(PG_FUNCTION_ARGS)
-{
-	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {false};
-	long		nr;
-	int			version;
-	bool		has = mp2_kernel_has_move_pages2(&nr, &version);
-	Mp2Pool		pool;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	mp2_pool_get(&pool);
-
-	values[0] = BoolGetDatum(has);
-	if (has)
-		values[1] = Int32GetDatum(version);
-	else
-		nulls[1] = true;
-	values[2] = CStringGetTextDatum(mp2_priv_state_name(mp2_priv_state()));
-	values[3] = Int32GetDatum((int32) pool.page_size);
-	values[4] = BoolGetDatum(pool.huge);
-	values[5] = Int64GetDatum(pool.npages);
-	values[6] = BoolGetDatum(mp2_preloaded);
-	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
 /* ----------------------------------------------------------------
@@ -471,121 +575,58 @@ mp2_info(PG_FUNCTION_ARGS)
  */
 
 Datum
-mp2_worker_start(PG_FUNCTION_ARGS)
+pgmp2_worker_start(PG_FUNCTION_ARGS)
 {
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	BgwHandleStatus status;
-	pid_t		pid = mp2_worker_find();
-
-	if (pid != 0)
-	{
-		ereport(NOTICE,
-				(errmsg("the mp2 worker is already running")));
-		PG_RETURN_INT32(pid);
-	}
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "mp2");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "mp2_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "mp2 relocation worker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, MP2_WORKER_TYPE);
-	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	worker.bgw_notify_pid = MyProcPid;
-
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not register the mp2 worker"),
-				 errhint("Raise max_worker_processes.")));
-	status = WaitForBackgroundWorkerStartup(handle, &pid);
-	if (status != BGWH_STARTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start the mp2 worker"),
-				 errhint("More details may be available in the server log.")));
-	/* Return once it has connected and shows itself (up to 30 s). */
-	for (int i = 0; i < 3000 && mp2_worker_find() != pid; i++)
-	{
-		if (GetBackgroundWorkerPid(handle, &pid) != BGWH_STARTED)
-			ereport(ERROR,
-					(errmsg("the mp2 worker exited right after it started"),
-					 errhint("More details may be available in the server log.")));
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(10000L);
-	}
-	PG_RETURN_INT32(pid);
+	PG_RETURN_INT32(pgmp2_worker_launch());
 }
 
 Datum
-mp2_worker_stop(PG_FUNCTION_ARGS)
+pgmp2_worker_stop(PG_FUNCTION_ARGS)
 {
-	pid_t		pid = mp2_worker_find();
+	PG_RETURN_BOOL(pgmp2_worker_request_stop());
+}
 
-	if (pid == 0)
-		PG_RETURN_BOOL(false);
-	if (kill(pid, SIGTERM) != 0)
-		PG_RETURN_BOOL(false);
-	/* Wait up to 60 s until it is gone. */
-	for (int i = 0; i < 6000; i++)
+static const char *
+policy_name(int policy)
+{
+	switch ((Mp2Policy) policy)
 	{
-		if (kill(pid, 0) != 0 || mp2_worker_find() != pid)
+		case MP2_POLICY_INTERLEAVE:
+			return "interleave";
+		case MP2_POLICY_RULES:
+			return "rules";
+		case MP2_POLICY_OFF:
 			break;
-		CHECK_FOR_INTERRUPTS();
-		pg_usleep(10000L);
 	}
-	PG_RETURN_BOOL(true);
+	return "off";
 }
 
 Datum
-mp2_worker_info(PG_FUNCTION_ARGS)
+pgmp2_worker_info(PG_FUNCTION_ARGS)
 {
-	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false};
+	ResultRow	row;
 	Mp2WorkerState w;
-	pid_t		pid = mp2_worker_find();
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	result_init(&row, fcinfo);
+	/* Without shared memory there is no worker. */
+	if (!pgmp2_preloaded)
+		return result_datum(&row);
 
-	SpinLockAcquire(&mp2_shared->mutex);
-	memcpy(&w, &mp2_shared->worker, sizeof(w));
-	SpinLockRelease(&mp2_shared->mutex);
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	w = pgmp2_shared->worker;
+	LWLockRelease(pgmp2_shared->lock);
 
-	if (pid != 0)
-		values[0] = Int32GetDatum(pid);
-	else
-		nulls[0] = true;
-	if (!mp2_preloaded)
-	{
-		/* The worker's state is private to it without shared memory. */
-		for (int i = 1; i < 8; i++)
-			nulls[i] = true;
-		return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
-	}
-	if (OidIsValid(w.database) && get_database_name(w.database) != NULL)
-		values[1] = CStringGetTextDatum(get_database_name(w.database));
-	else
-		nulls[1] = true;
-	values[2] = CStringGetTextDatum(w.policy == MP2_POLICY_INTERLEAVE ?
-									"interleave" :
-									w.policy == MP2_POLICY_RULES ?
-									"rules" : "off");
-	values[3] = Int64GetDatum((int64) w.rounds);
-	values[4] = Int64GetDatum((int64) w.failed_rounds);
-	values[5] = Int64GetDatum((int64) w.pages_moved);
+	if (w.state == MP2_SLOT_RUNNING)
+		result_set(&row, "pid", Int32GetDatum(w.pid));
+	if (w.database[0] != '\0')
+		result_set(&row, "database", CStringGetTextDatum(w.database));
+	result_set(&row, "policy", CStringGetTextDatum(policy_name(w.policy)));
+	result_set(&row, "rounds", Int64GetDatum((int64) w.rounds));
+	result_set(&row, "failed_rounds", Int64GetDatum((int64) w.failed_rounds));
+	result_set(&row, "pages_moved", Int64GetDatum((int64) w.pages_moved));
 	if (w.last_round != 0)
-		values[6] = TimestampTzGetDatum(w.last_round);
-	else
-		nulls[6] = true;
+		result_set(&row, "last_round", TimestampTzGetDatum(w.last_round));
 	if (w.last_error[0] != '\0')
-		values[7] = CStringGetTextDatum(w.last_error);
-	else
-		nulls[7] = true;
-	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+		result_set(&row, "last_error", CStringGetTextDatum(w.last_error));
+	return result_datum(&row);
 }

@@ -1,29 +1,35 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *	  The relocation worker: a background worker that keeps the shared
- *	  buffers where mp2.policy wants them.
+ *	  The relocation worker: a long-lived background worker that keeps the
+ *	  shared buffers where mp2.policy wants them.
  *
+ * It attaches to shared memory only and holds no database connection, so
+ * it never keeps a database open (DROP DATABASE works) and runs no SQL.
  * Every mp2.naptime it runs one round:
  *
  *	interleave	buffer k of the pool (or huge page k) belongs on the
  *				(k mod n)-th node of mp2.interleave_nodes (every node with
  *				memory if empty); a round starts where the last one
  *				stopped, so a bounded round still reaches the whole pool in
- *				turn.
- *	rules		the buffers of each relation in the table mp2_rules (in
- *				the worker's database) belong on that row's node.
+ *				turn.  Done here.
+ *	rules		the buffers of each relation in the table mp2_rules belong
+ *				on that row's node.  Done by a short-lived worker in the
+ *				database (rules.c), which this one starts and waits for.
  *
  * A round moves at most mp2.max_pages_per_round pages (pages already in
  * place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
- * the round stops between two calls of libmp2 to reload or to exit.  An
- * ERROR in a round is logged, counted in mp2_worker_info() and the worker
- * tries again after the naptime.
+ * a round stops between two system calls to reload or to exit.  An ERROR
+ * in a round is logged, counted in mp2_worker_info(), and the worker
+ * tries again later; a round that cannot run at all (the database is
+ * missing) is logged once and retried with back-off.
  *
- * With mp2 in shared_preload_libraries the worker starts with the server
- * (mp2.start_worker) and connects to mp2.database; mp2_worker_start()
- * starts one on demand in the caller's database, also without preload.
- * One runs at a time.
+ * There is one worker slot in shared memory.  mp2_worker_start() claims
+ * it under the lock before it registers a worker, so two concurrent
+ * starts cannot start two; the worker takes over the claim.  The static
+ * worker (shared_preload_libraries) claims a free slot.
+ * mp2_worker_stop() addresses the slot: it sets a flag and the latch of
+ * whichever worker runs in it, never a pid looked up earlier.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,10 +38,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -44,142 +47,349 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-/* Where the next interleave round starts. */
-static int64 interleave_cursor = 0;
+/* The longest wait between two failed rounds. */
+#define MAX_BACKOFF_MS	(5 * 60 * 1000)
+
+/* How long a start or stop waits for the worker. */
+#define START_WAIT_MS	30000
+#define STOP_WAIT_MS	60000
+
+/* Where the next interleave round starts: a buffer number. */
+static int	interleave_cursor = 0;
 
 /* Whether the last round reported shared pages it could not move. */
 static bool warned_shared = false;
 
-/* Whether the rules round said that the extension is missing. */
+/* The database of the rules: its OID once known, and what was logged. */
+static Oid	rules_dboid = InvalidOid;
+static bool warned_no_database = false;
 static bool warned_no_extension = false;
+
+/* Wait this long before the next round (doubles while rounds fail). */
+static int	backoff_ms = 0;
+
+/*
+ * Why the current round could not run, when that was logged once already
+ * and is not to be logged again in every round.
+ */
+static const char *quiet_failure = NULL;
 
 static MemoryContext round_cxt = NULL;
 
+static void
+fill_worker(BackgroundWorker *worker, const char *function, const char *name,
+			const char *type)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker->bgw_library_name, BGW_MAXLEN, "mp2");
+	snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker->bgw_name, BGW_MAXLEN, "%s", name);
+	snprintf(worker->bgw_type, BGW_MAXLEN, "%s", type);
+}
+
 void
-mp2_worker_register_static(void)
+pgmp2_worker_register_static(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	fill_worker(&worker, "pgmp2_worker_main", "mp2 relocation worker",
+				MP2_WORKER_TYPE);
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
 	worker.bgw_restart_time = 5;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "mp2");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "mp2_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "mp2 relocation worker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, MP2_WORKER_TYPE);
-	worker.bgw_main_arg = ObjectIdGetDatum(InvalidOid);
+	worker.bgw_main_arg = UInt32GetDatum(0);
 	RegisterBackgroundWorker(&worker);
 }
 
-/*
- * The pid of the running worker, or 0.  With shared memory the worker
- * publishes its pid; without, pg_stat_activity tells.
+/* ----------------------------------------------------------------
+ *		The slot, seen from SQL: start and stop on demand
+ * ----------------------------------------------------------------
  */
-pid_t
-mp2_worker_find(void)
+
+static void
+require_preload(void)
 {
+	if (!pgmp2_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the mp2 worker needs mp2 in shared_preload_libraries"),
+				 errhint("Add mp2 to shared_preload_libraries and restart the server.")));
+}
+
+/* Give the slot back if it is still claimed for generation gen. */
+static void
+unclaim(uint32 gen)
+{
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	if (pgmp2_shared->worker.state == MP2_SLOT_STARTING &&
+		pgmp2_shared->worker.generation == gen)
+		pgmp2_shared->worker.state = MP2_SLOT_FREE;
+	LWLockRelease(pgmp2_shared->lock);
+}
+
+/* Whether the worker of generation gen has taken over the slot. */
+static bool
+claimed_by_worker(uint32 gen)
+{
+	bool		running;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	running = pgmp2_shared->worker.state == MP2_SLOT_RUNNING &&
+		pgmp2_shared->worker.generation == gen;
+	LWLockRelease(pgmp2_shared->lock);
+	return running;
+}
+
+/* Wait on our latch for at most ms, honouring interrupts. */
+static void
+nap(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+pid_t
+pgmp2_worker_launch(void)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	char	   *dbname;
+	Mp2SlotState state;
+	pid_t		other;
 	pid_t		pid = 0;
+	uint32		gen;
 
-	if (mp2_preloaded)
+	require_preload();
+	dbname = get_database_name(MyDatabaseId);
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	state = pgmp2_shared->worker.state;
+	other = pgmp2_shared->worker.pid;
+	if (state == MP2_SLOT_FREE)
 	{
-		SpinLockAcquire(&mp2_shared->mutex);
-		pid = mp2_shared->worker.pid;
-		SpinLockRelease(&mp2_shared->mutex);
-		if (pid != 0 && kill(pid, 0) != 0)
-			pid = 0;
-		return pid;
-	}
+		Mp2WorkerState *w = &pgmp2_shared->worker;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT pid FROM pg_catalog.pg_stat_activity "
-					"WHERE backend_type = '" MP2_WORKER_TYPE "' "
-					"ORDER BY backend_start LIMIT 1", true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
+		w->state = MP2_SLOT_STARTING;
+		w->generation++;
+		w->stop_requested = false;
+		w->database_oid = MyDatabaseId;
+		strlcpy(w->database, dbname ? dbname : "", sizeof(w->database));
+		gen = w->generation;
+	}
+	LWLockRelease(pgmp2_shared->lock);
+
+	if (state == MP2_SLOT_RUNNING)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("the mp2 worker is already running (pid %d)", (int) other),
+				 errhint("Stop it first with mp2_worker_stop().")));
+	if (state == MP2_SLOT_STARTING)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("the mp2 worker is already being started")));
+
+	fill_worker(&worker, "pgmp2_worker_main", "mp2 relocation worker",
+				MP2_WORKER_TYPE);
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_main_arg = UInt32GetDatum(gen);
+	worker.bgw_notify_pid = MyProcPid;
+
+	PG_TRY();
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-									  SPI_tuptable->tupdesc, 1, &isnull);
+		BgwHandleStatus status;
 
-		if (!isnull)
-			pid = DatumGetInt32(d);
+		if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not register the mp2 worker"),
+					 errhint("Raise max_worker_processes.")));
+		status = WaitForBackgroundWorkerStartup(handle, &pid);
+		if (status != BGWH_STARTED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not start the mp2 worker"),
+					 errhint("More details may be available in the server log.")));
+		/* Return once it has taken over the slot. */
+		for (int waited = 0; !claimed_by_worker(gen); waited += 10)
+		{
+			if (GetBackgroundWorkerPid(handle, &pid) != BGWH_STARTED ||
+				waited >= START_WAIT_MS)
+				ereport(ERROR,
+						(errmsg("the mp2 worker exited right after it started"),
+						 errhint("More details may be available in the server log.")));
+			nap(10);
+		}
 	}
-	SPI_finish();
+	PG_CATCH();
+	{
+		unclaim(gen);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return pid;
 }
 
-static void
-worker_detach(int code, Datum arg)
+bool
+pgmp2_worker_request_stop(void)
 {
-	SpinLockAcquire(&mp2_shared->mutex);
-	if (mp2_shared->worker.pid == MyProcPid)
-		mp2_shared->worker.pid = 0;
-	SpinLockRelease(&mp2_shared->mutex);
+	Latch	   *latch = NULL;
+	uint32		gen = 0;
+	bool		found = false;
+
+	if (!pgmp2_preloaded)
+		return false;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	if (pgmp2_shared->worker.state != MP2_SLOT_FREE)
+	{
+		pgmp2_shared->worker.stop_requested = true;
+		latch = pgmp2_shared->worker.latch;
+		gen = pgmp2_shared->worker.generation;
+		found = true;
+	}
+	LWLockRelease(pgmp2_shared->lock);
+	if (!found)
+		return false;
+	if (latch != NULL)
+		SetLatch(latch);
+
+	/* Wait until the slot is free or taken by another generation. */
+	for (int waited = 0; waited < STOP_WAIT_MS; waited += 10)
+	{
+		bool		gone;
+
+		LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+		gone = pgmp2_shared->worker.state == MP2_SLOT_FREE ||
+			pgmp2_shared->worker.generation != gen;
+		LWLockRelease(pgmp2_shared->lock);
+		if (gone)
+			return true;
+		nap(10);
+	}
+	ereport(WARNING,
+			(errmsg("the mp2 worker has not stopped after %d s", STOP_WAIT_MS / 1000)));
+	return true;
 }
 
-/* Pages of the current mp2_move() already added to pages_moved. */
-static uint64 moved_reported = 0;
-
-/* Add the pages moved since the last report to the worker's count. */
-static void
-report_moved(uint64 moved)
-{
-	if (moved <= moved_reported)
-		return;
-	SpinLockAcquire(&mp2_shared->mutex);
-	mp2_shared->worker.pages_moved += moved - moved_reported;
-	SpinLockRelease(&mp2_shared->mutex);
-	moved_reported = moved;
-}
+/* ----------------------------------------------------------------
+ *		The slot, seen from the worker
+ * ----------------------------------------------------------------
+ */
 
 /*
- * Between two calls: show the progress, and stop the round to exit or to
- * reload the settings.
+ * Take the slot: the one claimed for generation gen by
+ * mp2_worker_start(), or a free one (gen 0: the static worker; or a
+ * start that gave up waiting).  Returns 0, or the pid of the worker that
+ * holds it.
  */
-static bool
-worker_stop(void *arg, const Mp2MoveResult *sofar)
+static pid_t
+slot_take(uint32 gen)
 {
-	if (sofar != NULL)
-		report_moved(sofar->st.moved);
-	return ShutdownRequestPending || ConfigReloadPending;
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+	pid_t		other = 0;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	if (w->state == MP2_SLOT_FREE ||
+		(gen != 0 && w->state == MP2_SLOT_STARTING && w->generation == gen))
+	{
+		if (w->state == MP2_SLOT_FREE)
+		{
+			w->generation++;
+			w->stop_requested = false;
+			if (gen == 0)
+			{
+				w->database_oid = InvalidOid;
+				strlcpy(w->database, pgmp2_database ? pgmp2_database : "",
+						sizeof(w->database));
+			}
+		}
+		w->state = MP2_SLOT_RUNNING;
+		w->pid = MyProcPid;
+		w->latch = MyLatch;
+		w->policy = pgmp2_policy;
+	}
+	else
+		other = w->state == MP2_SLOT_RUNNING ? w->pid : -1;
+	LWLockRelease(pgmp2_shared->lock);
+	return other;
 }
 
 static void
-worker_move(const Mp2Pool *pool, const int64 *pages, int64 n,
-			const int *targets, int node, const Mp2MoveArgs *args,
-			Mp2MoveResult *res)
+slot_leave(int code, Datum arg)
 {
-	moved_reported = 0;
-	mp2_move(pool, pages, n, targets, node, args, worker_stop, NULL, res);
-	report_moved(res->st.moved);
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	if (w->state == MP2_SLOT_RUNNING && w->pid == MyProcPid)
+	{
+		w->state = MP2_SLOT_FREE;
+		w->pid = 0;
+		w->latch = NULL;
+		w->stop_requested = false;
+	}
+	LWLockRelease(pgmp2_shared->lock);
 }
 
-static void
-worker_args(Mp2MoveArgs *args, int64 moved_so_far)
+/* ----------------------------------------------------------------
+ *		Rounds
+ * ----------------------------------------------------------------
+ */
+
+bool
+pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar)
+{
+	Mp2WorkerProgress *progress = arg;
+
+	if (sofar != NULL && progress != NULL)
+	{
+		if (sofar->moved > progress->reported)
+		{
+			uint64		delta = sofar->moved - progress->reported;
+
+			SpinLockAcquire(&pgmp2_shared->mutex);
+			pgmp2_shared->worker.pages_moved += delta;
+			SpinLockRelease(&pgmp2_shared->mutex);
+			progress->reported = sofar->moved;
+		}
+		if (progress->max_moved > 0 &&
+			sofar->moved >= (uint64) progress->max_moved)
+			return true;
+	}
+	return ShutdownRequestPending || ConfigReloadPending || ProcDiePending ||
+		pgmp2_shared->worker.stop_requested;
+}
+
+void
+pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
+					   Mp2WorkerProgress *progress)
 {
 	memset(args, 0, sizeof(*args));
-	args->method = (enum mp2_method) mp2_method;
-	args->mode = (enum mp2_mode) mp2_mode;
-	args->batch_size = mp2_batch_size;
-	if (mp2_max_pages_per_round > 0)
-		args->max_moved = Max(mp2_max_pages_per_round - moved_so_far, 1);
+	memset(progress, 0, sizeof(*progress));
+	args->method = (enum mp2_method) pgmp2_method;
+	args->mode = (enum mp2_mode) pgmp2_mode;
+	args->batch_size = pgmp2_batch_size;
+	if (pgmp2_max_pages_per_round > 0)
+		progress->max_moved = Max(pgmp2_max_pages_per_round - moved_so_far, 1);
+	args->should_stop = pgmp2_worker_should_stop;
+	args->stop_arg = progress;
+	args->what = "mp2 worker round";
 }
 
+/* Log refused shared pages once, until pages move again. */
 static void
 note_result(const Mp2MoveResult *res)
 {
 	if (res->st.failed_access > 0 && !res->privileged)
 	{
 		if (!warned_shared)
-			mp2_report_shared(res, LOG);
+			pgmp2_report_shared(res, LOG);
 		warned_shared = true;
 	}
 	else if (res->st.moved > 0)
@@ -192,264 +402,301 @@ note_result(const Mp2MoveResult *res)
 static int64
 round_interleave(void)
 {
-	Mp2Pool		pool;
 	Mp2MoveArgs args;
+	Mp2WorkerProgress progress;
 	Mp2MoveResult res;
+	Mp2Walk		walk;
 	int		   *nodes;
 	int			nnodes;
-	int64	   *pages;
-	int		   *targets;
+	int64		walked;
 
-	if (mp2_interleave_nodes == NULL || mp2_interleave_nodes[0] == '\0')
-		nnodes = mp2_memory_node_list(&nodes, NULL);
+	if (pgmp2_interleave_nodes == NULL || pgmp2_interleave_nodes[0] == '\0')
+		nnodes = pgmp2_memory_node_list(&nodes, NULL);
 	else
-		nnodes = mp2_parse_node_list(mp2_interleave_nodes, &nodes);
+		nnodes = pgmp2_parse_node_list(pgmp2_interleave_nodes, &nodes);
 	if (nnodes <= 0)
 		ereport(ERROR,
 				(errmsg("mp2.interleave_nodes \"%s\" names no node",
-						mp2_interleave_nodes)));
+						pgmp2_interleave_nodes)));
 	for (int i = 0; i < nnodes; i++)
-		mp2_check_node(nodes[i]);
+		pgmp2_require_node(nodes[i]);
 
-	mp2_pool_get(&pool);
-	if (interleave_cursor >= pool.npages)
-		interleave_cursor = 0;
-	pages = mp2_palloc_huge(sizeof(int64) * (Size) pool.npages);
-	targets = mp2_palloc_huge(sizeof(int) * (Size) pool.npages);
-	for (int64 i = 0; i < pool.npages; i++)
-	{
-		int64		p = (interleave_cursor + i) % pool.npages;
+	pgmp2_worker_move_args(&args, 0, &progress);
+	args.nodes = nodes;
+	args.nnodes = nnodes;
+	args.by_pool_page = true;
+	pgmp2_walk_pool(&walk, interleave_cursor);
+	pgmp2_move(&walk, &args, &res);
 
-		pages[i] = p;
-		targets[i] = mp2_interleave_target(&pool, p, nodes, nnodes);
-	}
-
-	worker_args(&args, 0);
-	worker_move(&pool, pages, pool.npages, targets, -1, &args, &res);
-	interleave_cursor = (interleave_cursor +
-						 (int64) (res.st.requested + res.not_present -
-								  res.st.not_tried)) % pool.npages;
+	/* The next round starts after the last buffer whose pages were tried. */
+	walked = (int64) (res.st.requested - res.st.not_tried + res.not_present);
+	interleave_cursor = (int) (((int64) interleave_cursor +
+								walked * (int64) walk.pool.page_size / BLCKSZ) %
+							   NBuffers);
 	note_result(&res);
 	return (int64) res.st.moved;
 }
 
-typedef struct Mp2Rule
-{
-	Oid			relid;
-	int			node;
-	int64		npages;
-	int64	   *pages;
-}			Mp2Rule;
-
 /*
- * Read mp2_rules and collect the pages of each relation, in a short
- * transaction; the pages are moved after it has ended.
+ * Start a per-database worker (rules.c) of the given kind and wait for it
+ * to exit; a shutdown request terminates it.  Returns false if we are to
+ * stop.
  */
-static int
-read_rules(const Mp2Pool *pool, Mp2Rule **rules_out)
+static bool
+run_child(int kind, Oid dboid)
 {
-	Mp2Rule    *rules = NULL;
-	int			nrules = 0;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+	pid_t		pid;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "mp2: reading mp2_rules");
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	w->child_connected = false;
+	w->child_done = false;
+	w->child_no_extension = false;
+	w->child_found_oid = InvalidOid;
+	w->child_error[0] = '\0';
+	LWLockRelease(pgmp2_shared->lock);
 
-	/* The extension's schema, if it is installed in this database. */
-	if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e "
-					"JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-					"WHERE e.extname = 'mp2'", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look up extension mp2");
-	if (SPI_processed == 0)
+	fill_worker(&worker, "pgmp2_rules_main", "mp2 rules worker",
+				MP2_RULES_WORKER_TYPE);
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_main_arg = Int32GetDatum(kind);
+	worker.bgw_notify_pid = MyProcPid;
+	memcpy(worker.bgw_extra, &dboid, sizeof(dboid));
+	if (kind == MP2_CHILD_PROBE)
+		strlcpy(worker.bgw_extra + sizeof(Oid), w->database,
+				BGW_EXTRALEN - sizeof(Oid));
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start the mp2 rules worker"),
+				 errhint("Raise max_worker_processes.")));
+	for (;;)
 	{
-		if (!warned_no_extension)
-			ereport(LOG,
-					(errmsg("mp2 worker: extension mp2 is not installed in database \"%s\", policy rules has no rules",
-							get_database_name(MyDatabaseId))));
-		warned_no_extension = true;
-	}
-	else
-	{
-		char	   *schema = SPI_getvalue(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1);
-		char	   *query;
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
 
-		warned_no_extension = false;
-		query = psprintf("SELECT r.rel::pg_catalog.oid, r.node FROM %s.mp2_rules r "
-						 "JOIN pg_catalog.pg_class c ON c.oid = r.rel "
-						 "ORDER BY r.rel::pg_catalog.oid",
-						 quote_identifier(schema));
-		if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read %s.mp2_rules", schema);
-
-		nrules = (int) SPI_processed;
-		rules = MemoryContextAllocZero(round_cxt,
-									   sizeof(Mp2Rule) * Max(nrules, 1));
-		for (int i = 0; i < nrules; i++)
+		if (status == BGWH_STOPPED)
+			return true;
+		if (status == BGWH_POSTMASTER_DIED)
+			proc_exit(1);
+		if (ShutdownRequestPending || w->stop_requested)
 		{
-			bool		isnull;
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			MemoryContext old;
-
-			rules[i].relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-			rules[i].node = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-			if (mp2_node_check(rules[i].node) != 0)
-			{
-				ereport(LOG,
-						(errmsg("mp2 worker: rule for relation %u names node %d, which has no memory; skipped",
-								rules[i].relid, rules[i].node)));
-				rules[i].npages = 0;
-				continue;
-			}
-			old = MemoryContextSwitchTo(round_cxt);
-			rules[i].npages = mp2_relation_pages(pool, rules[i].relid,
-												 &rules[i].pages, NULL, NULL);
-			MemoryContextSwitchTo(old);
+			TerminateBackgroundWorker(handle);
+			(void) WaitForBackgroundWorkerShutdown(handle);
+			return false;
 		}
+		nap(100);
 	}
+}
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-	*rules_out = rules;
-	return nrules;
+/* The OID of the rules' database, looked up by name when not known. */
+static Oid
+rules_database(void)
+{
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+	Oid			oid;
+	char		name[NAMEDATALEN];
+
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	oid = w->database_oid;
+	strlcpy(name, w->database, sizeof(name));
+	LWLockRelease(pgmp2_shared->lock);
+	if (OidIsValid(oid))
+		return oid;
+	if (OidIsValid(rules_dboid))
+		return rules_dboid;
+
+	if (!run_child(MP2_CHILD_PROBE, InvalidOid))
+		return InvalidOid;
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	oid = w->child_found_oid;
+	LWLockRelease(pgmp2_shared->lock);
+	if (!OidIsValid(oid) && !ShutdownRequestPending)
+	{
+		if (!warned_no_database)
+			ereport(LOG,
+					(errmsg("mp2 worker: database \"%s\" does not exist; policy rules waits for it", name),
+					 errhint("Create the database and the extension mp2 in it, or set mp2.database to the database that has the rules.")));
+		warned_no_database = true;
+		quiet_failure = psprintf("database \"%s\" does not exist", name);
+		return InvalidOid;
+	}
+	warned_no_database = false;
+	rules_dboid = oid;
+	return oid;
 }
 
 static int64
 round_rules(void)
 {
-	Mp2Pool		pool;
-	Mp2Rule    *rules;
-	int			nrules;
-	int64		moved = 0;
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+	Oid			dboid = rules_database();
+	bool		connected;
+	bool		done;
+	bool		no_extension;
+	char		error[sizeof(w->child_error)];
+	uint64		moved0;
+	uint64		moved1;
 
-	mp2_pool_get(&pool);
-	nrules = read_rules(&pool, &rules);
-	for (int i = 0; i < nrules; i++)
+	if (!OidIsValid(dboid))
+		return 0;
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	moved0 = w->pages_moved;
+	SpinLockRelease(&pgmp2_shared->mutex);
+
+	if (!run_child(MP2_CHILD_RULES, dboid))
+		return 0;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	connected = w->child_connected;
+	done = w->child_done;
+	no_extension = w->child_no_extension;
+	strlcpy(error, w->child_error, sizeof(error));
+	LWLockRelease(pgmp2_shared->lock);
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	moved1 = w->pages_moved;
+	SpinLockRelease(&pgmp2_shared->mutex);
+
+	if (!connected)
 	{
-		Mp2MoveArgs args;
-		Mp2MoveResult res;
-
-		if (rules[i].npages == 0)
-			continue;
-		if (mp2_max_pages_per_round > 0 && moved >= mp2_max_pages_per_round)
-			break;
-		if (worker_stop(NULL, NULL))
-			break;
-		worker_args(&args, moved);
-		worker_move(&pool, rules[i].pages, rules[i].npages, NULL,
-					rules[i].node, &args, &res);
-		moved += (int64) res.st.moved;
-		note_result(&res);
+		/*
+		 * Dropped since it was looked up (the rules worker logged why):
+		 * look it up by name next time.
+		 */
+		rules_dboid = InvalidOid;
+		LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+		w->database_oid = InvalidOid;
+		LWLockRelease(pgmp2_shared->lock);
+		quiet_failure = psprintf("could not connect to database \"%s\"",
+								 w->database);
+		return 0;
 	}
-	return moved;
+	if (no_extension)
+	{
+		if (!warned_no_extension)
+			ereport(LOG,
+					(errmsg("mp2 worker: extension mp2 is not installed in database \"%s\", policy rules has no rules",
+							w->database)));
+		warned_no_extension = true;
+		return 0;
+	}
+	warned_no_extension = false;
+	if (error[0] != '\0')
+		ereport(ERROR, (errmsg("%s", error)));
+	if (!done)
+		ereport(ERROR,
+				(errmsg("the mp2 rules worker exited before it finished its round")));
+	return (int64) (moved1 - moved0);
+}
+
+/* Failing rounds back off: naptime, twice that, ... up to 5 min. */
+static void
+next_backoff(void)
+{
+	backoff_ms = Min(Max(backoff_ms * 2, pgmp2_naptime_ms),
+					 Max(MAX_BACKOFF_MS, pgmp2_naptime_ms));
 }
 
 static void
-publish_round(int64 moved, const char *error)
+publish_round(const char *error)
 {
-	SpinLockAcquire(&mp2_shared->mutex);
-	mp2_shared->worker.policy = mp2_policy;
+	TimestampTz now = GetCurrentTimestamp();
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	w->policy = pgmp2_policy;
 	if (error != NULL)
 	{
-		mp2_shared->worker.failed_rounds++;
-		strlcpy(mp2_shared->worker.last_error, error,
-				sizeof(mp2_shared->worker.last_error));
+		w->failed_rounds++;
+		strlcpy(w->last_error, error, sizeof(w->last_error));
 	}
 	else
 	{
-		mp2_shared->worker.rounds++;
-		mp2_shared->worker.last_error[0] = '\0';
+		w->rounds++;
+		w->last_error[0] = '\0';
 	}
-	mp2_shared->worker.last_round = GetCurrentTimestamp();
-	SpinLockRelease(&mp2_shared->mutex);
+	w->last_round = now;
+	LWLockRelease(pgmp2_shared->lock);
 }
 
 static void
 run_round(void)
 {
-	int64		moved = 0;
-
+	quiet_failure = NULL;
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);
-	switch ((Mp2Policy) mp2_policy)
+	switch ((Mp2Policy) pgmp2_policy)
 	{
 		case MP2_POLICY_OFF:
 			break;
 		case MP2_POLICY_INTERLEAVE:
-			moved = round_interleave();
+			(void) round_interleave();
 			break;
 		case MP2_POLICY_RULES:
-			moved = round_rules();
+			(void) round_rules();
 			break;
 	}
 	MemoryContextSwitchTo(TopMemoryContext);
-	MemoryContextReset(round_cxt);
-	if (mp2_policy != MP2_POLICY_OFF)
-		publish_round(moved, NULL);
+	if (quiet_failure != NULL)
+	{
+		publish_round(quiet_failure);
+		next_backoff();
+	}
+	else if (pgmp2_policy != MP2_POLICY_OFF)
+	{
+		publish_round(NULL);
+		backoff_ms = 0;
+	}
 	else
 	{
-		SpinLockAcquire(&mp2_shared->mutex);
-		mp2_shared->worker.policy = MP2_POLICY_OFF;
-		SpinLockRelease(&mp2_shared->mutex);
+		LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+		pgmp2_shared->worker.policy = MP2_POLICY_OFF;
+		LWLockRelease(pgmp2_shared->lock);
+		backoff_ms = 0;
 	}
+	MemoryContextReset(round_cxt);
+	quiet_failure = NULL;
 }
 
-/* Claim the single worker slot; false if another worker holds it. */
 static bool
-worker_attach(void)
+stop_requested(void)
 {
-	pid_t		other;
-
-	SpinLockAcquire(&mp2_shared->mutex);
-	other = mp2_shared->worker.pid;
-	if (other != 0 && other != MyProcPid && kill(other, 0) == 0)
-	{
-		SpinLockRelease(&mp2_shared->mutex);
-		return false;
-	}
-	mp2_shared->worker.pid = MyProcPid;
-	mp2_shared->worker.database = MyDatabaseId;
-	mp2_shared->worker.policy = mp2_policy;
-	SpinLockRelease(&mp2_shared->mutex);
-	before_shmem_exit(worker_detach, (Datum) 0);
-	return true;
+	return ShutdownRequestPending || pgmp2_shared->worker.stop_requested;
 }
 
 void
-mp2_worker_main(Datum main_arg)
+pgmp2_worker_main(Datum main_arg)
 {
-	Oid			dboid = DatumGetObjectId(main_arg);
+	uint32		gen = DatumGetUInt32(main_arg);
 	sigjmp_buf	local_sigjmp_buf;
+	pid_t		other;
 	static volatile bool wait_first = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
-	if (OidIsValid(dboid))
-		BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	else
-		BackgroundWorkerInitializeConnection(mp2_database, NULL, 0);
-
-	if (!worker_attach())
+	other = slot_take(gen);
+	if (other != 0)
 	{
-		ereport(LOG,
-				(errmsg("mp2 worker: another mp2 worker is running; exiting")));
+		if (other > 0)
+			ereport(LOG,
+					(errmsg("mp2 worker: another mp2 worker is running (pid %d); exiting",
+							(int) other)));
+		else
+			ereport(LOG,
+					(errmsg("mp2 worker: another mp2 worker is being started; exiting")));
 		proc_exit(0);
 	}
-	StartTransactionCommand();
+	before_shmem_exit(slot_leave, (Datum) 0);
+
 	ereport(LOG,
-			(errmsg("mp2 worker started in database \"%s\": policy %s, naptime %d ms",
-					get_database_name(MyDatabaseId),
+			(errmsg("mp2 worker started: policy %s, naptime %d ms, rules in database \"%s\"",
 					GetConfigOption("mp2.policy", false, false),
-					mp2_naptime_ms)));
-	CommitTransactionCommand();
+					pgmp2_naptime_ms, pgmp2_shared->worker.database)));
 
 	round_cxt = AllocSetContextCreate(TopMemoryContext, "mp2 worker round",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -464,29 +711,29 @@ mp2_worker_main(Datum main_arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
 		EmitErrorReport();
-		AbortOutOfAnyTransaction();
 		FlushErrorState();
 		MemoryContextReset(round_cxt);
-		publish_round(0, edata->message ? edata->message : "unknown error");
+		publish_round(edata->message ? edata->message : "unknown error");
 		FreeErrorData(edata);
-		pgstat_report_activity(STATE_IDLE, NULL);
 		RESUME_INTERRUPTS();
+		next_backoff();
 		wait_first = true;
 	}
 	PG_exception_stack = &local_sigjmp_buf;
 
 	for (;;)
 	{
-		if (wait_first)
+		if (wait_first && !stop_requested())
 		{
 			(void) WaitLatch(MyLatch,
 							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 mp2_naptime_ms, PG_WAIT_EXTENSION);
+							 Max(backoff_ms, pgmp2_naptime_ms),
+							 PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 		wait_first = true;
 		CHECK_FOR_INTERRUPTS();
-		if (ShutdownRequestPending)
+		if (stop_requested())
 			break;
 		if (ConfigReloadPending)
 		{
@@ -495,8 +742,9 @@ mp2_worker_main(Datum main_arg)
 			ereport(LOG,
 					(errmsg("mp2 worker: reloaded: policy %s, naptime %d ms, max_pages_per_round %d",
 							GetConfigOption("mp2.policy", false, false),
-							mp2_naptime_ms, mp2_max_pages_per_round)));
+							pgmp2_naptime_ms, pgmp2_max_pages_per_round)));
 			/* A round cut short by the reload resumes at once. */
+			backoff_ms = 0;
 			wait_first = false;
 			continue;
 		}

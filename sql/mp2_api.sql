@@ -61,7 +61,6 @@ SELECT sum(buffers) > 0 AS index_buffers FROM mp2_relation_nodes('mp2_t_id');
 CREATE VIEW mp2_v AS SELECT 1 AS one;
 SELECT node IS NULL AS absent_row, buffers, os_pages FROM mp2_relation_nodes('mp2_v')
  WHERE node IS NULL;
-SELECT count(*) FROM mp2_relation_nodes(NULL);
 
 -- mp2_migrate: every page counted once, the method that ran is shown
 SELECT mp2_stats_reset();
@@ -87,27 +86,29 @@ SELECT sum(migrations) FILTER (WHERE method = (SELECT method_used FROM r)) AS us
   FROM mp2_stats();
 DROP TABLE r;
 
--- the whole pool (rel => NULL), with every option given
+-- the whole pool, with every option given
 SELECT requested = (SELECT pool_pages FROM mp2_info()) AS whole_pool,
        requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up,
-       method_used
-  FROM mp2_migrate(rel => NULL, node => (SELECT min(node) FROM mp2_numa_nodes()),
+       method_used, stop_reason
+  FROM mp2_migrate_pool(node => (SELECT min(node) FROM mp2_numa_nodes()),
                    method => 'move_pages', mode => 'sync', batch_size => 1,
                    max_pages => 100, max_ms => 0);
 SELECT requested = (SELECT pool_pages FROM mp2_info()) AS whole_pool,
        requested = moved + already + not_present + failed_busy + failed_shared +
-                   failed_nomem + failed_other + not_tried AS adds_up
-  FROM mp2_migrate(rel => NULL, node => (SELECT min(node) FROM mp2_numa_nodes()),
+                   failed_nomem + failed_other + not_tried AS adds_up,
+       stop_reason
+  FROM mp2_migrate_pool(node => (SELECT min(node) FROM mp2_numa_nodes()),
                    method => 'auto', mode => 'async', batch_size => 4096,
                    max_pages => 0, max_ms => 0);
 
 -- budgets: max_pages stops after that many pages (the rest not tried)
-SELECT requested - not_tried - not_present AS tried, not_tried > 0 AS stopped
-  FROM mp2_migrate(NULL, (SELECT min(node) FROM mp2_numa_nodes()), max_pages => 10);
+SELECT requested - not_tried - not_present AS tried, not_tried > 0 AS stopped,
+       stop_reason
+  FROM mp2_migrate_pool((SELECT min(node) FROM mp2_numa_nodes()), max_pages => 10);
 SELECT requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up
-  FROM mp2_migrate(NULL, (SELECT min(node) FROM mp2_numa_nodes()), max_ms => 1);
+  FROM mp2_migrate_pool((SELECT min(node) FROM mp2_numa_nodes()), max_ms => 1);
 
 -- method move_pages2 runs exactly when the kernel has it
 CREATE FUNCTION pg_temp.try_move_pages2() RETURNS boolean
@@ -131,7 +132,7 @@ SELECT mode, requested = moved + already + not_present + failed_busy + failed_sh
 SELECT requested = (SELECT pool_pages FROM mp2_info()) AS whole_pool,
        requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up
-  FROM mp2_interleave(NULL);
+  FROM mp2_interleave_pool();
 SELECT requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up
   FROM mp2_interleave('mp2_t', (SELECT array_agg(node) FROM mp2_numa_nodes()));

@@ -17,7 +17,8 @@ SELECT * FROM mp2_interleave(4000000000::oid::regclass);
 \set VERBOSITY terse
 SELECT * FROM mp2_migrate('mp2_b', -1);
 SELECT * FROM mp2_migrate('mp2_b', 99);
-SELECT * FROM mp2_migrate(NULL, 4096);
+SELECT * FROM mp2_migrate_pool(4096);
+SELECT * FROM mp2_interleave_pool(ARRAY[4096]);
 SELECT * FROM mp2_interleave('mp2_b', ARRAY[0, 99]);
 SELECT * FROM mp2_interleave('mp2_b', ARRAY[-1]);
 \set VERBOSITY default
@@ -39,7 +40,7 @@ SELECT * FROM mp2_interleave('mp2_b', mode => '');
 SELECT * FROM mp2_migrate('mp2_b', 0, max_pages => -1);
 SELECT * FROM mp2_migrate('mp2_b', 0, max_ms => -1);
 
--- NULL arguments (rel => NULL is the whole pool, nodes => NULL all nodes)
+-- NULL arguments (nodes => NULL is all nodes)
 SELECT * FROM mp2_migrate('mp2_b', NULL);
 SELECT * FROM mp2_migrate('mp2_b', 0, method => NULL);
 SELECT * FROM mp2_migrate('mp2_b', 0, mode => NULL);
@@ -49,7 +50,17 @@ SELECT * FROM mp2_migrate('mp2_b', 0, max_ms => NULL);
 SELECT * FROM mp2_interleave('mp2_b', ARRAY[0, NULL]);
 SELECT * FROM mp2_interleave('mp2_b', '{}');
 SELECT * FROM mp2_interleave('mp2_b', method => NULL);
+
+-- a NULL relation is an error, not the whole pool (a sub-select that
+-- finds no relation must not move every buffer)
+SELECT * FROM mp2_migrate(NULL, 0);
+SELECT * FROM mp2_migrate((SELECT oid FROM pg_catalog.pg_class WHERE relname = 'mp2_no_such'), 0);
+SELECT * FROM mp2_interleave(NULL);
+SELECT * FROM mp2_interleave(NULL, ARRAY[0]);
 SELECT count(*) FROM mp2_relation_nodes(NULL);
+SELECT * FROM mp2_migrate_pool(NULL);
+SELECT * FROM mp2_migrate_pool(0, method => NULL);
+SELECT * FROM mp2_interleave_pool(ARRAY[0], max_ms => NULL);
 
 -- bad settings are refused (they are set in the server's configuration)
 ALTER SYSTEM SET mp2.interleave_nodes = '0-';

@@ -57,9 +57,9 @@ SELECT sum(os_pages) FILTER (WHERE node = 1) >= 2 * sum(os_pages) FILTER (WHERE 
 
 -- the whole pool to node 1 and back; pages that come into use meanwhile
 -- (first touch by another process) may appear on the other node
-SELECT failed_shared, not_tried FROM mp2_migrate(NULL, 1, mode => 'sync');
+SELECT failed_shared, not_tried FROM mp2_migrate_pool(1, mode => 'sync');
 SELECT os_pages <= 32 AS pool_on_1 FROM mp2_buffer_nodes() WHERE node = 0;
-SELECT failed_shared, not_tried FROM mp2_migrate(NULL, 0, mode => 'sync');
+SELECT failed_shared, not_tried FROM mp2_migrate_pool(0, mode => 'sync');
 SELECT os_pages <= 32 AS pool_on_0 FROM mp2_buffer_nodes() WHERE node = 1;
 
 -- the counters: both methods moved pages, none was refused

@@ -27,7 +27,7 @@ SELECT os_pages <= :before + (SELECT moved FROM mp2_stats() WHERE method = 'move
 
 -- the same for the whole pool and for interleaving, with move_pages too
 SELECT failed_shared > 0 AS refused, not_tried
-  FROM mp2_migrate(NULL, :target);
+  FROM mp2_migrate_pool(:target);
 SELECT failed_shared > 0 AS refused, method_used
   FROM mp2_interleave('mp2_g', method => 'move_pages');
 

@@ -14,8 +14,8 @@ SET ROLE regress_mp2_user;
 SELECT count(*) > 0 AS nodes FROM mp2_numa_nodes();
 SELECT page_size > 0 AS info FROM mp2_info();
 SELECT * FROM mp2_migrate('mp2_p', 0);
-SELECT * FROM mp2_migrate(NULL, 0);
-SELECT * FROM mp2_interleave(NULL);
+SELECT * FROM mp2_migrate_pool(0);
+SELECT * FROM mp2_interleave_pool();
 SELECT * FROM mp2_interleave('mp2_p', ARRAY[0]);
 SELECT mp2_stats_reset();
 SELECT mp2_worker_start();
@@ -53,6 +53,26 @@ SELECT mp2_stats_reset();
 RESET ROLE;
 SELECT sum(migrations) AS migrations FROM mp2_stats();
 
+-- relation functions need SELECT on the relation, also for mp2_mover and
+-- pg_monitor; nothing is moved or looked at without it
+CREATE TABLE mp2_secret AS SELECT g FROM generate_series(1, 1000) g;
+SELECT count(*) FROM mp2_secret;
+SET ROLE regress_mp2_admin;
+SELECT * FROM mp2_migrate('mp2_secret', 0);
+SELECT * FROM mp2_interleave('mp2_secret');
+SELECT count(*) FROM mp2_relation_nodes('mp2_secret');
+RESET ROLE;
+SET ROLE regress_mp2_user;
+SELECT count(*) FROM mp2_relation_nodes('mp2_secret');
+RESET ROLE;
+SELECT sum(migrations) AS migrations FROM mp2_stats();
+GRANT SELECT ON mp2_secret TO regress_mp2_admin;
+SET ROLE regress_mp2_admin;
+SELECT requested > 0 AS moved_some FROM mp2_migrate('mp2_secret', 0);
+RESET ROLE;
+SELECT sum(migrations) AS migrations FROM mp2_stats();
+
+DROP TABLE mp2_secret;
 DROP TABLE mp2_p;
 DROP ROLE regress_mp2_user;
 DROP ROLE regress_mp2_admin;

@@ -59,7 +59,7 @@ huge_tests() {
 		used0=$(hp_used 0)
 		used1=$(hp_used 1)
 		r=$(psql_q "SELECT moved, already, failed_busy, failed_shared, not_tried, page_size
-		              FROM mp2_migrate(NULL, $n, mode => 'sync')")
+		              FROM mp2_migrate_pool($n, mode => 'sync')")
 		echo "whole pool to node $n: moved|already|busy|shared|not_tried|page_size = $r"
 		moved=${r%%|*}
 		ps=${r##*|}

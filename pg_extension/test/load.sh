@@ -105,7 +105,7 @@ load_tests() {
 		CREATE TABLE mp2_moves AS
 		SELECT i, i % 2 AS target, m.*
 		  FROM generate_series(1, $LOAD_MOVES) AS i,
-		       LATERAL mp2_migrate(NULL, i % 2) AS m" >"$out/moves.log" 2>&1
+		       LATERAL mp2_migrate_pool(i % 2) AS m" >"$out/moves.log" 2>&1
 	rc=$?
 	if kill -0 "$bench" 2>/dev/null; then
 		ok "load: $LOAD_MOVES moves of the whole pool while pgbench ran"

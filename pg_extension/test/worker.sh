@@ -53,6 +53,12 @@ relation_on() {
 		  FROM mp2_relation_nodes('$1')")" = t ]
 }
 
+# Processes of the relocation worker (it is in no database, so not in
+# pg_stat_activity).
+worker_procs() {
+	pgrep -fc 'postgres: mp2 relocation worker' || true
+}
+
 log_has() {
 	grep -q -- "$1" "$PGTMP/server.log"
 }
@@ -87,7 +93,7 @@ worker_tests() {
 	# most 4096 pages, so ceil(pool / 4096) rounds reach every page,
 	# plus 3 for pages that were busy or came into use meanwhile.
 	bound=$(((pool + 4095) / 4096 + 3))
-	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
+	psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
 	r0=$(w_info rounds)
 	set_and_reload "mp2.policy = 'interleave'" "mp2.naptime = '1s'" \
 		"mp2.max_pages_per_round = 4096" "mp2.interleave_nodes = ''"
@@ -142,7 +148,7 @@ worker_tests() {
 	# Long rounds: one page per move_pages call (the slowest way) and no
 	# bound, the pool on one node first so that interleaving has half of
 	# it to move.
-	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
+	psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
 	set_and_reload "mp2.policy = 'interleave'" "mp2.batch_size = 1" \
 		"mp2.method = 'move_pages'" "mp2.mode = 'sync'" \
 		"mp2.max_pages_per_round = 0"
@@ -172,24 +178,28 @@ worker_tests() {
 	# pages used since: read the table and gather the pool on node 0, so
 	# that the next rounds have pages to move.
 	psql_q "SELECT pg_prewarm('mp2_w')" >/dev/null
-	psql_q "SELECT * FROM mp2_migrate(NULL, 0)" >/dev/null
+	psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
 	if [ "$last" -gt 0 ]; then
 		check "worker: moving again (mid-round)" wait_for 60 moving
 	fi
 	t0=$(date +%s)
+	# The slot is stopped, not a pid: the worker that came back after the
+	# crash is the one that ends.
 	check "worker: mp2_worker_stop() stops it" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+	check "worker: the restarted worker (pid $pid2) is gone" wait_for 10 not_alive "$pid2"
 	t1=$(date +%s)
 	check "worker: stopped within 10 s" [ $((t1 - t0)) -le 10 ]
 	check "worker: stop logged" log_has "mp2 worker stopping"
 	sleep 7
 	check "worker: not restarted after a clean stop" [ -z "$(w_info pid)" ]
-	check "worker: no worker process" \
-		[ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'mp2 worker'")" = 0 ]
+	check "worker: no worker process" [ "$(worker_procs)" = 0 ]
 
 	# On demand again, then stopped.
 	check "worker: mp2_worker_start()" [ -n "$(psql_q "SELECT mp2_worker_start()")" ]
 	check "worker: runs" wait_for 10 w_running
 	check "worker: stopped again" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+
+	lifecycle_tests
 
 	psql_s >/dev/null <<'EOF'
 ALTER SYSTEM RESET ALL;
@@ -197,6 +207,97 @@ SELECT pg_reload_conf();
 DROP TABLE mp2_w;
 EOF
 	suite_end "$label"
+}
+
+# not_alive PID: no process PID.
+not_alive() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# log_count TEXT: lines of the server log that contain TEXT.
+log_count() {
+	grep -c -- "$1" "$PGTMP/server.log"
+}
+
+# Starts and stops that race, a dropped or missing database of the rules.
+lifecycle_tests() {
+	local out1 out2 started refused pid r0 fatal0
+
+	phase "worker: concurrent starts"
+	out1=$(mktemp) out2=$(mktemp)
+	psql_q "SELECT mp2_worker_start()" >"$out1" 2>&1 &
+	psql_q "SELECT mp2_worker_start()" >"$out2" 2>&1 &
+	wait
+	started=$(cat "$out1" "$out2" | grep -cE '^[0-9]+$')
+	refused=$(cat "$out1" "$out2" | grep -cE 'already (running \(pid [0-9]+\)|being started)')
+	check "worker: two concurrent starts start one ($(cat "$out1" "$out2" | tr '\n' ' '))" \
+		[ "$started" = 1 -a "$refused" = 1 ]
+	check "worker: one worker process" [ "$(worker_procs)" = 1 ]
+	rm -f "$out1" "$out2"
+	check "worker: stopped" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+	check "worker: no worker process left" [ "$(worker_procs)" = 0 ]
+
+	phase "worker: DROP DATABASE of the worker's database"
+	psql_q "DROP DATABASE IF EXISTS mp2_wdb" >/dev/null 2>&1
+	psql_q "CREATE DATABASE mp2_wdb" >/dev/null
+	psql_q -d mp2_wdb "SET client_min_messages = warning; CREATE EXTENSION mp2;
+		CREATE TABLE mp2_x AS SELECT g FROM generate_series(1, 10000) g;
+		INSERT INTO mp2_rules VALUES ('mp2_x', 0)" >/dev/null
+	set_and_reload "mp2.policy = 'rules'" "mp2.naptime = '1s'"
+	pid=$(psql_q -d mp2_wdb "SELECT mp2_worker_start()")
+	check "worker: started in mp2_wdb" [ -n "$pid" ]
+	check "worker: rules rounds in mp2_wdb" wait_for 30 \
+		test_gt "SELECT rounds FROM mp2_worker_info()" 1
+	fatal0=$(log_count 'FATAL')
+	check "worker: DROP DATABASE mp2_wdb succeeds while the worker runs" \
+		psql_q "DROP DATABASE mp2_wdb"
+	r0=$(w_info failed_rounds)
+	check "worker: failed rounds counted" wait_for 30 \
+		test_gt "SELECT failed_rounds FROM mp2_worker_info()" "$r0"
+	check "worker: logged with a hint" wait_for 30 \
+		log_has 'database "mp2_wdb" does not exist; policy rules waits for it'
+	log_has 'HINT:  Create the database and the extension mp2 in it' &&
+		ok "worker: the hint is in the log" || not_ok "worker: the hint is in the log"
+	sleep 8
+	check "worker: logged once ($(log_count 'database "mp2_wdb" does not exist;') times)" \
+		[ "$(log_count 'database "mp2_wdb" does not exist;')" = 1 ]
+	check "worker: same process carries on" [ "$(w_info pid)" = "$pid" ]
+	check "worker: last_error names the database" \
+		[ "$(w_info last_error)" = 'database "mp2_wdb" does not exist' ]
+	check "worker: no FATAL loop ($(($(log_count 'FATAL') - fatal0)) new)" \
+		[ $(($(log_count 'FATAL') - fatal0)) -le 1 ]
+	check "worker: stopped" [ "$(psql_q "SELECT mp2_worker_stop()")" = t ]
+
+	phase "worker: mp2.database that does not exist"
+	pg_stop
+	fatal0=$(log_count 'FATAL')
+	# shellcheck disable=SC2086 # PG_START_CAP is empty or "cap"
+	if pg_start ${PG_START_CAP:-} -o "-c mp2.database=mp2_missing -c mp2.policy=rules"; then
+		check "worker: runs with a missing database" wait_for 30 w_running
+		pid=$(w_info pid)
+		check "worker: says the database is missing" wait_for 30 \
+			log_has 'database "mp2_missing" does not exist; policy rules waits for it'
+		sleep 8
+		check "worker: logged once" [ "$(log_count '"mp2_missing" does not exist;')" = 1 ]
+		check "worker: no FATAL, no restarts" [ "$(log_count 'FATAL')" = "$fatal0" ]
+		check "worker: same process" [ "$(w_info pid)" = "$pid" ]
+		check "worker: rounds counted as failed" test_gt \
+			"SELECT failed_rounds FROM mp2_worker_info()" 1
+		# Created meanwhile: found after a reload.
+		psql_q "CREATE DATABASE mp2_missing" >/dev/null
+		psql_q -d mp2_missing "SET client_min_messages = warning; CREATE EXTENSION mp2" >/dev/null
+		r0=$(w_info rounds)
+		set_and_reload "mp2.naptime = '1s'"
+		check "worker: rounds succeed once the database exists" wait_for 30 \
+			test_gt "SELECT rounds FROM mp2_worker_info()" "$r0"
+		psql_q "SELECT mp2_worker_stop()" >/dev/null
+		psql_q "DROP DATABASE mp2_missing" >/dev/null
+		pg_stop
+	else
+		not_ok "worker: server starts with mp2.database = mp2_missing"
+	fi
+	# shellcheck disable=SC2086
+	pg_start ${PG_START_CAP:-} || not_ok "worker: server restarts"
 }
 
 # test_gt SQL N: the value SQL returns is greater than N.

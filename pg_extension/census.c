@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * census.c
+ *	  Where the buffers are: pages and buffers per NUMA node, counted a
+ *	  window at a time, so that memory stays that of one window whatever
+ *	  the size of the pool.
+ *
+ * A page counts on the node the kernel reports for it; a buffer on the
+ * node of the page that holds its first byte.  Pages that do not exist
+ * (see buffers.c) are counted as not faulted in and never touched.  Like
+ * pg_buffercache, this takes no buffer mapping lock: the counts are not a
+ * consistent snapshot of a busy pool, but every page and buffer is
+ * counted exactly once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "mp2_pg.h"
+
+#include "miscadmin.h"
+
+/* Pages located per window, and buffers (256 per page with huge pages). */
+#define CENSUS_PAGES	16384
+#define CENSUS_BUFS		(CENSUS_PAGES * 4)
+
+static void
+count_into(Mp2NodeCount *counts, int max_node, Mp2NodeCount *absent,
+		   int node, bool page)
+{
+	Mp2NodeCount *c = (node >= 0 && node <= max_node) ? &counts[node] : absent;
+
+	if (page)
+		c->pages++;
+	else
+		c->buffers++;
+}
+
+void
+pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
+			 Mp2NodeCount *absent)
+{
+	int64	   *pages = palloc(sizeof(int64) * CENSUS_PAGES);
+	int64	   *firsts = palloc(sizeof(int64) * CENSUS_BUFS);
+	int64	   *resident = palloc(sizeof(int64) * CENSUS_PAGES);
+	bool	   *exists = palloc(sizeof(bool) * CENSUS_PAGES);
+	void	  **addrs = palloc(sizeof(void *) * CENSUS_PAGES);
+	int		   *where = palloc(sizeof(int) * CENSUS_PAGES);
+	int		   *node = palloc(sizeof(int) * CENSUS_PAGES);
+
+	/* The last page of the previous window and its node. */
+	int64		prev_page = -1;
+	int			prev_node = -1;
+
+	for (;;)
+	{
+		int			nbufs;
+		int			n;
+		int			nres = 0;
+		int			k = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		n = pgmp2_walk_next(walk, pages, CENSUS_PAGES, firsts, CENSUS_BUFS,
+							&nbufs);
+		if (n == 0 && nbufs == 0)
+			break;
+
+		pgmp2_pages_exist(&walk->pool, pages, n, exists);
+		for (int i = 0; i < n; i++)
+		{
+			node[i] = -1;
+			if (exists[i])
+			{
+				resident[nres] = pages[i];
+				addrs[nres] = pgmp2_pool_page(&walk->pool, pages[i]);
+				nres++;
+			}
+		}
+		if (nres > 0)
+		{
+			int			err;
+			int			j = 0;
+
+			pgmp2_pages_touch(&walk->pool, resident, nres);
+			err = mp2_locate(addrs, (size_t) nres, where, 0);
+			if (err != 0)
+				ereport(ERROR,
+						(errmsg("could not locate shared buffer pages: %s",
+								mp2_strerror(err))));
+			for (int i = 0; i < n; i++)
+				if (exists[i])
+				{
+					node[i] = where[j] >= 0 ? where[j] : -1;
+					j++;
+				}
+		}
+		for (int i = 0; i < n; i++)
+			count_into(counts, max_node, absent, node[i], true);
+
+		/*
+		 * Buffers and pages both ascend; a buffer's first page is in this
+		 * window or is the last page of the previous one.
+		 */
+		for (int b = 0; b < nbufs; b++)
+		{
+			int			nd = -1;
+
+			while (k < n && pages[k] < firsts[b])
+				k++;
+			if (k < n && pages[k] == firsts[b])
+				nd = node[k];
+			else if (firsts[b] == prev_page)
+				nd = prev_node;
+			count_into(counts, max_node, absent, nd, false);
+		}
+		if (n > 0)
+		{
+			prev_page = pages[n - 1];
+			prev_node = node[n - 1];
+		}
+	}
+
+	pfree(pages);
+	pfree(firsts);
+	pfree(resident);
+	pfree(exists);
+	pfree(addrs);
+	pfree(where);
+	pfree(node);
+}

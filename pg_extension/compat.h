@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  What differs between the PostgreSQL versions mp2 builds against, in
+ *	  one place: the rest of the extension uses only these names.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MP2_COMPAT_H
+#define MP2_COMPAT_H
+
+#include "postgres.h"
+
+#include "storage/buf_internals.h"
+#include "utils/rel.h"
+
+#if PG_VERSION_NUM < 150000
+#error "mp2 needs PostgreSQL 15 or later"
+#endif
+
+/*
+ * The storage a buffer belongs to: RelFileNode up to 15, RelFileLocator
+ * from 16 on.
+ */
+#if PG_VERSION_NUM >= 160000
+typedef RelFileLocator Mp2RelFile;
+#define mp2_relation_file(rel)	((rel)->rd_locator)
+#define mp2_tag_matches(tag, rf) BufTagMatchesRelFileLocator((tag), (rf))
+#else
+typedef RelFileNode Mp2RelFile;
+#define mp2_relation_file(rel)	((rel)->rd_node)
+#define mp2_tag_matches(tag, rf) RelFileNodeEquals((tag)->rnode, *(rf))
+#endif
+
+#endif							/* MP2_COMPAT_H */

@@ -1,0 +1,259 @@
+/* pg_extension/mp2--1.1.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION mp2" to load this file. \quit
+
+-- Every statement here names pg_catalog objects and operators explicitly,
+-- so that nothing in the schema the extension goes into can change what
+-- it does.  The functions are in C and run no SQL.
+
+-- Members of mp2_mover may move shared buffers and run the worker.  The
+-- role is shared by all databases of the cluster and outlives the
+-- extension; it is created by the first CREATE EXTENSION mp2.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles
+	               WHERE rolname OPERATOR(pg_catalog.=) 'mp2_mover') THEN
+		CREATE ROLE mp2_mover NOLOGIN;
+	END IF;
+END
+$$;
+
+-- The NUMA nodes with memory.  distances[k] is the distance to the k-th
+-- node of this list (10 = local).
+CREATE FUNCTION mp2_numa_nodes(
+	OUT node int,
+	OUT cpus text,
+	OUT mem_total bigint,
+	OUT mem_free bigint,
+	OUT distances int[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgmp2_numa_nodes'
+LANGUAGE C STRICT VOLATILE;
+
+-- The kernel, the capability and the pool as mp2 sees them.
+CREATE FUNCTION mp2_info(
+	OUT move_pages2 boolean,
+	OUT move_pages2_abi int,
+	OUT cap_sys_nice text,
+	OUT page_size int,
+	OUT huge_pages boolean,
+	OUT pool_pages bigint,
+	OUT preloaded boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_info'
+LANGUAGE C STRICT VOLATILE;
+
+-- Where the shared buffer pool is: per node with memory its buffers and
+-- OS pages, and a row with node NULL for pages no process has faulted in.
+CREATE FUNCTION mp2_buffer_nodes(
+	OUT node int,
+	OUT buffers bigint,
+	OUT os_pages bigint,
+	OUT page_size int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgmp2_buffer_nodes'
+LANGUAGE C STRICT VOLATILE;
+
+-- The same for the shared buffers of one relation (all forks); needs
+-- SELECT on it.
+CREATE FUNCTION mp2_relation_nodes(
+	rel regclass,
+	OUT node int,
+	OUT buffers bigint,
+	OUT os_pages bigint,
+	OUT page_size int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgmp2_relation_nodes'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- Move the pages of a relation's buffers to node; needs SELECT on it.
+CREATE FUNCTION mp2_migrate(
+	rel regclass,
+	node int,
+	method text DEFAULT 'auto',
+	mode text DEFAULT 'async',
+	batch_size int DEFAULT 512,
+	max_pages bigint DEFAULT 0,
+	max_ms int DEFAULT 0,
+	OUT requested bigint,
+	OUT moved bigint,
+	OUT already bigint,
+	OUT not_present bigint,
+	OUT failed_busy bigint,
+	OUT failed_shared bigint,
+	OUT failed_nomem bigint,
+	OUT failed_other bigint,
+	OUT not_tried bigint,
+	OUT page_size int,
+	OUT elapsed_ms float8,
+	OUT method_used text,
+	OUT stop_reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_migrate'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- Move every page of the shared buffer pool to node.
+CREATE FUNCTION mp2_migrate_pool(
+	node int,
+	method text DEFAULT 'auto',
+	mode text DEFAULT 'async',
+	batch_size int DEFAULT 512,
+	max_pages bigint DEFAULT 0,
+	max_ms int DEFAULT 0,
+	OUT requested bigint,
+	OUT moved bigint,
+	OUT already bigint,
+	OUT not_present bigint,
+	OUT failed_busy bigint,
+	OUT failed_shared bigint,
+	OUT failed_nomem bigint,
+	OUT failed_other bigint,
+	OUT not_tried bigint,
+	OUT page_size int,
+	OUT elapsed_ms float8,
+	OUT method_used text,
+	OUT stop_reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_migrate_pool'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- Spread the pages of a relation's buffers round-robin over nodes (NULL:
+-- every node with memory); needs SELECT on the relation.
+CREATE FUNCTION mp2_interleave(
+	rel regclass,
+	nodes int[] DEFAULT NULL,
+	method text DEFAULT 'auto',
+	mode text DEFAULT 'async',
+	batch_size int DEFAULT 512,
+	max_pages bigint DEFAULT 0,
+	max_ms int DEFAULT 0,
+	OUT requested bigint,
+	OUT moved bigint,
+	OUT already bigint,
+	OUT not_present bigint,
+	OUT failed_busy bigint,
+	OUT failed_shared bigint,
+	OUT failed_nomem bigint,
+	OUT failed_other bigint,
+	OUT not_tried bigint,
+	OUT page_size int,
+	OUT elapsed_ms float8,
+	OUT method_used text,
+	OUT stop_reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_interleave'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- Spread the whole pool round-robin over nodes (NULL: every node with
+-- memory), whole buffers (or huge pages) taking turns.
+CREATE FUNCTION mp2_interleave_pool(
+	nodes int[] DEFAULT NULL,
+	method text DEFAULT 'auto',
+	mode text DEFAULT 'async',
+	batch_size int DEFAULT 512,
+	max_pages bigint DEFAULT 0,
+	max_ms int DEFAULT 0,
+	OUT requested bigint,
+	OUT moved bigint,
+	OUT already bigint,
+	OUT not_present bigint,
+	OUT failed_busy bigint,
+	OUT failed_shared bigint,
+	OUT failed_nomem bigint,
+	OUT failed_other bigint,
+	OUT not_tried bigint,
+	OUT page_size int,
+	OUT elapsed_ms float8,
+	OUT method_used text,
+	OUT stop_reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_interleave_pool'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- Cumulative counters per method since the server started (or since
+-- mp2_stats_reset()); without shared_preload_libraries, of this session.
+CREATE FUNCTION mp2_stats(
+	OUT method text,
+	OUT migrations bigint,
+	OUT requested bigint,
+	OUT moved bigint,
+	OUT already bigint,
+	OUT not_present bigint,
+	OUT failed_busy bigint,
+	OUT failed_shared bigint,
+	OUT failed_nomem bigint,
+	OUT failed_other bigint,
+	OUT not_tried bigint,
+	OUT move_calls bigint,
+	OUT elapsed_ms float8,
+	OUT stats_reset timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgmp2_stats'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION mp2_stats_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'pgmp2_stats_reset'
+LANGUAGE C STRICT VOLATILE;
+
+-- The relocation worker.
+CREATE FUNCTION mp2_worker_start()
+RETURNS int
+AS 'MODULE_PATHNAME', 'pgmp2_worker_start'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION mp2_worker_stop()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgmp2_worker_stop'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION mp2_worker_info(
+	OUT pid int,
+	OUT database text,
+	OUT policy text,
+	OUT rounds bigint,
+	OUT failed_rounds bigint,
+	OUT pages_moved bigint,
+	OUT last_round timestamptz,
+	OUT last_error text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_worker_info'
+LANGUAGE C STRICT VOLATILE;
+
+-- Rules of the worker's policy "rules": the buffers of rel belong on node.
+CREATE TABLE mp2_rules (
+	rel regclass PRIMARY KEY,
+	node int NOT NULL CHECK (node OPERATOR(pg_catalog.>=) 0)
+);
+SELECT pg_catalog.pg_extension_config_dump('mp2_rules', '');
+
+-- Moving memory and steering the worker: superusers and mp2_mover only.
+REVOKE ALL ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_stats_reset() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_worker_start() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_worker_stop() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_stats_reset() TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_worker_start() TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_worker_stop() TO mp2_mover;
+
+-- Looking (it reads every buffer page): also pg_monitor.
+REVOKE ALL ON FUNCTION mp2_buffer_nodes() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_relation_nodes(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_stats() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_worker_info() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mp2_buffer_nodes() TO pg_monitor, mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_relation_nodes(regclass) TO pg_monitor, mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_stats() TO pg_monitor, mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_worker_info() TO pg_monitor, mp2_mover;
+
+REVOKE ALL ON TABLE mp2_rules FROM PUBLIC;
+GRANT SELECT ON TABLE mp2_rules TO pg_monitor;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE mp2_rules TO mp2_mover;
