@@ -7,6 +7,8 @@
 #   pg_worker-guest         the relocation worker
 #   pg_regress-guest-nocap  ../sql with a server without the capability
 #   pg_hugepages-guest      huge_pages = on
+#   pg_bounded-guest        cancel and statement_timeout midway; private
+#                           memory with 128 MB and 1 GB of shared_buffers
 #
 # On the host it installs the extension into the system PostgreSQL (the
 # guest's root file system is the host's, read-only), boots the guest and
@@ -14,23 +16,23 @@
 # "NAME: N passed, N failed, N skipped" per part.  Exits non-zero when a
 # test failed or the guest did not report.  Needs root.
 #
-# MP2_PG_GUEST_PARTS="cap load worker nocap huge" (the default) selects
-# the parts to run.
+# MP2_PG_GUEST_PARTS="cap load worker nocap huge bounded" (the default)
+# selects the parts to run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
 
-GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge}
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap [load]=pg_load-guest
 	[worker]=pg_worker-guest [nocap]=pg_regress-guest-nocap
-	[huge]=pg_hugepages-guest)
+	[huge]=pg_hugepages-guest [bounded]=pg_bounded-guest)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
-		echo "check-guest: unknown part '$p' (cap load worker nocap huge)"
+		echo "check-guest: unknown part '$p' (cap load worker nocap huge bounded)"
 		exit 2
 	fi
 	PARTS+=("${PART_LABEL[$p]}")
@@ -55,6 +57,8 @@ inside() {
 	. "$TOP/pg_extension/test/load.sh"
 	# shellcheck source=test/hugepages.sh
 	. "$TOP/pg_extension/test/hugepages.sh"
+	# shellcheck source=test/bounded.sh
+	. "$TOP/pg_extension/test/bounded.sh"
 
 	local work=/tmp/mp2-pgguest status=0
 	local nodes
@@ -110,6 +114,11 @@ inside() {
 	if want huge; then
 		phase "huge_pages = on"
 		huge_tests pg_hugepages-guest || status=1
+	fi
+
+	if want bounded; then
+		phase "cancel and memory bounds"
+		bounded_tests pg_bounded-guest || status=1
 	fi
 	phase "done"
 
@@ -170,7 +179,8 @@ fi
 raw="$TOP/build/check/pg_guest.raw"
 cd "$TOP" || exit 1
 # The closing lines from inside are shown renamed and counted once, below.
-kernel/run-guest.sh --nodes 2 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" -- \
+# 2 GB per node: room for a 1 GB pool (bounded.sh).
+kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" -- \
 	"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
 	tee "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
 rc=${PIPESTATUS[0]}

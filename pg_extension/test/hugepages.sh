@@ -47,6 +47,24 @@ huge_tests() {
 	psql_q "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
 	check "huge pages: mp2 sees 2 MiB pages" \
 		[ "$(psql_q "SELECT huge_pages AND page_size = 2097152 FROM mp2_info()")" = t ]
+
+	# Looking allocates nothing: on a fresh server most huge pages of the
+	# pool were never faulted in, and must stay so.
+	used0=$(hp_used 0)
+	used1=$(hp_used 1)
+	r=$(psql_q "SELECT node, os_pages FROM mp2_buffer_nodes()" | tr '\n' ' ')
+	aft0=$(hp_used 0)
+	aft1=$(hp_used 1)
+	echo "fresh pool: $r; huge pages in use: node 0 $used0 -> $aft0, node 1 $used1 -> $aft1"
+	check "huge pages: mp2_buffer_nodes() faults nothing in (node 0 $used0 -> $aft0, node 1 $used1 -> $aft1)" \
+		[ "$aft0" = "$used0" -a "$aft1" = "$used1" ]
+	check "huge pages: pages never faulted in are reported so (node NULL)" \
+		[ "$(psql_q "SELECT os_pages > 0 FROM mp2_buffer_nodes() WHERE node IS NULL")" = t ]
+	used0=$(hp_used 0)
+	used1=$(hp_used 1)
+	psql_q "SELECT count(*) FROM mp2_relation_nodes('pg_class')" >/dev/null
+	check "huge pages: mp2_relation_nodes() faults nothing in" \
+		[ "$(hp_used 0)" = "$used0" -a "$(hp_used 1)" = "$used1" ]
 	psql_q "CREATE TABLE mp2_h AS
 	        SELECT g AS id, repeat('h', 200) AS pad FROM generate_series(1, 30000) g" >/dev/null
 	psql_q "SELECT count(*) FROM mp2_h" >/dev/null
@@ -76,7 +94,7 @@ huge_tests() {
 			check "huge pages: node 1 gave them up" [ $((used1 - aft1)) -eq "$moved" ]
 		fi
 		check "huge pages: mp2_buffer_nodes() shows the pool on node $n" \
-			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $n), 0) = 0
+			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $n), 0) = 0
 			              FROM mp2_buffer_nodes()")" = t ]
 	done
 
