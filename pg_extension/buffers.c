@@ -231,14 +231,20 @@ walk_matches(const Mp2Walk *walk, int buf)
 	return match;
 }
 
+/* Buffers one pgmp2_walk_next() call looks at, at most. */
+#define WALK_MAX_VISIT	65536
+
 int
 pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 				int64 *firsts, int max_bufs, int *nbufs)
 {
 	int			n = 0;
 	int			nb = 0;
+	int			stop_at = walk->nvisited + Min(WALK_MAX_VISIT,
+											   NBuffers - walk->nvisited);
 
-	while (walk->nvisited < NBuffers)
+	Assert(max_pages >= 4);
+	while (walk->nvisited < stop_at)
 	{
 		int			buf = (int) (((int64) walk->start_buf + walk->nvisited) % NBuffers);
 		int64		first,

@@ -50,7 +50,7 @@ pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 	int64		prev_page = -1;
 	int			prev_node = -1;
 
-	for (;;)
+	while (!pgmp2_walk_done(walk))
 	{
 		int			nbufs;
 		int			n;
@@ -60,8 +60,6 @@ pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 		CHECK_FOR_INTERRUPTS();
 		n = pgmp2_walk_next(walk, pages, CENSUS_PAGES, firsts, CENSUS_BUFS,
 							&nbufs);
-		if (n == 0 && nbufs == 0)
-			break;
 
 		pgmp2_pages_exist(&walk->pool, pages, n, exists);
 		for (int i = 0; i < n; i++)

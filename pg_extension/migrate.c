@@ -62,14 +62,14 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 		int			n;
 		int			cnt = 0;
 
-		if (args->should_stop && args->should_stop(args->stop_arg, NULL))
-			return 0;
-		n = pgmp2_walk_next(src->walk, src->pages, want, NULL, 0, NULL);
-		if (n == 0)
+		if (pgmp2_walk_done(src->walk))
 		{
 			src->ended = true;
 			return 0;
 		}
+		if (args->should_stop && args->should_stop(args->stop_arg, NULL))
+			return 0;
+		n = pgmp2_walk_next(src->walk, src->pages, want, NULL, 0, NULL);
 		pgmp2_pages_exist(pool, src->pages, n, src->exists);
 		for (int i = 0; i < n; i++)
 		{
@@ -130,18 +130,20 @@ count_rest(Mp2Walk *walk)
 
 	if (pgmp2_walk_done(walk))
 		return 0;
-	pages = palloc(sizeof(int64) * MOVE_WINDOW);
-	for (;;)
+	if (!walk->relation)
 	{
-		int			n;
-
+		/* Every page of the pool: no need to walk them. */
+		rest = (uint64) Max(walk->pool.npages - walk->handed, 0);
+		walk->nvisited = NBuffers;
+		return rest;
+	}
+	pages = palloc(sizeof(int64) * MOVE_WINDOW);
+	while (!pgmp2_walk_done(walk))
+	{
 		/* A cancel is acted on by the caller, with the counts so far. */
 		if (pgmp2_cancel_pending(NULL, NULL))
 			break;
-		n = pgmp2_walk_next(walk, pages, MOVE_WINDOW, NULL, 0, NULL);
-		if (n == 0)
-			break;
-		rest += (uint64) n;
+		rest += (uint64) pgmp2_walk_next(walk, pages, MOVE_WINDOW, NULL, 0, NULL);
 	}
 	pfree(pages);
 	return rest;

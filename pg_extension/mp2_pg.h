@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
@@ -199,10 +200,12 @@ extern void pgmp2_walk_pool(Mp2Walk *walk, int start_buf);
 extern void pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file);
 
 /*
- * The next window: up to max_pages pages into pages[]; if firsts is not
- * NULL, also the first page of each buffer walked (up to max_bufs) into
- * firsts[], their number into *nbufs.  Returns the number of pages, 0 at
- * the end.
+ * The next window: up to max_pages (at least 4) pages into pages[]; if
+ * firsts is not NULL, also the first page of each buffer walked (up to
+ * max_bufs) into firsts[], their number into *nbufs.  Returns the number
+ * of pages.  One call looks at a bounded number of buffers, so that the
+ * caller can check for interrupts between calls: 0 pages does not mean
+ * the end, pgmp2_walk_done() does.
  */
 extern int	pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 							int64 *firsts, int max_bufs, int *nbufs);
@@ -211,8 +214,6 @@ extern int	pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 static inline bool
 pgmp2_walk_done(const Mp2Walk *walk)
 {
-	extern int	NBuffers;
-
 	return walk->nvisited >= NBuffers;
 }
 
