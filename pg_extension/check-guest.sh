@@ -44,7 +44,7 @@ want() {
 	esac
 	return 1
 }
-COMMON_TESTS=(mp2_setup mp2_api mp2_badinput mp2_privilege mp2_worker)
+COMMON_TESTS=(mp2_setup mp2_upgrade mp2_api mp2_badinput mp2_privilege mp2_worker mp2_security)
 # Without the capability only what differs is run again.
 NOCAP_TESTS=(mp2_setup mp2_guest_nocap)
 
