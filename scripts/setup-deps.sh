@@ -10,6 +10,8 @@ BASE_PKGS=(
 	libcap-dev libcap2-bin
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	gnuplot-nox
+	# PostgreSQL 17 and 18 from Debian's source packages (scripts/build-pg.sh).
+	bison flex bzip2 zlib1g-dev libreadline-dev
 )
 # What the kernel build and the QEMU NUMA guest need.
 KERNEL_PKGS=(
@@ -26,6 +28,9 @@ fi
 
 want=()
 for p in "${BASE_PKGS[@]}" "${KERNEL_PKGS[@]}" "${BACKPORTS_PKGS[@]}"; do
+	case " ${want[*]} " in
+	*" $p "*) continue ;; # listed twice
+	esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		want+=("$p")
 	fi
