@@ -2,18 +2,19 @@
 # The mp2 extension's tests inside the two-node QEMU guest
 # (kernel/run-guest.sh, the patched kernel with move_pages2):
 #
-#   pg_regress-guest-cap    ../sql with a server that has CAP_SYS_NICE
-#   pg_load-guest           pgbench while the whole pool moves back and forth
-#   pg_worker-guest         the relocation worker
-#   pg_regress-guest-nocap  ../sql with a server without the capability
-#   pg_hugepages-guest      huge_pages = on
-#   pg_bounded-guest        cancel and statement_timeout midway; private
-#                           memory with 128 MB and 1 GB of shared_buffers
+#   pg_regress-guest-cap-V    ../sql with a server that has CAP_SYS_NICE
+#   pg_load-guest-V           pgbench while the whole pool moves back and forth
+#   pg_worker-guest-V         the relocation worker
+#   pg_regress-guest-nocap-V  ../sql with a server without the capability
+#   pg_hugepages-guest-V      huge_pages = on
+#   pg_bounded-guest-V        cancel and statement_timeout midway; private
+#                             memory with 128 MB and 1 GB of shared_buffers
 #
-# On the host it installs the extension into the system PostgreSQL (the
-# guest's root file system is the host's, read-only), boots the guest and
-# runs itself there with --inside; then it prints one closing line
-# "NAME: N passed, N failed, N skipped" per part.  Exits non-zero when a
+# against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
+# version V.  On the host it installs the extension into that PostgreSQL
+# (the guest's root file system is the host's, read-only), boots the guest
+# and runs itself there with --inside; then it prints one closing line
+# "NAME-V: N passed, N failed, N skipped" per part.  Exits non-zero when a
 # test failed or the guest did not report.  Needs root.
 #
 # MP2_PG_GUEST_PARTS="cap load worker nocap huge bounded" (the default)
@@ -26,9 +27,10 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
-declare -A PART_LABEL=([cap]=pg_regress-guest-cap [load]=pg_load-guest
-	[worker]=pg_worker-guest [nocap]=pg_regress-guest-nocap
-	[huge]=pg_hugepages-guest [bounded]=pg_bounded-guest)
+V=$PG_MAJOR
+declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
+	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
+	[huge]=pg_hugepages-guest-$V [bounded]=pg_bounded-guest-$V)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
@@ -80,19 +82,19 @@ inside() {
 		if pg_start cap; then
 			if want cap; then
 				phase "with CAP_SYS_NICE: pg_regress"
-				run_regress pg_regress-guest-cap "$work/in" "$work/out-cap" \
+				run_regress "${PART_LABEL[cap]}" "$work/in" "$work/out-cap" \
 					"${COMMON_TESTS[@]}" mp2_guest_cap || status=1
 			fi
 			if want load; then
 				phase "with CAP_SYS_NICE: integrity under load"
-				load_tests pg_load-guest || status=1
+				load_tests "${PART_LABEL[load]}" || status=1
 			fi
 			if want worker; then
 				# The static worker again (mp2_worker stopped it).
 				phase "with CAP_SYS_NICE: the worker"
 				pg_stop
 				pg_start cap || status=1
-				PG_START_CAP=cap worker_tests pg_worker-guest || status=1
+				PG_START_CAP=cap worker_tests "${PART_LABEL[worker]}" || status=1
 			fi
 			pg_stop
 		else
@@ -103,7 +105,7 @@ inside() {
 	if want nocap; then
 		phase "without CAP_SYS_NICE: pg_regress"
 		if pg_start; then
-			run_regress pg_regress-guest-nocap "$work/in" "$work/out-nocap" \
+			run_regress "${PART_LABEL[nocap]}" "$work/in" "$work/out-nocap" \
 				"${NOCAP_TESTS[@]}" || status=1
 			pg_stop
 		else
@@ -113,12 +115,12 @@ inside() {
 
 	if want huge; then
 		phase "huge_pages = on"
-		huge_tests pg_hugepages-guest || status=1
+		huge_tests "${PART_LABEL[huge]}" || status=1
 	fi
 
 	if want bounded; then
 		phase "cancel and memory bounds"
-		bounded_tests pg_bounded-guest || status=1
+		bounded_tests "${PART_LABEL[bounded]}" || status=1
 	fi
 	phase "done"
 
@@ -136,20 +138,20 @@ fi
 
 if [ ! -x "$TOP/kernel/run-guest.sh" ]; then
 	echo "check-guest: kernel/run-guest.sh is missing"
-	echo "pg_guest: 0 passed, 0 failed, 1 skipped"
+	echo "pg_guest-$V: 0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-guest: needs root (make install, and running the server as $PG_USER)"
-	echo "pg_guest: 0 passed, 0 failed, 1 skipped"
+	echo "pg_guest-$V: 0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
 
-echo "check-guest: installing the extension into $("$PG_CONFIG" --pkglibdir)"
+echo "check-guest: PostgreSQL $V ($PG_CONFIG); installing the extension into $("$PG_CONFIG" --pkglibdir)"
 mkdir -p "$TOP/build/check"
 if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
 	tail -n 30 "$TOP/build/pg_install.log"
-	echo "pg_guest: 0 passed, 1 failed, 0 skipped"
+	echo "pg_guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 
@@ -176,11 +178,12 @@ if want load; then
 	echo "check-guest: $MP2_LOAD_REF"
 fi
 
-raw="$TOP/build/check/pg_guest.raw"
+raw="$TOP/build/check/pg_guest_$V.raw"
 cd "$TOP" || exit 1
 # The closing lines from inside are shown renamed and counted once, below.
 # 2 GB per node: room for a 1 GB pool (bounded.sh).
-kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" -- \
+kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" \
+	--env "PG_CONFIG=$PG_CONFIG" -- \
 	"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
 	tee "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
 rc=${PIPESTATUS[0]}

@@ -4,11 +4,12 @@
 # cluster as the user postgres (initdb in a temporary directory, mp2 in
 # shared_preload_libraries, a unix socket only), and runs
 #
-#   pg_regress            ../sql against ../expected
-#   pg_worker             the relocation worker (test/worker.sh)
-#   pg_regress-nopreload  the SQL functions without shared_preload_libraries
+#   pg_regress-V            ../sql against ../expected
+#   pg_worker-V             the relocation worker (test/worker.sh)
+#   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
-# Each part ends with "NAME: N passed, N failed, N skipped".  Exits
+# against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
+# version V.  Each part ends with "NAME-V: N passed, N failed, N skipped".  Exits
 # non-zero when a test failed.  Needs root (to install, and to run the
 # server as postgres).
 set -uo pipefail
@@ -23,23 +24,23 @@ REGRESS_TESTS=(mp2_setup mp2_upgrade mp2_api mp2_badinput mp2_privilege mp2_work
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-host: needs root (make install, and running the server as $PG_USER)"
-	echo "pg_regress: 0 passed, 0 failed, 1 skipped"
+	echo "pg_regress-$PG_MAJOR: 0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
 if ! getent passwd "$PG_USER" >/dev/null; then
 	echo "check-host: no user $PG_USER (install postgresql-15: scripts/setup-deps.sh)"
-	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 
-echo "check-host: installing the extension into $("$PG_CONFIG" --pkglibdir)"
+echo "check-host: PostgreSQL $PG_MAJOR ($PG_CONFIG); installing the extension into $("$PG_CONFIG" --pkglibdir)"
 if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
 	tail -n 30 "$TOP/build/pg_install.log"
-	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 
-rm -f "$TOP"/build/check/pg_host_*.diffs
+rm -f "$TOP"/build/check/pg_host_"$PG_MAJOR"_*.diffs
 WORK=$(mktemp -d /tmp/mp2-pgcheck.XXXXXX)
 chmod 755 "$WORK"
 # Inputs copied where postgres can read them, whoever owns the tree.
@@ -51,35 +52,35 @@ status=0
 cleanup() {
 	pg_stop
 	mkdir -p "$TOP/build/check"
-	cp "$PGTMP/server.log" "$TOP/build/check/pg_host_server.log" 2>/dev/null
+	cp "$PGTMP/server.log" "$TOP/build/check/pg_host_${PG_MAJOR}_server.log" 2>/dev/null
 	for d in "$WORK"/out*; do
 		[ -s "$d/regression.diffs" ] &&
-			cp "$d/regression.diffs" "$TOP/build/check/pg_host_$(basename "$d").diffs"
+			cp "$d/regression.diffs" "$TOP/build/check/pg_host_${PG_MAJOR}_$(basename "$d").diffs"
 	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 if ! pg_cluster_init "$WORK/pg" || ! pg_start; then
-	echo "pg_regress: 0 passed, 1 failed, 0 skipped"
+	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 echo "check-host: cluster in $PGDATA, socket $PGHOST port $PGPORT"
 
-run_regress pg_regress "$WORK/in" "$WORK/out" "${REGRESS_TESTS[@]}" || status=1
+run_regress "pg_regress-$PG_MAJOR" "$WORK/in" "$WORK/out" "${REGRESS_TESTS[@]}" || status=1
 
 # The worker, with the static worker back (pg_regress stopped it).
 pg_stop
 pg_start || status=1
-worker_tests pg_worker || status=1
+worker_tests "pg_worker-$PG_MAJOR" || status=1
 
 # Without shared_preload_libraries.
 pg_stop
 if pg_start -o "-c shared_preload_libraries=''"; then
-	run_regress pg_regress-nopreload "$WORK/in" "$WORK/out-nopreload" \
+	run_regress "pg_regress-nopreload-$PG_MAJOR" "$WORK/in" "$WORK/out-nopreload" \
 		mp2_nopreload || status=1
 else
-	echo "pg_regress-nopreload: 0 passed, 1 failed, 0 skipped"
+	echo "pg_regress-nopreload-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
 	status=1
 fi
 exit $status

@@ -32,4 +32,11 @@ typedef RelFileNode Mp2RelFile;
 #define mp2_tag_matches(tag, rf) RelFileNodeEquals((tag)->rnode, *(rf))
 #endif
 
+/* The module's magic block: with its name and version from 18 on. */
+#if PG_VERSION_NUM >= 180000
+#define MP2_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "mp2", .version = "1.1")
+#else
+#define MP2_MODULE_MAGIC PG_MODULE_MAGIC
+#endif
+
 #endif							/* MP2_COMPAT_H */

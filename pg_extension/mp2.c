@@ -23,7 +23,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-PG_MODULE_MAGIC;
+MP2_MODULE_MAGIC;
 
 void		_PG_init(void);
 

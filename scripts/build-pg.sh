@@ -41,8 +41,10 @@ stdout, building that PostgreSQL first if need be.  VERSION is one of:
           package postgresql-16.
 
 Builds are cached as
-  \${MP2_CACHE_DIR:-\$HOME/.cache/mp2}/pg/VERSION/<key>/install/bin/pg_config
-where <key> is the sha256 of the source package's version and this script.
+  <cache>/pg/VERSION/<key>/install/bin/pg_config
+where <cache> is \$MP2_CACHE_DIR if set, else /var/cache/mp2 for root (whose
+home a server run as postgres cannot reach) and \$HOME/.cache/mp2 for others,
+and <key> is the sha256 of the source package's version and this script.
 An unchanged input set returns the cached build at once ("pg-VERSION: cached
 <path>" on stderr).  Builds run in a temporary directory and are moved into
 place only when complete; they are serialised with flock on pg/.lock in the
@@ -136,7 +138,14 @@ done
 [ ${#missing[@]} -eq 0 ] ||
 	die "missing: ${missing[*]} (run scripts/setup-deps.sh)"
 
-PGCACHE="${MP2_CACHE_DIR:-$HOME/.cache/mp2}/pg"
+# Root builds for servers run as postgres, so not under /root (mode 700).
+if [ -n "${MP2_CACHE_DIR:-}" ]; then
+	PGCACHE="$MP2_CACHE_DIR/pg"
+elif [ "$(id -u)" -eq 0 ]; then
+	PGCACHE=/var/cache/mp2/pg
+else
+	PGCACHE="$HOME/.cache/mp2/pg"
+fi
 VDIR="$PGCACHE/$VERSION"
 APTDIR="$PGCACHE/apt"
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" ||

@@ -5,6 +5,10 @@
 #   scripts/check.sh guest   suites that run inside the multi-node QEMU guest
 #   scripts/check.sh all     both (what "make check" runs)
 #
+# The extension's suites run against each PostgreSQL of
+# MP2_PG_VERSIONS (host, default "15 18") and MP2_PG_GUEST_VERSIONS
+# (guest, default "15 18").
+#
 # Every suite ends with "NAME: N passed, N failed, N skipped".  This script
 # prints each suite's output, then one total line.  It exits non-zero when a
 # test failed or a suite did not reach its closing line.
@@ -15,7 +19,7 @@ part=${1:-all}
 case "$part" in
 host | guest | all) ;;
 -h | --help)
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -29,6 +33,29 @@ LOG=$B/check
 mkdir -p "$LOG"
 : >"$LOG/summary"
 broken=0
+
+# The PostgreSQL versions the extension's suites run against: 15 from
+# Debian's packages, the others built from Debian's source packages by
+# scripts/build-pg.sh (cached).
+PG_HOST_VERSIONS=${MP2_PG_VERSIONS:-15 18}
+PG_GUEST_VERSIONS=${MP2_PG_GUEST_VERSIONS:-15 18}
+declare -A PG_CONFIGS=()
+
+# pg_config_of V: the pg_config of PostgreSQL V, built if need be; a
+# failed build counts as a failed suite.
+pg_config_of() {
+	local v=$1 out
+	if [ -z "${PG_CONFIGS[$v]:-}" ]; then
+		if out=$(scripts/build-pg.sh "$v" | tail -n 1) && [ -x "$out" ]; then
+			PG_CONFIGS[$v]=$out
+		else
+			echo "check: could not build PostgreSQL $v (scripts/build-pg.sh $v)"
+			echo "pg-build-$v: 0 passed, 1 failed, 0 skipped" >>"$LOG/summary"
+			PG_CONFIGS[$v]=none
+		fi
+	fi
+	[ "${PG_CONFIGS[$v]}" != none ]
+}
 
 summary_re='^[A-Za-z0-9_./-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 
@@ -62,7 +89,12 @@ host_suites() {
 		run_suite host 1 "$B/move_pages2_test"
 	fi
 	if [ -x pg_extension/check-host.sh ]; then
-		run_suite host-pg 1 pg_extension/check-host.sh
+		for v in $PG_HOST_VERSIONS; do
+			echo "== host: PostgreSQL $v"
+			pg_config_of "$v" &&
+				run_suite "host-pg$v" 3 env PG_CONFIG="${PG_CONFIGS[$v]}" \
+					pg_extension/check-host.sh
+		done
 	fi
 }
 
@@ -84,7 +116,13 @@ guest_suites() {
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
-		run_suite guest-pg 1 pg_extension/check-guest.sh
+		for v in $PG_GUEST_VERSIONS; do
+			echo "== guest: PostgreSQL $v"
+			pg_config_of "$v" &&
+				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded}")" \
+					env PG_CONFIG="${PG_CONFIGS[$v]}" \
+					pg_extension/check-guest.sh
+		done
 	fi
 }
 

@@ -71,7 +71,11 @@ ALTER SYSTEM SET mp2.batch_size = 65537;
 ALTER SYSTEM SET mp2.mode = 'fast';
 ALTER SYSTEM SET mp2.method = 'teleport';
 ALTER SYSTEM SET mp2.policy = 'everywhere';
-ALTER SYSTEM SET mp2.naptime = '1ms';
+-- (the message for a value out of range differs between versions: the
+-- bounds are shown by pg_settings instead)
+SELECT name, min_val, max_val, unit FROM pg_catalog.pg_settings
+ WHERE name IN ('mp2.naptime', 'mp2.batch_size', 'mp2.max_pages_per_round')
+ ORDER BY name;
 ALTER SYSTEM SET mp2.max_pages_per_round = -1;
 SET mp2.policy = 'interleave';
 SET mp2.database = 'other';

@@ -14,8 +14,19 @@ SELECT p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args,
  ORDER BY p.proname;
 
 -- The rules table of the worker's policy "rules"
-\d mp2_rules
-SELECT relacl FROM pg_catalog.pg_class WHERE oid = 'mp2_rules'::regclass;
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull
+  FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid = 'mp2_rules'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attnum;
+SELECT conname, contype FROM pg_catalog.pg_constraint
+ WHERE conrelid = 'mp2_rules'::regclass AND contype IN ('c', 'p') ORDER BY conname;
+INSERT INTO mp2_rules VALUES ('pg_class', -1);
+-- who may do what with it, but its owner (whose rights differ by version)
+SELECT a.grantee::regrole AS grantee, a.privilege_type
+  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+ WHERE c.oid = 'mp2_rules'::regclass AND a.grantee <> c.relowner
+ ORDER BY 1, 2;
 
 -- The role that may move memory
 SELECT rolname, rolcanlogin, rolsuper FROM pg_catalog.pg_roles

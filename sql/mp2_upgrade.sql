@@ -53,15 +53,16 @@ SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
   FROM pg_catalog.pg_depend d
  WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
    AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mp2')
-   AND d.deptype = 'e';
+   AND d.deptype = 'e'
+   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass;
 SELECT object FROM pg_temp.mp2_objects ORDER BY object;
 SELECT pg_catalog.md5(pg_catalog.string_agg(object || ': ' || definition, E'\n'
                                             ORDER BY object)) AS updated
-  FROM pg_temp.mp2_objects;
+  FROM pg_temp.mp2_objects \gset
 SELECT extconfig::pg_catalog.regclass[] AS config FROM pg_catalog.pg_extension
  WHERE extname = 'mp2';
 
--- A fresh 1.1 install: the same md5
+-- A fresh 1.1 install: the same objects
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE regress_mp2_up;
@@ -94,9 +95,10 @@ SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
   FROM pg_catalog.pg_depend d
  WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
    AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mp2')
-   AND d.deptype = 'e';
+   AND d.deptype = 'e'
+   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass;
 SELECT pg_catalog.md5(pg_catalog.string_agg(object || ': ' || definition, E'\n'
-                                            ORDER BY object)) AS fresh
+                                            ORDER BY object)) = :'updated' AS same_objects
   FROM pg_temp.mp2_objects;
 SELECT extconfig::pg_catalog.regclass[] AS config FROM pg_catalog.pg_extension
  WHERE extname = 'mp2';

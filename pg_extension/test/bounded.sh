@@ -8,46 +8,6 @@
 # The table that fills part of the pool in both runs, in MB.
 BOUNDED_TABLE_MB=${MP2_BOUNDED_TABLE_MB:-48}
 
-# The backend whose session runs with application_name $1.
-backend_of() {
-	psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"
-}
-
-# run_measured NAME SQL OUT: run SQL in a session of its own and print
-# the peak private memory of its backend in kB while SQL ran: the peak
-# resident set (VmHWM, reset right before SQL through clear_refs) less
-# the file and shared pages it maps at the end (they only grow, so they
-# were no larger at the peak), plus its page tables.  Shared buffer pages
-# are not in it.  The output of SQL goes to OUT.
-run_measured() {
-	local name=$1 sql=$2 out=$3 bg pid="" st
-	{
-		sleep 2
-		echo "$sql;"
-		echo "SELECT 'measured';"
-		sleep 30
-	} | PGAPPNAME=$name as_pg "$PGBIN/psql" -X -q -At -d postgres >"$out" 2>&1 &
-	bg=$!
-	while [ -z "$pid" ] && kill -0 "$bg" 2>/dev/null; do
-		pid=$(backend_of "$name")
-	done
-	echo 5 >"/proc/$pid/clear_refs"
-	while :; do
-		st=$(psql_q "SELECT state = 'idle' AND query LIKE '%''measured''%'
-		               FROM pg_stat_activity WHERE pid = $pid")
-		[ "$st" = t ] && break
-		sleep 0.2
-	done
-	awk '/^(VmHWM|VmPTE):/ { s += $2 } /^(RssFile|RssShmem):/ { s -= $2 }
-	     END { print s + 0 }' "/proc/$pid/status"
-	grep -E '^(VmHWM|RssAnon|RssFile|RssShmem|VmPTE):' "/proc/$pid/status" |
-		tr -s ' \t\n' ' ' >&2
-	echo >&2
-	kill "$bg" 2>/dev/null
-	wait "$bg" 2>/dev/null
-	psql_q "SELECT pg_terminate_backend($pid)" >/dev/null 2>&1
-}
-
 # stop_mid_migration LABEL HOW: a whole-pool migration that takes seconds
 # (one page per move_pages call), stopped after 0.3 s by HOW: cancel
 # (pg_cancel_backend) or timeout (statement_timeout).

@@ -7,6 +7,8 @@
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
+# The major version, which every suite's name ends with (pg_regress-15).
+PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
 PG_USER=${MP2_PG_USER:-postgres}
 
@@ -159,8 +161,9 @@ run_regress() {
 		--inputdir="$indir" --outputdir="$outdir" \
 		--dbname=contrib_regression "$@" 2>&1 | tee "$outdir/pg_regress.log"
 	rc=${PIPESTATUS[0]}
-	pass=$(grep -cE '\.\.\. ok( |$)' "$outdir/pg_regress.log")
-	fail=$(grep -cE '\.\.\. (FAILED|failed)' "$outdir/pg_regress.log")
+	# "test x ... ok" up to 15, "ok 1 - x" (TAP) from 16 on.
+	pass=$(grep -cE '\.\.\. ok( |$)|^ok [0-9]+ ' "$outdir/pg_regress.log")
+	fail=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ ' "$outdir/pg_regress.log")
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		fail=1
 	fi
@@ -171,4 +174,44 @@ run_regress() {
 	fi
 	echo "$label: $pass passed, $fail failed, 0 skipped"
 	[ "$fail" -eq 0 ]
+}
+
+# The backend whose session runs with application_name $1.
+backend_of() {
+	psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"
+}
+
+# run_measured NAME SQL OUT: run SQL in a session of its own and print
+# the peak private memory of its backend in kB while SQL ran: the peak
+# resident set (VmHWM, reset right before SQL through clear_refs) less
+# the file and shared pages it maps at the end (they only grow, so they
+# were no larger at the peak), plus its page tables.  Shared buffer pages
+# are not in it.  The output of SQL goes to OUT.
+run_measured() {
+	local name=$1 sql=$2 out=$3 bg pid="" st
+	{
+		sleep 2
+		echo "$sql;"
+		echo "SELECT 'measured';"
+		sleep 30
+	} | PGAPPNAME=$name as_pg "$PGBIN/psql" -X -q -At -d postgres >"$out" 2>&1 &
+	bg=$!
+	while [ -z "$pid" ] && kill -0 "$bg" 2>/dev/null; do
+		pid=$(backend_of "$name")
+	done
+	echo 5 >"/proc/$pid/clear_refs"
+	while :; do
+		st=$(psql_q "SELECT state = 'idle' AND query LIKE '%''measured''%'
+		               FROM pg_stat_activity WHERE pid = $pid")
+		[ "$st" = t ] && break
+		sleep 0.2
+	done
+	awk '/^(VmHWM|VmPTE):/ { s += $2 } /^(RssFile|RssShmem):/ { s -= $2 }
+	     END { print s + 0 }' "/proc/$pid/status"
+	grep -E '^(VmHWM|RssAnon|RssFile|RssShmem|VmPTE):' "/proc/$pid/status" |
+		tr -s ' \t\n' ' ' >&2
+	echo >&2
+	kill "$bg" 2>/dev/null
+	wait "$bg" 2>/dev/null
+	psql_q "SELECT pg_terminate_backend($pid)" >/dev/null 2>&1
 }
