@@ -42,8 +42,9 @@ stdout, building that PostgreSQL first if need be.  VERSION is one of:
 
 Builds are cached as
   <cache>/pg/VERSION/<key>/install/bin/pg_config
-where <cache> is \$MP2_CACHE_DIR if set, else /var/cache/mp2 for root (whose
-home a server run as postgres cannot reach) and \$HOME/.cache/mp2 for others,
+where <cache> is \$MP2_CACHE_DIR if set, else /var/lib/mp2 for root (not its
+home, which a server run as postgres cannot reach, nor /var/cache, which the
+QEMU guest hides under a tmpfs) and \$HOME/.cache/mp2 for others,
 and <key> is the sha256 of the source package's version and this script.
 An unchanged input set returns the cached build at once ("pg-VERSION: cached
 <path>" on stderr).  Builds run in a temporary directory and are moved into
@@ -53,7 +54,7 @@ refreshed at every run; without the network the previous lists are used.
 
 Run it as root or as any user; a server run by another user than the one who
 built (as root runs it as postgres) needs every directory above the cache to
-be searchable by that user: then set MP2_CACHE_DIR, e.g. /var/cache/mp2.
+be searchable by that user: then set MP2_CACHE_DIR, e.g. /var/lib/mp2.
 
 Options:
   -j, --jobs N    parallel make jobs (default: nproc = $(nproc))
@@ -138,11 +139,12 @@ done
 [ ${#missing[@]} -eq 0 ] ||
 	die "missing: ${missing[*]} (run scripts/setup-deps.sh)"
 
-# Root builds for servers run as postgres, so not under /root (mode 700).
+# Root builds for servers run as postgres, so not under /root (mode 700);
+# and for the guest, which mounts a tmpfs on /var/cache.
 if [ -n "${MP2_CACHE_DIR:-}" ]; then
 	PGCACHE="$MP2_CACHE_DIR/pg"
 elif [ "$(id -u)" -eq 0 ]; then
-	PGCACHE=/var/cache/mp2/pg
+	PGCACHE=/var/lib/mp2/pg
 else
 	PGCACHE="$HOME/.cache/mp2/pg"
 fi
@@ -213,7 +215,7 @@ check_reachable() {
 	while [ "$d" != / ] && [ -n "$d" ]; do
 		d="$(dirname "$d")"
 		if [ -d "$d" ] && [ "$(($(stat -c '%#a' "$d") & 1))" -eq 0 ]; then
-			log "warning: $d (mode $(stat -c %a "$d")) is not searchable by other users, so a server run as postgres cannot use $PREFIX; set MP2_CACHE_DIR to a directory they can reach, e.g. MP2_CACHE_DIR=/var/cache/mp2"
+			log "warning: $d (mode $(stat -c %a "$d")) is not searchable by other users, so a server run as postgres cannot use $PREFIX; set MP2_CACHE_DIR to a directory they can reach, e.g. MP2_CACHE_DIR=/var/lib/mp2"
 			return 0
 		fi
 	done
