@@ -107,6 +107,13 @@ inside() {
 		if pg_start; then
 			run_regress "${PART_LABEL[nocap]}" "$work/in" "$work/out-nocap" \
 				"${NOCAP_TESTS[@]}" || status=1
+			# The hint of the WARNING about shared pages names this binary.
+			if ! grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
+				"$PGTMP/server.log"; then
+				echo "not ok - the WARNING's hint in the server log names $PGBIN/postgres"
+				echo "${PART_LABEL[nocap]}: 0 passed, 1 failed, 0 skipped"
+				status=1
+			fi
 			pg_stop
 		else
 			status=1
