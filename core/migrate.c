@@ -686,6 +686,16 @@ int mp2_migrate_stream(mp2_source_fn next, void *arg,
 	ret = next ? options_check(opts) : -EINVAL;
 	if (ret)
 		goto out;
+	/* The method is known before any window, even when none comes. */
+	{
+		struct job probe = { 0 };
+
+		ret = method_resolve(&probe, opts->method);
+		if (ret)
+			goto out;
+		total.method_used = probe.method;
+		total.fell_back = probe.fell_back;
+	}
 	window = opts->window ? opts->window : MP2_DEFAULT_WINDOW;
 	pages = mp2_alloc_array(window, sizeof(*pages));
 	nodes = mp2_alloc_array(window, sizeof(*nodes));

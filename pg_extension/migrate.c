@@ -189,10 +189,6 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	res->privileged = raised;
 	res->not_present = src.not_present;
 	res->error = err;
-	if (res->st.method_used == MP2_METHOD_AUTO)
-		res->st.method_used = mp2_kernel_has_move_pages2(NULL, NULL) &&
-			args->method != MP2_METHOD_MOVE_PAGES ?
-			MP2_METHOD_MOVE_PAGES2 : MP2_METHOD_MOVE_PAGES;
 
 	mc.args = args;
 	mc.res = res;

@@ -788,6 +788,10 @@ static void test_stream(void)
 	T_EQ(src.calls, 1);
 	T_EQ(st.requested, 0);
 	T_EQ(stats_sum(&st), 0);
+	/* The method that would have run is known all the same. */
+	T_EQ(st.method_used, mp2_kernel_has_move_pages2(NULL, NULL) ?
+				     MP2_METHOD_MOVE_PAGES2 :
+				     MP2_METHOD_MOVE_PAGES);
 	T_EQ(bad_pages(base, n), 0);
 	munmap(base, n * psz);
 }
