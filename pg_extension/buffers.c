@@ -211,6 +211,13 @@ pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file)
 	walk->last_page = -1;
 }
 
+void
+pgmp2_walk_none(Mp2Walk *walk)
+{
+	pgmp2_walk_pool(walk, 0);
+	walk->nvisited = NBuffers;
+}
+
 /* Whether buffer buf belongs to the walk (read under its header lock). */
 static bool
 walk_matches(const Mp2Walk *walk, int buf)

@@ -199,6 +199,9 @@ extern void pgmp2_walk_pool(Mp2Walk *walk, int start_buf);
 /* Walk the pages of the buffers of a relation's storage. */
 extern void pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file);
 
+/* A walk that is over at once (a relation without storage). */
+extern void pgmp2_walk_none(Mp2Walk *walk);
+
 /*
  * The next window: up to max_pages (at least 4) pages into pages[]; if
  * firsts is not NULL, also the first page of each buffer walked (up to

@@ -443,11 +443,7 @@ relation_walk(Oid relid)
 	if (pgmp2_relation_file(relid, true, true, &file, NULL))
 		pgmp2_walk_file(walk, &file);
 	else
-	{
-		/* No storage: a walk that is over at once. */
-		pgmp2_walk_pool(walk, 0);
-		walk->nvisited = NBuffers;
-	}
+		pgmp2_walk_none(walk);
 	return walk;
 }
 

@@ -3,6 +3,38 @@
 -- objects of a fresh 1.1 install and keeps the rules
 --
 SET client_min_messages = warning;
+
+-- Every object of the extension: its description, definition and rights
+-- (its row types aside, which 18 lists and 15 does not).  Run in a
+-- database with the update and in one with a fresh install below.
+SELECT $q$
+SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
+       CASE d.classid
+         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+           (SELECT pg_catalog.pg_get_functiondef(p.oid) ||
+                   coalesce(p.proacl::text, '')
+              FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
+         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+           (SELECT pg_catalog.string_agg(a.attname || ' ' ||
+                     pg_catalog.format_type(a.atttypid, a.atttypmod) ||
+                     CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
+                     ', ' ORDER BY a.attnum)
+              FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = d.objid AND a.attnum > 0) || ' ' ||
+           (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(c.oid),
+                                         ', ' ORDER BY c.conname)
+              FROM pg_catalog.pg_constraint c WHERE c.conrelid = d.objid) || ' ' ||
+           (SELECT coalesce(c.relacl::text, '') FROM pg_catalog.pg_class c
+             WHERE c.oid = d.objid)
+         ELSE ''
+       END AS definition
+  FROM pg_catalog.pg_depend d
+ WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mp2')
+   AND d.deptype = 'e'
+   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass
+$q$ AS objects_query \gset
+
 CREATE DATABASE regress_mp2_up;
 \c regress_mp2_up
 SET client_min_messages = warning;
@@ -27,34 +59,7 @@ SELECT rel, node FROM mp2_rules;
 SELECT requested > 0 AS pages, stop_reason
   FROM mp2_migrate('mp2_u', 0, max_pages => 1);
 
--- Every object of the extension: its description, definition and rights.
--- The same query runs in a database with a fresh 1.1 install below.
-CREATE VIEW pg_temp.mp2_objects AS
-SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
-       CASE d.classid
-         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
-           (SELECT pg_catalog.pg_get_functiondef(p.oid) ||
-                   coalesce(p.proacl::text, '')
-              FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
-         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
-           (SELECT pg_catalog.string_agg(a.attname || ' ' ||
-                     pg_catalog.format_type(a.atttypid, a.atttypmod) ||
-                     CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
-                     ', ' ORDER BY a.attnum)
-              FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = d.objid AND a.attnum > 0) || ' ' ||
-           (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(c.oid),
-                                         ', ' ORDER BY c.conname)
-              FROM pg_catalog.pg_constraint c WHERE c.conrelid = d.objid) || ' ' ||
-           (SELECT coalesce(c.relacl::text, '') FROM pg_catalog.pg_class c
-             WHERE c.oid = d.objid)
-         ELSE ''
-       END AS definition
-  FROM pg_catalog.pg_depend d
- WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mp2')
-   AND d.deptype = 'e'
-   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass;
+CREATE VIEW pg_temp.mp2_objects AS :objects_query;
 SELECT object FROM pg_temp.mp2_objects ORDER BY object;
 SELECT pg_catalog.md5(pg_catalog.string_agg(object || ': ' || definition, E'\n'
                                             ORDER BY object)) AS updated
@@ -71,32 +76,7 @@ CREATE DATABASE regress_mp2_new;
 SET client_min_messages = warning;
 CREATE EXTENSION mp2;
 SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'mp2';
-CREATE VIEW pg_temp.mp2_objects AS
-SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
-       CASE d.classid
-         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
-           (SELECT pg_catalog.pg_get_functiondef(p.oid) ||
-                   coalesce(p.proacl::text, '')
-              FROM pg_catalog.pg_proc p WHERE p.oid = d.objid)
-         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
-           (SELECT pg_catalog.string_agg(a.attname || ' ' ||
-                     pg_catalog.format_type(a.atttypid, a.atttypmod) ||
-                     CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
-                     ', ' ORDER BY a.attnum)
-              FROM pg_catalog.pg_attribute a
-             WHERE a.attrelid = d.objid AND a.attnum > 0) || ' ' ||
-           (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(c.oid),
-                                         ', ' ORDER BY c.conname)
-              FROM pg_catalog.pg_constraint c WHERE c.conrelid = d.objid) || ' ' ||
-           (SELECT coalesce(c.relacl::text, '') FROM pg_catalog.pg_class c
-             WHERE c.oid = d.objid)
-         ELSE ''
-       END AS definition
-  FROM pg_catalog.pg_depend d
- WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'mp2')
-   AND d.deptype = 'e'
-   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass;
+CREATE VIEW pg_temp.mp2_objects AS :objects_query;
 SELECT pg_catalog.md5(pg_catalog.string_agg(object || ': ' || definition, E'\n'
                                             ORDER BY object)) = :'updated' AS same_objects
   FROM pg_temp.mp2_objects;
