@@ -1,21 +1,48 @@
+# SPDX-License-Identifier: MIT
 # mp2 - top-level build.
 #
-#   make              libmp2 (build/libmp2.a) and the tools
+#   make              libmp2 (shared and static), mp2bench, the extension
+#   make install      all of them, under PREFIX (default /usr/local) and
+#                     the PostgreSQL of PG_CONFIG; DESTDIR= for staging
+#   make installcheck the extension's regression tests against a running
+#                     server that has it installed (PGHOST, PGPORT, PGUSER)
 #   make check        every test suite; ends with "N passed, N failed, N skipped"
+#   make deb          the Debian packages, in build/deb/
+#   make dist         the release archive from git (PGXN), in build/
 #   make setup        install the Debian packages mp2 needs
 #   make demo         set up and run mp2's main job
 #   make clean
+#
+# Warnings are errors with WERROR=1 (make check sets it).
 
 CC       ?= gcc
 CSTD     := -std=c11 -D_GNU_SOURCE
-WARN     := -Wall -Wextra -Werror
+WERROR   ?=
+WARN     := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 OPT      ?= -O2 -g
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Icore $(CFLAGS)
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -fPIC -pthread -Icore $(CPPFLAGS) $(CFLAGS)
 LIBS     := -lnuma -pthread
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 
 B := build
+
+# The release: libmp2's version is the tree's (core/mp2.h).
+VERSION := $(shell sed -n 's/^\#define MP2_VERSION[[:space:]]*"\(.*\)"/\1/p' core/mp2.h)
+SOVERSION := 0
+SONAME := libmp2.so.$(SOVERSION)
+SOFILE := $(SONAME).$(word 2,$(subst ., ,$(VERSION))).$(word 3,$(subst ., ,$(VERSION)))
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# Programs built here find the tree's libmp2 as users find the installed
+# one: pkg-config, with the uninstalled variant of mp2.pc.
+export PKG_CONFIG_PATH := $(CURDIR)/$(B)/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:core/%.c=$(B)/core/%.o)
@@ -28,31 +55,60 @@ BENCH_HDR := $(wildcard bench/*.h)
 TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem
 KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
 
-.PHONY: all check check-all check-host check-guest setup demo clean \
-	extension install
+.PHONY: all lib check check-all check-host check-guest setup demo clean \
+	extension install install-lib install-tools install-extension \
+	uninstall installcheck deb dist
 PG_CONFIG ?= pg_config
 
-all: $(B)/libmp2.a $(B)/mp2bench $(if $(wildcard pg_extension/Makefile),extension)
+all: lib $(B)/mp2bench $(if $(wildcard pg_extension/Makefile),extension)
 
-# The PostgreSQL extension, built with PGXS against $(PG_CONFIG).
-extension: $(B)/libmp2.a
+lib: $(B)/libmp2.a $(B)/$(SOFILE) $(B)/libmp2.so $(B)/mp2.pc \
+	$(B)/pkgconfig/mp2-uninstalled.pc
+
+# The PostgreSQL extension, built with PGXS against $(PG_CONFIG); it links
+# the tree's libmp2.so.
+extension: lib
 	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG)
 
-install: extension
-	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG) install
+# The objects are rebuilt when the compiler flags change (WERROR=1, say).
+$(B)/.cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL)' >$@
+FORCE:
 
-$(B)/core/%.o: core/%.c $(CORE_HDR)
+$(B)/core/%.o: core/%.c $(CORE_HDR) $(B)/.cflags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(B)/san/core/%.o: core/%.c $(CORE_HDR)
+$(B)/san/core/%.o: core/%.c $(CORE_HDR) $(B)/.cflags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -c $< -o $@
 
 $(B)/libmp2.a: $(CORE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
+# Only the calls of mp2.h are exported (core/libmp2.map).
+$(B)/$(SOFILE): $(CORE_OBJ) core/libmp2.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=core/libmp2.map \
+		-Wl,-z,defs $(LDFLAGS) -o $@ $(CORE_OBJ) $(LIBS)
+
+$(B)/libmp2.so: $(B)/$(SOFILE)
+	ln -sf $(SOFILE) $(B)/$(SONAME)
+	ln -sf $(SOFILE) $@
+
+$(B)/mp2.pc: core/mp2.pc.in core/mp2.h
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
+
+# pkg-config prefers NAME-uninstalled.pc: the tree's header and library.
+$(B)/pkgconfig/mp2-uninstalled.pc: core/mp2.pc.in core/mp2.h
+	@mkdir -p $(@D)
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(CURDIR)/$(B)|' \
+		-e 's|@INCLUDEDIR@|$(CURDIR)/core|' $< >$@
+
 $(B)/libmp2_san.a: $(CORE_SAN_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(B)/mp2bench: $(BENCH_SRC) $(BENCH_HDR) $(B)/libmp2.a
@@ -86,9 +142,55 @@ check-host: all $(TESTS)
 check-guest: all $(TESTS) $(KTEST)
 	scripts/check.sh guest
 
+install: install-lib install-tools $(if $(wildcard pg_extension/Makefile),install-extension)
+
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(B)/$(SOFILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/libmp2.so
+	install -m 644 $(B)/libmp2.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 core/mp2.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/mp2.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(MANDIR)/man3/)
+	$(if $(DESTDIR),,-ldconfig)
+
+install-tools: $(B)/mp2bench
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(B)/mp2bench $(DESTDIR)$(BINDIR)/
+	$(if $(wildcard man/*.1),install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/)
+
+# The extension needs the library installed first: mp2.so loads libmp2.so.0.
+install-extension: extension install-lib
+	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG) install
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libmp2.so $(DESTDIR)$(LIBDIR)/libmp2.a \
+		$(DESTDIR)$(INCLUDEDIR)/mp2.h $(DESTDIR)$(PKGCONFIGDIR)/mp2.pc \
+		$(DESTDIR)$(BINDIR)/mp2bench \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	$(if $(wildcard pg_extension/Makefile),$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG) uninstall)
+
+installcheck:
+	$(MAKE) -C pg_extension PG_CONFIG=$(PG_CONFIG) installcheck
+
+# Debian packages (debian/), built from the files git tracks (and new ones
+# not ignored) in a copy of the tree, so the tree stays as it is.
+deb:
+	scripts/build-deb.sh
+
+# The release archive for PGXN: what git has at HEAD, under mp2-VERSION/.
+dist:
+	@mkdir -p $(B)
+	git archive --format=zip --prefix=mp2-$(VERSION)/ -o $(B)/mp2-$(VERSION).zip HEAD
+	@echo "$(B)/mp2-$(VERSION).zip"
+
 # Installs what is missing first, so it works on a fresh machine.
 check: setup
-	$(MAKE) check-all
+	$(MAKE) check-all WERROR=1
 
 check-all: all $(TESTS) $(KTEST)
 	scripts/check.sh all

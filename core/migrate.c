@@ -399,6 +399,9 @@ static int options_check(const struct mp2_options *o)
 {
 	if (!mp2_method_name(o->method) || !mp2_mode_name(o->mode))
 		return -EINVAL;
+	for (size_t i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
+		if (o->reserved[i])
+			return -EINVAL;
 	if (o->threads < 1 || o->pages_per_call == 0 || o->busy_retries < 0 ||
 	    o->kernel_batch > MP2_KBATCH_MAX || (o->adaptive && o->call_us == 0))
 		return -EINVAL;

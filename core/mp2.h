@@ -34,6 +34,21 @@ extern "C" {
 struct bitmask;			/* libnuma's node and CPU masks */
 
 /*
+ * The version of this header.  mp2_version() gives the version of the
+ * library the program runs with, which may be newer (same soname,
+ * libmp2.so.0: a newer library keeps every older caller working).
+ */
+#define MP2_VERSION_MAJOR	1
+#define MP2_VERSION_MINOR	1
+#define MP2_VERSION_PATCH	0
+#define MP2_VERSION		"1.1.0"
+#define MP2_VERSION_NUM		(MP2_VERSION_MAJOR * 10000 + \
+				 MP2_VERSION_MINOR * 100 + MP2_VERSION_PATCH)
+
+/* The MP2_VERSION_NUM of the running library. */
+int mp2_version(void);
+
+/*
  * move_pages2 discovery.
  *
  * A kernel with move_pages2 publishes, read-only:
@@ -215,6 +230,13 @@ struct mp2_options {
 	 * default, MP2_DEFAULT_WINDOW).
 	 */
 	size_t window;
+	/*
+	 * Room for later options: zero (mp2_options_init() zeroes them).
+	 * The calls taking options return -EINVAL when one is not, so a
+	 * program built for a newer library that sets a newer option is
+	 * refused by an older library rather than silently ignored.
+	 */
+	uint64_t reserved[8];
 };
 
 /* Fill opts with the defaults documented above. */
@@ -268,6 +290,7 @@ struct mp2_stats {
 	enum mp2_method method_used;	/* MOVE_PAGES2 or MOVE_PAGES */
 	bool fell_back;			/* auto found no move_pages2 */
 	enum mp2_stop stopped;		/* why it stopped early, if it did */
+	uint64_t reserved[8];		/* later counters; zero for now */
 };
 
 /*
@@ -289,7 +312,8 @@ struct mp2_stats {
  * Returns 0 when the migration ran, even if some pages failed (see stats
  * and status), or a negative errno for a call-level error:
  *   -EINVAL  bad arguments (NULL arrays with count > 0, unaligned address,
- *            count 0, unknown method or mode, threads < 1,
+ *            count 0, unknown method or mode, threads < 1, a reserved
+ *            option not zero,
  *            kernel_batch > MP2_KBATCH_MAX, pages_per_call 0)
  *   -ENODEV  a target node out of range or without memory
  *   -ENOSYS  method MOVE_PAGES2 asked for and the kernel has none

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Inside the multi-node guest: the pgbench YCSB experiment.
 #
 # Starts PostgreSQL with mp2 preloaded and CAP_SYS_NICE (as systemd's

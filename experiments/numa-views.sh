@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Where is the buffer pool?  mp2_buffer_nodes() side by side with
 # PostgreSQL 18's own pg_buffercache_numa and pg_shmem_allocations_numa,
 # in the two-node guest, with pools of 128 MB and 1 GB of which half is
@@ -29,7 +30,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 
 usage() {
-	sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 repeats=3

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Turn an experiment's runs.csv into medians: summary.csv, results.md (a
 # Markdown table with ratios) and gnuplot PNG plots, in the same folder.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mp2's main job: what relocating PostgreSQL's shared buffers between NUMA
 # nodes costs the queries beside it, per method and setting.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The mp2 extension's tests inside the two-node QEMU guest
 # (kernel/run-guest.sh, the patched kernel with move_pages2):
 #
@@ -108,7 +109,7 @@ inside() {
 			run_regress "${PART_LABEL[nocap]}" "$work/in" "$work/out-nocap" \
 				"${NOCAP_TESTS[@]}" || status=1
 			# The hint of the WARNING about shared pages names this binary.
-			if ! grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
+			if ! grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: User=postgres and AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
 				"$PGTMP/server.log"; then
 				echo "not ok - the WARNING's hint in the server log names $PGBIN/postgres"
 				echo "${PART_LABEL[nocap]}: 0 passed, 1 failed, 0 skipped"

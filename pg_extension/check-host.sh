@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The mp2 extension's tests on this machine (any number of NUMA nodes):
 # installs the extension into the system PostgreSQL, starts a throw-away
 # cluster as the user postgres (initdb in a temporary directory, mp2 in
@@ -20,7 +21,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/worker.sh
 . "$TOP/pg_extension/test/worker.sh"
 
-REGRESS_TESTS=(mp2_setup mp2_upgrade mp2_api mp2_badinput mp2_privilege mp2_worker mp2_security)
+mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "check-host: needs root (make install, and running the server as $PG_USER)"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*-------------------------------------------------------------------------
  *
  * migrate.c
@@ -249,6 +250,6 @@ pgmp2_report_shared(const Mp2MoveResult *res, int elevel)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("some pages were not moved because other processes map them too"),
 			 errdetail("Moving pages that other processes map needs the capability CAP_SYS_NICE, which this server process does not have."),
-			 errhint("Grant CAP_SYS_NICE to the PostgreSQL server: AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p %s\".",
+			 errhint("Grant CAP_SYS_NICE to the PostgreSQL server: User=postgres and AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p %s\".",
 					 my_exec_path)));
 }

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 /* pg_extension/mp2--1.0--1.1.sql */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mp2bench migrate and ycsb with move_pages and move_pages2 side by side
 # (modes async, sync_light, sync; kernel batches 64, 256, 512, 1024),
 # sized for the emulated two-node guest.  CSV files go to OUTDIR; the

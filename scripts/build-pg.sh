@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Build PostgreSQL 17 or 18 from Debian's source package (the upstream
 # tarball it ships), cached; PostgreSQL 15 is Debian 12's own binary package.
 # Prints the pg_config path as the last line on stdout; progress goes to

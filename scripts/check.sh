@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run mp2's test suites and sum their closing lines.
 #
 #   scripts/check.sh host    suites that run on this machine
@@ -19,7 +20,7 @@ part=${1:-all}
 case "$part" in
 host | guest | all) ;;
 -h | --help)
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)

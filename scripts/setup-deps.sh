@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Install every Debian package mp2 needs (Debian 12 "bookworm").
 # Idempotent: packages already present are left alone, and the
 # bookworm-backports suite is added only when it is missing.

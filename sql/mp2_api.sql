@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_api: the SQL API on any machine (one node or several)
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_badinput: bad arguments are rejected with exact errors before
 -- anything moves

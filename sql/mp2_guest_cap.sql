@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_guest_cap: two NUMA nodes, move_pages2, and a server that has
 -- CAP_SYS_NICE (in its permitted set: raised only while migrating)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_guest_nocap: two NUMA nodes and a server without CAP_SYS_NICE:
 -- pages that other processes map are refused, counted, and a WARNING

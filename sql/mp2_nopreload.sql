@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_nopreload: without shared_preload_libraries the SQL functions work;
 -- counters are of this session, and there is no worker

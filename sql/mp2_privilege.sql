@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_privilege: moving memory is for superusers and mp2_mover
 --

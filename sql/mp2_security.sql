@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_security: a role that owns a database and creates functions,
 -- operators, casts and settings wherever it can cannot get any of them

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_setup: CREATE EXTENSION and what it installs
 --

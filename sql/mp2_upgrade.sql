@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_upgrade: ALTER EXTENSION mp2 UPDATE from 1.0 to 1.1 gives the
 -- objects of a fresh 1.1 install and keeps the rules

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 --
 -- mp2_worker: start and stop the relocation worker from SQL
 --

@@ -453,6 +453,11 @@ static void test_invalid_arguments(void)
 	o.adaptive = true;
 	o.call_us = 0;
 	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	/* An option of a later library, unknown to this one. */
+	o.reserved[0] = 1;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	o.reserved[7] = 1;
+	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
 	r.addr = base;
@@ -473,6 +478,8 @@ static void test_invalid_arguments(void)
 	T_EQ(st.requested, n);
 	T_EQ(st.not_tried, n);
 	T_EQ(stats_sum(&st), n);
+	for (size_t i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++)
+		T_EQ(st.reserved[i], 0);
 	for (size_t i = 0; i < n; i++)
 		T_EQ(status[i], 7);
 	T_EQ(pages_off_node(pages, n, node), 0);
@@ -518,6 +525,21 @@ static void test_names(void)
 	T_EQ(mp2_mode_parse("", &md), -EINVAL);
 	T_CHECK(mp2_method_name((enum mp2_method)3) == NULL);
 	T_CHECK(strcmp(mp2_mode_name(MP2_MODE_ASYNC), "async") == 0);
+}
+
+static void test_version(void)
+{
+	char num[16];
+	struct mp2_options o;
+
+	T_EQ(mp2_version(), MP2_VERSION_NUM);
+	snprintf(num, sizeof(num), "%d.%d.%d", MP2_VERSION_MAJOR,
+		 MP2_VERSION_MINOR, MP2_VERSION_PATCH);
+	T_CHECK(strcmp(num, MP2_VERSION) == 0);
+	memset(&o, 0x5a, sizeof(o));
+	mp2_options_init(&o);
+	for (size_t i = 0; i < sizeof(o.reserved) / sizeof(o.reserved[0]); i++)
+		T_EQ(o.reserved[i], 0);
 }
 
 static void test_budget_pages(void)
@@ -1523,6 +1545,7 @@ int main(void)
 	T_RUN(test_invalid_arguments);
 	T_RUN(test_error_messages);
 	T_RUN(test_names);
+	T_RUN(test_version);
 	T_RUN(test_budget_pages);
 	T_RUN(test_budget_time);
 	T_RUN(test_fallback);

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- YCSB A: 50% point reads, 50% updates, zipfian keys.
 \set k 1 + permute(random_zipfian(0, :rows - 1, 1.01), :rows)
 \set u random(1, 100)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The YCSB table: :rows rows of about 100 bytes, keys 1..:rows; inserts
 -- take keys above that from the sequence.
 SET client_min_messages = warning;

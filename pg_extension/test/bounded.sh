@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Work-sized memory and cancel: a whole-pool migration is stopped by a
 # query cancel and by statement_timeout between two system calls, with
 # the counters of what moved kept; and the private memory of a backend

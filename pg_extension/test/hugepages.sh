@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # huge_pages = on: the pool lives in 2 MiB pages, each the unit of
 # locating and moving.  Source pglib.sh first, then call huge_tests LABEL
 # with the cluster stopped; it reserves huge pages on every node, starts

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Integrity under load: pgbench runs while the whole buffer pool is moved
 # back and forth between two nodes.  Source pglib.sh first, then call
 # load_tests LABEL against a running cluster whose server has

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shell functions shared by check-host.sh, check-guest.sh and the test
 # scripts beside this file: a throw-away PostgreSQL cluster run by the
 # unprivileged user postgres, psql helpers, and test result counting.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The relocation worker's tests, against a running cluster started by
 # pglib.sh with mp2 preloaded (so its worker runs in database postgres).
 # Source pglib.sh first, then call worker_tests LABEL.
