@@ -62,8 +62,7 @@ PG_CONFIG ?= pg_config
 
 all: lib $(B)/mp2bench $(if $(wildcard pg_extension/Makefile),extension)
 
-lib: $(B)/libmp2.a $(B)/$(SOFILE) $(B)/libmp2.so $(B)/mp2.pc \
-	$(B)/pkgconfig/mp2-uninstalled.pc
+lib: $(B)/libmp2.a $(B)/$(SOFILE) $(B)/libmp2.so $(B)/pkgconfig/mp2-uninstalled.pc
 
 # The PostgreSQL extension, built with PGXS against $(PG_CONFIG); it links
 # the tree's libmp2.so.
@@ -97,10 +96,6 @@ $(B)/libmp2.so: $(B)/$(SOFILE)
 	ln -sf $(SOFILE) $(B)/$(SONAME)
 	ln -sf $(SOFILE) $@
 
-$(B)/mp2.pc: core/mp2.pc.in core/mp2.h
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
-
 # pkg-config prefers NAME-uninstalled.pc: the tree's header and library.
 $(B)/pkgconfig/mp2-uninstalled.pc: core/mp2.pc.in core/mp2.h
 	@mkdir -p $(@D)
@@ -112,7 +107,7 @@ $(B)/libmp2_san.a: $(CORE_SAN_OBJ)
 	ar rcs $@ $^
 
 $(B)/mp2bench: $(BENCH_SRC) $(BENCH_HDR) $(B)/libmp2.a
-	$(CC) $(CFLAGS_ALL) -Ibench $(BENCH_SRC) $(B)/libmp2.a $(LIBS) -lm -o $@
+	$(CC) $(CFLAGS_ALL) -Ibench $(BENCH_SRC) $(B)/libmp2.a $(LDFLAGS) $(LIBS) -lm -o $@
 
 $(B)/test_core: tests/test_core.c tests/harness.h $(B)/libmp2.a
 	$(CC) $(CFLAGS_ALL) -Itests $< $(B)/libmp2.a $(LIBS) -o $@
@@ -152,7 +147,10 @@ install-lib: lib
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/libmp2.so
 	install -m 644 $(B)/libmp2.a $(DESTDIR)$(LIBDIR)/
 	install -m 644 core/mp2.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 $(B)/mp2.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' core/mp2.pc.in \
+		>$(DESTDIR)$(PKGCONFIGDIR)/mp2.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/mp2.pc
 	$(if $(wildcard man/*.3),install -m 644 $(wildcard man/*.3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(DESTDIR),,-ldconfig)
 

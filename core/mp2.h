@@ -124,7 +124,8 @@ int mp2_topology_distance(const struct mp2_topology *topo, int from, int to);
 
 /*
  * Check that node is a valid migration target: 0 if it has memory,
- * -ENODEV if it is out of range or has no memory.
+ * -ENODEV if it is out of range or has no memory, -ENOMEM (or another
+ * negative errno) if the node list could not be read.
  */
 int mp2_node_check(int node);
 
@@ -312,7 +313,8 @@ struct mp2_stats {
  * Returns 0 when the migration ran, even if some pages failed (see stats
  * and status), or a negative errno for a call-level error:
  *   -EINVAL  bad arguments (NULL arrays with count > 0, unaligned address,
- *            count 0, unknown method or mode, threads < 1, a reserved
+ *            count 0, unknown method or mode, threads < 1,
+ *            busy_retries < 0, adaptive with call_us 0, a reserved
  *            option not zero,
  *            kernel_batch > MP2_KBATCH_MAX, pages_per_call 0)
  *   -ENODEV  a target node out of range or without memory

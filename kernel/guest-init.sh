@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # PID 1 of the mp2 QEMU guest started by kernel/run-guest.sh.
 #
 # The root file system is the host's, read-only over virtio-9p.  This script

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Boot the mp2 kernel under QEMU (TCG) with several NUMA nodes and run one
 # command in it.  See --help.
 set -euo pipefail

@@ -82,6 +82,7 @@ run_suite() {
 }
 
 host_suites() {
+	run_suite host 1 scripts/check-tree.sh
 	run_suite host 1 "$B/test_core"
 	run_suite host 1 "$B/test_core_san"
 	run_suite host 1 "$B/test_nomem"
@@ -97,6 +98,8 @@ host_suites() {
 					pg_extension/check-host.sh
 		done
 	fi
+	# Builds, installs, tests and purges the Debian packages.
+	run_suite host 1 scripts/check-deb.sh
 }
 
 guest_suites() {

@@ -11,6 +11,9 @@ BASE_PKGS=(
 	libcap-dev libcap2-bin
 	postgresql-15 postgresql-server-dev-15 postgresql-client-15
 	gnuplot-nox
+	# The Debian packages (make deb), PGXN metadata (make dist), their checks.
+	debhelper dpkg-dev postgresql-server-dev-all lintian man-db unzip
+	python3 python3-jsonschema
 	# PostgreSQL 17 and 18 from Debian's source packages (scripts/build-pg.sh).
 	bison flex bzip2 zlib1g-dev libreadline-dev
 )

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# What a release of the tree promises, checked:
+#
+#   license   every source file names its license in an SPDX line: GPL-2.0
+#             under kernel/, MIT elsewhere (LICENSE)
+#   version   core/mp2.h, META.json, debian/changelog and mp2.control agree
+#   meta      META.json is valid PGXN metadata (tests/check_meta.py)
+#   abi       libmp2.so exports exactly the calls mp2.h declares, under
+#             the soname libmp2.so.0
+#   install   make install DESTDIR=... puts every file where it belongs,
+#             and its mp2.pc builds a program
+#   dist      make dist makes the PGXN archive from git
+#
+# Ends with "tree: N passed, N failed, N skipped".
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+# shellcheck source=../pg_extension/test/pglib.sh
+PG_CONFIG=${PG_CONFIG:-pg_config} . "$TOP/pg_extension/test/pglib.sh"
+WORK=$(mktemp -d /tmp/mp2-tree.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+not() { ! "$@"; }
+
+phase "license"
+# Source files: what is compiled, run or loaded.  Not data (results/,
+# expected/ has it through sql/), not prose.
+spdx_of() { head -n 3 "$1" | sed -n 's/.*SPDX-License-Identifier: \([^ */]*\).*/\1/p' | head -n 1; }
+missing=()
+wrong=()
+while IFS= read -r f; do
+	case "$f" in
+	*.c | *.h | *.sh | *.sql | *.py | *.map | *.in | *.control | *.conf | *.[1-8] | \
+		Makefile | */Makefile | .ci/run | debian/rules | kernel/config.fragment) ;;
+	*) continue ;;
+	esac
+	[ -f "$f" ] || continue
+	# A manual page that is only a link to another (".so man3/libmp2.3").
+	[ "$(grep -cv '^\.so ' "$f")" -eq 0 ] && continue
+	lic=$(spdx_of "$f")
+	case "$f" in
+	kernel/*) want='GPL-2.0|GPL-2.0-only|Linux-man-pages-copyleft' ;;
+	*) want=MIT ;;
+	esac
+	if [ -z "$lic" ]; then
+		missing+=("$f")
+	elif ! [[ "$lic" =~ ^($want)$ ]]; then
+		wrong+=("$f ($lic)")
+	fi
+done < <(git ls-files --cached --others --exclude-standard)
+[ ${#missing[@]} -eq 0 ] || printf '  no SPDX line: %s\n' "${missing[@]}"
+[ ${#wrong[@]} -eq 0 ] || printf '  wrong license: %s\n' "${wrong[@]}"
+check "license: every source file has an SPDX line" [ ${#missing[@]} -eq 0 ]
+check "license: MIT outside kernel/, GPL-2.0 in it" [ ${#wrong[@]} -eq 0 ]
+check "license: LICENSE and kernel/COPYING exist" [ -s LICENSE -a -s kernel/COPYING ]
+
+phase "version"
+v=$(sed -n 's/^#define MP2_VERSION[[:space:]]*"\(.*\)"/\1/p' core/mp2.h)
+echo "core/mp2.h: $v"
+check "version: META.json has $v" [ "$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' <META.json)" = "$v" ]
+check "version: META.json provides mp2 $v" [ "$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["provides"]["mp2"]["version"])' <META.json)" = "$v" ]
+check "version: debian/changelog has $v" [ "$(dpkg-parsechangelog -S Version)" = "$v" ]
+check "version: the extension's default_version is ${v%.*}" \
+	grep -qx "default_version = '${v%.*}'" pg_extension/mp2.control
+check "version: META.json names the extension script of ${v%.*}" \
+	grep -q "\"file\": \"pg_extension/mp2--${v%.*}.sql\"" META.json
+
+phase "meta"
+check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
+# The validator must see a bad file as bad.
+sed 's/"license": "mit"/"license": "MIT License"/' META.json >"$WORK/bad.json"
+rejects_license() { ! tests/check_meta.py "$WORK/bad.json" >"$WORK/bad.out" && grep -q '^[^:]*: license:' "$WORK/bad.out"; }
+check "meta: the validator rejects an unknown license" rejects_license
+
+phase "abi"
+declared=$(grep -oE '^[a-z][a-z0-9_ ]*[ *](mp2_[a-z0-9_]+)\(' core/mp2.h | grep -oE 'mp2_[a-z0-9_]+' | sort)
+exported=$(nm -D --defined-only build/libmp2.so | awk '$2 == "T" {print $3}' | sed 's/@.*//' | sort)
+diff <(echo "$declared") <(echo "$exported") | sed 's/^/  /'
+check "abi: libmp2.so exports the $(echo "$declared" | wc -l) calls of mp2.h, nothing else" \
+	[ "$declared" = "$exported" ]
+check "abi: every export has the version MP2_0" \
+	not grep -v '@@MP2_0$' <(nm -D --defined-only build/libmp2.so | awk '$2 == "T" {print $3}')
+check "abi: soname libmp2.so.0" grep -q 'SONAME.*\[libmp2.so.0\]' <(readelf -d build/libmp2.so)
+check "abi: the library needs nothing undefined" \
+	not grep -q 'undefined symbol' <(ldd -r build/libmp2.so 2>&1)
+
+phase "install"
+D=$WORK/dest
+make -s install-lib install-tools DESTDIR="$D" PREFIX=/usr LIBDIR=/usr/lib/mp2test >"$WORK/install.log" 2>&1
+check "install: make install-lib install-tools DESTDIR=... PREFIX=/usr" [ $? -eq 0 ]
+for f in /usr/lib/mp2test/libmp2.so.0 /usr/lib/mp2test/libmp2.so /usr/lib/mp2test/libmp2.a \
+	/usr/include/mp2.h /usr/lib/mp2test/pkgconfig/mp2.pc /usr/bin/mp2bench \
+	/usr/share/man/man3/libmp2.3 /usr/share/man/man3/mp2_migrate.3 /usr/share/man/man1/mp2bench.1; do
+	check "install: $f" [ -e "$D$f" ]
+done
+check "install: mp2.pc says where it was installed" \
+	grep -qx 'libdir=/usr/lib/mp2test' "$D/usr/lib/mp2test/pkgconfig/mp2.pc"
+check "install: mp2.pc's version is $v" \
+	[ "$(PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$D/usr/lib/mp2test/pkgconfig" pkg-config --modversion mp2)" = "$v" ]
+
+phase "dist"
+make -s dist >"$WORK/dist.log" 2>&1
+zip=build/mp2-$v.zip
+check "dist: make dist made $zip" [ -s "$zip" ]
+if [ -s "$zip" ]; then
+	unzip -Z1 "$zip" >"$WORK/dist.list"
+	check "dist: META.json at the top of mp2-$v/" grep -qx "mp2-$v/META.json" "$WORK/dist.list"
+	check "dist: the extension, its tests and the library are in it" \
+		grep -qx "mp2-$v/pg_extension/mp2.control" "$WORK/dist.list"
+	check "dist: nothing built is in it" not grep -qE '\.(o|so|a|deb)$|/build/' "$WORK/dist.list"
+	check "dist: every entry is under mp2-$v/" not grep -qv "^mp2-$v/" "$WORK/dist.list"
+fi
+suite_end tree
