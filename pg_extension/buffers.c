@@ -118,6 +118,21 @@ pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id)
 	return (int64) ((b - (uintptr_t) pool->base) / pool->page_size);
 }
 
+bool
+pgmp2_page_buffers(const Mp2Pool *pool, int64 page, int *first, int *last)
+{
+	uintptr_t	blocks = (uintptr_t) BufferBlocks;
+	uintptr_t	start = (uintptr_t) pgmp2_pool_page(pool, page);
+	uintptr_t	end = start + pool->page_size;	/* exclusive */
+	uintptr_t	pool_end = blocks + (Size) NBuffers * BLCKSZ;
+
+	if (end <= blocks || start >= pool_end)
+		return false;
+	*first = start <= blocks ? 0 : (int) ((start - blocks) / BLCKSZ);
+	*last = end >= pool_end ? NBuffers - 1 : (int) ((end - 1 - blocks) / BLCKSZ);
+	return true;
+}
+
 static int64
 buffer_last_page(const Mp2Pool *pool, int buf_id)
 {

@@ -10,6 +10,8 @@
 #   pg_hugepages-guest-V      huge_pages = on
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
+#   pg_tier-guest-V           policy tier, in a second guest with four nodes
+#                             (0-1 with CPUs, 2-3 memory only)
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
 # version V.  On the host it installs the extension into that PostgreSQL
@@ -18,24 +20,25 @@
 # "NAME-V: N passed, N failed, N skipped" per part.  Exits non-zero when a
 # test failed or the guest did not report.  Needs root.
 #
-# MP2_PG_GUEST_PARTS="cap load worker nocap huge bounded" (the default)
-# selects the parts to run.
+# MP2_PG_GUEST_PARTS="cap load worker nocap huge bounded tier" (the
+# default) selects the parts to run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
 
-GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded}
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded tier}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
-	[huge]=pg_hugepages-guest-$V [bounded]=pg_bounded-guest-$V)
+	[huge]=pg_hugepages-guest-$V [bounded]=pg_bounded-guest-$V
+	[tier]=pg_tier-guest-$V)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
-		echo "check-guest: unknown part '$p' (cap load worker nocap huge bounded)"
+		echo "check-guest: unknown part '$p' (cap load worker nocap huge bounded tier)"
 		exit 2
 	fi
 	PARTS+=("${PART_LABEL[$p]}")
@@ -62,6 +65,8 @@ inside() {
 	. "$TOP/pg_extension/test/hugepages.sh"
 	# shellcheck source=test/bounded.sh
 	. "$TOP/pg_extension/test/bounded.sh"
+	# shellcheck source=test/tier.sh
+	. "$TOP/pg_extension/test/tier.sh"
 
 	local work=/tmp/mp2-pgguest status=0
 	local nodes
@@ -130,6 +135,12 @@ inside() {
 		phase "cancel and memory bounds"
 		bounded_tests "${PART_LABEL[bounded]}" || status=1
 	fi
+
+	if want tier; then
+		phase "policy tier"
+		pg_stop
+		tier_tests "${PART_LABEL[tier]}" || status=1
+	fi
 	phase "done"
 
 	if [ "$status" -ne 0 ]; then
@@ -187,14 +198,27 @@ if want load; then
 fi
 
 raw="$TOP/build/check/pg_guest_$V.raw"
+: >"$raw"
 cd "$TOP" || exit 1
-# The closing lines from inside are shown renamed and counted once, below.
+# run_guest NODES PARTS: the parts in a guest with that many nodes.  The
+# closing lines from inside are shown renamed and counted once, below.
+run_guest() {
+	MP2_PG_GUEST_PARTS=$2 kernel/run-guest.sh --nodes "$1" --mem-per-node 2048 \
+		--timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" --env "PG_CONFIG=$PG_CONFIG" -- \
+		"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
+		tee -a "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
+	return "${PIPESTATUS[0]}"
+}
+rc=0
 # 2 GB per node: room for a 1 GB pool (bounded.sh).
-kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" \
-	--env "PG_CONFIG=$PG_CONFIG" -- \
-	"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
-	tee "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
-rc=${PIPESTATUS[0]}
+two=$(for p in $GUEST_PARTS; do [ "$p" != tier ] && echo "$p"; done | xargs)
+if [ -n "$two" ]; then
+	run_guest 2 "$two" || rc=$?
+fi
+if want tier; then
+	echo "check-guest: policy tier, in a guest with four nodes"
+	run_guest 4 tier || rc=$?
+fi
 
 status=0
 for p in "${PARTS[@]}"; do

@@ -35,6 +35,7 @@ typedef struct MoveSource
 	const Mp2MoveArgs *args;
 	int64	   *pages;			/* one window of the walk */
 	bool	   *exists;
+	int		   *where;			/* target_of: the node of each page */
 	uint64		not_present;
 	bool		ended;			/* the walk is exhausted */
 } MoveSource;
@@ -46,6 +47,34 @@ interleave_target(const Mp2Pool *pool, int64 k, const int *nodes, int nnodes)
 	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
 
 	return nodes[(k / unit) % nnodes];
+}
+
+/*
+ * Ask target_of for the target of each of the cnt pages, from where each
+ * is now, and keep those it gives one.  A page that cannot be located is
+ * left alone.  Returns how many are kept.
+ */
+static int
+targets_of(MoveSource *src, void **addrs, int *targets, int cnt)
+{
+	const Mp2MoveArgs *args = src->args;
+	int			kept = 0;
+
+	if (mp2_locate(addrs, (size_t) cnt, src->where, 0) != 0)
+		return 0;
+	for (int i = 0; i < cnt; i++)
+	{
+		int			t = src->where[i] < 0 ? -1 :
+			args->target_of(args->target_arg, src->pages[i], src->where[i]);
+
+		if (t < 0)
+			continue;
+		src->pages[kept] = src->pages[i];
+		addrs[kept] = addrs[i];
+		targets[kept] = t;
+		kept++;
+	}
+	return kept;
 }
 
 /* libmp2's page source: the next pages of the walk that exist. */
@@ -90,8 +119,11 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 		if (cnt > 0)
 		{
 			pgmp2_pages_touch(pool, src->pages, cnt);
-			return cnt;
+			if (args->target_of != NULL)
+				cnt = targets_of(src, addrs, targets, cnt);
 		}
+		if (cnt > 0)
+			return cnt;
 	}
 }
 
@@ -168,6 +200,7 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	src.args = args;
 	src.pages = palloc(sizeof(int64) * MOVE_WINDOW);
 	src.exists = palloc(sizeof(bool) * MOVE_WINDOW);
+	src.where = args->target_of ? palloc(sizeof(int) * MOVE_WINDOW) : NULL;
 
 	mp2_options_init(&o);
 	o.method = args->method;
@@ -204,6 +237,8 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	pgmp2_count(res);
 	pfree(src.pages);
 	pfree(src.exists);
+	if (src.where)
+		pfree(src.where);
 
 	/* A cancel or termination that stopped the migration: throw now. */
 	CHECK_FOR_INTERRUPTS();

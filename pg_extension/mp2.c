@@ -38,6 +38,9 @@ int			pgmp2_mode = MP2_MODE_ASYNC;
 int			pgmp2_method = MP2_METHOD_AUTO;
 char	   *pgmp2_database = NULL;
 bool		pgmp2_start_worker = true;
+char	   *pgmp2_fast_nodes = NULL;
+char	   *pgmp2_slow_nodes = NULL;
+double		pgmp2_fast_fraction = 1.0;
 
 Mp2Shared  *pgmp2_shared = NULL;
 bool		pgmp2_preloaded = false;
@@ -51,6 +54,7 @@ static const struct config_enum_entry policy_options[] = {
 	{"off", MP2_POLICY_OFF, false},
 	{"interleave", MP2_POLICY_INTERLEAVE, false},
 	{"rules", MP2_POLICY_RULES, false},
+	{"tier", MP2_POLICY_TIER, false},
 	{NULL, 0, false}
 };
 
@@ -92,7 +96,9 @@ define_gucs(void)
 							 "off: it does nothing; interleave: it spreads "
 							 "the pool's pages over mp2.interleave_nodes; "
 							 "rules: it moves the buffers of each relation "
-							 "in the table mp2_rules to that row's node.",
+							 "in the table mp2_rules to that row's node; "
+							 "tier: it keeps hot pages on mp2.fast_nodes and "
+							 "cold ones on mp2.slow_nodes.",
 							 &pgmp2_policy, MP2_POLICY_OFF, policy_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("mp2.interleave_nodes",
@@ -102,6 +108,24 @@ define_gucs(void)
 							   "gets twice the share.",
 							   &pgmp2_interleave_nodes, "",
 							   PGC_SIGHUP, 0, check_node_list, NULL, NULL);
+	DefineCustomStringVariable("mp2.fast_nodes",
+							   "Nodes that policy tier puts hot pages on.",
+							   "A list such as \"0,1\"; empty means the nodes "
+							   "with CPUs and memory.",
+							   &pgmp2_fast_nodes, "",
+							   PGC_SIGHUP, 0, pgmp2_check_fast_nodes, NULL, NULL);
+	DefineCustomStringVariable("mp2.slow_nodes",
+							   "Nodes that policy tier puts cold pages on.",
+							   "A list such as \"2,3\"; empty means the nodes "
+							   "with memory and no CPUs.",
+							   &pgmp2_slow_nodes, "",
+							   PGC_SIGHUP, 0, pgmp2_check_slow_nodes, NULL, NULL);
+	DefineCustomRealVariable("mp2.fast_fraction",
+							 "Share of the pool that policy tier lets the fast nodes hold.",
+							 "More than 0, at most 1.  The fast nodes also "
+							 "keep free memory: 3% of each, at least 64 MB.",
+							 &pgmp2_fast_fraction, 1.0, 0.0, 1.0,
+							 PGC_SIGHUP, 0, pgmp2_check_fast_fraction, NULL, NULL);
 	DefineCustomIntVariable("mp2.naptime",
 							"Time between two rounds of the relocation worker.",
 							NULL, &pgmp2_naptime_ms, 10000, 100, 24 * 3600 * 1000,
@@ -151,6 +175,7 @@ shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(Mp2Shared)));
+	RequestAddinShmemSpace(MAXALIGN(pgmp2_tier_shmem_size()));
 	RequestNamedLWLockTranche("mp2", 1);
 }
 
@@ -171,6 +196,7 @@ shmem_startup(void)
 		SpinLockInit(&pgmp2_shared->mutex);
 		pgmp2_shared->stats_reset = GetCurrentTimestamp();
 	}
+	pgmp2_tier_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -18,6 +18,7 @@
  *	compat_1_0.c the entry points that version 1.0's SQL script names
  *	worker.c	the long-lived relocation worker (no database)
  *	rules.c		the short-lived per-database worker of policy "rules"
+ *	tier.c		policy "tier": hot pages on fast nodes, cold ones on slow
  *
  * The extension's own C symbols start with pgmp2_; mp2_ belongs to
  * libmp2 and to the SQL names.
@@ -34,6 +35,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
+#include "utils/guc.h"
 
 #include "compat.h"
 #include "mp2.h"
@@ -47,7 +49,8 @@ typedef enum Mp2Policy
 {
 	MP2_POLICY_OFF,
 	MP2_POLICY_INTERLEAVE,
-	MP2_POLICY_RULES
+	MP2_POLICY_RULES,
+	MP2_POLICY_TIER
 }			Mp2Policy;
 
 /* GUC variables */
@@ -60,6 +63,9 @@ extern int	pgmp2_mode;
 extern int	pgmp2_method;
 extern char *pgmp2_database;
 extern bool pgmp2_start_worker;
+extern char *pgmp2_fast_nodes;
+extern char *pgmp2_slow_nodes;
+extern double pgmp2_fast_fraction;
 
 /* Largest batch_size, as libmp2 and the kernel accept it. */
 #define MP2_MAX_BATCH_SIZE	((int) MP2_KBATCH_MAX)
@@ -124,13 +130,39 @@ typedef struct Mp2WorkerState
 	char		child_error[256];	/* its round failed with this */
 }			Mp2WorkerState;
 
+/* What policy tier saw and did, per tier (see tier.c). */
+#define MP2_TIER_FAST	0
+#define MP2_TIER_SLOW	1
+#define MP2_NR_TIERS	2
+
+typedef struct Mp2TierCounts
+{
+	char		nodes[64];		/* the tier's nodes, "0,1" */
+	int64		pages;			/* pool pages on the tier's nodes */
+	int64		hot_pages;		/* of those, used in the last rounds */
+	int64		cap_pages;		/* the most the tier may hold; -1: none */
+	int64		used;			/* buffers used in the last round */
+	int64		promoted;		/* pages moved here in the last round */
+	int64		demoted;		/* pages moved away in the last round */
+	uint64		promoted_total;
+	uint64		demoted_total;
+}			Mp2TierCounts;
+
+typedef struct Mp2TierState
+{
+	uint64		rounds;			/* rounds that surveyed the pool */
+	TimestampTz last_round;
+	Mp2TierCounts tiers[MP2_NR_TIERS];
+}			Mp2TierState;
+
 typedef struct Mp2Shared
 {
-	LWLock	   *lock;			/* the worker state */
+	LWLock	   *lock;			/* the worker state, tier */
 	slock_t		mutex;			/* counters and stats_reset */
 	Mp2Counters counters[MP2_NR_METHODS];
 	TimestampTz stats_reset;
 	Mp2WorkerState worker;
+	Mp2TierState tier;
 }			Mp2Shared;
 
 /*
@@ -164,6 +196,10 @@ pgmp2_pool_page(const Mp2Pool *pool, int64 page)
 
 /* The OS page that holds the first byte of buffer buf_id (0-based). */
 extern int64 pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id);
+
+/* The buffers that overlap OS page page: *first..*last; false if none. */
+extern bool pgmp2_page_buffers(const Mp2Pool *pool, int64 page, int *first,
+							   int *last);
 
 /*
  * Which of the pages exist, that is, some process has faulted them in:
@@ -269,6 +305,13 @@ typedef struct Mp2MoveArgs
 	const int  *nodes;
 	int			nnodes;
 	bool		by_pool_page;	/* interleave by pool page, else k-th page */
+
+	/*
+	 * Or, when set, each page's target from where it is now: a node, or
+	 * -1 to leave the page alone.  Must not throw.
+	 */
+	int			(*target_of) (void *arg, int64 page, int node_now);
+	void	   *target_arg;
 	/* Asked between system calls; true stops.  Must not throw. */
 	bool		(*should_stop) (void *arg, const struct mp2_stats *sofar);
 	void	   *stop_arg;
@@ -382,5 +425,23 @@ extern void pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
  * worker should stop (shutdown, reload, mp2_worker_stop(), its bound).
  */
 extern bool pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar);
+
+/* tier.c: one round of policy tier; the pages it moved. */
+extern int64 pgmp2_tier_round(void);
+
+/* Forget the hotness history (policy tier starts over). */
+extern void pgmp2_tier_reset(void);
+
+/* Shared memory of policy tier: the per-buffer history. */
+extern Size pgmp2_tier_shmem_size(void);
+extern void pgmp2_tier_shmem_init(void);
+
+/* GUC check hooks of the tier settings. */
+extern bool pgmp2_check_fast_nodes(char **newval, void **extra,
+								   GucSource source);
+extern bool pgmp2_check_slow_nodes(char **newval, void **extra,
+								   GucSource source);
+extern bool pgmp2_check_fast_fraction(double *newval, void **extra,
+									  GucSource source);
 
 #endif							/* MP2_PG_H */

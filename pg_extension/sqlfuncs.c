@@ -41,6 +41,7 @@ PG_FUNCTION_INFO_V1(pgmp2_stats_reset);
 PG_FUNCTION_INFO_V1(pgmp2_worker_start);
 PG_FUNCTION_INFO_V1(pgmp2_worker_stop);
 PG_FUNCTION_INFO_V1(pgmp2_worker_info);
+PG_FUNCTION_INFO_V1(pgmp2_tier_info);
 
 /* ----------------------------------------------------------------
  *		A composite result filled by column name
@@ -55,13 +56,22 @@ typedef struct ResultRow
 } ResultRow;
 
 static void
-result_init(ResultRow *row, FunctionCallInfo fcinfo)
+result_init_desc(ResultRow *row, TupleDesc desc)
 {
-	if (get_call_result_type(fcinfo, NULL, &row->desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	row->desc = desc;
 	row->values = palloc0(sizeof(Datum) * Max(row->desc->natts, 1));
 	row->nulls = palloc(sizeof(bool) * Max(row->desc->natts, 1));
 	memset(row->nulls, true, sizeof(bool) * Max(row->desc->natts, 1));
+}
+
+static void
+result_init(ResultRow *row, FunctionCallInfo fcinfo)
+{
+	TupleDesc	desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	result_init_desc(row, desc);
 }
 
 /* Set the column called name, if the definition has one. */
@@ -592,6 +602,8 @@ policy_name(int policy)
 			return "interleave";
 		case MP2_POLICY_RULES:
 			return "rules";
+		case MP2_POLICY_TIER:
+			return "tier";
 		case MP2_POLICY_OFF:
 			break;
 	}
@@ -626,4 +638,48 @@ pgmp2_worker_info(PG_FUNCTION_ARGS)
 	if (w.last_error[0] != '\0')
 		result_set(&row, "last_error", CStringGetTextDatum(w.last_error));
 	return result_datum(&row);
+}
+
+Datum
+pgmp2_tier_info(PG_FUNCTION_ARGS)
+{
+	static const char *const names[MP2_NR_TIERS] = {"fast", "slow"};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Mp2TierState t;
+	int64		used = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!pgmp2_preloaded)
+		return (Datum) 0;
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	t = pgmp2_shared->tier;
+	LWLockRelease(pgmp2_shared->lock);
+	if (t.rounds == 0)
+		return (Datum) 0;
+
+	for (int i = 0; i < MP2_NR_TIERS; i++)
+		used += t.tiers[i].used;
+	for (int i = 0; i < MP2_NR_TIERS; i++)
+	{
+		const Mp2TierCounts *c = &t.tiers[i];
+		ResultRow	row;
+
+		result_init_desc(&row, rsinfo->setDesc);
+		result_set(&row, "tier", CStringGetTextDatum(names[i]));
+		result_set(&row, "nodes", CStringGetTextDatum(c->nodes));
+		result_set(&row, "pages", Int64GetDatum(c->pages));
+		result_set(&row, "hot_pages", Int64GetDatum(c->hot_pages));
+		if (c->cap_pages >= 0)
+			result_set(&row, "cap_pages", Int64GetDatum(c->cap_pages));
+		result_set(&row, "promoted_last_round", Int64GetDatum(c->promoted));
+		result_set(&row, "demoted_last_round", Int64GetDatum(c->demoted));
+		result_set(&row, "promoted_total", Int64GetDatum((int64) c->promoted_total));
+		result_set(&row, "demoted_total", Int64GetDatum((int64) c->demoted_total));
+		if (used > 0)
+			result_set(&row, "use_share", Float8GetDatum((double) c->used / (double) used));
+		result_set(&row, "last_round", TimestampTzGetDatum(t.last_round));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values,
+							 row.nulls);
+	}
+	return (Datum) 0;
 }

@@ -17,6 +17,8 @@
  *	rules		the buffers of each relation in the table mp2_rules belong
  *				on that row's node.  Done by a short-lived worker in the
  *				database (rules.c), which this one starts and waits for.
+ *	tier		hot pages on the fast nodes, cold ones on the slow nodes
+ *				(tier.c).  Done here.
  *
  * A round moves at most mp2.max_pages_per_round pages (pages already in
  * place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
@@ -626,6 +628,12 @@ publish_round(const char *error)
 static void
 run_round(void)
 {
+	static int	last_policy = MP2_POLICY_OFF;
+
+	/* Policy tier starts with a fresh history each time it is chosen. */
+	if (pgmp2_policy == MP2_POLICY_TIER && last_policy != MP2_POLICY_TIER)
+		pgmp2_tier_reset();
+	last_policy = pgmp2_policy;
 	quiet_failure = NULL;
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);
@@ -638,6 +646,9 @@ run_round(void)
 			break;
 		case MP2_POLICY_RULES:
 			(void) round_rules();
+			break;
+		case MP2_POLICY_TIER:
+			(void) pgmp2_tier_round();
 			break;
 	}
 	MemoryContextSwitchTo(TopMemoryContext);

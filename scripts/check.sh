@@ -94,7 +94,7 @@ host_suites() {
 		for v in $PG_HOST_VERSIONS; do
 			echo "== host: PostgreSQL $v"
 			pg_config_of "$v" &&
-				run_suite "host-pg$v" 3 env PG_CONFIG="${PG_CONFIGS[$v]}" \
+				run_suite "host-pg$v" 4 env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-host.sh
 		done
 	fi
@@ -123,7 +123,7 @@ guest_suites() {
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
 			pg_config_of "$v" &&
-				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded}")" \
+				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded tier}")" \
 					env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-guest.sh
 		done

@@ -72,6 +72,10 @@ ALTER SYSTEM SET mp2.batch_size = 65537;
 ALTER SYSTEM SET mp2.mode = 'fast';
 ALTER SYSTEM SET mp2.method = 'teleport';
 ALTER SYSTEM SET mp2.policy = 'everywhere';
+ALTER SYSTEM SET mp2.fast_nodes = '9';
+ALTER SYSTEM SET mp2.fast_nodes = '1-';
+ALTER SYSTEM SET mp2.slow_nodes = '0';
+ALTER SYSTEM SET mp2.fast_fraction = 0;
 -- (the message for a value out of range differs between versions: the
 -- bounds are shown by pg_settings instead)
 SELECT name, min_val, max_val, unit FROM pg_catalog.pg_settings

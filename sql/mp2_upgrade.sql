@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: MIT
 --
--- mp2_upgrade: ALTER EXTENSION mp2 UPDATE from 1.0 to 1.1 gives the
--- objects of a fresh 1.1 install and keeps the rules
+-- mp2_upgrade: ALTER EXTENSION mp2 UPDATE from 1.0 (through 1.1) gives the
+-- objects of a fresh install of the current version and keeps the rules
 --
 SET client_min_messages = warning;
 
@@ -68,7 +68,7 @@ SELECT pg_catalog.md5(pg_catalog.string_agg(object || ': ' || definition, E'\n'
 SELECT extconfig::pg_catalog.regclass[] AS config FROM pg_catalog.pg_extension
  WHERE extname = 'mp2';
 
--- A fresh 1.1 install: the same objects
+-- A fresh install of the current version: the same objects
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE regress_mp2_up;

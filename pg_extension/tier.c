@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/*-------------------------------------------------------------------------
+ *
+ * tier.c
+ *	  Policy "tier": hot pages of the pool on the fast nodes (with CPUs),
+ *	  cold ones on the slow nodes (memory only: CXL expanders, a remote
+ *	  socket), the fast tier filled up to a bound.
+ *
+ * Hotness.  A buffer's usage count alone cannot say whether the buffer is
+ * used now: it only goes down when the clock sweep looks for a victim, so
+ * in a pool without eviction pressure a buffer used five times long ago
+ * stays at the maximum for ever.  So each round records, per buffer,
+ * whether its usage count went up since the last round ("used"), in a
+ * history of the last 8 rounds (one bit a round, in shared memory, with
+ * the count seen last: 2 bytes a buffer, 1/4096 of the pool).  A count
+ * at the maximum cannot go up, so the round lowers it by one (under the
+ * buffer header lock, as the clock sweep does); the next use raises it
+ * back.  The clock sweep sees at most one less, never below 4.
+ *
+ * A page's hotness is the number of used bits of the buffers on it (with
+ * huge pages: the sum over its buffers); it is hot if any bit is set, and
+ * cold after 8 rounds without a use.  Only a page used in two rounds or
+ * more is promoted, so a page read once does not travel.  The first round after a reset only
+ * records the counts, and no page is called cold before 8 more.
+ *
+ * Placement, each round: every cold page on a fast node goes to a slow
+ * one; then the hottest pages on slow nodes go to fast ones, as long as
+ * the fast tier stays within its cap, mp2.fast_fraction of the pool, and
+ * every fast node keeps free memory (so the tier is never pushed into
+ * reclaim).  Promoted pages are hot enough: used in 2 rounds or more.  If the tier is over its cap (the fraction was lowered), its
+ * least hot pages go first.  A hot page on a fast node stays there, and
+ * a page on a slow node moves only when it is hot: so a page moves back
+ * only after its hotness changed (hysteresis).  mp2.max_pages_per_round
+ * bounds the pages moved in a round.
+ *
+ * A round walks the pool three times (survey, demote, promote), a window
+ * at a time: memory is that of a window, time grows with the pool.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "mp2_pg.h"
+
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "storage/buf_internals.h"
+#include "storage/shmem.h"
+#include "utils/timestamp.h"
+
+/* Rounds of history: a page is cold after this many rounds unused. */
+#define TIER_HISTORY	8
+
+/*
+ * Promoted only when used in at least this many of the last rounds: a
+ * page read once does not travel to the fast tier and back.
+ */
+#define TIER_PROMOTE_MIN	2
+
+/* Pages looked at per window. */
+#define TIER_WINDOW		16384
+
+/* Free memory a fast node keeps: the larger of these. */
+#define FAST_RESERVE_BYTES	(64 * 1024 * 1024)
+#define FAST_RESERVE_SHARE	0.03
+
+/* Per buffer: the used bits of the last rounds, and the count seen last. */
+typedef struct TierBufferHistory
+{
+	uint8		used;
+	uint8		usage;
+}			TierBufferHistory;
+
+typedef struct TierShared
+{
+	uint32		rounds;			/* rounds recorded since the reset */
+	TierBufferHistory buffers[FLEXIBLE_ARRAY_MEMBER];
+}			TierShared;
+
+static TierShared *tier_shared = NULL;
+
+/* The tiers of this round. */
+typedef struct TierPlan
+{
+	int		   *fast;
+	int			nfast;
+	int		   *slow;
+	int			nslow;
+	int			max_node;
+	int8	   *tier_of;		/* per node: MP2_TIER_*, or -1 */
+	Mp2Pool		pool;
+	int			max_score;		/* hotness of the hottest possible page */
+
+	/* Survey: pages per hotness, on each tier. */
+	int64	   *on_fast;		/* [0..max_score] */
+	int64	   *on_slow;
+	Mp2TierCounts counts[MP2_NR_TIERS];
+
+	/* Demote pages on fast with hotness < demote_below, and demote_at of
+	 * those with hotness demote_below (in walk order). */
+	int			demote_below;
+	int64		demote_at;
+	/* Promote pages on slow with hotness > promote_above, and promote_at
+	 * of those with hotness promote_above. */
+	int			promote_above;
+	int64		promote_at;
+	int64		taken_at;		/* of the *_at pages, taken so far */
+	/* Promotions each fast node may still take; the next one to use. */
+	int64	   *room;
+	int			next_fast;
+	int			next_slow;
+} TierPlan;
+
+Size
+pgmp2_tier_shmem_size(void)
+{
+	return add_size(offsetof(TierShared, buffers),
+					mul_size(NBuffers, sizeof(TierBufferHistory)));
+}
+
+void
+pgmp2_tier_shmem_init(void)
+{
+	bool		found;
+
+	tier_shared = ShmemInitStruct("mp2 tier", pgmp2_tier_shmem_size(), &found);
+	if (!found)
+		memset(tier_shared, 0, pgmp2_tier_shmem_size());
+}
+
+void
+pgmp2_tier_reset(void)
+{
+	if (tier_shared != NULL)
+		tier_shared->rounds = 0;
+}
+
+/* ----------------------------------------------------------------
+ *		Settings
+ * ----------------------------------------------------------------
+ */
+
+/* The nodes with memory, with CPUs (want_cpus) or without. */
+static int
+nodes_by_cpus(bool want_cpus, int **out)
+{
+	struct mp2_topology *topo;
+	int			n = 0;
+
+	if (mp2_topology_read(&topo) != 0)
+		return -1;
+	*out = palloc(sizeof(int) * Max(topo->nr_nodes, 1));
+	for (int i = 0; i < topo->nr_nodes; i++)
+		if ((topo->nodes[i].nr_cpus > 0) == want_cpus)
+			(*out)[n++] = topo->nodes[i].id;
+	mp2_topology_free(topo);
+	return n;
+}
+
+/* A tier's nodes: the setting, or by default those with(out) CPUs. */
+static int
+tier_nodes(const char *setting, bool fast, int **out)
+{
+	if (setting == NULL || setting[0] == '\0')
+		return nodes_by_cpus(fast, out);
+	return pgmp2_parse_node_list(setting, out);
+}
+
+/* The first node of a that is also in b, or -1. */
+static int
+common_node(const int *a, int na, const int *b, int nb)
+{
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (a[i] == b[j])
+				return a[i];
+	return -1;
+}
+
+/*
+ * Check a new value of mp2.fast_nodes (fast) or mp2.slow_nodes: a node
+ * list of nodes with memory, none of them in the other tier's list as it
+ * is now (its setting, or its default).
+ */
+static bool
+check_tier_nodes(char **newval, bool fast)
+{
+	const char *other_setting = fast ? pgmp2_slow_nodes : pgmp2_fast_nodes;
+	int		   *nodes;
+	int		   *other;
+	int			n;
+	int			nother;
+	int			both;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	n = pgmp2_parse_node_list(*newval, &nodes);
+	if (n <= 0)
+	{
+		GUC_check_errdetail("A node list looks like \"0,1\" or \"2-3\"; empty means the default.");
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+		if (mp2_node_check(nodes[i]) != 0)
+		{
+			GUC_check_errdetail("Node %d does not exist or has no memory.", nodes[i]);
+			GUC_check_errhint("\"numactl --hardware\" lists the nodes and their memory.");
+			return false;
+		}
+	nother = tier_nodes(other_setting, !fast, &other);
+	if (nother > 0 && (both = common_node(nodes, n, other, nother)) >= 0)
+	{
+		GUC_check_errdetail("Node %d is also a %s node (mp2.%s is \"%s\").",
+							both, fast ? "slow" : "fast",
+							fast ? "slow_nodes" : "fast_nodes",
+							other_setting && other_setting[0] ? other_setting :
+							(fast ? "the nodes without CPUs" : "the nodes with CPUs"));
+		GUC_check_errhint("A node belongs to one tier.  To move a node from one list to the other, take it out of the first list before you add it to the second.");
+		return false;
+	}
+	return true;
+}
+
+bool
+pgmp2_check_fast_nodes(char **newval, void **extra, GucSource source)
+{
+	return check_tier_nodes(newval, true);
+}
+
+bool
+pgmp2_check_slow_nodes(char **newval, void **extra, GucSource source)
+{
+	return check_tier_nodes(newval, false);
+}
+
+bool
+pgmp2_check_fast_fraction(double *newval, void **extra, GucSource source)
+{
+	if (*newval > 0.0 && *newval <= 1.0)
+		return true;
+	GUC_check_errdetail("mp2.fast_fraction is the share of the pool the fast tier may hold: more than 0, at most 1.");
+	return false;
+}
+
+/* ----------------------------------------------------------------
+ *		Hotness
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Record for each buffer whether it was used since the last round.
+ * Returns false when the worker is to stop first.
+ */
+static bool
+update_history(void)
+{
+	bool		primed = tier_shared->rounds > 0;
+
+	for (int b = 0; b < NBuffers; b++)
+	{
+		BufferDesc *desc = GetBufferDescriptor(b);
+		TierBufferHistory *h = &tier_shared->buffers[b];
+		uint32		state = pg_atomic_read_u32(&desc->state);
+		int			usage = BUF_STATE_GET_USAGECOUNT(state);
+		bool		used;
+
+		if ((b & 65535) == 0 && pgmp2_worker_should_stop(NULL, NULL))
+			return false;
+		if (!(state & BM_VALID))
+		{
+			h->used = 0;
+			h->usage = 0;
+			continue;
+		}
+		used = primed && usage > h->usage;
+		if (usage == BM_MAX_USAGE_COUNT)
+		{
+			/* Lower it by one, so that the next use shows. */
+			state = LockBufHdr(desc);
+			if (BUF_STATE_GET_USAGECOUNT(state) == BM_MAX_USAGE_COUNT)
+				state -= BUF_USAGECOUNT_ONE;
+			usage = BUF_STATE_GET_USAGECOUNT(state);
+			UnlockBufHdr(desc, state);
+		}
+		h->usage = (uint8) usage;
+		h->used = (uint8) ((h->used << 1) | (used ? 1 : 0));
+	}
+	tier_shared->rounds++;
+	return true;
+}
+
+/* A page's hotness, and how many of its buffers were used this round. */
+static int
+page_hotness(const Mp2Pool *pool, int64 page, int *used_now)
+{
+	int			first;
+	int			last;
+	int			score = 0;
+
+	*used_now = 0;
+	if (!pgmp2_page_buffers(pool, page, &first, &last))
+		return 0;
+	for (int b = first; b <= last; b++)
+	{
+		uint8		bits = tier_shared->buffers[b].used;
+
+		score += pg_popcount32(bits);
+		*used_now += bits & 1;
+	}
+	return score;
+}
+
+/* ----------------------------------------------------------------
+ *		A round
+ * ----------------------------------------------------------------
+ */
+
+static int
+plan_tier(const TierPlan *plan, int node)
+{
+	return node >= 0 && node <= plan->max_node ? plan->tier_of[node] : -1;
+}
+
+/* Look up the tiers' nodes; ERROR when they do not make two tiers. */
+static void
+plan_nodes(TierPlan *plan)
+{
+	int		   *memory;
+	int			nmemory;
+	int			both;
+
+	nmemory = pgmp2_memory_node_list(&memory, &plan->max_node);
+	plan->nfast = tier_nodes(pgmp2_fast_nodes, true, &plan->fast);
+	plan->nslow = tier_nodes(pgmp2_slow_nodes, false, &plan->slow);
+	if (plan->nfast <= 0)
+		ereport(ERROR,
+				(errmsg("policy tier has no fast nodes"),
+				 errhint("Set mp2.fast_nodes; by default they are the nodes with CPUs and memory.")));
+	if (plan->nslow <= 0)
+		ereport(ERROR,
+				(errmsg("policy tier has no slow nodes: every node with memory has CPUs"),
+				 errhint("Set mp2.slow_nodes to the nodes that are to hold the cold pages.")));
+	if ((both = common_node(plan->fast, plan->nfast, plan->slow, plan->nslow)) >= 0)
+		ereport(ERROR,
+				(errmsg("node %d is both in mp2.fast_nodes and in mp2.slow_nodes", both)));
+	plan->tier_of = palloc(sizeof(int8) * (plan->max_node + 1));
+	memset(plan->tier_of, -1, sizeof(int8) * (plan->max_node + 1));
+	for (int i = 0; i < plan->nfast; i++)
+	{
+		pgmp2_require_node(plan->fast[i]);
+		plan->tier_of[plan->fast[i]] = MP2_TIER_FAST;
+	}
+	for (int i = 0; i < plan->nslow; i++)
+	{
+		pgmp2_require_node(plan->slow[i]);
+		plan->tier_of[plan->slow[i]] = MP2_TIER_SLOW;
+	}
+	strlcpy(plan->counts[MP2_TIER_FAST].nodes,
+			pgmp2_format_node_list(plan->fast, plan->nfast),
+			sizeof(plan->counts[MP2_TIER_FAST].nodes));
+	strlcpy(plan->counts[MP2_TIER_SLOW].nodes,
+			pgmp2_format_node_list(plan->slow, plan->nslow),
+			sizeof(plan->counts[MP2_TIER_SLOW].nodes));
+	pfree(memory);
+	(void) nmemory;
+}
+
+/*
+ * Survey: the node and hotness of every page that exists.  Returns false
+ * when the worker is to stop first.
+ */
+static bool
+survey(TierPlan *plan)
+{
+	Mp2Walk		walk;
+	int64	   *pages = palloc(sizeof(int64) * TIER_WINDOW);
+	bool	   *exists = palloc(sizeof(bool) * TIER_WINDOW);
+	void	  **addrs = palloc(sizeof(void *) * TIER_WINDOW);
+	int64	   *resident = palloc(sizeof(int64) * TIER_WINDOW);
+	int		   *where = palloc(sizeof(int) * TIER_WINDOW);
+
+	pgmp2_walk_pool(&walk, 0);
+	while (!pgmp2_walk_done(&walk))
+	{
+		int			n;
+		int			nres = 0;
+		int			err;
+
+		if (pgmp2_worker_should_stop(NULL, NULL))
+			return false;
+		n = pgmp2_walk_next(&walk, pages, TIER_WINDOW, NULL, 0, NULL);
+		pgmp2_pages_exist(&walk.pool, pages, n, exists);
+		for (int i = 0; i < n; i++)
+			if (exists[i])
+			{
+				resident[nres] = pages[i];
+				addrs[nres] = pgmp2_pool_page(&walk.pool, pages[i]);
+				nres++;
+			}
+		if (nres == 0)
+			continue;
+		pgmp2_pages_touch(&walk.pool, resident, nres);
+		err = mp2_locate(addrs, (size_t) nres, where, 0);
+		if (err != 0)
+			ereport(ERROR,
+					(errmsg("could not locate shared buffer pages: %s",
+							mp2_strerror(err))));
+		for (int i = 0; i < nres; i++)
+		{
+			int			used_now;
+			int			score = page_hotness(&walk.pool, resident[i], &used_now);
+			int			tier = plan_tier(plan, where[i]);
+			Mp2TierCounts *c;
+
+			if (tier < 0)
+				continue;
+			c = &plan->counts[tier];
+			c->pages++;
+			c->hot_pages += score > 0;
+			c->used += used_now;
+			score = Min(score, plan->max_score);
+			if (tier == MP2_TIER_FAST)
+				plan->on_fast[score]++;
+			else
+				plan->on_slow[score]++;
+		}
+	}
+	return true;
+}
+
+/* How many pages the fast nodes may still take before they run short. */
+static int64
+fast_room(TierPlan *plan)
+{
+	struct mp2_topology *topo;
+	int64		total = 0;
+	int			err;
+
+	plan->room = palloc0(sizeof(int64) * plan->nfast);
+	err = mp2_topology_read(&topo);
+	if (err != 0)
+		ereport(ERROR,
+				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
+	for (int i = 0; i < plan->nfast; i++)
+		for (int j = 0; j < topo->nr_nodes; j++)
+			if (topo->nodes[j].id == plan->fast[i])
+			{
+				uint64		reserve = Max((uint64) FAST_RESERVE_BYTES,
+										  (uint64) (topo->nodes[j].mem_total * FAST_RESERVE_SHARE));
+				uint64		free_bytes = topo->nodes[j].mem_free;
+
+				if (free_bytes > reserve)
+					plan->room[i] = (int64) ((free_bytes - reserve) / plan->pool.page_size);
+				total += plan->room[i];
+			}
+	mp2_topology_free(topo);
+	return total;
+}
+
+/*
+ * From the survey, which pages move: pages on fast with hotness below
+ * demote_below (and demote_at at it), pages on slow above promote_above
+ * (and promote_at at it).  Bounded by the cap, the room of the fast
+ * nodes and budget pages (0: none).
+ */
+static void
+plan_moves(TierPlan *plan, int64 budget)
+{
+	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
+	int64		on_fast = plan->counts[MP2_TIER_FAST].pages;
+	int64		left = budget > 0 ? budget : PG_INT64_MAX;
+	int64		demote;
+	int64		promote;
+	int64		room;
+	int64		want;
+
+	plan->counts[MP2_TIER_FAST].cap_pages = cap;
+	plan->counts[MP2_TIER_SLOW].cap_pages = -1;
+
+	/*
+	 * Demote: every cold page, once the history is long enough to call a
+	 * page cold, and the least hot ones beyond the cap.
+	 */
+	want = Max(tier_shared->rounds > TIER_HISTORY ? plan->on_fast[0] : 0,
+			   on_fast - cap);
+	want = Min(want, left);
+	demote = 0;
+	plan->demote_below = 0;
+	plan->demote_at = 0;
+	for (int s = 0; s <= plan->max_score && demote < want; s++)
+	{
+		int64		take = Min(plan->on_fast[s], want - demote);
+
+		if (take == plan->on_fast[s])
+			plan->demote_below = s + 1;
+		else
+			plan->demote_at = take;
+		demote += take;
+	}
+	left -= demote;
+
+	/* Promote: the hottest pages on slow nodes, into the room left. */
+	room = Min(cap - (on_fast - demote), fast_room(plan));
+	want = Min(Max(room, 0), left);
+	promote = 0;
+	plan->promote_above = plan->max_score;
+	plan->promote_at = 0;
+	for (int s = plan->max_score; s >= TIER_PROMOTE_MIN && promote < want; s--)
+	{
+		int64		take = Min(plan->on_slow[s], want - promote);
+
+		if (take == plan->on_slow[s])
+			plan->promote_above = s - 1;
+		else
+			plan->promote_at = take;
+		promote += take;
+	}
+}
+
+/* target_of of the demote walk: cold pages on fast nodes to slow ones. */
+static int
+demote_target(void *arg, int64 page, int node)
+{
+	TierPlan   *plan = arg;
+	int			used_now;
+	int			score;
+
+	if (plan_tier(plan, node) != MP2_TIER_FAST)
+		return -1;
+	score = Min(page_hotness(&plan->pool, page, &used_now), plan->max_score);
+	if (score > plan->demote_below)
+		return -1;
+	if (score == plan->demote_below)
+	{
+		if (plan->taken_at >= plan->demote_at)
+			return -1;
+		plan->taken_at++;
+	}
+	plan->next_slow = (plan->next_slow + 1) % plan->nslow;
+	return plan->slow[plan->next_slow];
+}
+
+/* target_of of the promote walk: hot pages on slow nodes to fast ones. */
+static int
+promote_target(void *arg, int64 page, int node)
+{
+	TierPlan   *plan = arg;
+	int			used_now;
+	int			score;
+
+	if (plan_tier(plan, node) != MP2_TIER_SLOW)
+		return -1;
+	score = Min(page_hotness(&plan->pool, page, &used_now), plan->max_score);
+	if (score < TIER_PROMOTE_MIN || score < plan->promote_above)
+		return -1;
+	if (score == plan->promote_above)
+	{
+		if (plan->taken_at >= plan->promote_at)
+			return -1;
+		plan->taken_at++;
+	}
+	/* The next fast node with room. */
+	for (int i = 0; i < plan->nfast; i++)
+	{
+		int			f = (plan->next_fast + i) % plan->nfast;
+
+		if (plan->room[f] > 0)
+		{
+			plan->room[f]--;
+			plan->next_fast = (f + 1) % plan->nfast;
+			return plan->fast[f];
+		}
+	}
+	return -1;
+}
+
+/* Move the pages target_of picks; the pages moved. */
+static int64
+tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
+		  int64 moved_so_far)
+{
+	Mp2MoveArgs args;
+	Mp2WorkerProgress progress;
+	Mp2MoveResult res;
+	Mp2Walk		walk;
+
+	pgmp2_worker_move_args(&args, moved_so_far, &progress);
+	args.target_of = target_of;
+	args.target_arg = plan;
+	args.what = "mp2 worker tier round";
+	plan->taken_at = 0;
+	pgmp2_walk_pool(&walk, 0);
+	pgmp2_move(&walk, &args, &res);
+	if (res.st.failed_access > 0 && !res.privileged)
+		pgmp2_report_shared(&res, LOG);
+	if (res.error != 0)
+		ereport(ERROR,
+				(errmsg("migration failed: %s", mp2_strerror(res.error))));
+	return (int64) res.st.moved;
+}
+
+static void
+publish(const TierPlan *plan, int64 promoted, int64 demoted)
+{
+	Mp2TierState *t = &pgmp2_shared->tier;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MP2_NR_TIERS; i++)
+	{
+		uint64		ptotal = t->tiers[i].promoted_total;
+		uint64		dtotal = t->tiers[i].demoted_total;
+
+		t->tiers[i] = plan->counts[i];
+		t->tiers[i].promoted_total = ptotal;
+		t->tiers[i].demoted_total = dtotal;
+	}
+	/* What moved into one tier moved out of the other. */
+	t->tiers[MP2_TIER_FAST].promoted = promoted;
+	t->tiers[MP2_TIER_FAST].demoted = demoted;
+	t->tiers[MP2_TIER_SLOW].promoted = demoted;
+	t->tiers[MP2_TIER_SLOW].demoted = promoted;
+	t->tiers[MP2_TIER_FAST].promoted_total += promoted;
+	t->tiers[MP2_TIER_FAST].demoted_total += demoted;
+	t->tiers[MP2_TIER_SLOW].promoted_total += demoted;
+	t->tiers[MP2_TIER_SLOW].demoted_total += promoted;
+	t->rounds++;
+	t->last_round = GetCurrentTimestamp();
+	LWLockRelease(pgmp2_shared->lock);
+}
+
+int64
+pgmp2_tier_round(void)
+{
+	TierPlan	plan;
+	int			bufs_per_page;
+	int64		demoted;
+	int64		promoted;
+
+	if (tier_shared == NULL)
+		ereport(ERROR,
+				(errmsg("policy tier needs mp2 in shared_preload_libraries")));
+
+	memset(&plan, 0, sizeof(plan));
+	plan_nodes(&plan);
+	pgmp2_pool_get(&plan.pool);
+	bufs_per_page = (int) Max(plan.pool.page_size / BLCKSZ, 1) + 1;
+	plan.max_score = TIER_HISTORY * bufs_per_page;
+	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));
+	plan.on_slow = palloc0(sizeof(int64) * (plan.max_score + 1));
+
+	if (!update_history() || !survey(&plan))
+		return 0;
+	plan_moves(&plan, pgmp2_max_pages_per_round);
+
+	demoted = tier_move(&plan, demote_target, 0);
+	promoted = 0;
+	if (!pgmp2_worker_should_stop(NULL, NULL))
+		promoted = tier_move(&plan, promote_target, demoted);
+	publish(&plan, promoted, demoted);
+	return promoted + demoted;
+}
