@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Where the time of one page migration call goes, phase by phase, for
 # move_pages and for move_pages2 in each mode: ftrace's function profiler
 # around single calls in the 2-node guest.
@@ -53,7 +54,7 @@ guest=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help)
-		sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	--pages | --repeats)

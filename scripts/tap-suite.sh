@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tap-suite.sh NAME COMMAND [ARGS...]
 #
 # Runs COMMAND, a test program that reports in TAP (a kselftest), shows its

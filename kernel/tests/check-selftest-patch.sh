@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Check that the patch in kernel/patches/ that adds the kselftest
 # tools/testing/selftests/mm/move_pages2.c adds exactly
 # kernel/tests/move_pages2.c, so that the test built here is the test the
