@@ -53,7 +53,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_HDR := $(wildcard bench/*.h)
 
 TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem
-KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
+KTEST := $(if $(wildcard kernel/tests/move_pages2.c),$(B)/move_pages2_test)
 
 .PHONY: all lib check check-all check-host check-guest setup demo clean \
 	extension install install-lib install-tools install-extension \
@@ -125,9 +125,22 @@ $(B)/test_bench: tests/test_bench.c tests/harness.h bench/btree.c bench/btree.h 
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< bench/btree.c bench/zipf.c \
 		-lnuma -lm -o $@
 
-$(KTEST): kernel/tests/move_pages2_test.c tests/harness.h
-	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -O2 -g -Itests $< -lnuma -lcap -o $@
+# The kselftest of move_pages2 (kernel/patches/ adds the same file to
+# tools/testing/selftests/mm/), built here against the kselftest.h of the
+# installed kernel source; it includes "../kselftest.h" as in the tree.
+LINUX_SRC_TAR := /usr/src/linux-source-6.12.tar.xz
+KSFT_DIR := $(B)/kselftest
+
+$(KSFT_DIR)/kselftest.h: $(LINUX_SRC_TAR)
+	@mkdir -p $(@D)/mm
+	tar -xJf $< -C $(@D) --strip-components=4 \
+		linux-source-6.12/tools/testing/selftests/kselftest.h
+	@touch $@
+
+$(KTEST): kernel/tests/move_pages2.c $(KSFT_DIR)/kselftest.h
+	kernel/tests/check-selftest-patch.sh
+	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(KSFT_DIR)/mm $< -lnuma -lcap \
+		-o $@
 
 # The suites that need no kernel of our own.
 check-host: all $(TESTS)

@@ -46,8 +46,9 @@ long mp2_sys_move_pages2(long nr, size_t n, void **pages, const int *nodes,
 			 int *status, enum mp2_mode mode, bool move_all,
 			 unsigned int kernel_batch)
 {
-	int kmode = (int)mode | (move_all ? MP2_KFLAG_MOVE_ALL : 0);
-	long ret = syscall(nr, (unsigned long)n, pages, nodes, status, kmode,
+	unsigned int flags = (unsigned int)mode |
+			     (move_all ? MP2_KFLAG_MOVE_ALL : 0);
+	long ret = syscall(nr, (unsigned long)n, pages, nodes, status, flags,
 			   kernel_batch);
 
 	return ret < 0 ? -errno : ret;

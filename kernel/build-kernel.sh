@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Build the mp2 guest kernel: Debian's linux-source-6.12 + kernel/patches/*.patch
 # + kernel/config.fragment on top of tinyconfig.  Prints the bzImage path as the
 # last line on stdout; progress goes to stderr.

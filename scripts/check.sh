@@ -10,9 +10,11 @@
 # MP2_PG_VERSIONS (host, default "15 18") and MP2_PG_GUEST_VERSIONS
 # (guest, default "15 18").
 #
-# Every suite ends with "NAME: N passed, N failed, N skipped".  This script
-# prints each suite's output, then one total line.  It exits non-zero when a
-# test failed or a suite did not reach its closing line.
+# Every suite ends with "NAME: N passed, N failed, N skipped"; the
+# move_pages2 kselftest reports in TAP, which scripts/tap-suite.sh counts
+# into that line.  This script prints each suite's output, then one total
+# line.  It exits non-zero when a test failed or a suite did not reach its
+# closing line.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ part=${1:-all}
 case "$part" in
 host | guest | all) ;;
 -h | --help)
-	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -88,7 +90,7 @@ host_suites() {
 	run_suite host 1 "$B/test_nomem"
 	run_suite host 1 "$B/test_bench"
 	if [ -x "$B/move_pages2_test" ]; then
-		run_suite host 1 "$B/move_pages2_test"
+		run_suite host 1 scripts/tap-suite.sh move_pages2 "$B/move_pages2_test"
 	fi
 	if [ -x pg_extension/check-host.sh ]; then
 		for v in $PG_HOST_VERSIONS; do
@@ -110,7 +112,8 @@ guest_suites() {
 		return
 	fi
 	local tests=("$B/test_core" "$B/test_nomem")
-	[ -x "$B/move_pages2_test" ] && tests=("$B/move_pages2_test" "${tests[@]}")
+	[ -x "$B/move_pages2_test" ] &&
+		tests=("scripts/tap-suite.sh move_pages2 $B/move_pages2_test" "${tests[@]}")
 	local n=${#tests[@]}
 	echo "== guest: booting the patched kernel with 2 NUMA nodes"
 	run_suite guest2 "$n" "$guest" --nodes 2 -- scripts/run-each.sh "${tests[@]}"

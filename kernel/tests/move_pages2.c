@@ -3,18 +3,15 @@
  * Tests of the move_pages2() system call (kernel/patches/).
  *
  * The system call number comes from /sys/kernel/mm/move_pages2/syscall_nr.
- * Where move_pages2() is missing (a stock kernel) or the machine has fewer
- * than two memory nodes, every test is skipped with the reason; run them in
- * the NUMA guest:
- *
- *     kernel/run-guest.sh --nodes 2 -- build/move_pages2_test
- *     kernel/run-guest.sh --nodes 4 -- build/move_pages2_test
+ * Where move_pages2() is missing or the machine has fewer than two memory
+ * nodes, every test is skipped with the reason.  The results are TAP, one
+ * per test; a failed check is a diagnostic line with its source line.
  *
  * The node of a page is checked with move_pages(2) (nodes == NULL), and the
  * bytes of every page are compared with a per-page pattern after each move.
  *
- * "build/move_pages2_test --bench [PAGES [REPEATS]]" instead compares the
- * throughput of move_pages() and move_pages2() (see bench()).
+ * "move_pages2 --bench [PAGES [REPEATS]]" instead compares the throughput
+ * of move_pages() and move_pages2() (see run_bench()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +21,7 @@
 #include <numaif.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/capability.h>
@@ -38,12 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "../kselftest.h"
 
 /* The ABI of move_pages2(), as in <linux/move_pages2.h> */
 #define MP2_MODE_ASYNC		0
 #define MP2_MODE_SYNC_LIGHT	1
 #define MP2_MODE_SYNC		2
+#define MP2_MODE_MASK		0x3
 #define MP2_MOVE_ALL		0x100
 #define MP2_MAX_BATCH		65536
 
@@ -57,9 +56,86 @@ static int nr_mem_nodes;
 static long psz;			/* page size */
 
 static long mp2(unsigned long nr, void **pages, const int *nodes,
-		int *status, int mode, unsigned int batch)
+		int *status, unsigned int flags, unsigned int batch)
 {
-	return syscall(mp2_nr, nr, pages, nodes, status, mode, batch);
+	return syscall(mp2_nr, nr, pages, nodes, status, flags, batch);
+}
+
+/* ---- checks -------------------------------------------------------- */
+
+/*
+ * Each test is one TAP result.  A failed check is reported as a diagnostic
+ * with its line, and the test goes on; a test that cannot go on returns.
+ */
+static int t_cur_failed;
+static bool t_cur_skipped;
+static char t_skip_reason[256];
+
+static __printf(3, 4) void t_fail_at(const char *file, int line,
+				     const char *fmt, ...)
+{
+	va_list ap;
+
+	ksft_print_msg("%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	t_cur_failed++;
+}
+
+static bool t_ok(bool ok, const char *file, int line, const char *what)
+{
+	if (!ok)
+		t_fail_at(file, line, "check failed: %s", what);
+	return ok;
+}
+
+static bool t_eq(long long a, long long b, const char *file, int line,
+		 const char *what_a, const char *what_b)
+{
+	if (a != b)
+		t_fail_at(file, line, "%s == %s: got %lld, expected %lld",
+			  what_a, what_b, a, b);
+	return a == b;
+}
+
+/* A check that fails the test when false; its value is the condition's. */
+#define T_OK(cond) t_ok(!!(cond), __FILE__, __LINE__, #cond)
+#define T_CHECK(cond) ((void)T_OK(cond))
+/* Compare two integers (as long long) and print both on a mismatch. */
+#define T_EQ(a, b) \
+	t_eq((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
+
+/* Mark the test skipped, saying why; the test then returns. */
+static __printf(1, 2) void t_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t_skip_reason, sizeof(t_skip_reason), fmt, ap);
+	va_end(ap);
+	t_cur_skipped = true;
+}
+
+struct t_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+static void t_run(const struct t_test *t)
+{
+	t_cur_failed = 0;
+	t_cur_skipped = false;
+	fflush(stdout);
+	t->fn();
+	if (t_cur_failed)
+		ksft_test_result_fail("%s\n", t->name);
+	else if (t_cur_skipped)
+		ksft_test_result_skip("%s: %s\n", t->name, t_skip_reason);
+	else
+		ksft_test_result_pass("%s\n", t->name);
+	fflush(stdout);
 }
 
 /* ---- set-up -------------------------------------------------------- */
@@ -130,14 +206,16 @@ static void setup(void)
 	}
 }
 
-#define NEED(n_nodes)                                                        \
-	do {                                                                 \
-		if (mp2_nr < 0)                                              \
-			T_SKIP("%s", mp2_absent);                            \
-		if (nr_mem_nodes < (n_nodes))                                \
-			T_SKIP("needs %d memory nodes, this machine has %d", \
-			       (n_nodes), nr_mem_nodes);                     \
-	} while (0)
+/* Whether move_pages2() and n_nodes memory nodes are there; else skip. */
+static bool need(int n_nodes)
+{
+	if (mp2_nr < 0)
+		t_skip("%s", mp2_absent);
+	else if (nr_mem_nodes < n_nodes)
+		t_skip("needs %d memory nodes, this machine has %d", n_nodes,
+		       nr_mem_nodes);
+	return !t_cur_skipped;
+}
 
 /* ---- memory with a per-page pattern -------------------------------- */
 
@@ -321,7 +399,8 @@ static void test_sysfs(void)
 	char buf[64];
 	struct stat sb;
 
-	NEED(1);
+	if (!need(1))
+		return;
 	T_CHECK(read_file(SYSFS_DIR "/syscall_nr", buf, sizeof(buf)) > 0);
 #ifdef __x86_64__
 	T_EQ(mp2_nr, 463);
@@ -329,9 +408,11 @@ static void test_sysfs(void)
 	T_CHECK(mp2_nr > 0);
 	T_CHECK(read_file(SYSFS_DIR "/version", buf, sizeof(buf)) > 0);
 	T_CHECK(strcmp(buf, "1\n") == 0);
-	T_REQUIRE(stat(SYSFS_DIR "/syscall_nr", &sb) == 0);
+	if (!T_OK(stat(SYSFS_DIR "/syscall_nr", &sb) == 0))
+		return;
 	T_EQ(sb.st_mode & 07777, 0444);
-	T_REQUIRE(stat(SYSFS_DIR "/version", &sb) == 0);
+	if (!T_OK(stat(SYSFS_DIR "/version", &sb) == 0))
+		return;
 	T_EQ(sb.st_mode & 07777, 0444);
 	/* read-only even for root */
 	T_CHECK(open(SYSFS_DIR "/version", O_WRONLY) < 0);
@@ -372,7 +453,7 @@ static bool move_there_and_back(int npages, int mode, unsigned int batch,
 		T_EQ(pages_not_on(&r, node), 0);
 		T_EQ(bad_pages(&r, 0, r.npages), 0);
 		if (t_cur_failed != fails) {
-			printf("    (%d pages to node %d, mode %d, batch %u%s;"
+			ksft_print_msg("(%d pages to node %d, mode %d, batch %u%s;"
 			       " first bad status at %d)\n", npages, node,
 			       mode, batch, thp ? ", THP" : "",
 			       first_status_not(&a, node));
@@ -388,7 +469,8 @@ static void test_modes_and_batches(void)
 {
 	static const unsigned int batches[] = { 0, 1, 64, 512, 4096 };
 
-	NEED(2);
+	if (!need(2))
+		return;
 	for (int mode = 0; mode <= 2; mode++) {
 		for (size_t b = 0; b < sizeof(batches) / sizeof(*batches); b++) {
 			unsigned int batch = batches[b];
@@ -404,7 +486,8 @@ static void test_modes_and_batches(void)
 
 static void test_thp(void)
 {
-	NEED(2);
+	if (!need(2))
+		return;
 	/* 4 MiB: two huge pages if THP is available; batches below 512 */
 	move_there_and_back(1024, MP2_MODE_SYNC, 64, true);
 	move_there_and_back(1024, MP2_MODE_ASYNC, 0, true);
@@ -453,12 +536,13 @@ static void partial_once(int mode, unsigned int batch)
 			kind[i] = K_UNTOUCHED;
 	}
 
-	T_REQUIRE(region_map(&r, N, MAP_PRIVATE, false, false));
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, false)))
+		return;
 	for (int i = 0; i < N; i++) {
-		volatile char *p = page_addr(&r, i);
-
+		/* a read fault maps the zero page */
 		if (kind[i] == K_ZERO)
-			(void)*p;
+			T_CHECK(madvise(page_addr(&r, i), psz,
+					MADV_POPULATE_READ) == 0);
 		else if (kind[i] != K_UNTOUCHED && kind[i] != K_HOLE)
 			fill_page(&r, i);
 	}
@@ -473,18 +557,23 @@ static void partial_once(int mode, unsigned int batch)
 
 		for (int i = 0; i < nthere; i++)
 			nodes[i] = to;
-		T_REQUIRE(move_pages(0, nthere, there, nodes, st,
-				     MPOL_MF_MOVE) == 0);
+		if (!T_OK(move_pages(0, nthere, there, nodes, st,
+				     MPOL_MF_MOVE) == 0))
+			return;
 		for (int i = 0; i < nthere; i++)
 			T_EQ(st[i], to);
 	}
-	T_REQUIRE(munmap(page_addr(&r, 10), 3 * psz) == 0);
-	T_REQUIRE(mlock(page_addr(&r, 60), 4 * psz) == 0);
-	T_REQUIRE(pipe(pfd) == 0);
+	if (!T_OK(munmap(page_addr(&r, 10), 3 * psz) == 0))
+		return;
+	if (!T_OK(mlock(page_addr(&r, 60), 4 * psz) == 0))
+		return;
+	if (!T_OK(pipe(pfd) == 0))
+		return;
 	{
 		struct iovec iov = { page_addr(&r, 40), psz };
 
-		T_REQUIRE(vmsplice(pfd[1], &iov, 1, 0) == psz);
+		if (!T_OK(vmsplice(pfd[1], &iov, 1, 0) == psz))
+			return;
 	}
 
 	for (int i = 0; i < N; i++) {
@@ -512,8 +601,8 @@ static void partial_once(int mode, unsigned int batch)
 			break;
 		}
 		if (a.status[i] != want)
-			printf("    mode %d batch %u: status[%d] = %d, expected"
-			       " %d\n", mode, batch, i, a.status[i], want);
+			ksft_print_msg("mode %d batch %u: status[%d] = %d, expected %d\n",
+				       mode, batch, i, a.status[i], want);
 		T_EQ(a.status[i], want);
 		expect_fail += want < 0;
 	}
@@ -524,7 +613,8 @@ static void partial_once(int mode, unsigned int batch)
 	{
 		int st[N];
 
-		T_REQUIRE(query_nodes(a.pages, N, st) == 0);
+		if (!T_OK(query_nodes(a.pages, N, st) == 0))
+			return;
 		for (int i = 0; i < N; i++) {
 			switch (kind[i]) {
 			case K_HOLE:
@@ -563,11 +653,165 @@ static void partial_once(int mode, unsigned int batch)
 
 static void test_partial(void)
 {
-	NEED(2);
+	if (!need(2))
+		return;
 	for (int mode = 0; mode <= 2; mode++) {
 		partial_once(mode, 0);
 		partial_once(mode, 1);
 		partial_once(mode, 7);
+	}
+}
+
+/*
+ * Half the pages of one batch are held by a pipe (vmsplice): they are
+ * isolated but cannot be migrated.  Each of them gets -EBUSY and stays,
+ * each page between them moves.
+ */
+static void pinned_once(int mode, unsigned int batch)
+{
+	enum { N = 64 };
+	int from = mem_nodes[0], to = mem_nodes[1];
+	struct iovec iov[N / 2];
+	struct region r;
+	struct args a;
+	int pfd[2], st[N];
+	char *buf;
+	long rc;
+
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
+	if (!T_OK(pipe(pfd) == 0))
+		return;
+	if (!T_OK(fcntl(pfd[1], F_SETPIPE_SZ, N / 2 * psz) >= N / 2 * psz))
+		return;
+	for (int i = 0; i < N / 2; i++) {
+		iov[i].iov_base = page_addr(&r, 2 * i + 1);
+		iov[i].iov_len = psz;
+	}
+	if (!T_OK(vmsplice(pfd[1], iov, N / 2, 0) == N / 2 * psz))
+		return;
+
+	args_init(&a, &r, to);
+	errno = 0;
+	rc = mp2(a.n, a.pages, a.nodes, a.status, mode, batch);
+	T_EQ(rc, N / 2);
+	T_EQ(errno, 0);
+	if (T_OK(query_nodes(a.pages, N, st) == 0)) {
+		for (int i = 0; i < N; i++) {
+			T_EQ(a.status[i], i & 1 ? -EBUSY : to);
+			T_EQ(st[i], i & 1 ? from : to);
+		}
+	}
+	T_EQ(bad_pages(&r, 0, N), 0);
+	if (t_cur_failed)
+		ksft_print_msg("(pinned pages, mode %d, batch %u)\n", mode,
+			       batch);
+
+	/* The pipe still holds the pages' bytes */
+	buf = malloc(psz);
+	for (int i = 0; buf && i < N / 2; i++) {
+		T_EQ(read(pfd[0], buf, psz), psz);
+		T_CHECK(memcmp(buf, page_addr(&r, 2 * i + 1), psz) == 0);
+	}
+	free(buf);
+	close(pfd[0]);
+	close(pfd[1]);
+	args_free(&a);
+	region_unmap(&r);
+}
+
+/*
+ * Each page named twice in one call, the second time while the call has
+ * its folio queued (and not as the folio queued last): that entry fails
+ * isolation and must be matched to the queued folio.  With the same node
+ * it shares the folio's status; with another node it gets -EBUSY and the
+ * page goes where its first entry asked.  On THP memory the entries
+ * alternate between two huge pages.
+ */
+static void twice_once(int mode, unsigned int batch, bool thp,
+		       bool other_node)
+{
+	enum { N = 1024 };
+	int from = mem_nodes[0], to = mem_nodes[1];
+	int third = mem_nodes[nr_mem_nodes - 1];
+	int *want, *where, st[2 * N];
+	struct region r;
+	struct args a;
+	int expect = 0;
+	long rc;
+
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, thp, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
+	a.n = 2 * N;
+	a.pages = calloc(a.n, sizeof(*a.pages));
+	a.nodes = calloc(a.n, sizeof(*a.nodes));
+	a.status = calloc(a.n, sizeof(*a.status));
+	want = calloc(a.n, sizeof(*want));
+	where = calloc(N, sizeof(*where));
+	if (!T_OK(a.pages && a.nodes && a.status && want && where))
+		return;
+	for (int i = 0; i < N; i++)
+		where[i] = -1;
+	for (int k = 0; k < a.n; k++) {
+		/*
+		 * THP: pages 0, N/2, 1, N/2 + 1, ... twice over;
+		 * else: pages 0, N-1, 1, 0, 2, 1, ...
+		 */
+		int i = thp ? (k / 2 % (N / 2)) + (k & 1) * (N / 2) :
+			      (k / 2 + (k & 1) * (N - 1)) % N;
+
+		a.pages[k] = page_addr(&r, i);
+		a.nodes[k] = other_node && (k & 1) ? third : to;
+		a.status[k] = INT_MIN;
+		if (where[i] < 0) {
+			where[i] = a.nodes[k];
+			want[k] = a.nodes[k];
+		} else {
+			want[k] = where[i] == a.nodes[k] ? a.nodes[k] : -EBUSY;
+		}
+		expect += want[k] < 0;
+	}
+
+	errno = 0;
+	rc = mp2(a.n, a.pages, a.nodes, a.status, mode, batch);
+	T_EQ(rc, expect);
+	T_EQ(errno, 0);
+	for (int k = 0; k < a.n; k++)
+		T_EQ(a.status[k], want[k]);
+	if (T_OK(query_nodes(a.pages, a.n, st) == 0))
+		for (int k = 0; k < a.n; k++)
+			T_EQ(st[k], where[((char *)a.pages[k] - r.base) / psz]);
+	T_EQ(bad_pages(&r, 0, N), 0);
+	if (t_cur_failed)
+		ksft_print_msg("(pages named twice, mode %d, batch %u%s%s)\n",
+			       mode, batch, thp ? ", THP" : "",
+			       other_node ? ", another node" : "");
+	free(want);
+	free(where);
+	args_free(&a);
+	region_unmap(&r);
+}
+
+static void test_many_failures(void)
+{
+	static const unsigned int batches[] = { 0, 1, 4096 };
+
+	if (!need(2))
+		return;
+	for (int mode = 0; mode <= 2; mode++)
+		for (size_t b = 0; b < sizeof(batches) / sizeof(*batches); b++)
+			pinned_once(mode, batches[b]);
+	for (int mode = 0; mode <= 2; mode++) {
+		twice_once(mode, 4096, false, false);
+		twice_once(mode, 4096, true, false);
+		/* batches that end between the two entries of a page */
+		twice_once(mode, 7, false, false);
+		if (nr_mem_nodes >= 3)
+			twice_once(mode, 4096, false, true);
 	}
 }
 
@@ -607,18 +851,24 @@ static void test_remote_cpu_pages(void)
 	cpu_set_t set;
 	long rc;
 
-	NEED(2);
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		T_SKIP("needs 2 CPUs");
+	if (!need(2))
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		t_skip("needs 2 CPUs");
+		return;
+	}
 	for (int round = 0; round < 4; round++) {
-		T_REQUIRE(region_map(&r, 40, MAP_PRIVATE, false, false));
+		if (!T_OK(region_map(&r, 40, MAP_PRIVATE, false, false)))
+			return;
 		CPU_ZERO(&set);
 		CPU_SET(round & 1, &set);
-		T_REQUIRE(sched_setaffinity(0, sizeof(set), &set) == 0);
+		if (!T_OK(sched_setaffinity(0, sizeof(set), &set) == 0))
+			return;
 		t.r = &r;
 		t.cpu = !(round & 1);
 		t.mlock = round >= 2;
-		T_REQUIRE(pthread_create(&th, NULL, touch_on_cpu, &t) == 0);
+		if (!T_OK(pthread_create(&th, NULL, touch_on_cpu, &t) == 0))
+			return;
 		pthread_join(th, NULL);
 		args_init(&a, &r, to);
 		rc = mp2(a.n, a.pages, a.nodes, a.status,
@@ -628,8 +878,8 @@ static void test_remote_cpu_pages(void)
 		T_EQ(pages_not_on(&r, to), 0);
 		T_EQ(bad_pages(&r, 0, r.npages), 0);
 		if (t_cur_failed)
-			printf("    (round %d: first bad status at %d)\n", round,
-			       first_status_not(&a, to));
+			ksft_print_msg("(round %d: first bad status at %d)\n",
+				       round, first_status_not(&a, to));
 		args_free(&a);
 		region_unmap(&r);
 	}
@@ -640,7 +890,8 @@ static void test_remote_cpu_pages(void)
 	sched_setaffinity(0, sizeof(set), &set);
 
 	/* Fresh pages without a remote CPU: moved without any drain */
-	T_REQUIRE(region_map(&r, 40, MAP_PRIVATE, false, true));
+	if (!T_OK(region_map(&r, 40, MAP_PRIVATE, false, true)))
+		return;
 	mp1_move_all(&r, mem_nodes[0]);
 	args_init(&a, &r, to);
 	rc = mp2(a.n, a.pages, a.nodes, a.status, MP2_MODE_SYNC, 0);
@@ -690,14 +941,21 @@ static void test_move_all(void)
 	char c;
 	long rc;
 
-	NEED(2);
-	if (!have_cap_sys_nice())
-		T_SKIP("needs CAP_SYS_NICE (run as root)");
-	T_REQUIRE(region_map(&r, N, MAP_SHARED, false, true));
-	T_REQUIRE(mp1_move_all(&r, from) == 0);
-	T_REQUIRE(pipe(go) == 0 && pipe(done) == 0);
+	if (!need(2))
+		return;
+	if (!have_cap_sys_nice()) {
+		t_skip("needs CAP_SYS_NICE (run as root)");
+		return;
+	}
+	if (!T_OK(region_map(&r, N, MAP_SHARED, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
+	if (!T_OK(pipe(go) == 0 && pipe(done) == 0))
+		return;
 	child = fork();
-	T_REQUIRE(child >= 0);
+	if (!T_OK(child >= 0))
+		return;
 	if (child == 0) {
 		int bad;
 
@@ -711,7 +969,8 @@ static void test_move_all(void)
 		bad += bad_pages(&r, 0, N);
 		_exit(bad ? 1 : 0);
 	}
-	T_REQUIRE(read(done[0], &c, 1) == 1);
+	if (!T_OK(read(done[0], &c, 1) == 1))
+		return;
 
 	/* Shared, without MOVE_ALL: -EACCES for each, nothing moved */
 	args_init(&a, &r, to);
@@ -724,7 +983,8 @@ static void test_move_all(void)
 
 	/* MOVE_ALL without CAP_SYS_NICE: -EPERM */
 	child2 = fork();
-	T_REQUIRE(child2 >= 0);
+	if (!T_OK(child2 >= 0))
+		return;
 	if (child2 == 0) {
 		long rc2;
 
@@ -743,7 +1003,8 @@ static void test_move_all(void)
 				_exit(6);
 		_exit(0);
 	}
-	T_REQUIRE(waitpid(child2, &status, 0) == child2);
+	if (!T_OK(waitpid(child2, &status, 0) == child2))
+		return;
 	T_CHECK(WIFEXITED(status));
 	T_EQ(WEXITSTATUS(status), 0);
 	T_EQ(pages_not_on(&r, from), 0);
@@ -763,8 +1024,10 @@ static void test_move_all(void)
 		T_EQ(pages_not_on(&r, node), 0);
 		T_EQ(bad_pages(&r, 0, N), 0);
 	}
-	T_REQUIRE(write(go[1], "x", 1) == 1);
-	T_REQUIRE(waitpid(child, &status, 0) == child);
+	if (!T_OK(write(go[1], "x", 1) == 1))
+		return;
+	if (!T_OK(waitpid(child, &status, 0) == child))
+		return;
 	T_CHECK(WIFEXITED(status));
 	T_EQ(WEXITSTATUS(status), 0);
 	close(go[0]);
@@ -821,9 +1084,12 @@ static void test_bad_input(void)
 	struct args a;
 	long rc;
 
-	NEED(2);
-	T_REQUIRE(region_map(&r, N, MAP_PRIVATE, false, true));
-	T_REQUIRE(mp1_move_all(&r, from) == 0);
+	if (!need(2))
+		return;
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
 	args_init(&a, &r, to);
 
 	/* Unknown mode bits and mode 3 */
@@ -860,7 +1126,8 @@ static void test_bad_input(void)
 	gnodes = guarded((N - 1) * sizeof(int), PROT_READ | PROT_WRITE);
 	gstatus = guarded((N - 1) * sizeof(int), PROT_READ | PROT_WRITE);
 	ro_status = guarded(N * sizeof(int), PROT_READ);
-	T_REQUIRE(gp && gnodes && gstatus && ro_status);
+	if (!T_OK(gp && gnodes && gstatus && ro_status))
+		return;
 	memcpy(gp, a.pages, (N - 1) * sizeof(void *));
 	memcpy(gnodes, a.nodes, (N - 1) * sizeof(int));
 	EXPECT_FAIL(EFAULT, N, gp, a.nodes, a.status, 0, 0);
@@ -914,6 +1181,57 @@ static void test_bad_input(void)
 	region_unmap(&r);
 }
 
+/*
+ * flags holds the migrate mode in bits 0-1 and MOVE_PAGES2_MOVE_ALL in
+ * bit 8.  Each other bit, alone or beside a valid mode, fails the call
+ * with EINVAL before anything is moved; the valid modes move.
+ */
+static void test_flags(void)
+{
+	enum { N = 8 };
+	const unsigned int known = MP2_MODE_MASK | MP2_MOVE_ALL;
+	int from = mem_nodes[0], to = mem_nodes[1];
+	struct region r;
+	struct args a;
+	long rc;
+
+	if (!need(2))
+		return;
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
+	args_init(&a, &r, to);
+	for (int bit = 0; bit < 32; bit++) {
+		unsigned int flag = 1u << bit;
+
+		if (flag & known)
+			continue;
+		EXPECT_FAIL(EINVAL, N, a.pages, a.nodes, a.status, flag, 0);
+		EXPECT_FAIL(EINVAL, N, a.pages, a.nodes, a.status,
+			    flag | MP2_MODE_SYNC, 0);
+	}
+	EXPECT_FAIL(EINVAL, N, a.pages, a.nodes, a.status, MP2_MODE_MASK, 0);
+	EXPECT_FAIL(EINVAL, N, a.pages, a.nodes, a.status, ~known, 0);
+	EXPECT_FAIL(EINVAL, N, a.pages, a.nodes, a.status, ~0u, 0);
+
+	for (unsigned int mode = 0; mode <= 2; mode++) {
+		int node = mode == MP2_MODE_SYNC_LIGHT ? from : to;
+
+		for (int i = 0; i < N; i++) {
+			a.nodes[i] = node;
+			a.status[i] = INT_MIN;
+		}
+		rc = mp2(a.n, a.pages, a.nodes, a.status, mode, 0);
+		T_EQ(rc, 0);
+		T_EQ(count_status_not(&a, node), 0);
+		T_EQ(pages_not_on(&r, node), 0);
+		T_EQ(bad_pages(&r, 0, N), 0);
+	}
+	args_free(&a);
+	region_unmap(&r);
+}
+
 static void test_memoryless_node(void)
 {
 	int possible[MAX_NODES], np, node = -1;
@@ -922,10 +1240,13 @@ static void test_memoryless_node(void)
 	struct args a;
 	long rc;
 
-	NEED(2);
+	if (!need(2))
+		return;
 	if (read_file("/sys/devices/system/node/possible", buf,
-		      sizeof(buf)) <= 0)
-		T_SKIP("no /sys/devices/system/node/possible");
+		      sizeof(buf)) <= 0) {
+		t_skip("no /sys/devices/system/node/possible");
+		return;
+	}
 	np = parse_node_list(buf, possible, MAX_NODES);
 	for (int i = 0; i < np && node < 0; i++) {
 		bool mem = false;
@@ -935,11 +1256,15 @@ static void test_memoryless_node(void)
 		if (!mem)
 			node = possible[i];
 	}
-	if (node < 0)
-		T_SKIP("every possible node has memory (possible: %.*s)",
+	if (node < 0) {
+		t_skip("every possible node has memory (possible: %.*s)",
 		       (int)strcspn(buf, "\n"), buf);
-	T_REQUIRE(region_map(&r, 4, MAP_PRIVATE, false, true));
-	T_REQUIRE(mp1_move_all(&r, mem_nodes[0]) == 0);
+		return;
+	}
+	if (!T_OK(region_map(&r, 4, MAP_PRIVATE, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, mem_nodes[0]) == 0))
+		return;
 	args_init(&a, &r, node);
 	errno = 0;
 	rc = mp2(a.n, a.pages, a.nodes, a.status, 0, 0);
@@ -957,9 +1282,12 @@ static void test_four_nodes(void)
 	struct args a;
 	long rc;
 
-	NEED(4);
-	T_REQUIRE(region_map(&r, N, MAP_PRIVATE, false, true));
-	T_REQUIRE(mp1_move_all(&r, mem_nodes[0]) == 0);
+	if (!need(4))
+		return;
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, true)))
+		return;
+	if (!T_OK(mp1_move_all(&r, mem_nodes[0]) == 0))
+		return;
 	for (int mode = 0; mode <= 2; mode++) {
 		args_init(&a, &r, 0);
 		/* runs of 1, 2, 3, ... pages per node, round robin */
@@ -977,7 +1305,8 @@ static void test_four_nodes(void)
 		{
 			int st[N];
 
-			T_REQUIRE(query_nodes(a.pages, N, st) == 0);
+			if (!T_OK(query_nodes(a.pages, N, st) == 0))
+				return;
 			for (int i = 0; i < N; i++) {
 				T_EQ(a.status[i], a.nodes[i]);
 				T_EQ(st[i], a.nodes[i]);
@@ -1047,8 +1376,8 @@ static int kmsg_bad_lines(void)
 		rec[n] = '\0';
 		for (int i = 0; bad_words[i]; i++) {
 			if (strstr(rec, bad_words[i])) {
-				printf("    kernel log: %.*s\n",
-				       (int)strcspn(rec, "\n"), rec);
+				ksft_print_msg("kernel log: %.*s\n",
+					       (int)strcspn(rec, "\n"), rec);
 				bad++;
 				break;
 			}
@@ -1070,29 +1399,32 @@ static void test_random_args(void)
 	struct region r;
 	int calls_ok = 0, calls_err = 0, moved = 0;
 
-	NEED(2);
+	if (!need(2))
+		return;
 	rng_state = seed;
-	printf("    seed 0x%llx, %d iterations\n", (unsigned long long)seed,
-	       ITER);
+	ksft_print_msg("seed 0x%llx, %d iterations\n",
+		       (unsigned long long)seed, ITER);
 	kmsg_mark();
 	if (kmsg_fd < 0)
-		printf("    (no /dev/kmsg: %s; kernel log not checked)\n",
-		       strerror(errno));
-	T_REQUIRE(region_map(&r, N, MAP_PRIVATE, false, true));
+		ksft_print_msg("(no /dev/kmsg: %s; kernel log not checked)\n",
+			       strerror(errno));
+	if (!T_OK(region_map(&r, N, MAP_PRIVATE, false, true)))
+		return;
 	/* a hole and an untouched tail */
 	munmap(page_addr(&r, 8), psz);
 	madvise(page_addr(&r, N - 4), 4 * psz, MADV_DONTNEED);
 	gpages = guarded(CAP * sizeof(void *), PROT_READ | PROT_WRITE);
 	gnodes = guarded(CAP * sizeof(int), PROT_READ | PROT_WRITE);
 	gstatus = guarded(CAP * sizeof(int), PROT_READ | PROT_WRITE);
-	T_REQUIRE(gpages && gnodes && gstatus);
+	if (!T_OK(gpages && gnodes && gstatus))
+		return;
 
 	for (int it = 0; it < ITER; it++) {
 		unsigned long nr;
 		void **pages = gpages;
 		int *nodes = gnodes, *status = gstatus;
-		int mode, expect = 0;
-		unsigned int batch;
+		unsigned int flags, batch;
+		int expect = 0;
 		long rc;
 
 		switch (rnd_below(10)) {
@@ -1160,16 +1492,16 @@ static void test_random_args(void)
 		default:
 			break;
 		}
-		mode = (int)rnd_below(3);
+		flags = (unsigned int)rnd_below(3);
 		switch (rnd_below(12)) {
 		case 0:
-			mode = 3;
+			flags = MP2_MODE_MASK;
 			break;
 		case 1:
-			mode |= 1 << rnd_below(32);
+			flags |= 1u << rnd_below(32);
 			break;
 		case 2:
-			mode |= MP2_MOVE_ALL;
+			flags |= MP2_MOVE_ALL;
 			break;
 		default:
 			break;
@@ -1190,12 +1522,12 @@ static void test_random_args(void)
 		}
 
 		errno = 0;
-		rc = mp2(nr, pages, nodes, status, mode, batch);
+		rc = mp2(nr, pages, nodes, status, flags, batch);
 		if (rc < 0) {
 			calls_err++;
 			if (errno != EINVAL && errno != EFAULT &&
 			    errno != ENODEV && errno != EPERM) {
-				printf("    iteration %d: errno %d\n", it, errno);
+				ksft_print_msg("iteration %d: errno %d\n", it, errno);
 				T_CHECK(!"unexpected errno");
 			}
 			continue;
@@ -1226,15 +1558,15 @@ static void test_random_args(void)
 				expect++;
 			}
 			if (!valid) {
-				printf("    iteration %d: status[%lu] = %d"
-				       " (node %d)\n", it, i, st, gnodes[i]);
+				ksft_print_msg("iteration %d: status[%lu] = %d (node %d)\n",
+					       it, i, st, gnodes[i]);
 				T_CHECK(!"bad status");
 			}
 		}
 		T_EQ(rc, expect);
 	}
-	printf("    %d calls succeeded, %d failed, %d entries on their node\n",
-	       calls_ok, calls_err, moved);
+	ksft_print_msg("%d calls succeeded, %d failed, %d entries on their node\n",
+		       calls_ok, calls_err, moved);
 	/* The data survived all of it */
 	for (int i = 0; i < N; i++) {
 		if (i == 8 || i >= N - 4)
@@ -1319,25 +1651,30 @@ static double bench_pass(int m, struct args *a, int chunk, int skip,
 
 /*
  * Scenarios: all pages in one call; the same with every 8th page already
- * on the target; and calls of 32 pages (small slices).  A repeat runs each
+ * on the target; calls of 32 pages (small slices); and one call that names
+ * each page twice, the second time two entries later (0, N-1, 1, 0, 2, 1,
+ * ...), so that half the entries fail isolation while their folio is
+ * queued and have to be matched to it.  A repeat runs each
  * method once to the other node and once back, the methods interleaved;
  * printed are the median rate over the repeats and the median over the
  * repeats of the rate divided by move_pages' rate in the same repeat.
  */
-static int bench(int npages, int reps)
+static int run_bench(int npages, int reps)
 {
 	static const struct {
 		const char *name;
 		int chunk, skip;
+		bool twice;
 	} sc[] = {
-		{ "one call", 1 << 30, 0 },
-		{ "one call, every 8th page already there", 1 << 30, 8 },
-		{ "calls of 32 pages", 32, 0 },
+		{ "one call", 1 << 30, 0, false },
+		{ "one call, every 8th page already there", 1 << 30, 8, false },
+		{ "calls of 32 pages", 32, 0, false },
+		{ "one call, every page named twice", 1 << 30, 0, true },
 	};
 	double *rate[NR_METHODS], *ratio[NR_METHODS];
 	int from, to;
 	struct region r;
-	struct args a;
+	struct args a, a2;
 
 	setup();
 	if (mp2_nr < 0 || nr_mem_nodes < 2) {
@@ -1355,26 +1692,38 @@ static int bench(int npages, int reps)
 	if (!region_map(&r, npages, MAP_PRIVATE, false, true))
 		return 1;
 	args_init(&a, &r, from);
+	a2.n = 2 * npages;
+	a2.pages = calloc(a2.n, sizeof(*a2.pages));
+	a2.nodes = calloc(a2.n, sizeof(*a2.nodes));
+	a2.status = calloc(a2.n, sizeof(*a2.status));
+	if (!a2.pages || !a2.nodes || !a2.status)
+		return 1;
+	for (int k = 0; k < a2.n; k++)
+		a2.pages[k] = a.pages[(k / 2 + (k & 1) * (npages - 1)) % npages];
 	mp1_move_all(&r, from);
 	printf("bench: %d pages of %d KiB, %d repeats, nodes %d <-> %d\n",
 	       npages, (int)(psz / 1024), reps, from, to);
 	for (size_t s = 0; s < sizeof(sc) / sizeof(*sc); s++) {
 		int chunk = sc[s].chunk, skip = sc[s].skip, dummy = 0;
+		struct args *args = sc[s].twice ? &a2 : &a;
 
 		/* warm-up: the first pass translates the code paths */
 		for (int m = 0; m < NR_METHODS; m++) {
-			bench_pass(m, &a, chunk, skip, to, &dummy);
-			bench_pass(m, &a, chunk, skip, from, &dummy);
+			bench_pass(m, args, chunk, skip, to, &dummy);
+			bench_pass(m, args, chunk, skip, from, &dummy);
 		}
 		for (int rep = 0; rep < reps; rep++) {
 			for (int m = 0; m < NR_METHODS; m++) {
 				int moved = 0;
 				double t;
 
-				t = bench_pass(m, &a, chunk, skip, to, &moved);
-				t += bench_pass(m, &a, chunk, skip, from,
+				t = bench_pass(m, args, chunk, skip, to,
+					       &moved);
+				t += bench_pass(m, args, chunk, skip, from,
 						&moved);
-				rate[m][rep] = moved / t;
+				/* pages, not entries */
+				rate[m][rep] = (double)moved * a.n / args->n;
+				rate[m][rep] /= t;
 			}
 			for (int m = 0; m < NR_METHODS; m++)
 				ratio[m][rep] = rate[m][rep] / rate[0][rep];
@@ -1383,39 +1732,52 @@ static int bench(int npages, int reps)
 		for (int m = 0; m < NR_METHODS; m++) {
 			qsort(rate[m], reps, sizeof(double), cmp_double);
 			qsort(ratio[m], reps, sizeof(double), cmp_double);
-			printf("  %-25s %8.0f pages/s (min %8.0f max %8.0f)"
-			       "  ratio x%.2f (min %.2f max %.2f)\n",
+			printf("  %-25s %8.0f pages/s (min %8.0f max %8.0f)",
 			       method_names[m], rate[m][reps / 2], rate[m][0],
-			       rate[m][reps - 1], ratio[m][reps / 2],
-			       ratio[m][0], ratio[m][reps - 1]);
+			       rate[m][reps - 1]);
+			printf("  ratio x%.2f (min %.2f max %.2f)\n",
+			       ratio[m][reps / 2], ratio[m][0],
+			       ratio[m][reps - 1]);
 		}
 	}
 	if (bad_pages(&r, 0, r.npages))
 		printf("bench: DATA CHANGED\n");
+	args_free(&a2);
 	args_free(&a);
 	region_unmap(&r);
 	return 0;
 }
 
+#define T(fn) { #fn, fn }
+
+static const struct t_test tests[] = {
+	T(test_sysfs),
+	T(test_modes_and_batches),
+	T(test_thp),
+	T(test_partial),
+	T(test_many_failures),
+	T(test_remote_cpu_pages),
+	T(test_move_all),
+	T(test_bad_input),
+	T(test_flags),
+	T(test_memoryless_node),
+	T(test_four_nodes),
+	T(test_random_args),
+};
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
-		return bench(argc > 2 ? atoi(argv[2]) : 4096,
+		return run_bench(argc > 2 ? atoi(argv[2]) : 4096,
 			     argc > 3 ? atoi(argv[3]) : 7);
 
 	setup();
+	ksft_print_header();
+	ksft_set_plan(sizeof(tests) / sizeof(*tests));
 	if (mp2_nr >= 0)
-		printf("move_pages2: syscall %ld, %d memory node(s)\n", mp2_nr,
-		       nr_mem_nodes);
-	T_RUN(test_sysfs);
-	T_RUN(test_modes_and_batches);
-	T_RUN(test_thp);
-	T_RUN(test_partial);
-	T_RUN(test_remote_cpu_pages);
-	T_RUN(test_move_all);
-	T_RUN(test_bad_input);
-	T_RUN(test_memoryless_node);
-	T_RUN(test_four_nodes);
-	T_RUN(test_random_args);
-	return t_finish("move_pages2");
+		ksft_print_msg("move_pages2: syscall %ld, %d memory node(s)\n",
+			       mp2_nr, nr_mem_nodes);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(*tests); i++)
+		t_run(&tests[i]);
+	ksft_finished();
 }
