@@ -10,7 +10,8 @@
 #             the soname libmp2.so.0
 #   install   make install DESTDIR=... puts every file where it belongs,
 #             and its mp2.pc builds a program
-#   dist      make dist makes the PGXN archive from git
+#   dist      make dist makes the PGXN archive from git, which builds as a
+#             PGXN client builds it
 #
 # Ends with "tree: N passed, N failed, N skipped".
 set -uo pipefail
@@ -18,7 +19,8 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 # shellcheck source=../pg_extension/test/pglib.sh
-PG_CONFIG=${PG_CONFIG:-pg_config} . "$TOP/pg_extension/test/pglib.sh"
+PG_CONFIG=${PG_CONFIG:-pg_config}
+. "$TOP/pg_extension/test/pglib.sh"
 WORK=$(mktemp -d /tmp/mp2-tree.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 not() { ! "$@"; }
@@ -110,5 +112,14 @@ if [ -s "$zip" ]; then
 		grep -qx "mp2-$v/pg_extension/mp2.control" "$WORK/dist.list"
 	check "dist: nothing built is in it" not grep -qE '\.(o|so|a|deb)$|/build/' "$WORK/dist.list"
 	check "dist: every entry is under mp2-$v/" not grep -qv "^mp2-$v/" "$WORK/dist.list"
+	# As a PGXN client installs it: unpack, make, make install.
+	unzip -q "$zip" -d "$WORK/unpacked"
+	make -s -C "$WORK/unpacked/mp2-$v" PG_CONFIG="$PG_CONFIG" >"$WORK/dist-build.log" 2>&1 &&
+		make -s -C "$WORK/unpacked/mp2-$v" install-lib install-tools DESTDIR="$WORK/dist-dest" \
+			>>"$WORK/dist-build.log" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || tail -n 20 "$WORK/dist-build.log"
+	check "dist: the archive builds and installs with make, make install" [ "$rc" -eq 0 ]
+	check "dist: ... the extension too" [ -f "$WORK/unpacked/mp2-$v/pg_extension/mp2.so" ]
 fi
 suite_end tree
