@@ -64,9 +64,10 @@ int mp2_version(void);
  *
  *   long move_pages2(unsigned long nr_pages, const void **pages,
  *                    const int *nodes, int *status,
- *                    int mode, unsigned int nr_max_batched_migration);
+ *                    unsigned int flags,
+ *                    unsigned int nr_max_batched_migration);
  *
- * mode bits 0-1 select the kernel migrate mode (MP2_MODE_*), bit 8 is
+ * flags bits 0-1 select the kernel migrate mode (MP2_MODE_*), bit 8 is
  * MP2_KFLAG_MOVE_ALL.  nr_max_batched_migration is the number of pages the
  * kernel migrates as one batch, 0 for its default, at most
  * MP2_KBATCH_MAX.  Every status[] entry is filled (node or -errno) and a

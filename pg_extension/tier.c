@@ -94,12 +94,16 @@ typedef struct TierPlan
 	int64	   *on_slow;
 	Mp2TierCounts counts[MP2_NR_TIERS];
 
-	/* Demote pages on fast with hotness < demote_below, and demote_at of
-	 * those with hotness demote_below (in walk order). */
+	/*
+	 * Demote pages on fast with hotness < demote_below, and demote_at of
+	 * those with hotness demote_below (in walk order).
+	 */
 	int			demote_below;
 	int64		demote_at;
-	/* Promote pages on slow with hotness > promote_above, and promote_at
-	 * of those with hotness promote_above. */
+	/*
+	 * Promote pages on slow with hotness > promote_above, and promote_at
+	 * of those with hotness promote_above.
+	 */
 	int			promote_above;
 	int64		promote_at;
 	int64		taken_at;		/* of the *_at pages, taken so far */
@@ -130,7 +134,7 @@ void
 pgmp2_tier_reset(void)
 {
 	if (tier_shared != NULL)
-		tier_shared->rounds = 0;
+		memset(tier_shared, 0, pgmp2_tier_shmem_size());
 }
 
 /* ----------------------------------------------------------------

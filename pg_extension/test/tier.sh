@@ -181,7 +181,8 @@ CONF
 
 	cat >"$dir/hot.sql" <<'SQL'
 \set a random_zipfian(1, 99000, 1.05)
-SELECT sum(abalance) FROM pgbench_accounts WHERE aid BETWEEN :a AND :a + 1000;
+\set u random(1, 98000)
+SELECT sum(abalance) FROM pgbench_accounts WHERE aid BETWEEN :u AND :u + 2000;
 UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :a;
 SQL
 	chmod 644 "$dir/hot.sql"
