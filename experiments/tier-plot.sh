@@ -30,23 +30,25 @@ for p in tier interleave off; do
 done
 
 {
-	echo "| policy | working set on fast nodes at 10 s | at 30 s | at the end | pool pages on fast nodes at the end (cap 25%) | pages moved | median TPS | TPS vs off |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| policy | working set on fast nodes at 10 s | at 30 s | at the end | pool pages on fast nodes at the end (tier's cap: 16384) | pages moved | worker CPU s | median TPS | TPS vs off |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	base=$(awk -F, 'NR > 1 && $1 == "off" { print $4 }' "$dir/tps.csv" | median)
 	for p in tier interleave off; do
 		at() { awk -v t="$1" '$1 <= t { v = $2 } END { printf "%.0f%%", 100 * v }' "$dir/.placement-$p.dat"; }
 		end=$(tail -n 1 "$dir/.placement-$p.dat" | awk '{ printf "%.0f%%", 100 * $2 }')
-		fast_end=$(awk -F, -v p="$p" 'NR > 1 && $1 == p { last[$2] = $5 / $6 } END { for (r in last) print last[r] }' "$dir/samples.csv" |
-			median | awk '{ printf "%.1f%%", 100 * $1 }')
+		fast_end=$(awk -F, -v p="$p" 'NR > 1 && $1 == p { last[$2] = $5 } END { for (r in last) print last[r] }' "$dir/samples.csv" |
+			median)
 		moved=$(awk -F, -v p="$p" 'NR > 1 && $1 == p { last[$2] = $7 } END { for (r in last) print last[r] }' "$dir/samples.csv" | median)
+		cpu=$(awk -F, -v p="$p" 'NR > 1 && $1 == p { if (!($2 in first)) first[$2] = $8; last[$2] = $8 }
+			END { for (r in last) print last[r] - first[r] }' "$dir/samples.csv" | median)
 		tps=$(awk -F, -v p="$p" 'NR > 1 && $1 == p { print $4 }' "$dir/tps.csv" | median)
-		echo "| $p | $(at 10) | $(at 30) | $end | $fast_end | $moved | $tps | $(awk -v a="$tps" -v b="$base" 'BEGIN { printf "%.2fx", a / b }') |"
+		echo "| $p | $(at 10) | $(at 30) | $end | $fast_end | $moved | $cpu | $tps | $(awk -v a="$tps" -v b="$base" 'BEGIN { printf "%.2fx", a / b }') |"
 	done
 } >"$dir/summary.md"
 
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
-set terminal pngcairo size 800,450
+set terminal pngcairo size 800,450 noenhanced
 set datafile separator " "
 set output "$dir/placement.png"
 set title "Working set (pgbench_accounts) on the fast nodes, pool first touched on the slow ones"

@@ -14,7 +14,8 @@
 # own, pgbench runs for --seconds with 2 clients while a sampler records
 # every 2 s which share of the working set's pages is on the fast nodes,
 # the pool's pages there, and the worker's pages moved; pgbench reports
-# its TPS every second.  Policies are interleaved over the repeats.
+# its TPS every second, and the sampler the worker's CPU time.  Policies
+# are interleaved over the repeats.
 #
 # The emulated nodes have equal latency (QEMU), so this shows placement
 # and what relocation costs in TPS, not a speed-up from the placement.
@@ -107,8 +108,15 @@ UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :a;
 SQL
 chmod 644 "$DIR/hot.sql"
 
-echo "policy,repeat,t,hot_share_fast,pool_pages_fast,pool_pages,moved" >"$out/samples.csv"
+echo "policy,repeat,t,hot_share_fast,pool_pages_fast,pool_pages,moved,worker_cpu_s" >"$out/samples.csv"
 echo "policy,repeat,t,tps,lat_ms" >"$out/tps.csv"
+
+# CPU seconds (user + system) the relocation worker has used.
+worker_cpu() {
+	local pid
+	pid=$(psql_q "SELECT pid FROM mp2_worker_info()")
+	[ -n "$pid" ] && awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
 
 sample() {
 	psql_q "SELECT
@@ -133,7 +141,7 @@ for r in $(seq 1 "$repeats"); do
 		bg=$!
 		t0=$SECONDS
 		while kill -0 "$bg" 2>/dev/null; do
-			echo "$p,$r,$((SECONDS - t0)),$(sample)" >>"$out/samples.csv"
+			echo "$p,$r,$((SECONDS - t0)),$(sample),$(worker_cpu)" >>"$out/samples.csv"
 			sleep 2
 		done
 		wait "$bg" || true

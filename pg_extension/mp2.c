@@ -33,6 +33,7 @@ int			pgmp2_policy = MP2_POLICY_OFF;
 char	   *pgmp2_interleave_nodes = NULL;
 int			pgmp2_naptime_ms = 10000;
 int			pgmp2_max_pages_per_round = 8192;
+int			pgmp2_max_rate = 0;
 int			pgmp2_batch_size = MP2_DEFAULT_BATCH_SIZE;
 int			pgmp2_mode = MP2_MODE_ASYNC;
 int			pgmp2_method = MP2_METHOD_AUTO;
@@ -135,6 +136,13 @@ define_gucs(void)
 							"Bounds the migration rate to this many pages per "
 							"naptime; 0 means no bound.",
 							&pgmp2_max_pages_per_round, 8192, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("mp2.max_rate",
+							"Most OS pages per second the worker moves.",
+							"Over the time since the last round began; with "
+							"mp2.max_pages_per_round, the smaller bound holds.  "
+							"0 means no bound.",
+							&pgmp2_max_rate, 0, 0, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mp2.batch_size",
 							"OS pages the worker hands to the kernel in one call.",

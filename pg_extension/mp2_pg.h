@@ -58,6 +58,7 @@ extern int	pgmp2_policy;
 extern char *pgmp2_interleave_nodes;
 extern int	pgmp2_naptime_ms;
 extern int	pgmp2_max_pages_per_round;
+extern int	pgmp2_max_rate;
 extern int	pgmp2_batch_size;
 extern int	pgmp2_mode;
 extern int	pgmp2_method;
@@ -121,6 +122,7 @@ typedef struct Mp2WorkerState
 	uint64		failed_rounds;
 	uint64		pages_moved;
 	TimestampTz last_round;		/* end of the last round, 0 if none */
+	int64		round_budget;	/* pages the current round may move; 0: any */
 	char		last_error[256];
 	/* Filled by the per-database worker of the current round (rules.c). */
 	bool		child_connected;	/* it got into its database */
@@ -412,6 +414,9 @@ typedef struct Mp2WorkerProgress
 	uint64		reported;		/* moved pages already added to pages_moved */
 	int64		max_moved;		/* stop once this many moved; 0: no bound */
 }			Mp2WorkerProgress;
+
+/* The pages the current round may move (0: no bound). */
+extern int64 pgmp2_round_budget(void);
 
 /*
  * Settings of a worker round as Mp2MoveArgs (targets left to the

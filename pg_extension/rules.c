@@ -186,7 +186,7 @@ run_rules(void)
 
 		if (!rules[i].has_file)
 			continue;
-		if (pgmp2_max_pages_per_round > 0 && moved >= pgmp2_max_pages_per_round)
+		if (pgmp2_round_budget() > 0 && moved >= pgmp2_round_budget())
 			break;
 		if (pgmp2_worker_should_stop(NULL, NULL))
 			break;

@@ -17,10 +17,12 @@
  * buffer header lock, as the clock sweep does); the next use raises it
  * back.  The clock sweep sees at most one less, never below 4.
  *
- * A page's hotness is the number of used bits of the buffers on it (with
- * huge pages: the sum over its buffers); it is hot if any bit is set, and
- * cold after 8 rounds without a use.  Only a page used in two rounds or
- * more is promoted, so a page read once does not travel.  The first round after a reset only
+ * A page is used in a round when any buffer on it was (a base page may
+ * hold parts of two buffers); it is hot if it was used in any of the last
+ * 8 rounds, cold after 8 rounds without a use, and only a page used in two
+ * rounds or more is promoted, so a page read once does not travel.  Pages
+ * are ranked by the rounds they were used in; huge pages by the used bits
+ * of all their buffers.  The first round after a reset only
  * records the counts, and no page is called cold before 8 more.
  *
  * Placement, each round: every cold page on a fast node goes to a slow
@@ -31,10 +33,11 @@
  * least hot pages go first.  A hot page on a fast node stays there, and
  * a page on a slow node moves only when it is hot: so a page moves back
  * only after its hotness changed (hysteresis).  mp2.max_pages_per_round
- * bounds the pages moved in a round.
+ * and mp2.max_rate bound the pages moved in a round.
  *
- * A round walks the pool three times (survey, demote, promote), a window
- * at a time: memory is that of a window, time grows with the pool.
+ * A round walks the pool once to survey it and once more for each
+ * direction it moves pages in, a window at a time: memory is that of a
+ * window, time grows with the pool.
  *
  *-------------------------------------------------------------------------
  */
@@ -107,6 +110,8 @@ typedef struct TierPlan
 	int			promote_above;
 	int64		promote_at;
 	int64		taken_at;		/* of the *_at pages, taken so far */
+	int64		to_demote;		/* pages the plan demotes */
+	int64		to_promote;		/* pages the plan promotes */
 	/* Promotions each fast node may still take; the next one to use. */
 	int64	   *room;
 	int			next_fast;
@@ -291,25 +296,34 @@ update_history(void)
 	return true;
 }
 
-/* A page's hotness, and how many of its buffers were used this round. */
+/*
+ * A page's hotness: the rounds in which any of its buffers was used, into
+ * *rounds, and the rank among pages: the same for a base page (which may
+ * hold parts of two buffers), the used bits of all its buffers for a huge
+ * page.  *used_now: how many of its buffers were used this round.
+ */
 static int
-page_hotness(const Mp2Pool *pool, int64 page, int *used_now)
+page_hotness(const Mp2Pool *pool, int64 page, int *rounds, int *used_now)
 {
 	int			first;
 	int			last;
-	int			score = 0;
+	int			sum = 0;
+	uint32		any = 0;
 
 	*used_now = 0;
+	*rounds = 0;
 	if (!pgmp2_page_buffers(pool, page, &first, &last))
 		return 0;
 	for (int b = first; b <= last; b++)
 	{
 		uint8		bits = tier_shared->buffers[b].used;
 
-		score += pg_popcount32(bits);
+		any |= bits;
+		sum += pg_popcount32(bits);
 		*used_now += bits & 1;
 	}
-	return score;
+	*rounds = pg_popcount32(any);
+	return pool->huge ? sum : *rounds;
 }
 
 /* ----------------------------------------------------------------
@@ -410,7 +424,9 @@ survey(TierPlan *plan)
 		for (int i = 0; i < nres; i++)
 		{
 			int			used_now;
-			int			score = page_hotness(&walk.pool, resident[i], &used_now);
+			int			rounds;
+			int			score = page_hotness(&walk.pool, resident[i], &rounds,
+											 &used_now);
 			int			tier = plan_tier(plan, where[i]);
 			Mp2TierCounts *c;
 
@@ -423,8 +439,8 @@ survey(TierPlan *plan)
 			score = Min(score, plan->max_score);
 			if (tier == MP2_TIER_FAST)
 				plan->on_fast[score]++;
-			else
-				plan->on_slow[score]++;
+			else if (rounds >= TIER_PROMOTE_MIN)
+				plan->on_slow[score]++;	/* the ones that may be promoted */
 		}
 	}
 	return true;
@@ -500,6 +516,7 @@ plan_moves(TierPlan *plan, int64 budget)
 		demote += take;
 	}
 	left -= demote;
+	plan->to_demote = demote;
 
 	/* Promote: the hottest pages on slow nodes, into the room left. */
 	room = Min(cap - (on_fast - demote), fast_room(plan));
@@ -507,7 +524,7 @@ plan_moves(TierPlan *plan, int64 budget)
 	promote = 0;
 	plan->promote_above = plan->max_score;
 	plan->promote_at = 0;
-	for (int s = plan->max_score; s >= TIER_PROMOTE_MIN && promote < want; s--)
+	for (int s = plan->max_score; s >= 1 && promote < want; s--)
 	{
 		int64		take = Min(plan->on_slow[s], want - promote);
 
@@ -517,6 +534,7 @@ plan_moves(TierPlan *plan, int64 budget)
 			plan->promote_at = take;
 		promote += take;
 	}
+	plan->to_promote = promote;
 }
 
 /* target_of of the demote walk: cold pages on fast nodes to slow ones. */
@@ -525,11 +543,13 @@ demote_target(void *arg, int64 page, int node)
 {
 	TierPlan   *plan = arg;
 	int			used_now;
+	int			rounds;
 	int			score;
 
 	if (plan_tier(plan, node) != MP2_TIER_FAST)
 		return -1;
-	score = Min(page_hotness(&plan->pool, page, &used_now), plan->max_score);
+	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
+				plan->max_score);
 	if (score > plan->demote_below)
 		return -1;
 	if (score == plan->demote_below)
@@ -548,12 +568,14 @@ promote_target(void *arg, int64 page, int node)
 {
 	TierPlan   *plan = arg;
 	int			used_now;
+	int			rounds;
 	int			score;
 
 	if (plan_tier(plan, node) != MP2_TIER_SLOW)
 		return -1;
-	score = Min(page_hotness(&plan->pool, page, &used_now), plan->max_score);
-	if (score < TIER_PROMOTE_MIN || score < plan->promote_above)
+	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
+				plan->max_score);
+	if (rounds < TIER_PROMOTE_MIN || score < plan->promote_above)
 		return -1;
 	if (score == plan->promote_above)
 	{
@@ -652,11 +674,14 @@ pgmp2_tier_round(void)
 
 	if (!update_history() || !survey(&plan))
 		return 0;
-	plan_moves(&plan, pgmp2_max_pages_per_round);
+	plan_moves(&plan, pgmp2_round_budget());
 
-	demoted = tier_move(&plan, demote_target, 0);
+	/* A walk only when there is something to move. */
+	demoted = 0;
 	promoted = 0;
-	if (!pgmp2_worker_should_stop(NULL, NULL))
+	if (plan.to_demote > 0)
+		demoted = tier_move(&plan, demote_target, 0);
+	if (plan.to_promote > 0 && !pgmp2_worker_should_stop(NULL, NULL))
 		promoted = tier_move(&plan, promote_target, demoted);
 	publish(&plan, promoted, demoted);
 	return promoted + demoted;

@@ -20,8 +20,9 @@
  *	tier		hot pages on the fast nodes, cold ones on the slow nodes
  *				(tier.c).  Done here.
  *
- * A round moves at most mp2.max_pages_per_round pages (pages already in
- * place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
+ * A round moves at most mp2.max_pages_per_round pages, and at most
+ * mp2.max_rate pages a second since the last round began (pages already
+ * in place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
  * a round stops between two system calls to reload or to exit.  An ERROR
  * in a round is logged, counted in mp2_worker_info(), and the worker
  * tries again later; a round that cannot run at all (the database is
@@ -378,8 +379,8 @@ pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 	args->method = (enum mp2_method) pgmp2_method;
 	args->mode = (enum mp2_mode) pgmp2_mode;
 	args->batch_size = pgmp2_batch_size;
-	if (pgmp2_max_pages_per_round > 0)
-		progress->max_moved = Max(pgmp2_max_pages_per_round - moved_so_far, 1);
+	if (pgmp2_round_budget() > 0)
+		progress->max_moved = Max(pgmp2_round_budget() - moved_so_far, 1);
 	args->should_stop = pgmp2_worker_should_stop;
 	args->stop_arg = progress;
 	args->what = "mp2 worker round";
@@ -625,6 +626,42 @@ publish_round(const char *error)
 	LWLockRelease(pgmp2_shared->lock);
 }
 
+int64
+pgmp2_round_budget(void)
+{
+	int64		budget;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	budget = pgmp2_shared->worker.round_budget;
+	LWLockRelease(pgmp2_shared->lock);
+	return budget;
+}
+
+/*
+ * What this round may move: mp2.max_pages_per_round, and mp2.max_rate
+ * pages a second over the time since the last round began.
+ */
+static void
+set_round_budget(void)
+{
+	static TimestampTz last_start = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	long		ms = last_start ? TimestampDifferenceMilliseconds(last_start, now) :
+		pgmp2_naptime_ms;
+	int64		budget = pgmp2_max_pages_per_round;
+
+	last_start = now;
+	if (pgmp2_max_rate > 0)
+	{
+		int64		by_rate = Max((int64) pgmp2_max_rate * Max(ms, 1) / 1000, 1);
+
+		budget = budget > 0 ? Min(budget, by_rate) : by_rate;
+	}
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	pgmp2_shared->worker.round_budget = budget;
+	LWLockRelease(pgmp2_shared->lock);
+}
+
 static void
 run_round(void)
 {
@@ -634,6 +671,7 @@ run_round(void)
 	if (pgmp2_policy == MP2_POLICY_TIER && last_policy != MP2_POLICY_TIER)
 		pgmp2_tier_reset();
 	last_policy = pgmp2_policy;
+	set_round_budget();
 	quiet_failure = NULL;
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);

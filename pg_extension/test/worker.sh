@@ -74,7 +74,7 @@ moving() {
 }
 
 worker_tests() {
-	local label=$1 last pool bound r0 r1 pid pid2 t0 t1 failed0 rounds0
+	local label=$1 last pool bound r0 r1 pid pid2 t0 t1 failed0 rounds0 m0 m1 secs
 
 	psql_q "CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
 	psql_q "CREATE EXTENSION IF NOT EXISTS amcheck" >/dev/null
@@ -130,6 +130,29 @@ worker_tests() {
 	check "worker: rounds succeed again" wait_for 30 \
 		test_gt "SELECT rounds FROM mp2_worker_info()" "$rounds0"
 	check "worker: error cleared" wait_for 10 test_empty "SELECT last_error FROM mp2_worker_info()"
+
+	phase "worker: mp2.max_rate"
+	if [ "$last" -gt 0 ]; then
+		# The whole pool to move again, at 500 pages a second at most.
+		set_and_reload "mp2.policy = 'off'"
+		psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
+		set_and_reload "mp2.max_pages_per_round = 0" "mp2.max_rate = 500"
+		m0=$(w_info pages_moved)
+		t0=$(date +%s%N)
+		set_and_reload "mp2.policy = 'interleave'"
+		sleep 6
+		m1=$(w_info pages_moved)
+		t1=$(date +%s%N)
+		secs=$(((t1 - t0) / 1000000))
+		echo "# $((m1 - m0)) pages in $secs ms"
+		check "worker: mp2.max_rate = 500 moves pages" [ "$m1" -gt "$m0" ]
+		check "worker: ... at most 500 a second, one naptime aside ($((m1 - m0)) in $secs ms)" \
+			[ $(((m1 - m0) * 1000)) -le $((500 * (secs + 1000))) ]
+		set_and_reload "mp2.max_rate = 0" "mp2.max_pages_per_round = 4096"
+	else
+		skip "worker: mp2.max_rate (one node: nothing to move)"
+		skip "worker: mp2.max_rate bound (one node)"
+	fi
 
 	phase "worker: rules"
 	# Rules: the buffers of mp2_w go to the last node; rules naming a node
