@@ -212,10 +212,15 @@ check_tier_nodes(char **newval, bool fast)
 		{
 			GUC_check_errdetail("Node %d does not exist or has no memory.", nodes[i]);
 			GUC_check_errhint("\"numactl --hardware\" lists the nodes and their memory.");
+			pfree(nodes);
 			return false;
 		}
 	nother = tier_nodes(other_setting, !fast, &other);
-	if (nother > 0 && (both = common_node(nodes, n, other, nother)) >= 0)
+	both = nother > 0 ? common_node(nodes, n, other, nother) : -1;
+	pfree(nodes);
+	if (nother >= 0)
+		pfree(other);
+	if (both >= 0)
 	{
 		GUC_check_errdetail("Node %d is also a %s node (mp2.%s is \"%s\").",
 							both, fast ? "slow" : "fast",
