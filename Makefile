@@ -52,7 +52,8 @@ CORE_HDR := $(wildcard core/*.h)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_HDR := $(wildcard bench/*.h)
 
-TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem
+TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem \
+         $(B)/test_bench_migrate
 KTEST := $(if $(wildcard kernel/tests/move_pages2_test.c),$(B)/move_pages2_test)
 
 .PHONY: all lib check check-all check-host check-guest setup demo clean \
@@ -124,6 +125,15 @@ $(B)/test_bench: tests/test_bench.c tests/harness.h bench/btree.c bench/btree.h 
 		bench/zipf.c bench/zipf.h
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< bench/btree.c bench/zipf.c \
 		-lnuma -lm -o $@
+
+# mp2bench migrate's parts, and the program itself for its options.
+MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
+	bench/migrate_row.c bench/migrate_summary.c bench/pagekind.c \
+	bench/smaps.c bench/zipf.c
+$(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h \
+		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(MIGRATE_PARTS) \
+		$(B)/libmp2_san.a $(LIBS) -lm -o $@
 
 $(KTEST): kernel/tests/move_pages2_test.c tests/harness.h
 	@mkdir -p $(@D)
