@@ -210,6 +210,28 @@ static int memcpy_row(struct bench *b, enum page_kind k, long repeat)
 	return emit(b, &r);
 }
 
+/*
+ * Put back on the source node what a run before left on the target (a
+ * page that failed to move back), untimed, so that it does not count
+ * against this run.
+ */
+static void settle(struct bench *b, struct kind_state *ks, int mappers)
+{
+	long kib = kib_not_on(b, ks->buf.addr, b->bytes, b->from);
+	struct mp2_options o;
+
+	if (kib <= 0)
+		return;
+	mp2_options_init(&o);
+	o.mode = MP2_MODE_SYNC;
+	o.move_all = mappers > 1;
+	o.busy_retries = 5;
+	mp2_migrate(ks->pages, ks->npages, NULL, b->from, &o, NULL, NULL);
+	fprintf(stderr, "mp2bench migrate: %ld KiB of the %s buffer were not "
+		"on node %d after the run before; moved back\n", kib,
+		page_kind_name(ks->buf.kind), b->from);
+}
+
 /* Move kind k's buffer there and back with setting s; one row. */
 static int migrate_row(struct bench *b, enum page_kind k,
 		       const struct setting *s, int mappers, int busy,
@@ -234,6 +256,7 @@ static int migrate_row(struct bench *b, enum page_kind k,
 	o.threads = b->threads;
 	o.move_all = mappers > 1;
 
+	settle(b, ks, mappers);
 	r.seen = kind_seen(ks->buf.addr);
 	if (strcmp(r.seen, page_kind_name(k)))
 		check_fail(&r, "the buffer was %s before the move", r.seen);
