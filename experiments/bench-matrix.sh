@@ -7,7 +7,8 @@
 #
 # Writes to OUTDIR (default results/mp2bench): matrix.csv (every run),
 # matrix-summary.csv and matrix-summary.txt (medians, ratios to
-# move_pages), matrix-guest.txt (what the guest had), and the plots
+# move_pages), matrix-guest.txt (what the guest had), matrix-host.txt
+# (the host's load, sampled every minute), and the plots
 # matrix-calls-KIND.png (pages/s against pages per call) and
 # matrix-mappers-KIND.png (pages/s against mappers).
 #
@@ -89,17 +90,27 @@ fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 make -s build/mp2bench
-if pgrep -x qemu-system-x86_64 >/dev/null; then
-	echo "bench-matrix.sh: another QEMU guest runs on this host; its load" \
-		"would skew the numbers" >&2
-fi
-echo "bench-matrix.sh: host load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Other guests on the host skew the numbers: say how busy the host was.
+guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
+host=$out/matrix-host.txt
+{
+	echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+	echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
+} | tee "$host"
 start=$(date +%s)
 kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
 	experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
-	--repeats "$repeats"
-echo "bench-matrix.sh: the guest ran $(($(date +%s) - start)) s;" \
-	"host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	--repeats "$repeats" &
+pid=$!
+# Sample the host's load once a minute while the guest runs.
+while kill -0 "$pid" 2>/dev/null; do
+	for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
+	echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
+done
+rc=0
+wait "$pid" || rc=$?
+echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
+[ "$rc" = 0 ] || { echo "bench-matrix.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
 
 # Plots from the medians: one line per method (and reader threads).
 summary=$out/matrix-summary.csv
