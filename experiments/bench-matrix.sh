@@ -13,7 +13,7 @@
 # matrix-mappers-KIND.png (pages/s against mappers).
 #
 # usage: experiments/bench-matrix.sh [--out DIR] [--mib N] [--repeats N]
-#                                    [--smoke]
+#                                    [--smoke] [--plot-only]
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,12 +22,14 @@ cd "$TOP"
 usage() {
 	cat <<EOF
 usage: experiments/bench-matrix.sh [--out DIR] [--mib N] [--repeats N] [--smoke]
+                                   [--plot-only]
 
   --out DIR     results folder (default results/mp2bench)
   --mib N       buffer size in MiB, even (default 8)
   --repeats N   interleaved repeats, medians reported (default 3)
   --smoke       a quick check that every mode works: 4 MiB, 1 repeat,
                 results in DIR/smoke/
+  --plot-only   only draw the plots again from DIR/matrix-summary.csv
 EOF
 }
 
@@ -36,6 +38,7 @@ mib=8
 repeats=3
 smoke=0
 guest=0
+plot_only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--smoke) smoke=1 ;;
+	--plot-only) plot_only=1 ;;
 	--in-guest) guest=1 ;;
 	*) echo "bench-matrix.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -89,28 +93,30 @@ fi
 # ---- on the host: boot the guest, then plot ---------------------------------
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-make -s build/mp2bench
-# Other guests on the host skew the numbers: say how busy the host was.
-guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
-host=$out/matrix-host.txt
-{
-	echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-	echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
-} | tee "$host"
-start=$(date +%s)
-kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
-	experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
-	--repeats "$repeats" &
-pid=$!
-# Sample the host's load once a minute while the guest runs.
-while kill -0 "$pid" 2>/dev/null; do
-	for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
-	echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
-done
-rc=0
-wait "$pid" || rc=$?
-echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
-[ "$rc" = 0 ] || { echo "bench-matrix.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+if [ "$plot_only" = 0 ]; then
+	make -s build/mp2bench
+	# Other guests on the host skew the numbers: say how busy the host was.
+	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
+	host=$out/matrix-host.txt
+	{
+		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
+	} | tee "$host"
+	start=$(date +%s)
+	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
+		experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
+		--repeats "$repeats" &
+	pid=$!
+	# Sample the host's load once a minute while the guest runs.
+	while kill -0 "$pid" 2>/dev/null; do
+		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
+		echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
+	[ "$rc" = 0 ] || { echo "bench-matrix.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+fi
 
 # Plots from the medians: one line per method (and reader threads).
 summary=$out/matrix-summary.csv
@@ -126,13 +132,13 @@ plot() { # plot PNG TITLE XLABEL then "file|title" pairs
 	done
 	[ -n "$lines" ] || return 0
 	gnuplot <<GP
-set terminal pngcairo size 800,500 noenhanced
+set terminal pngcairo size 800,560 noenhanced
 set output "$png"
 set title "$title"
 set xlabel "$xlabel"
 set ylabel "pages/s (median)"
 set logscale x 2
-set key outside right
+set key below
 set grid
 plot $lines
 GP
