@@ -52,7 +52,8 @@ CORE_HDR := $(wildcard core/*.h)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_HDR := $(wildcard bench/*.h)
 
-TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem
+TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem \
+         $(B)/test_bench_migrate
 KTEST := $(if $(wildcard kernel/tests/move_pages2.c),$(B)/move_pages2_test)
 
 .PHONY: all lib check check-all check-host check-guest setup demo clean \
@@ -141,6 +142,15 @@ $(KTEST): kernel/tests/move_pages2.c $(KSFT_DIR)/kselftest.h
 	kernel/tests/check-selftest-patch.sh
 	$(CC) -std=gnu11 $(WARN) -O2 -g -I$(KSFT_DIR)/mm $< -lnuma -lcap \
 		-o $@
+
+# mp2bench migrate's parts, and the program itself for its options.
+MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
+	bench/migrate_row.c bench/migrate_summary.c bench/pagekind.c \
+	bench/smaps.c bench/zipf.c
+$(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h \
+		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(MIGRATE_PARTS) \
+		$(B)/libmp2_san.a $(LIBS) -lm -o $@
 
 # The suites that need no kernel of our own.
 check-host: all $(TESTS)

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/* mp2bench migrate: medians per setting and ratios to move_pages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate.h"
+
+/* The rows of one setting, after sorting. */
+struct group {
+	size_t first, n;	/* rows[first, first + n) */
+	int runs, bad;		/* rows whose check was ok, and not */
+	double pps, gbps, cpu_pp, qps;
+};
+
+static int cmp_setting(const struct mrow *a, const struct mrow *b)
+{
+	/* memcpy first, then move_pages, then move_pages2 */
+	int ma = a->is_memcpy ? 0 : a->s.method == MP2_METHOD_MOVE_PAGES ? 1 : 2;
+	int mb = b->is_memcpy ? 0 : b->s.method == MP2_METHOD_MOVE_PAGES ? 1 : 2;
+
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	if ((ma == 0) != (mb == 0))
+		return ma - mb;
+	if (a->mappers != b->mappers)
+		return a->mappers - b->mappers;
+	if (a->busy != b->busy)
+		return a->busy - b->busy;
+	if (a->s.pages_per_call != b->s.pages_per_call)
+		return a->s.pages_per_call < b->s.pages_per_call ? -1 : 1;
+	if (ma != mb)
+		return ma - mb;
+	if (a->s.mode != b->s.mode)
+		return (int)a->s.mode - (int)b->s.mode;
+	if (a->s.kernel_batch != b->s.kernel_batch)
+		return a->s.kernel_batch < b->s.kernel_batch ? -1 : 1;
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	return cmp_setting(a, b);
+}
+
+/* Same page kind, mappers, readers and pages per call. */
+static bool same_place(const struct mrow *a, const struct mrow *b)
+{
+	return a->kind == b->kind && a->mappers == b->mappers &&
+	       a->busy == b->busy &&
+	       a->s.pages_per_call == b->s.pages_per_call;
+}
+
+static void group_medians(const struct mrow *rows, struct group *g)
+{
+	double *v = calloc(4 * (g->n ? g->n : 1), sizeof(*v));
+	double *pps = v, *gbps = v + g->n, *cpu = v + 2 * g->n,
+	       *qps = v + 3 * g->n;
+
+	g->runs = g->bad = 0;
+	g->pps = g->gbps = g->cpu_pp = g->qps = 0;
+	if (!v)
+		return;
+	for (size_t i = g->first; i < g->first + g->n; i++) {
+		const struct mrow *r = &rows[i];
+		double t = r->seconds > 0 ? r->seconds : 1e-9;
+
+		if (strcmp(r->check, "ok")) {
+			g->bad++;
+			continue;
+		}
+		pps[g->runs] = (double)r->pages / t;
+		gbps[g->runs] = (double)r->pages *
+				(double)page_kind_bytes(r->kind) / t / 1e9;
+		cpu[g->runs] = r->pages ? r->cpu_s * 1e6 / (double)r->pages : 0;
+		qps[g->runs] = r->busy_reads_per_s;
+		g->runs++;
+	}
+	g->pps = median(pps, g->runs);
+	g->gbps = median(gbps, g->runs);
+	g->cpu_pp = median(cpu, g->runs);
+	g->qps = median(qps, g->runs);
+	free(v);
+}
+
+void migrate_summary(const struct mrows *rows, FILE *table, FILE *csv)
+{
+	struct mrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
+	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));
+	size_t ng = 0;
+
+	if (!sorted || !gs) {
+		fprintf(table, "mp2bench migrate: no memory for the summary\n");
+		goto out;
+	}
+	memcpy(sorted, rows->v, rows->n * sizeof(*sorted));
+	qsort(sorted, rows->n, sizeof(*sorted), cmp_row);
+	for (size_t i = 0; i < rows->n; i++) {
+		if (ng == 0 || cmp_setting(&sorted[gs[ng - 1].first],
+					   &sorted[i])) {
+			gs[ng].first = i;
+			ng++;
+		}
+		gs[ng - 1].n++;
+	}
+	for (size_t k = 0; k < ng; k++)
+		group_medians(sorted, &gs[k]);
+
+	fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s %10s %7s %8s %6s "
+		"%6s %5s\n", "pages", "mappers", "busy", "method", "mode",
+		"kbatch", "ppc", "pages/s", "GB/s", "cpu_us/p", "ratio",
+		"cpu_r", "runs");
+	if (csv)
+		fprintf(csv, "kind,page_kind,mappers,busy_threads,method,mode,"
+			"kernel_batch,pages_per_call,runs,bad_runs,"
+			"pages_per_s,gb_per_s,cpu_us_per_page,"
+			"busy_reads_per_s,ratio_pages_per_s,"
+			"ratio_cpu_per_page\n");
+	for (size_t k = 0; k < ng; k++) {
+		const struct mrow *r = &sorted[gs[k].first];
+		const struct group *base = NULL;
+		double ratio = 0, cpu_ratio = 0;
+		const char *method = r->is_memcpy ? "memcpy" :
+				     mp2_method_name(r->s.method);
+		const char *mode = r->is_memcpy ? "" :
+				   r->s.method == MP2_METHOD_MOVE_PAGES ?
+				   "sync" : mp2_mode_name(r->s.mode);
+
+		for (size_t j = 0; !r->is_memcpy && j < ng; j++) {
+			const struct mrow *b = &sorted[gs[j].first];
+
+			if (!b->is_memcpy &&
+			    b->s.method == MP2_METHOD_MOVE_PAGES &&
+			    same_place(b, r))
+				base = &gs[j];
+		}
+		if (base && base->pps > 0)
+			ratio = gs[k].pps / base->pps;
+		if (base && base->cpu_pp > 0)
+			cpu_ratio = gs[k].cpu_pp / base->cpu_pp;
+		if (r->is_memcpy)
+			fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s "
+				"%10.0f %7.3f %8.2f %6s %6s %2d/%-2d\n",
+				page_kind_name(r->kind), "", "", method, "",
+				"", "", gs[k].pps, gs[k].gbps, gs[k].cpu_pp,
+				"", "", gs[k].runs, gs[k].runs + gs[k].bad);
+		else
+			fprintf(table, "%-8s %7d %4d %-12s %-10s %6u %6zu "
+				"%10.0f %7.3f %8.2f %6.2f %6.2f %2d/%-2d\n",
+				page_kind_name(r->kind), r->mappers, r->busy,
+				method, mode, r->s.kernel_batch,
+				r->s.pages_per_call, gs[k].pps, gs[k].gbps,
+				gs[k].cpu_pp, ratio, cpu_ratio, gs[k].runs,
+				gs[k].runs + gs[k].bad);
+		if (!csv)
+			continue;
+		if (r->is_memcpy)
+			fprintf(csv, "memcpy,%s,,0,memcpy,,,,%d,%d,%.0f,%.3f,"
+				"%.2f,,,\n", page_kind_name(r->kind),
+				gs[k].runs, gs[k].bad, gs[k].pps, gs[k].gbps,
+				gs[k].cpu_pp);
+		else
+			fprintf(csv, "migrate,%s,%d,%d,%s,%s,%u,%zu,%d,%d,"
+				"%.0f,%.3f,%.2f,%.0f,%.3f,%.3f\n",
+				page_kind_name(r->kind), r->mappers, r->busy,
+				method, mode, r->s.kernel_batch,
+				r->s.pages_per_call, gs[k].runs, gs[k].bad,
+				gs[k].pps, gs[k].gbps, gs[k].cpu_pp, gs[k].qps,
+				ratio, cpu_ratio);
+	}
+out:
+	free(sorted);
+	free(gs);
+}
