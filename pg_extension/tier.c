@@ -147,30 +147,24 @@ pgmp2_tier_reset(void)
  * ----------------------------------------------------------------
  */
 
-/* The nodes with memory, with CPUs (want_cpus) or without. */
+/*
+ * A tier's nodes: the setting, or by default the nodes of topo with
+ * memory and with CPUs (fast) or without.  Returns the count, -1 for a
+ * list that does not parse.
+ */
 static int
-nodes_by_cpus(bool want_cpus, int **out)
+tier_nodes(const struct mp2_topology *topo, const char *setting, bool fast,
+		   int **out)
 {
-	struct mp2_topology *topo;
 	int			n = 0;
 
-	if (mp2_topology_read(&topo) != 0)
-		return -1;
+	if (setting != NULL && setting[0] != '\0')
+		return pgmp2_parse_node_list(setting, out);
 	*out = palloc(sizeof(int) * Max(topo->nr_nodes, 1));
 	for (int i = 0; i < topo->nr_nodes; i++)
-		if ((topo->nodes[i].nr_cpus > 0) == want_cpus)
+		if ((topo->nodes[i].nr_cpus > 0) == fast)
 			(*out)[n++] = topo->nodes[i].id;
-	mp2_topology_free(topo);
 	return n;
-}
-
-/* A tier's nodes: the setting, or by default those with(out) CPUs. */
-static int
-tier_nodes(const char *setting, bool fast, int **out)
-{
-	if (setting == NULL || setting[0] == '\0')
-		return nodes_by_cpus(fast, out);
-	return pgmp2_parse_node_list(setting, out);
 }
 
 /* The first node of a that is also in b, or -1. */
@@ -193,6 +187,7 @@ static bool
 check_tier_nodes(char **newval, bool fast)
 {
 	const char *other_setting = fast ? pgmp2_slow_nodes : pgmp2_fast_nodes;
+	struct mp2_topology *topo;
 	int		   *nodes;
 	int		   *other;
 	int			n;
@@ -215,7 +210,13 @@ check_tier_nodes(char **newval, bool fast)
 			pfree(nodes);
 			return false;
 		}
-	nother = tier_nodes(other_setting, !fast, &other);
+	if (mp2_topology_read(&topo) != 0)
+	{
+		pfree(nodes);
+		return true;			/* the round checks again */
+	}
+	nother = tier_nodes(topo, other_setting, !fast, &other);
+	mp2_topology_free(topo);
 	both = nother > 0 ? common_node(nodes, n, other, nother) : -1;
 	pfree(nodes);
 	if (nother >= 0)
@@ -342,17 +343,59 @@ plan_tier(const TierPlan *plan, int node)
 	return node >= 0 && node <= plan->max_node ? plan->tier_of[node] : -1;
 }
 
-/* Look up the tiers' nodes; ERROR when they do not make two tiers. */
+/* Whether node is one of topo's nodes with memory. */
+static bool
+has_memory(const struct mp2_topology *topo, int node)
+{
+	for (int i = 0; i < topo->nr_nodes; i++)
+		if (topo->nodes[i].id == node)
+			return true;
+	return false;
+}
+
+/*
+ * The tiers' nodes, and how many pages each fast node may still take
+ * before it runs short, from one reading of the topology; ERROR when they
+ * do not make two tiers.
+ */
 static void
 plan_nodes(TierPlan *plan)
 {
-	int		   *memory;
-	int			nmemory;
+	struct mp2_topology *topo;
+	int			bad = -1;
 	int			both;
+	int			err;
 
-	nmemory = pgmp2_memory_node_list(&memory, &plan->max_node);
-	plan->nfast = tier_nodes(pgmp2_fast_nodes, true, &plan->fast);
-	plan->nslow = tier_nodes(pgmp2_slow_nodes, false, &plan->slow);
+	err = mp2_topology_read(&topo);
+	if (err != 0)
+		ereport(ERROR,
+				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
+	/* What the round needs from topo, so that no ERROR leaks it. */
+	plan->max_node = topo->max_node;
+	plan->nfast = tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast);
+	plan->nslow = tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow);
+	for (int i = 0; i < plan->nfast && bad < 0; i++)
+		if (!has_memory(topo, plan->fast[i]))
+			bad = plan->fast[i];
+	for (int i = 0; i < plan->nslow && bad < 0; i++)
+		if (!has_memory(topo, plan->slow[i]))
+			bad = plan->slow[i];
+	plan->room = palloc0(sizeof(int64) * Max(plan->nfast, 1));
+	for (int i = 0; i < plan->nfast; i++)
+		for (int j = 0; j < topo->nr_nodes; j++)
+			if (topo->nodes[j].id == plan->fast[i])
+			{
+				const struct mp2_node *nd = &topo->nodes[j];
+				uint64		reserve = Max((uint64) FAST_RESERVE_BYTES,
+										  (uint64) (nd->mem_total * FAST_RESERVE_SHARE));
+
+				if (nd->mem_free > reserve)
+					plan->room[i] = (int64) ((nd->mem_free - reserve) / plan->pool.page_size);
+			}
+	mp2_topology_free(topo);
+
+	if (bad >= 0)
+		pgmp2_require_node(bad);	/* the error, naming the nodes there are */
 	if (plan->nfast <= 0)
 		ereport(ERROR,
 				(errmsg("policy tier has no fast nodes"),
@@ -367,23 +410,15 @@ plan_nodes(TierPlan *plan)
 	plan->tier_of = palloc(sizeof(int8) * (plan->max_node + 1));
 	memset(plan->tier_of, -1, sizeof(int8) * (plan->max_node + 1));
 	for (int i = 0; i < plan->nfast; i++)
-	{
-		pgmp2_require_node(plan->fast[i]);
 		plan->tier_of[plan->fast[i]] = MP2_TIER_FAST;
-	}
 	for (int i = 0; i < plan->nslow; i++)
-	{
-		pgmp2_require_node(plan->slow[i]);
 		plan->tier_of[plan->slow[i]] = MP2_TIER_SLOW;
-	}
 	strlcpy(plan->counts[MP2_TIER_FAST].nodes,
 			pgmp2_format_node_list(plan->fast, plan->nfast),
 			sizeof(plan->counts[MP2_TIER_FAST].nodes));
 	strlcpy(plan->counts[MP2_TIER_SLOW].nodes,
 			pgmp2_format_node_list(plan->slow, plan->nslow),
 			sizeof(plan->counts[MP2_TIER_SLOW].nodes));
-	pfree(memory);
-	(void) nmemory;
 }
 
 /*
@@ -453,30 +488,12 @@ survey(TierPlan *plan)
 
 /* How many pages the fast nodes may still take before they run short. */
 static int64
-fast_room(TierPlan *plan)
+fast_room(const TierPlan *plan)
 {
-	struct mp2_topology *topo;
 	int64		total = 0;
-	int			err;
 
-	plan->room = palloc0(sizeof(int64) * plan->nfast);
-	err = mp2_topology_read(&topo);
-	if (err != 0)
-		ereport(ERROR,
-				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
 	for (int i = 0; i < plan->nfast; i++)
-		for (int j = 0; j < topo->nr_nodes; j++)
-			if (topo->nodes[j].id == plan->fast[i])
-			{
-				uint64		reserve = Max((uint64) FAST_RESERVE_BYTES,
-										  (uint64) (topo->nodes[j].mem_total * FAST_RESERVE_SHARE));
-				uint64		free_bytes = topo->nodes[j].mem_free;
-
-				if (free_bytes > reserve)
-					plan->room[i] = (int64) ((free_bytes - reserve) / plan->pool.page_size);
-				total += plan->room[i];
-			}
-	mp2_topology_free(topo);
+		total += plan->room[i];
 	return total;
 }
 
@@ -670,8 +687,8 @@ pgmp2_tier_round(void)
 				(errmsg("policy tier needs mp2 in shared_preload_libraries")));
 
 	memset(&plan, 0, sizeof(plan));
-	plan_nodes(&plan);
 	pgmp2_pool_get(&plan.pool);
+	plan_nodes(&plan);
 	bufs_per_page = (int) Max(plan.pool.page_size / BLCKSZ, 1) + 1;
 	plan.max_score = TIER_HISTORY * bufs_per_page;
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));

@@ -374,13 +374,16 @@ void
 pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 					   Mp2WorkerProgress *progress)
 {
+	int64		budget;
+
 	memset(args, 0, sizeof(*args));
 	memset(progress, 0, sizeof(*progress));
 	args->method = (enum mp2_method) pgmp2_method;
 	args->mode = (enum mp2_mode) pgmp2_mode;
 	args->batch_size = pgmp2_batch_size;
-	if (pgmp2_round_budget() > 0)
-		progress->max_moved = Max(pgmp2_round_budget() - moved_so_far, 1);
+	budget = pgmp2_round_budget();
+	if (budget > 0)
+		progress->max_moved = Max(budget - moved_so_far, 1);
 	args->should_stop = pgmp2_worker_should_stop;
 	args->stop_arg = progress;
 	args->what = "mp2 worker round";
