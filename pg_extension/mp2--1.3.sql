@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
-/* pg_extension/mp2--1.2.sql */
+/* pg_extension/mp2--1.3.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mp2" to load this file. \quit
