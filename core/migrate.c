@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mp2_internal.h"
@@ -39,6 +40,12 @@
  * PMD-mapped transparent huge page (2 MiB on x86-64).
  */
 #define SPLIT_ALIGN ((uintptr_t)2 << 20)
+
+/*
+ * A paced call waits in slices of this length, so that should_stop and
+ * the deadline are seen within one slice of a cancel or of the end.
+ */
+#define PACE_SLICE_NS 10000000u
 
 /*
  * The limits of one run of the engine: a call of mp2_migrate(), or one
@@ -65,6 +72,8 @@ struct job {
 	long nr;			/* move_pages2's number */
 	bool limited;			/* a page budget given */
 	atomic_size_t budget;		/* pages left to try, if limited */
+	/* With max_rate: pages released to the kernel since the start. */
+	atomic_uint_least64_t paced;
 	atomic_int error;		/* first call-level error */
 	atomic_bool stop;		/* should_stop returned true */
 	/* What should_stop is shown: base plus every worker's shown. */
@@ -268,6 +277,48 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 	return 0;
 }
 
+static bool stop_asked(struct job *j);
+
+/*
+ * With max_rate, hold a chunk of n pages until the pages released before
+ * it fit the rate: the k-th page may go k / max_rate seconds after the
+ * start.  Returns why the wait ended the migration, or MP2_STOP_NONE
+ * when the chunk may go.
+ */
+static enum mp2_stop pace(struct job *j, size_t n)
+{
+	uint64_t before, release;
+	double wait_ns;
+
+	if (!j->o->max_rate)
+		return MP2_STOP_NONE;
+	before = atomic_fetch_add(&j->paced, n);
+	wait_ns = (double)before * 1e9 / (double)j->o->max_rate;
+	release = wait_ns >= (double)(UINT64_MAX - j->run->start_ns) ?
+			  UINT64_MAX :
+			  j->run->start_ns + (uint64_t)wait_ns;
+	for (;;) {
+		uint64_t now = mp2_now_ns(), left;
+		struct timespec ts;
+
+		if (now >= release)
+			return MP2_STOP_NONE;
+		if (j->run->deadline_ns && now >= j->run->deadline_ns)
+			return MP2_STOP_MAX_TIME;
+		if (atomic_load(&j->stop) ||
+		    (j->o->should_stop && stop_asked(j)))
+			return MP2_STOP_CALLER;
+		left = release - now;
+		if (j->run->deadline_ns && j->run->deadline_ns - now < left)
+			left = j->run->deadline_ns - now;
+		if (left > PACE_SLICE_NS)
+			left = PACE_SLICE_NS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /*
  * Ask should_stop, showing it every chunk completed so far; a true answer
  * stops every worker.
@@ -332,6 +383,9 @@ static void *worker_run(void *arg)
 			w->stats.stopped = MP2_STOP_MAX_PAGES;
 			break;
 		}
+		w->stats.stopped = pace(j, n);
+		if (w->stats.stopped != MP2_STOP_NONE)
+			break;
 		err = migrate_chunk(w, pos, n, &call_size, &delta);
 		if (err) {
 			int zero = 0;
@@ -573,6 +627,7 @@ static int engine(void *const *pages, size_t count, const int *nodes, int node,
 	job.status = status;
 	job.limited = run->max_pages > 0;
 	atomic_init(&job.budget, run->max_pages);
+	atomic_init(&job.paced, run->before ? run->before->requested : 0);
 	atomic_init(&job.error, 0);
 	atomic_init(&job.stop, false);
 	pthread_mutex_init(&job.lock, NULL);

@@ -233,12 +233,19 @@ struct mp2_options {
 	 */
 	size_t window;
 	/*
+	 * Pace: hand the kernel at most this many pages a second, counted as
+	 * pages tried from the start of the migration (0: no limit).  A call
+	 * waits until the pages before it fit the rate; the first goes at
+	 * once.  The wait ends early for should_stop and the deadline.
+	 */
+	uint64_t max_rate;
+	/*
 	 * Room for later options: zero (mp2_options_init() zeroes them).
 	 * The calls taking options return -EINVAL when one is not, so a
 	 * program built for a newer library that sets a newer option is
 	 * refused by an older library rather than silently ignored.
 	 */
-	uint64_t reserved[8];
+	uint64_t reserved[7];
 };
 
 /* Fill opts with the defaults documented above. */

@@ -456,7 +456,7 @@ static void test_invalid_arguments(void)
 	/* An option of a later library, unknown to this one. */
 	o.reserved[0] = 1;
 	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
-	o.reserved[7] = 1;
+	o.reserved[6] = 1;
 	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
@@ -588,6 +588,68 @@ static void test_budget_time(void)
 	T_CHECK(st.not_tried > 0);
 	T_EQ(st.already + st.not_tried, n);
 	T_EQ(stats_sum(&st), n);
+	munmap(base, n * psz);
+	free(pages);
+}
+
+/*
+ * max_rate paces the pages tried: the k-th may go k / max_rate seconds
+ * after the start, in one call or across the windows of a stream, and
+ * the wait ends at the deadline or when should_stop says so.  Only lower
+ * bounds of time are asserted, and upper bounds far from the rate's.
+ */
+static void test_rate(void)
+{
+	const size_t n = 64;
+	char *base = map_pages(n, MAP_PRIVATE);
+	void **pages = page_array(base, n);
+	struct region_source src;
+	struct stop_counter stop;
+	struct mp2_stats st;
+	struct mp2_options o;
+	int node = local_node();
+
+	T_REQUIRE(base && pages && node >= 0);
+	memset(base, 1, n * psz);
+	mp2_options_init(&o);
+	o.pages_per_call = 8;
+	o.max_rate = 400;
+	/* 8 calls of 8 pages: the last may go after 56 pages, 140 ms. */
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, n);
+	T_CHECK(st.elapsed_ns >= 140000000);
+
+	/* The pace carries across windows. */
+	o.window = 16;
+	region_source_init(&src, base, n, node);
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, n);
+	T_CHECK(st.elapsed_ns >= 140000000);
+
+	/* At 1 page a second the deadline, 50 ms, ends the wait. */
+	o.pages_per_call = 1;
+	o.max_rate = 1;
+	o.max_us = 50000;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
+	T_EQ(st.already, 1);
+	T_EQ(st.not_tried, n - 1);
+	T_EQ(stats_sum(&st), n);
+	T_CHECK(st.elapsed_ns >= 50000000 && st.elapsed_ns < 900000000);
+
+	/* ... and so does should_stop, asked while it waits. */
+	o.max_us = 0;
+	stop_counter_init(&stop, 3);
+	o.should_stop = stop_after;
+	o.stop_arg = &stop;
+	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(st.already, 1);
+	T_EQ(atomic_load(&stop.calls), 3);
+	T_EQ(atomic_load(&stop.bad), 0);
+	T_CHECK(st.elapsed_ns < 900000000);
 	munmap(base, n * psz);
 	free(pages);
 }
@@ -1548,6 +1610,7 @@ int main(void)
 	T_RUN(test_version);
 	T_RUN(test_budget_pages);
 	T_RUN(test_budget_time);
+	T_RUN(test_rate);
 	T_RUN(test_fallback);
 	T_RUN(test_threads_single_node);
 	T_RUN(test_stop_callback);
