@@ -209,6 +209,7 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	o.pages_per_call = (size_t) args->batch_size;
 	o.max_pages = (size_t) args->max_pages;
 	o.max_us = (uint64_t) args->max_ms * 1000;
+	o.max_rate = (uint64_t) args->max_rate;
 	o.window = MOVE_WINDOW;
 	o.should_stop = args->should_stop;
 	o.stop_arg = args->stop_arg;

@@ -77,6 +77,7 @@ CREATE FUNCTION mp2_migrate(
 	batch_size int DEFAULT 512,
 	max_pages bigint DEFAULT 0,
 	max_ms int DEFAULT 0,
+	max_rate bigint DEFAULT 0,
 	OUT requested bigint,
 	OUT moved bigint,
 	OUT already bigint,
@@ -102,6 +103,7 @@ CREATE FUNCTION mp2_migrate_pool(
 	batch_size int DEFAULT 512,
 	max_pages bigint DEFAULT 0,
 	max_ms int DEFAULT 0,
+	max_rate bigint DEFAULT 0,
 	OUT requested bigint,
 	OUT moved bigint,
 	OUT already bigint,
@@ -129,6 +131,7 @@ CREATE FUNCTION mp2_interleave(
 	batch_size int DEFAULT 512,
 	max_pages bigint DEFAULT 0,
 	max_ms int DEFAULT 0,
+	max_rate bigint DEFAULT 0,
 	OUT requested bigint,
 	OUT moved bigint,
 	OUT already bigint,
@@ -155,6 +158,7 @@ CREATE FUNCTION mp2_interleave_pool(
 	batch_size int DEFAULT 512,
 	max_pages bigint DEFAULT 0,
 	max_ms int DEFAULT 0,
+	max_rate bigint DEFAULT 0,
 	OUT requested bigint,
 	OUT moved bigint,
 	OUT already bigint,
@@ -230,17 +234,17 @@ CREATE TABLE mp2_rules (
 SELECT pg_catalog.pg_extension_config_dump('mp2_rules', '');
 
 -- Moving memory and steering the worker: superusers and mp2_mover only.
-REVOKE ALL ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_stats_reset() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_worker_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_worker_stop() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int) TO mp2_mover;
-GRANT EXECUTE ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int) TO mp2_mover;
-GRANT EXECUTE ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int) TO mp2_mover;
-GRANT EXECUTE ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int, bigint) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int, bigint) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int, bigint) TO mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int, bigint) TO mp2_mover;
 GRANT EXECUTE ON FUNCTION mp2_stats_reset() TO mp2_mover;
 GRANT EXECUTE ON FUNCTION mp2_worker_start() TO mp2_mover;
 GRANT EXECUTE ON FUNCTION mp2_worker_stop() TO mp2_mover;

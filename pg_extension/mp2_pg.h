@@ -302,6 +302,7 @@ typedef struct Mp2MoveArgs
 	int			batch_size;		/* pages per system call and kernel batch */
 	int64		max_pages;		/* pages tried at most; 0: no limit */
 	int64		max_ms;			/* 0: no limit */
+	int64		max_rate;		/* pages a second at most; 0: no limit */
 	/* Targets: one node, or round-robin over nodes[nnodes]. */
 	int			node;
 	const int  *nodes;

@@ -275,8 +275,9 @@ not_null(FunctionCallInfo fcinfo, int arg, const char *name)
 }
 
 /*
- * The options method, mode, batch_size, max_pages, max_ms: arguments
- * first .. first + 4.
+ * The options method, mode, batch_size, max_pages, max_ms and, from 1.3
+ * on, max_rate: arguments first .. first + 5.  A function declared by an
+ * older version's script has no max_rate.
  */
 static void
 parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
@@ -329,6 +330,17 @@ parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_ms must not be negative")));
+	args->max_rate = 0;
+	if (PG_NARGS() > first + 5)
+	{
+		not_null(fcinfo, first + 5, "max_rate");
+		args->max_rate = PG_GETARG_INT64(first + 5);
+		if (args->max_rate < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_rate must not be negative"),
+					 errhint("max_rate is in pages a second; 0 means no limit.")));
+	}
 	args->should_stop = pgmp2_cancel_pending;
 }
 

@@ -111,6 +111,23 @@ SELECT requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up
   FROM mp2_migrate_pool((SELECT min(node) FROM mp2_numa_nodes()), max_ms => 1);
 
+-- max_rate paces the pages tried: at 1000 pages a second in calls of 10,
+-- the last call of mp2_t's pages may not start before (pages - 10) ms
+SELECT tried >= 100 AS enough_pages, elapsed_ms >= tried - 10 AS paced,
+       stop_reason
+  FROM (SELECT requested - not_tried - not_present AS tried, elapsed_ms,
+               stop_reason
+          FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()),
+                           batch_size => 10, max_rate => 1000)) m;
+-- ... and a cancel ends the wait: at 1 page a second, 300 ms of
+-- statement_timeout stop the call after its first page
+SET statement_timeout = '300ms';
+\set VERBOSITY terse
+SELECT * FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()),
+                          batch_size => 1, max_rate => 1);
+\set VERBOSITY default
+RESET statement_timeout;
+
 -- method move_pages2 runs exactly when the kernel has it
 CREATE FUNCTION pg_temp.try_move_pages2() RETURNS boolean
 LANGUAGE plpgsql AS $$

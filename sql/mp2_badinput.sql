@@ -40,6 +40,7 @@ SELECT * FROM mp2_interleave('mp2_b', mode => '');
 -- budgets
 SELECT * FROM mp2_migrate('mp2_b', 0, max_pages => -1);
 SELECT * FROM mp2_migrate('mp2_b', 0, max_ms => -1);
+SELECT * FROM mp2_migrate('mp2_b', 0, max_rate => -1);
 
 -- NULL arguments (nodes => NULL is all nodes)
 SELECT * FROM mp2_migrate('mp2_b', NULL);
@@ -48,6 +49,7 @@ SELECT * FROM mp2_migrate('mp2_b', 0, mode => NULL);
 SELECT * FROM mp2_migrate('mp2_b', 0, batch_size => NULL);
 SELECT * FROM mp2_migrate('mp2_b', 0, max_pages => NULL);
 SELECT * FROM mp2_migrate('mp2_b', 0, max_ms => NULL);
+SELECT * FROM mp2_migrate_pool(0, max_rate => NULL);
 SELECT * FROM mp2_interleave('mp2_b', ARRAY[0, NULL]);
 SELECT * FROM mp2_interleave('mp2_b', '{}');
 SELECT * FROM mp2_interleave('mp2_b', method => NULL);
