@@ -14,8 +14,8 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=ycsb-server.sh
+. "$TOP/experiments/ycsb-server.sh"
 
 OUT=${1:?usage: guest-run.sh OUTDIR [options]}
 shift
@@ -53,68 +53,8 @@ else
 		move_pages2:async:512)
 fi
 
-log() { echo "[$(date +%T)] $*"; }
-
 work=/tmp/mp2-experiment
-log "starting PostgreSQL (shared_buffers 128MB, mp2 preloaded, CAP_SYS_NICE)"
-pg_cluster_init "$work/pg"
-cat >>"$PGDATA/postgresql.conf" <<CONF
-shared_buffers = 128MB
-max_connections = 20
-CONF
-pg_start cap
-trap pg_stop EXIT
-
-log "loading $ROWS rows into ycsb"
-psql_q "CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm" >/dev/null
-as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" \
-	-f "$TOP/experiments/pgbench/ycsb-load.sql" >/dev/null
-psql_q "SELECT pg_prewarm('ycsb'), pg_prewarm('ycsb_pkey')" >/dev/null
-psql_q "SELECT mp2_migrate_pool(0)" >/dev/null
-psql_q "SELECT node, buffers, os_pages FROM mp2_buffer_nodes()"
-
-# The relocator: move the table and its index to the other node, again and
-# again, until the deadline; print moves, pages moved, seconds.
-relocate_sql() {
-	local method=$1 mode=$2 batch=$3 secs=$4
-	cat <<SQL
-DO \$\$
-DECLARE
-	deadline timestamptz := clock_timestamp() + interval '$secs seconds';
-	t0 timestamptz := clock_timestamp();
-	target int := 1;
-	moves bigint := 0;
-	pages bigint := 0;
-	r record;
-BEGIN
-	WHILE clock_timestamp() < deadline LOOP
-		FOR r IN SELECT m.moved FROM unnest(ARRAY['ycsb', 'ycsb_pkey']::regclass[]) AS rel,
-			LATERAL mp2_migrate(rel, target, method => '$method',
-					    mode => '$mode', batch_size => $batch) AS m
-		LOOP
-			pages := pages + r.moved;
-		END LOOP;
-		moves := moves + 1;
-		target := 1 - target;
-		PERFORM pg_sleep($PAUSE_MS / 1000.0);
-	END LOOP;
-	RAISE NOTICE 'relocated % % %', moves, pages,
-		extract(epoch FROM clock_timestamp() - t0);
-END
-\$\$;
-SQL
-}
-
-# The latency percentiles (ms) of pgbench's per-transaction logs.
-percentiles() {
-	cat "$@" | awk '{ print $3 / 1000.0 }' | sort -n | awk '
-		function at(q,  i) { i = int(NR * q) + 1; return v[i < NR ? i : NR] }
-		{ v[NR] = $1 }
-		END {
-			if (NR == 0) { print ",,"; exit }
-			printf "%.3f,%.3f,%.3f\n", at(0.50), at(0.95), at(0.99)
-		}'
-}
+ycsb_server "$work" "$ROWS"
 
 csv=$OUT/runs.csv
 echo "mix,method,mode,batch,repeat,seconds,tps,lat_p50_ms,lat_p95_ms,lat_p99_ms,failed_tx,moves,pages_moved,pages_per_s" >"$csv"
@@ -132,7 +72,8 @@ for rep in $(seq 1 "$REPEATS"); do
 			chown "$PG_USER": "$rundir"
 			reloc=
 			if [ "$method" != none ]; then
-				relocate_sql "$method" "$mode" "$batch" "$SECONDS_RUN" >"$rundir/reloc.sql"
+				relocate_sql "$method" "$mode" "$batch" "$SECONDS_RUN" \
+					"$PAUSE_MS" 0 >"$rundir/reloc.sql"
 				as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
 					-f "$rundir/reloc.sql" >"$rundir/reloc.log" 2>&1 &
 				reloc=$!
@@ -143,7 +84,7 @@ for rep in $(seq 1 "$REPEATS"); do
 			moves=0 pages=0 secs=$SECONDS_RUN
 			if [ -n "$reloc" ]; then
 				wait "$reloc" || { cat "$rundir/reloc.log"; exit 1; }
-				read -r moves pages secs < <(sed -n 's/.*relocated \([0-9]*\) \([0-9]*\) \([0-9.]*\).*/\1 \2 \3/p' "$rundir/reloc.log")
+				read -r moves pages secs _ < <(sed -n 's/.*relocated \([0-9]*\) \([0-9]*\) \([0-9.]*\) \([0-9.]*\).*/\1 \2 \3 \4/p' "$rundir/reloc.log")
 			fi
 			tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$rundir/pgbench.log" | head -n 1)
 			failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$rundir/pgbench.log")

@@ -53,10 +53,11 @@ make -s install >/dev/null
 echo "experiment: building the patched kernel (cached after the first build)"
 kernel/build-kernel.sh >/dev/null
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 rm -f "$out"/runs.csv
 echo "experiment: booting a 2-node guest; every run is logged below"
-kernel/run-guest.sh --nodes 2 --share "$TOP/$out" --timeout 5000 -- \
-	experiments/guest-run.sh "$TOP/$out" "${args[@]}"
+kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
+	experiments/guest-run.sh "$out" "${args[@]}"
 {
 	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
 	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"

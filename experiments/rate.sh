@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# What relocating PostgreSQL's buffers at a fixed rate costs the queries
+# beside it, per method, at equal work: pgbench (YCSB mix C by default,
+# 2 and 4 clients) while a relocator moves the ycsb table and its index
+# between the two nodes of the guest at set rates (mp2_migrate's
+# max_rate), and flat out.  Installs the extension, boots the 2-node guest
+# (kernel cached), runs experiments/rate-guest.sh there, then writes
+# medians, a Markdown table and plots (experiments/rate-report.sh).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+
+usage() {
+	cat <<EOF
+usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
+                           [--mixes LIST] [--batch N] [--seconds N]
+                           [--repeats N] [--rows N]
+
+  --out DIR       results folder (default results/rate)
+  --every LIST    relocation rates, as the seconds one move of the table
+                  and its index may take; 0 is flat out (default 8,4,2,0)
+  --clients LIST  pgbench clients (default 2,4)
+  --mixes LIST    YCSB mixes among c, a, e (default c)
+  --batch N       pages per system call, both methods (default 256)
+  --seconds N     length of each pgbench run (default 8)
+  --repeats N     interleaved repeats, medians reported (default 3)
+  --rows N        rows of the ycsb table (default 100000, about 16 MB)
+
+Methods: move_pages, and move_pages2 async with the same batch.  About
+15 minutes with the defaults.
+EOF
+}
+
+out=results/rate
+args=()
+list_re='^[0-9]+(,[0-9]+)*$'
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help) usage; exit 0 ;;
+	--out) out=${2:?--out needs a folder}; shift ;;
+	--every | --clients)
+		[[ ${2:-} =~ $list_re ]] || {
+			echo "rate.sh: $1 wants numbers separated by commas, e.g. 4,2" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	--mixes)
+		[[ ${2:-} =~ ^[aceACE](,[aceACE])*$ ]] || {
+			echo "rate.sh: --mixes wants c, a or e, separated by commas" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	--batch | --seconds | --repeats | --rows)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || {
+			echo "rate.sh: $1 wants a positive number" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	*) echo "rate.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+echo "rate: installing the extension into $(pg_config --pkglibdir)"
+make -s install >/dev/null
+echo "rate: building the patched kernel (cached after the first build)"
+kernel/build-kernel.sh >/dev/null
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/runs.csv
+echo "rate: booting a 2-node guest; every run is logged below"
+kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
+	experiments/rate-guest.sh "$out" "${args[@]}"
+{
+	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
+	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+	echo "by: experiments/rate.sh ${args[*]}"
+} >"$out/machine.txt"
+echo
+cat "$out/machine.txt"
+experiments/rate-report.sh "$out"
+echo "rate: CSV, table and plots are in $out/"

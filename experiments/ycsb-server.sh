@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Shared by the pgbench experiments inside the guest (guest-run.sh,
+# rate-guest.sh): the server, the ycsb table, the relocator's SQL and the
+# latency percentiles.  Sourced; needs root.
+
+# shellcheck source=../pg_extension/test/pglib.sh
+. "$TOP/pg_extension/test/pglib.sh"
+
+log() { echo "[$(date +%T)] $*"; }
+
+# ycsb_server WORKDIR ROWS: start PostgreSQL with mp2 preloaded and
+# CAP_SYS_NICE (as systemd's AmbientCapabilities would give it), load ROWS
+# rows into ycsb, read it and its index into shared buffers, and gather
+# the pool on node 0.  The server stops when the calling shell exits.
+ycsb_server() {
+	local work=$1 rows=$2
+
+	log "starting PostgreSQL (shared_buffers 128MB, mp2 preloaded, CAP_SYS_NICE)"
+	pg_cluster_init "$work/pg"
+	cat >>"$PGDATA/postgresql.conf" <<CONF
+shared_buffers = 128MB
+max_connections = 20
+CONF
+	pg_start cap
+	trap pg_stop EXIT
+
+	log "loading $rows rows into ycsb"
+	psql_q "CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm" >/dev/null
+	as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v rows="$rows" \
+		-f "$TOP/experiments/pgbench/ycsb-load.sql" >/dev/null
+	psql_q "SELECT pg_prewarm('ycsb'), pg_prewarm('ycsb_pkey')" >/dev/null
+	psql_q "SELECT mp2_migrate_pool(0)" >/dev/null
+	psql_q "SELECT node, buffers, os_pages FROM mp2_buffer_nodes()"
+}
+
+# relocate_sql METHOD MODE BATCH SECONDS PAUSE_MS RATE: a DO block that
+# moves ycsb and ycsb_pkey to the other node, again and again, until
+# SECONDS have passed, at most RATE pages a second (0: no limit), pausing
+# PAUSE_MS between moves, and then prints "relocated MOVES PAGES SECONDS
+# CPU_SECONDS": the relocator backend's user + system CPU time from
+# /proc/self/stat, in ticks of 1/100 s (USER_HZ; the system calls count as
+# its system time).
+relocate_sql() {
+	local method=$1 mode=$2 batch=$3 secs=$4 pause_ms=$5 rate=$6
+	cat <<SQL
+DO \$\$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '$secs seconds';
+	t0 timestamptz := clock_timestamp();
+	target int := 1;
+	moves bigint := 0;
+	pages bigint := 0;
+	left_ms int;
+	cpu0 bigint;
+	r record;
+BEGIN
+	SELECT f[12]::bigint + f[13]::bigint INTO cpu0
+	  FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f;
+	WHILE clock_timestamp() < deadline LOOP
+		FOR r IN SELECT m.moved FROM unnest(ARRAY['ycsb', 'ycsb_pkey']::regclass[]) AS rel,
+			LATERAL mp2_migrate(rel, target, method => '$method',
+					    mode => '$mode', batch_size => $batch,
+					    max_rate => $rate,
+					    max_ms => greatest(1, extract(epoch FROM deadline - clock_timestamp()) * 1000)::int) AS m
+		LOOP
+			pages := pages + r.moved;
+		END LOOP;
+		moves := moves + 1;
+		target := 1 - target;
+		PERFORM pg_sleep($pause_ms / 1000.0);
+	END LOOP;
+	RAISE NOTICE 'relocated % % % %', moves, pages,
+		extract(epoch FROM clock_timestamp() - t0),
+		(SELECT (f[12]::bigint + f[13]::bigint - cpu0)::float8 / 100
+		   FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f);
+END
+\$\$;
+SQL
+}
+
+# The latency percentiles (ms) of pgbench's per-transaction logs:
+# p50,p95,p99.
+percentiles() {
+	cat "$@" | awk '{ print $3 / 1000.0 }' | sort -n | awk '
+		function at(q,  i) { i = int(NR * q) + 1; return v[i < NR ? i : NR] }
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print ",,"; exit }
+			printf "%.3f,%.3f,%.3f\n", at(0.50), at(0.95), at(0.99)
+		}'
+}
