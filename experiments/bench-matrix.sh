@@ -95,26 +95,11 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
-	# Other guests on the host skew the numbers: say how busy the host was.
-	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
-	host=$out/matrix-host.txt
-	{
-		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
-	} | tee "$host"
-	start=$(date +%s)
-	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
-		experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
-		--repeats "$repeats" &
-	pid=$!
-	# Sample the host's load once a minute while the guest runs.
-	while kill -0 "$pid" 2>/dev/null; do
-		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
-		echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
-	done
 	rc=0
-	wait "$pid" || rc=$?
-	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
+	experiments/host-load.sh "$out/matrix-host.txt" -- \
+		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
+		experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
+		--repeats "$repeats" || rc=$?
 	[ "$rc" = 0 ] || { echo "bench-matrix.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
 fi
 

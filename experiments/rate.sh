@@ -6,7 +6,8 @@
 # between the two nodes of the guest at set rates (mp2_migrate's
 # max_rate), and flat out.  Installs the extension, boots the 2-node guest
 # (kernel cached), runs experiments/rate-guest.sh there, then writes
-# medians, a Markdown table and plots (experiments/rate-report.sh).
+# medians, a Markdown table and plots (experiments/rate-report.sh), and
+# how busy the host was meanwhile (host.txt).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +72,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out"/runs.csv
 echo "rate: booting a 2-node guest; every run is logged below"
-kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
+experiments/host-load.sh "$out/host.txt" -- \
+	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
 	experiments/rate-guest.sh "$out" "${args[@]}"
 {
 	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
