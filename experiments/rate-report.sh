@@ -110,7 +110,8 @@ if command -v gnuplot >/dev/null; then
 		gnuplot <<GP
 set terminal pngcairo size 800,500 noenhanced
 set key outside right
-set xlabel "pages relocated per second (median)"
+set xlabel "pages relocated per second (median, log scale)"
+set logscale x
 set grid
 set yrange [0:*]
 set output "$dir/tps-$mix-$c.png"
