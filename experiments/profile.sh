@@ -9,6 +9,7 @@
 #                          [--mappers N] [--busy-threads N] [--copy-reference]
 #                          [--methods LIST] [--scenario NAME]
 #   experiments/profile.sh --scenarios LIST|all [--repeats N] [--out DIR]
+#                          [--report-only]
 #
 # Builds build/profile_call (experiments/profile_call.c) and the kernel
 # (cached), boots the guest and runs this script there with --guest.  Each
@@ -26,7 +27,7 @@
 #
 #   METHOD-R.txt   the profiler's table of that call, per CPU
 #   calls.csv      method,repeat,pages,seconds,calls,cpu,statuses,
-#                  memcpy_gbps,movsb_gbps
+#                  memcpy_gbps,movsb_gbps,oncpu_seconds,warmup_failed
 #   phases.csv     method,repeat,phase,hits,usecs (all calls of the window)
 #   profile.md     per method and phase the median microseconds of a call,
 #                  with the smallest and largest
@@ -40,7 +41,20 @@
 #   map1, map8, map32     512 pages in one call, mapped by 1, 8, 32 processes
 #   thp4, thp32           4 and 32 shared THP in one call
 #   hugetlb4, hugetlb32   4 and 32 hugetlb pages in one call
-# (all with move_pages and move_pages2 async; "all" is every one of them).
+#   thp4-map8, thp4-map32 4 shared THP mapped by 8 processes, and by 32
+#                         with one reader thread (move_pages2 async only,
+#                         15 repeats whatever --repeats says)
+#   bench1p-idle, bench1p-busy, bench8p-idle, bench8p-busy
+#                         a whole "mp2bench migrate --mib 8 --page-kind 4k"
+#                         run at 1 and 8 pages per call without and with
+#                         one reader thread (the matrix's settings), the
+#                         profiler on around it; its threads are not bound,
+#                         so these tables sum every CPU, and a call is the
+#                         run divided by its migrating calls (the few
+#                         move_pages queries that check where the pages are
+#                         count in the system call row)
+# (with move_pages and move_pages2 async unless said; "all" is every one).
+# --report-only writes profile.md and summary.md again from the CSV files.
 #
 # A phase's time is the inclusive time (children and sleep included) of
 # the functions that make it up, listed in PHASES below, on the CPU the
@@ -73,12 +87,11 @@ PHASES=(
 	"(remap: rmap visits: remove_migration_pte per mapping)|remove_migration_pte"
 	"(TLB: unbatched flushes: flush_tlb_mm_range)|flush_tlb_mm_range"
 	"(TLB: batched flushes: arch_tlbbatch_flush)|arch_tlbbatch_flush"
-	"(TLB: of all flushes, those that IPI other CPUs and wait)|native_flush_tlb_multi"
+	"(TLB: flushes that IPI other CPUs and wait for them)|native_flush_tlb_multi"
 	"(copy: copy_mc_to_kernel: one per 4 KiB)|copy_mc_to_kernel"
 	"(allocation: hugetlb pool)|alloc_hugetlb_folio_nodemask"
 	"(allocation: compaction)|try_to_compact_pages"
 	"(split of large folios)|split_huge_page_to_list_to_order"
-	"(off the CPU inside the call: schedule)|schedule"
 	"(other CPUs: TLB-flush IPI handler)|@flush_tlb_func"
 	"(other CPUs: function-call IPIs handled)|@__flush_smp_call_function_queue"
 	"(other CPUs: LRU drain work)|@lru_add_drain_per_cpu"
@@ -86,7 +99,7 @@ PHASES=(
 TOTAL_FUNCS="__x64_sys_move_pages __x64_sys_move_pages2"
 ALL_METHODS="move_pages async sync_light sync"
 
-# name|pages|calls|kind|shared|mappers|busy|copyref|methods
+# name|pages|calls|kind|shared|mappers|busy|copyref|methods[|repeats]
 SCENARIOS=(
 	"1p-idle|1|64|4k|1|1|0|0|move_pages async"
 	"1p-busy|1|64|4k|1|1|1|0|move_pages async"
@@ -101,6 +114,12 @@ SCENARIOS=(
 	"thp32|32|1|thp|1|1|0|1|move_pages async"
 	"hugetlb4|4|1|hugetlb|1|1|0|1|move_pages async"
 	"hugetlb32|32|1|hugetlb|1|1|0|1|move_pages async"
+	"bench1p-idle|1|0|bench|1|1|0|0|move_pages async"
+	"bench1p-busy|1|0|bench|1|1|1|0|move_pages async"
+	"bench8p-idle|8|0|bench|1|1|0|0|move_pages async"
+	"bench8p-busy|8|0|bench|1|1|1|0|move_pages async"
+	"thp4-map8|4|1|thp|1|8|0|0|async|15"
+	"thp4-map32|4|1|thp|1|32|1|0|async|15"
 )
 
 usage() {
@@ -127,6 +146,7 @@ scenario=
 scenarios=
 out=results/profile
 guest=0
+report_only=0
 specs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -182,6 +202,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--spec) specs+=("${2:?}"); shift ;;
 	--guest) guest=1 ;;
+	--report-only) report_only=1 ;;
 	*)
 		echo "profile.sh: unknown option '$1' (try --help)" >&2
 		exit 2
@@ -197,11 +218,15 @@ guest_scenario() {
 	local dir=$1 pages=$2 calls=$3 kind=$4 shared=$5 mappers=$6 busy=$7
 	local copyref=$8 methods=$9 opts=() line r m n secs rest cpu
 
+	if [ "$kind" = bench ]; then
+		guest_bench "$@"
+		return
+	fi
 	opts=(--calls "$calls" --page-kind "$kind" --mappers "$mappers"
 		--busy-threads "$busy")
 	[ "$shared" = 1 ] && opts+=(--shared)
 	[ "$copyref" = 1 ] && opts+=(--copy-reference)
-	echo "method,repeat,pages,seconds,calls,cpu,statuses,memcpy_gbps,movsb_gbps" >"$dir/calls.csv"
+	echo "method,repeat,pages,seconds,calls,cpu,statuses,memcpy_gbps,movsb_gbps,oncpu_seconds,warmup_failed" >"$dir/calls.csv"
 	echo "method,repeat,phase,hits,usecs" >"$dir/phases.csv"
 	for ((r = 1; r <= repeats; r++)); do
 		for m in $methods; do
@@ -210,37 +235,74 @@ guest_scenario() {
 			read -r _ n secs _ rest <<<"$line"
 			field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$rest"; }
 			cpu=$(field cpu)
-			echo "$m,$r,$n,$secs,$calls,$cpu,$(field statuses | tr , ' '),$(field memcpy_gbps),$(field movsb_gbps)" >>"$dir/calls.csv"
+			echo "$m,$r,$n,$secs,$calls,$cpu,$(field statuses | tr , ' '),$(field memcpy_gbps),$(field movsb_gbps),$(field oncpu),$(field warmup_failed | tr , ' ')" >>"$dir/calls.csv"
 			# "name hits time us avg us s^2 us" per CPU
 			for f in "$T"/trace_stat/function*; do
 				echo "# cpu ${f##*function}"
 				cat "$f"
 			done >"$dir/$m-$r.txt"
-			PHASE_LIST=$(printf '%s\n' "${PHASES[@]}") awk -v m="$m" \
-				-v r="$r" -v cpu="${cpu:-0}" -v total="$TOTAL_FUNCS" '
-			$1 == "#" && $2 == "cpu" { c = $3; next }
-			$3 ~ /^[0-9.]+$/ && $4 == "us" {
-				k = (c == cpu) ? "" : "@"
-				hits[k $1] += $2; us[k $1] += $3
-			}
-			function row(name, funcs,    f, n, i, h, t) {
-				n = split(funcs, f, " ")
-				for (i = 1; i <= n; i++) { h += hits[f[i]]; t += us[f[i]] }
-				printf "%s,%s,%s,%d,%.1f\n", m, r, name, h, t
-				return t
-			}
-			END {
-				other = row("system call", total)
-				np = split(ENVIRON["PHASE_LIST"], p, "\n")
-				for (i = 1; i <= np; i++) {
-					name = p[i]; sub(/\|.*/, "", name)
-					funcs = p[i]; sub(/^[^|]*\|/, "", funcs)
-					t = row(name, funcs)
-					if (name !~ /^\(/)
-						other -= t
-				}
-				printf "%s,%s,other,,%.1f\n", m, r, other
-			}' "$dir/$m-$r.txt" >>"$dir/phases.csv"
+			phase_rows "$m" "$r" "${cpu:-0}" "$dir/$m-$r.txt" >>"$dir/phases.csv"
+		done
+	done
+}
+
+# Phases of one profiler table: phase_rows METHOD REPEAT CPU FILE, where CPU
+# is the CPU the calls ran on ("all": the table is summed over every CPU)
+phase_rows() {
+	PHASE_LIST=$(printf '%s\n' "${PHASES[@]}") awk -v m="$1" -v r="$2" \
+		-v cpu="$3" -v total="$TOTAL_FUNCS" '
+	$1 == "#" && $2 == "cpu" { c = $3; next }
+	$3 ~ /^[0-9.]+$/ && $4 == "us" {
+		k = (cpu == "all" || c == cpu) ? "" : "@"
+		hits[k $1] += $2; us[k $1] += $3
+	}
+	function row(name, funcs,    f, n, i, h, t) {
+		n = split(funcs, f, " ")
+		for (i = 1; i <= n; i++) { h += hits[f[i]]; t += us[f[i]] }
+		printf "%s,%s,%s,%d,%.1f\n", m, r, name, h, t
+		return t
+	}
+	END {
+		other = row("system call", total)
+		np = split(ENVIRON["PHASE_LIST"], p, "\n")
+		for (i = 1; i <= np; i++) {
+			name = p[i]; sub(/\|.*/, "", name)
+			funcs = p[i]; sub(/^[^|]*\|/, "", funcs)
+			t = row(name, funcs)
+			if (name !~ /^\(/)
+				other -= t
+		}
+		printf "%s,%s,other,,%.1f\n", m, r, other
+	}' "$4"
+}
+
+# The profiler around a whole mp2bench migrate run of 8 MiB (one method,
+# one repeat, the matrix's settings): its migrating thread is not bound to
+# a CPU, so the tables are summed over every CPU and divided by the number
+# of migrating calls.  Same arguments as guest_scenario.
+guest_bench() {
+	local dir=$1 pages=$2 mappers=$6 busy=$7 methods=$9 r m margs secs moved
+	echo "method,repeat,pages,seconds,calls,cpu,statuses,memcpy_gbps,movsb_gbps,oncpu_seconds,warmup_failed" >"$dir/calls.csv"
+	echo "method,repeat,phase,hits,usecs" >"$dir/phases.csv"
+	for ((r = 1; r <= repeats; r++)); do
+		for m in $methods; do
+			margs=(--methods move_pages)
+			[ "$m" = move_pages ] || margs=(--methods move_pages2 --modes "$m")
+			echo 1 >"$T/function_profile_enabled"
+			build/mp2bench migrate --mib 8 --repeats 1 "${margs[@]}" \
+				--page-kind 4k --pages-per-call "$pages" \
+				--busy-threads "$busy" --mappers "$mappers" \
+				--csv "$dir/$m-$r.csv" 2>/dev/null || rc=1
+			echo 0 >"$T/function_profile_enabled"
+			for f in "$T"/trace_stat/function*; do
+				echo "# cpu ${f##*function}"
+				cat "$f"
+			done >"$dir/$m-$r.txt"
+			# seconds and pages of the moves there and back
+			read -r secs moved < <(awk -F, 'NR > 1 && $2 != "memcpy" { s += $9; p += $8 } END { print s + 0, p + 0 }' "$dir/$m-$r.csv")
+			echo "profile: mp2bench $m $pages pages/call: $moved pages in $secs s"
+			echo "$m,$r,$pages,$secs,$((moved / pages)),all,,,," >>"$dir/calls.csv"
+			phase_rows "$m" "$r" all "$dir/$m-$r.txt" >>"$dir/phases.csv"
 		done
 	done
 }
@@ -283,10 +345,12 @@ if [ "$guest" = 1 ]; then
 	cd "$TOP"
 	rc=0
 	for s in "${specs[@]}"; do
-		IFS='|' read -r name sp sc sk ssh sm sb scr smeth <<<"$s"
+		IFS='|' read -r name sp sc sk ssh sm sb scr smeth srep <<<"$s"
 		dir=$out
 		[ -n "$name" ] && dir=$out/$name
 		mkdir -p "$dir"
+		all_repeats=$repeats
+		repeats=${srep:-$repeats}
 		if [ "$sk" = hugetlb ]; then
 			# The pages, and room for them on the other node
 			need=$((sp * sc + 2))
@@ -296,6 +360,7 @@ if [ "$guest" = 1 ]; then
 		fi
 		echo "profile: scenario ${name:-default}: $sp pages x $sc calls, $sk, shared $ssh, mappers $sm, readers $sb"
 		guest_scenario "$dir" "$sp" "$sc" "$sk" "$ssh" "$sm" "$sb" "$scr" "$smeth"
+		repeats=$all_repeats
 	done
 	echo 0 >"$T/function_profile_enabled"
 	exit $rc
@@ -322,24 +387,32 @@ else
 	fi
 	run=("$scenario|$pages|$calls|$kind|$shared|$mappers|$busy|$copyref|$methods")
 fi
-cc -std=gnu11 -O2 -g -Wall -Wextra -Werror experiments/profile_call.c \
-	-lnuma -lpthread -o build/profile_call
-kernel/build-kernel.sh >/dev/null
-spec_args=()
-for s in "${run[@]}"; do
-	name=${s%%|*}
-	dir=$out
-	[ -n "$name" ] && dir=$out/$name
-	mkdir -p "$dir"
-	rm -f "$dir"/*.txt "$dir"/*.csv "$dir"/profile.md
-	spec_args+=(--spec "$s")
-done
-guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
-host_before="load $(cut -d' ' -f1-3 /proc/loadavg), other QEMU guests $(guests)"
-kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1200 -- \
-	experiments/profile.sh --guest --repeats "$repeats" --out "$out" \
-	"${spec_args[@]}"
-host_after="load $(cut -d' ' -f1-3 /proc/loadavg), other QEMU guests $(($(guests)))"
+if [ "$report_only" = 0 ]; then
+	cc -std=gnu11 -O2 -g -Wall -Wextra -Werror experiments/profile_call.c \
+		-lnuma -lpthread -o build/profile_call
+	case " ${run[*]} " in *"|bench|"*) make -s build/mp2bench ;; esac
+	kernel/build-kernel.sh >/dev/null
+	spec_args=()
+	for s in "${run[@]}"; do
+		name=${s%%|*}
+		dir=$out
+		[ -n "$name" ] && dir=$out/$name
+		mkdir -p "$dir"
+		rm -f "$dir"/*.txt "$dir"/*.csv "$dir"/profile.md "$dir"/host.txt
+		spec_args+=(--spec "$s")
+	done
+	# Other guests on the host skew the numbers: say how busy the host was.
+	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
+	before="load $(cut -d' ' -f1-3 /proc/loadavg), other QEMU guests $(guests)"
+	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1200 -- \
+		experiments/profile.sh --guest --repeats "$repeats" --out "$out" \
+		"${spec_args[@]}"
+	after="load $(cut -d' ' -f1-3 /proc/loadavg), other QEMU guests $(guests)"
+	for s in "${run[@]}"; do
+		name=${s%%|*}
+		echo "host before the run: $before; after: $after" >"$out${name:+/$name}/host.txt"
+	done
+fi
 
 # profile.md of one scenario: report DIR pages calls kind shared mappers busy methods
 report() {
@@ -356,19 +429,31 @@ report() {
 	esac
 	mem=private
 	[ "$shared" = 1 ] && mem=shared
+	repeats=$(awk -F, 'NR > 1 && $2 > n { n = $2 } END { print n + 0 }' "$dir/calls.csv")
 	{
-		if [ "$calls" = 1 ]; then
+		if [ "$kind" = bench ]; then
+			echo "mp2bench migrate --mib 8 --repeats 1 --page-kind 4k --pages-per-call $pages"
+			echo "--busy-threads $busy --mappers $mappers (there and back; move_pages,"
+			echo "or move_pages2 in the mode named), with the function profiler on"
+			echo "around the whole run; summed over both CPUs and divided by the"
+			echo "migrating calls (pages moved / $pages); in the 2-node QEMU guest (TCG);"
+			echo "microseconds of a call, median (smallest-largest) of $repeats runs per"
+			echo "method; measured $(date -u -r "$dir/phases.csv" +%Y-%m-%d) by experiments/profile.sh"
+			[ -s "$dir/host.txt" ] && echo "($(cat "$dir/host.txt"))."
+		elif [ "$calls" = 1 ]; then
 			echo "One call moving $pages pages of $what $mem anonymous memory"
 		else
 			echo "$calls calls moving $pages pages each of $what $mem anonymous"
 			echo "memory (the tables give one call: the window divided by $calls)"
 		fi
-		echo "from node 0 to node 1 in the 2-node QEMU guest (TCG), mapped by"
-		echo "$mappers process(es), with $busy reader thread(s) running; profiled"
-		echo "with ftrace's function profiler; microseconds of a call, median"
-		echo "(smallest-largest) of $repeats repeats per method;"
-		echo "measured $(date -u +%Y-%m-%d) by experiments/profile.sh"
-		echo "(host before the run: $host_before; after: $host_after)."
+		if [ "$kind" != bench ]; then
+			echo "from node 0 to node 1 in the 2-node QEMU guest (TCG), mapped by"
+			echo "$mappers process(es), with $busy reader thread(s) running; profiled"
+			echo "with ftrace's function profiler; microseconds of a call, median"
+			echo "(smallest-largest) of $repeats repeats per method;"
+			echo "measured $(date -u -r "$dir/phases.csv" +%Y-%m-%d) by experiments/profile.sh"
+			[ -s "$dir/host.txt" ] && echo "($(cat "$dir/host.txt"))."
+		fi
 		echo
 		awk -F, -v methods="$methods" '
 		FNR == 1 { next }
@@ -377,7 +462,9 @@ report() {
 			ncalls[$1 SUBSEP $2] = n
 			secs[$1] = secs[$1] " " $4 * 1e6 / n
 			if ($7 != "") st[$1] = st[$1] " " $7
+			if ($11 != "") wf[$1] = wf[$1] " [repeat " $2 ": " $11 "]"
 			if ($8 != "") { mc[$1] = mc[$1] " " $8; mb[$1] = mb[$1] " " $9 }
+			if ($10 != "") off[$1] = off[$1] " " ($4 - $10) * 1e6 / n
 			next
 		}
 		{
@@ -415,6 +502,11 @@ report() {
 			printf "\n| call (user space clock) |"
 			for (i = 1; i <= nm; i++) printf " %s |", spread(secs[m[i]], "%.0f")
 			printf "\n"
+			if (off[m[1]] != "") {
+				printf "| (calling thread off the CPU: wall time minus its CPU time) |"
+				for (i = 1; i <= nm; i++) printf " %s |", spread(off[m[i]], "%.0f")
+				printf "\n"
+			}
 			for (p = 1; p <= np; p++) {
 				printf "| %s |", order[p]
 				for (i = 1; i <= nm; i++)
@@ -437,6 +529,9 @@ report() {
 			printf "\nStatus values of the profiled calls (value:count), per repeat:\n\n"
 			for (i = 1; i <= nm; i++) printf "- %s:%s\n", m[i], st[m[i]]
 			for (i = 1; i <= nm; i++)
+				if (wf[m[i]] != "")
+					printf "- %s, failed entries in the warm-up moves there and back:%s\n", m[i], wf[m[i]]
+			for (i = 1; i <= nm; i++)
 				if (mc[m[i]] != "") {
 					printf "\nUser-space copy of the same bytes from node 1 to node 0, GB/s, median (smallest-largest) over all repeats: memcpy() %s, rep movsb of 4 KiB at a time %s\n", spread(mc[m[1]] mc[m[2]] mc[m[3]] mc[m[4]], "%.3f"), spread(mb[m[1]] mb[m[2]] mb[m[3]] mb[m[4]], "%.3f")
 					break
@@ -448,7 +543,7 @@ report() {
 
 rc=0
 for s in "${run[@]}"; do
-	IFS='|' read -r name sp sc sk ssh sm sb _ smeth <<<"$s"
+	IFS='|' read -r name sp sc sk ssh sm sb _ smeth _ <<<"$s"
 	dir=$out
 	[ -n "$name" ] && dir=$out/$name
 	[ -n "$name" ] && echo "== $name"
@@ -460,8 +555,8 @@ if [ -n "$scenarios" ]; then
 	{
 		echo "Main phases of a call per scenario (experiments/profile.sh"
 		echo "--scenarios $scenarios), microseconds, median of $repeats repeats;"
-		echo "measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG)"
-		echo "(host before the run: $host_before; after: $host_after)."
+		echo "measured $(date -u -r "$out/${run[0]%%|*}/phases.csv" +%Y-%m-%d) in the 2-node QEMU guest (TCG)"
+		[ -s "$out/${run[0]%%|*}/host.txt" ] && echo "($(cat "$out/${run[0]%%|*}/host.txt"))."
 		echo "IPI flushes: flushes that interrupt other CPUs and wait for them"
 		echo "(native_flush_tlb_multi), calls/µs per migration call; off CPU:"
 		echo "time in schedule() inside the call; per page: call / pages."
@@ -469,10 +564,10 @@ if [ -n "$scenarios" ]; then
 		echo "| scenario | method | call | drain+RCU | walk+isolate | unmap | of which IPI flushes | TLB flush | alloc | copy | remap | putback | off CPU | other | per page |"
 		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 		for s in "${run[@]}"; do
-			IFS='|' read -r name sp sc _ _ _ _ _ smeth <<<"$s"
+			IFS='|' read -r name sp sc _ _ _ _ _ smeth _ <<<"$s"
 			awk -F, -v name="$name" -v methods="$smeth" -v pages="$sp" '
 			FNR == 1 { next }
-			FILENAME ~ /calls.csv$/ { n = ($5 == "") ? 1 : $5; nc[$1 SUBSEP $2] = n; secs[$1] = secs[$1] " " $4 * 1e6 / n; next }
+			FILENAME ~ /calls.csv$/ { n = ($5 == "") ? 1 : $5; nc[$1 SUBSEP $2] = n; secs[$1] = secs[$1] " " $4 * 1e6 / n; if ($10 != "") off[$1] = off[$1] " " ($4 - $10) * 1e6 / n; next }
 			{
 				n = nc[$1 SUBSEP $2]; if (!n) n = 1
 				v[$1 SUBSEP $3] = v[$1 SUBSEP $3] " " $5 / n
@@ -484,7 +579,7 @@ if [ -n "$scenarios" ]; then
 					for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
 						t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 					}
-				return n ? a[int((n + 1) / 2)] : 0
+				return n ? a[int((n + 1) / 2)] : ""
 			}
 			function ph(m, prefix,    k, key) {
 				for (key in v) {
@@ -506,13 +601,15 @@ if [ -n "$scenarios" ]; then
 				nm = split(methods, m, " ")
 				for (i = 1; i <= nm; i++) {
 					call = median(secs[m[i]])
-					printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.3g/%.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f |\n",
+					o = median(off[m[i]])
+					o = (o == "") ? "-" : sprintf("%.0f", o)
+					printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.3g/%.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.1f |\n",
 						name, m[i], call, ph(m[i], "per call: LRU"),
 						ph(m[i], "page-table walk"), ph(m[i], "unmap"),
-						hits(m[i], "(TLB: of all"), ph(m[i], "(TLB: of all"),
+						hits(m[i], "(TLB: flushes that IPI"), ph(m[i], "(TLB: flushes that IPI"),
 						ph(m[i], "TLB flush"), ph(m[i], "allocation"),
 						ph(m[i], "copy"), ph(m[i], "remap"), ph(m[i], "putback"),
-						ph(m[i], "(off the CPU"), ph(m[i], "other"), call / pages
+						median(off[m[i]]), ph(m[i], "other"), call / pages
 				}
 			}' "$out/$name/calls.csv" "$out/$name/phases.csv"
 		done

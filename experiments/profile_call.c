@@ -13,12 +13,15 @@
  * its counts), CALLS calls move PAGES pages each to node 1, and the
  * profiler is switched off.  Prints one line:
  *
- *   METHOD PAGES SECONDS NOT_MOVED calls=N cpu=C statuses=S [copy...]
+ *   METHOD PAGES SECONDS NOT_MOVED calls=N cpu=C oncpu=T statuses=S [copy...]
  *
- * SECONDS is the time of all CALLS calls, NOT_MOVED the pages that are not
+ * SECONDS is the time of all CALLS calls, T the CPU time the calling
+ * thread used in them (the scheduler's count), NOT_MOVED the pages that are not
  * on node 1 with their bytes intact, C the CPU the calls ran on (the
  * calling thread is bound to the CPU it starts on), S the status values of
- * the profiled calls with their counts ("1:64", "1:31,-16:1").  Exits 1
+ * the profiled calls with their counts ("1:64", "1:31,-16:1"); when an
+ * entry failed in the two warm-up moves, warmup_failed=VALUE:COUNT,...
+ * follows (-999: below -63).  Exits 1
  * when a page did not move or its bytes changed.
  *
  *   --calls N          calls in the profiled window (default 1), on
@@ -105,12 +108,17 @@ static long move_to(long n, void **pages, int *nodes, int *status, int to)
 	return move(n, pages, nodes, status);
 }
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 static void usage(void)
@@ -277,7 +285,8 @@ int main(int argc, char **argv)
 	int go_fd = -1;
 	cpu_set_t set;
 	void **pages;
-	double t;
+	long warm_fail[64] = { 0 };	/* by -status; 0: others */
+	double t, oncpu;
 	char *mem;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -364,9 +373,13 @@ int main(int argc, char **argv)
 			die("memory");
 		go_fd = mappers_start(mappers - 1, mem, total * psz, pids);
 	}
-	if (move_to(total, pages, nodes, status, 1) < 0 ||
-	    move_to(total, pages, nodes, status, 0) < 0)
-		die("warm-up");
+	for (int to = 1; to >= 0; to--) {
+		if (move_to(total, pages, nodes, status, to) < 0)
+			die("warm-up");
+		for (long i = 0; i < total; i++)
+			if (status[i] < 0)
+				warm_fail[-status[i] < 64 ? -status[i] : 0]++;
+	}
 	if (busy > 0) {
 		busy_words = numa_alloc_onnode(BUSY_BYTES, 0);
 		tids = calloc(busy, sizeof(*tids));
@@ -384,8 +397,10 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/function_profile_enabled", argv[1]);
 	write_file(path, "1");
 	t = now();
+	oncpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	for (long c = 0; c < calls && rc >= 0; c++)
 		rc = move(n, pages + c * n, nodes + c * n, status + c * n);
+	oncpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - oncpu;
 	t = now() - t;
 	write_file(path, "0");
 	if (busy > 0) {
@@ -419,10 +434,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("%s %ld %.6f %ld calls=%ld cpu=%d statuses=", argv[2], n, t,
-	       not_moved, calls, cpu);
+	printf("%s %ld %.6f %ld calls=%ld cpu=%d oncpu=%.6f statuses=", argv[2],
+	       n, t, not_moved, calls, cpu, oncpu);
 	for (int j = 0; j < nst; j++)
 		printf("%s%ld:%ld", j ? "," : "", st_val[j], st_cnt[j]);
+	for (int e = 0, first = 1; e < 64; e++)
+		if (warm_fail[e]) {
+			printf("%s%d:%ld", first ? " warmup_failed=" : ",",
+			       e ? -e : -999, warm_fail[e]);
+			first = 0;
+		}
 	if (copy_ref)
 		copy_reference(mem, total * psz);
 	printf("\n");
