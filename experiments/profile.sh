@@ -554,12 +554,13 @@ done
 if [ -n "$scenarios" ]; then
 	{
 		echo "Main phases of a call per scenario (experiments/profile.sh"
-		echo "--scenarios $scenarios), microseconds, median of $repeats repeats;"
+		echo "--scenarios $scenarios), microseconds, median of the repeats;"
 		echo "measured $(date -u -r "$out/${run[0]%%|*}/phases.csv" +%Y-%m-%d) in the 2-node QEMU guest (TCG)"
 		[ -s "$out/${run[0]%%|*}/host.txt" ] && echo "($(cat "$out/${run[0]%%|*}/host.txt"))."
 		echo "IPI flushes: flushes that interrupt other CPUs and wait for them"
 		echo "(native_flush_tlb_multi), calls/µs per migration call; off CPU:"
-		echo "time in schedule() inside the call; per page: call / pages."
+		echo "wall time of the call minus the calling thread's CPU time (-: not"
+		echo "measured, mp2bench runs); per page: call / pages per call."
 		echo
 		echo "| scenario | method | call | drain+RCU | walk+isolate | unmap | of which IPI flushes | TLB flush | alloc | copy | remap | putback | off CPU | other | per page |"
 		echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -609,7 +610,7 @@ if [ -n "$scenarios" ]; then
 						hits(m[i], "(TLB: flushes that IPI"), ph(m[i], "(TLB: flushes that IPI"),
 						ph(m[i], "TLB flush"), ph(m[i], "allocation"),
 						ph(m[i], "copy"), ph(m[i], "remap"), ph(m[i], "putback"),
-						median(off[m[i]]), ph(m[i], "other"), call / pages
+						o, ph(m[i], "other"), call / pages
 				}
 			}' "$out/$name/calls.csv" "$out/$name/phases.csv"
 		done
