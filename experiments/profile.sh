@@ -54,7 +54,8 @@
 #                         move_pages queries that check where the pages are
 #                         count in the system call row)
 # (with move_pages and move_pages2 async unless said; "all" is every one).
-# --report-only writes profile.md and summary.md again from the CSV files.
+# --report-only computes phases.csv from the saved tables and calls.csv
+# and writes profile.md and summary.md again.
 #
 # A phase's time is the inclusive time (children and sleep included) of
 # the functions that make it up, listed in PHASES below, on the CPU the
@@ -233,7 +234,7 @@ guest_scenario() {
 			line=$(build/profile_call "${opts[@]}" "$T" "$m" "$pages") || rc=1
 			echo "profile: $line"
 			read -r _ n secs _ rest <<<"$line"
-			field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$rest"; }
+			field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $rest"; }
 			cpu=$(field cpu)
 			echo "$m,$r,$n,$secs,$calls,$cpu,$(field statuses | tr , ' '),$(field memcpy_gbps),$(field movsb_gbps),$(field oncpu),$(field warmup_failed | tr , ' ')" >>"$dir/calls.csv"
 			# "name hits time us avg us s^2 us" per CPU
@@ -253,7 +254,7 @@ phase_rows() {
 		-v cpu="$3" -v total="$TOTAL_FUNCS" '
 	$1 == "#" && $2 == "cpu" { c = $3; next }
 	$3 ~ /^[0-9.]+$/ && $4 == "us" {
-		k = (cpu == "all" || c == cpu) ? "" : "@"
+		k = (cpu == "all" || cpu == "" || c == cpu) ? "" : "@"
 		hits[k $1] += $2; us[k $1] += $3
 	}
 	function row(name, funcs,    f, n, i, h, t) {
@@ -299,7 +300,7 @@ guest_bench() {
 				cat "$f"
 			done >"$dir/$m-$r.txt"
 			# seconds and pages of the moves there and back
-			read -r secs moved < <(awk -F, 'NR > 1 && $2 != "memcpy" { s += $9; p += $8 } END { print s + 0, p + 0 }' "$dir/$m-$r.csv")
+			read -r secs moved < <(awk -F, '$1 == "migrate" { s += $9; p += $8 } END { print s + 0, p + 0 }' "$dir/$m-$r.csv")
 			echo "profile: mp2bench $m $pages pages/call: $moved pages in $secs s"
 			echo "$m,$r,$pages,$secs,$((moved / pages)),all,,,," >>"$dir/calls.csv"
 			phase_rows "$m" "$r" all "$dir/$m-$r.txt" >>"$dir/phases.csv"
@@ -372,7 +373,7 @@ mkdir -p build "$out"
 out=$(cd "$out" && pwd)
 run=()	# name|pages|calls|kind|shared|mappers|busy|copyref|methods
 if [ -n "$scenarios" ]; then
-	[ "$scenarios" = all ] && scenarios=$(printf '%s\n' "${SCENARIOS[@]}" | cut -d'|' -f1 | tr '\n' ,)
+	[ "$scenarios" = all ] && scenarios=$(printf '%s\n' "${SCENARIOS[@]}" | cut -d'|' -f1 | tr '\n' ,); scenarios=${scenarios%,}
 	for want in ${scenarios//,/ }; do
 		found=
 		for s in "${SCENARIOS[@]}"; do
@@ -546,6 +547,16 @@ for s in "${run[@]}"; do
 	IFS='|' read -r name sp sc sk ssh sm sb _ smeth _ <<<"$s"
 	dir=$out
 	[ -n "$name" ] && dir=$out/$name
+	if [ "$report_only" = 1 ] && [ -s "$dir/calls.csv" ]; then
+		# The phases again from the saved tables
+		echo "method,repeat,phase,hits,usecs" >"$dir/phases.csv.new"
+		while IFS=, read -r m r _ _ _ cpu _; do
+			[ -s "$dir/$m-$r.txt" ] &&
+				phase_rows "$m" "$r" "$cpu" "$dir/$m-$r.txt" >>"$dir/phases.csv.new"
+		done < <(tail -n +2 "$dir/calls.csv")
+		touch -r "$dir/phases.csv" "$dir/phases.csv.new"
+		mv "$dir/phases.csv.new" "$dir/phases.csv"
+	fi
 	[ -n "$name" ] && echo "== $name"
 	report "$dir" "$sp" "$sc" "$sk" "$ssh" "$sm" "$sb" "$smeth" || rc=1
 done
