@@ -13,6 +13,12 @@ args="$*"
 # paper's figures), guest.txt (what the guest had), host.txt (the host's
 # load, sampled every minute), and the plots qps-MIX.png and pages-MIX.png
 # (queries/s and pages/s against the kernel batch, one line per r).
+#
+# --isolation instead looks for where the kernel batch matters, in a boot
+# of its own: mp2bench migrate moving 4096 pages in one call at each batch
+# (alone, beside a reader thread, two threads at once: batch-migrate*.csv),
+# and mp2bench ycsb mix C with one worker that only migrates, two such
+# workers, and one worker at r = 0.25 (isolate-*.csv).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +44,7 @@ usage: experiments/ycsb-sweep.sh [--out DIR] [--repeats N] [--seconds S]
                 in DIR/smoke/
   --plot-only   only write summary.md and the plots again from
                 DIR/summary.csv
+  --isolation   the batch without the sweep's concurrency (about 6 minutes)
 
 279 runs with the defaults: about 21 minutes in the guest on a quiet host.
 Run it under the shared guest lock:
@@ -56,6 +63,7 @@ batches=32,64,128,256,512,1024,2048,4096
 rs=0.01,0.25,0.5
 mixes=C,A,E
 smoke=0
+isolation=0
 guest=0
 plot_only=0
 while [ $# -gt 0 ]; do
@@ -78,6 +86,7 @@ while [ $# -gt 0 ]; do
 		;;
 	--smoke) smoke=1 ;;
 	--plot-only) plot_only=1 ;;
+	--isolation) isolation=1 ;;
 	--in-guest) guest=1 ;;
 	--batches)
 		[[ ${2:-} =~ ^[0-9]+(,[0-9]+)*$ ]] || { usage >&2; die "--batches wants numbers separated by commas, not '${2:-}'"; }
@@ -101,6 +110,23 @@ if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
 	batches=64,4096
 	rs=0.25
 	case "$out" in */smoke) ;; *) out=$out/smoke ;; esac
+fi
+
+# ---- inside the guest: the batch in isolation ------------------------------
+if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
+	mig="build/mp2bench migrate --repeats 5 --modes async --kernel-batch 32,64,256,1024,4096 --pages-per-call 4096"
+	$mig --mib 16 --busy-threads 0,1 --csv "$out/batch-migrate.csv" \
+		--summary "$out/batch-migrate-summary.csv"
+	$mig --mib 32 --threads 2 --csv "$out/batch-migrate-2threads.csv" \
+		--summary "$out/batch-migrate-2threads-summary.csv"
+	ycsb="build/mp2bench ycsb --mix C --keys $keys --slices $slices --seconds 3 --repeats 3 --kernel-batch 64,512,4096 --also sync:512 --pages-per-call 65536"
+	$ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1.csv" \
+		--summary "$out/isolate-t1-r1-summary.csv"
+	$ycsb --threads 2 --r 1 --csv "$out/isolate-t2-r1.csv" \
+		--summary "$out/isolate-t2-r1-summary.csv"
+	$ycsb --threads 1 --r 0.25 --csv "$out/isolate-t1-r0.25.csv" \
+		--summary "$out/isolate-t1-r0.25-summary.csv"
+	exit 0
 fi
 
 # ---- inside the guest: the benchmark ---------------------------------------
@@ -132,6 +158,7 @@ if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
 	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
 	host=$out/host.txt
+	if [ "$isolation" = 1 ]; then host=$out/isolation-host.txt; fi
 	{
 		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
@@ -139,10 +166,16 @@ if [ "$plot_only" = 0 ]; then
 	} | tee "$host"
 	start=$(date +%s)
 	# 25 minutes at most, boot included.
-	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
-		experiments/ycsb-sweep.sh --in-guest --out "$out" \
-		--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
-		--slices "$slices" --batches "$batches" --rs "$rs" &
+	if [ "$isolation" = 1 ]; then
+		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
+			experiments/ycsb-sweep.sh --in-guest --isolation --out "$out" \
+			--keys "$keys" --slices "$slices" >"$out/isolation.txt" 2>&1 &
+	else
+		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
+			experiments/ycsb-sweep.sh --in-guest --out "$out" \
+			--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
+			--slices "$slices" --batches "$batches" --rs "$rs" &
+	fi
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
@@ -151,6 +184,12 @@ if [ "$plot_only" = 0 ]; then
 	rc=0
 	wait "$pid" || rc=$?
 	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
+	if [ "$isolation" = 1 ]; then
+		cat "$out/isolation.txt"
+		[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+		echo "ycsb-sweep.sh: batch-migrate*.csv and isolate-*.csv are in $out/"
+		exit 0
+	fi
 	[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
 fi
 
