@@ -18,7 +18,9 @@ args="$*"
 # of its own: mp2bench migrate moving 4096 pages in one call at each batch
 # (alone, beside a reader thread, two threads at once: batch-migrate*.csv),
 # and mp2bench ycsb mix C with one worker that only migrates, two such
-# workers, and one worker at r = 0.25 (isolate-*.csv).
+# workers, one worker at r = 0.25, and one worker that only migrates with
+# transparent huge pages off (isolate-*.csv); isolation.txt says how much
+# of the tree sat in transparent huge pages (AnonHugePages).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +46,8 @@ usage: experiments/ycsb-sweep.sh [--out DIR] [--repeats N] [--seconds S]
                 in DIR/smoke/
   --plot-only   only write summary.md and the plots again from
                 DIR/summary.csv
-  --isolation   the batch without the sweep's concurrency (about 6 minutes)
+  --isolation   the batch without the sweep's concurrency, and without
+                transparent huge pages (about 5 minutes)
 
 279 runs with the defaults: about 21 minutes in the guest on a quiet host.
 Run it under the shared guest lock:
@@ -114,18 +117,36 @@ fi
 
 # ---- inside the guest: the batch in isolation ------------------------------
 if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
+	thp=/sys/kernel/mm/transparent_hugepage/enabled
+	echo "kernel: $(uname -r); transparent_hugepage/enabled: $(cat $thp)"
+	# Run a command; then say the most AnonHugePages it had.
+	huge() {
+		local pid peak=0 v
+		"$@" &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			v=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+			[ "${v:-0}" -gt "$peak" ] && peak=$v
+			sleep 1
+		done
+		wait "$pid"
+		echo "AnonHugePages of mp2bench, at most: $peak kB (transparent_hugepage/enabled: $(cat $thp))"
+	}
 	mig="build/mp2bench migrate --repeats 5 --modes async --kernel-batch 32,64,256,1024,4096 --pages-per-call 4096"
 	$mig --mib 16 --busy-threads 0,1 --csv "$out/batch-migrate.csv" \
 		--summary "$out/batch-migrate-summary.csv"
 	$mig --mib 32 --threads 2 --csv "$out/batch-migrate-2threads.csv" \
 		--summary "$out/batch-migrate-2threads-summary.csv"
 	ycsb="build/mp2bench ycsb --mix C --keys $keys --slices $slices --seconds 3 --repeats 3 --kernel-batch 64,512,4096 --also sync:512 --pages-per-call 65536"
-	$ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1.csv" \
+	huge $ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1.csv" \
 		--summary "$out/isolate-t1-r1-summary.csv"
 	$ycsb --threads 2 --r 1 --csv "$out/isolate-t2-r1.csv" \
 		--summary "$out/isolate-t2-r1-summary.csv"
 	$ycsb --threads 1 --r 0.25 --csv "$out/isolate-t1-r0.25.csv" \
 		--summary "$out/isolate-t1-r0.25-summary.csv"
+	echo never >"$thp"
+	huge $ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1-nothp.csv" \
+		--summary "$out/isolate-t1-r1-nothp-summary.csv"
 	exit 0
 fi
 
