@@ -53,7 +53,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_HDR := $(wildcard bench/*.h)
 
 TESTS := $(B)/test_core $(B)/test_core_san $(B)/test_bench $(B)/test_nomem \
-         $(B)/test_bench_migrate
+         $(B)/test_bench_migrate $(B)/test_bench_ycsb
 KTEST := $(if $(wildcard kernel/tests/move_pages2.c),$(B)/move_pages2_test)
 
 .PHONY: all lib check check-all check-host check-guest setup demo clean \
@@ -150,6 +150,13 @@ MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
 $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h \
 		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(MIGRATE_PARTS) \
+		$(B)/libmp2_san.a $(LIBS) -lm -o $@
+
+# mp2bench ycsb's rows and summary, and the program itself for its options.
+YCSB_PARTS := bench/common.c bench/ycsb_summary.c bench/zipf.c
+$(B)/test_bench_ycsb: tests/test_bench_ycsb.c tests/harness.h \
+		$(YCSB_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(YCSB_PARTS) \
 		$(B)/libmp2_san.a $(LIBS) -lm -o $@
 
 # The suites that need no kernel of our own.

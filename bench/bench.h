@@ -17,6 +17,12 @@ struct int_list {
 	long v[MAX_LIST];
 };
 
+/* A comma-separated list of numbers from the command line. */
+struct double_list {
+	int n;
+	double v[MAX_LIST];
+};
+
 /* One migration setting to compare. */
 struct setting {
 	enum mp2_method method;		/* MOVE_PAGES or MOVE_PAGES2 */
@@ -45,6 +51,8 @@ double parse_double(const char *cmd, const char *flag, const char *s,
 		    double min, double max);
 void parse_int_list(const char *cmd, const char *flag, const char *s,
 		    long min, long max, struct int_list *out);
+void parse_double_list(const char *cmd, const char *flag, const char *s,
+		       double min, double max, struct double_list *out);
 
 /*
  * Build the cross product of methods x modes x kernel batches x pages per

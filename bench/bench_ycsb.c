@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "btree.h"
+#include "ycsb.h"
 #include "zipf.h"
 
 static const char *const CMD = "ycsb";
@@ -55,6 +56,7 @@ struct worker {
 	pthread_t thread;
 	uint64_t rng;
 	uint64_t queries, migrations, pages_moved, pages_failed;
+	double migration_s;
 	uint64_t sink;
 };
 
@@ -73,23 +75,33 @@ static void help(void)
 	       "  --keys K              keys in the tree (default 2000000)\n"
 	       "  --slices S            slices (default 256)\n"
 	       "  --threads T           worker threads (default 2)\n"
-	       "  --r P                 probability that a request migrates a "
-	       "slice\n"
-	       "                        (default 0.25)\n"
+	       "  --r LIST              probabilities that a request migrates "
+	       "a slice\n"
+	       "                        (default 0.25); every r is a setting "
+	       "of its own\n"
 	       "  --theta X             zipfian skew (default 0.99)\n"
 	       "  --seconds D           length of each run (default 3)\n"
 	       "  --repeats R           repeats (default 3)\n"
 	       "  --methods LIST        move_pages,move_pages2 (default both)\n"
 	       "  --modes LIST          async,sync_light,sync (default async)\n"
 	       "  --kernel-batch LIST   move_pages2 batch sizes (default 0)\n"
-	       "  --pages-per-call N    pages per system call (default 512)\n"
+	       "  --also LIST           more move_pages2 settings as MODE:BATCH, "
+	       "e.g.\n"
+	       "                        sync:512 (move_pages' mode and batch)\n"
+	       "  --pages-per-call N    pages per system call (default 512; "
+	       "a slice\n"
+	       "                        is about keys / slices / 200 pages)\n"
 	       "  --from NODE, --to NODE  the two nodes (default: first two)\n"
 	       "  --csv FILE            write CSV there instead of stdout\n"
+	       "  --summary FILE        also write the medians and ratios as "
+	       "CSV\n"
 	       "  -h, --help            this text\n"
 	       "\n"
-	       "Every repeat also runs a baseline without migration (method "
-	       "none).\n"
-	       "Medians and ratios go to stderr.\n");
+	       "Every repeat runs every mix, r and setting once, in turn, and a "
+	       "baseline\n"
+	       "without migration (method none) per mix.  Medians and ratios "
+	       "go to\n"
+	       "stderr.\n");
 }
 
 static struct slice *slice_of(struct world *w, uint64_t k)
@@ -149,6 +161,7 @@ static bool do_migration(struct worker *wk)
 	struct mp2_options o;
 	struct mp2_stats st;
 	struct mp2_range range;
+	double t0;
 	int to;
 
 	if (atomic_flag_test_and_set(&s->migrating))
@@ -164,11 +177,13 @@ static bool do_migration(struct worker *wk)
 	range.addr = s->tree.arena;
 	range.len = s->tree.used;
 	pthread_rwlock_unlock(&s->lock);
+	t0 = now_s();
 	if (mp2_migrate_ranges(&range, 1, to, &o, NULL, &st) == 0) {
 		wk->pages_moved += st.moved;
 		wk->pages_failed += mp2_stats_failed(&st);
 		atomic_store(&s->node, to);
 	}
+	wk->migration_s += now_s() - t0;
 	wk->migrations++;
 	atomic_flag_clear(&s->migrating);
 	return true;
@@ -233,21 +248,33 @@ static int world_build(struct world *w, uint64_t keys, long nslices,
 	return 0;
 }
 
-struct result {
-	double qps, pps;
-};
+static int world_pages(const struct world *w)
+{
+	size_t bytes = 0;
 
-static struct result run_once(struct world *w, enum mix mix, double r,
-			      const struct setting *set, long threads,
-			      double seconds, long repeat, uint64_t seed,
-			      FILE *csv)
+	for (long i = 0; i < w->nslices; i++)
+		bytes += w->slices[i].tree.used;
+	return (int)(bytes / 4096 / (size_t)w->nslices);
+}
+
+static struct yrow run_once(struct world *w, enum mix mix, double r,
+			    const struct setting *set, long threads,
+			    double seconds, long repeat, uint64_t seed,
+			    FILE *csv)
 {
 	struct run run = { .w = w, .mix = mix, .r = r, .set = set };
 	struct worker *wk = calloc((size_t)threads, sizeof(*wk));
-	uint64_t q = 0, mig = 0, moved = 0, failed = 0;
-	struct result res;
-	double t0, dt;
+	struct yrow row = { .mix = mix_names[mix][0], .none = !set,
+			    .r = set ? r : 0, .threads = threads,
+			    .repeat = repeat };
+	double t0;
 
+	if (set)
+		row.s = *set;
+	if (!wk) {
+		fprintf(stderr, "mp2bench ycsb: out of memory\n");
+		exit(1);
+	}
 	atomic_init(&run.stop, false);
 	reset_placement(w);
 	t0 = now_s();
@@ -260,26 +287,50 @@ static struct result run_once(struct world *w, enum mix mix, double r,
 	atomic_store(&run.stop, true);
 	for (long i = 0; i < threads; i++) {
 		pthread_join(wk[i].thread, NULL);
-		q += wk[i].queries;
-		mig += wk[i].migrations;
-		moved += wk[i].pages_moved;
-		failed += wk[i].pages_failed;
+		row.queries += wk[i].queries;
+		row.migrations += wk[i].migrations;
+		row.pages_moved += wk[i].pages_moved;
+		row.pages_failed += wk[i].pages_failed;
+		row.migration_s += wk[i].migration_s;
 	}
-	dt = now_s() - t0;
-	res.qps = (double)q / dt;
-	res.pps = (double)moved / dt;
-	fprintf(csv, "%s,%s,%s,%u,%zu,%.3f,%ld,%ld,%.3f,%llu,%.0f,%llu,%llu,"
-		"%.0f,%llu\n",
-		mix_names[mix], set ? mp2_method_name(set->method) : "none",
-		set && set->method == MP2_METHOD_MOVE_PAGES2 ?
-			mp2_mode_name(set->mode) : "",
-		set ? set->kernel_batch : 0, set ? set->pages_per_call : 0,
-		set ? r : 0.0, threads, repeat, dt, (unsigned long long)q,
-		res.qps, (unsigned long long)mig, (unsigned long long)moved,
-		res.pps, (unsigned long long)failed);
+	row.seconds = now_s() - t0;
+	yrow_print(csv, &row);
 	fflush(csv);
 	free(wk);
-	return res;
+	return row;
+}
+
+/* --also: MODE:BATCH pairs, each one more move_pages2 setting. */
+static void add_also(struct sweep *sw, const char *list, long ppc)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf))
+		usage_error(CMD, "--also: list too long");
+	strcpy(buf, list);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(t, ':');
+		struct setting *s;
+		enum mp2_mode mode;
+
+		if (!colon)
+			usage_error(CMD, "--also wants MODE:BATCH, not '%s'", t);
+		*colon = '\0';
+		if (mp2_mode_parse(t, &mode))
+			usage_error(CMD, "--also: unknown mode '%s' (async, "
+				    "sync_light, sync)", t);
+		if (sw->n == (int)(sizeof(sw->s) / sizeof(sw->s[0])))
+			usage_error(CMD, "--also: too many settings");
+		s = &sw->s[sw->n];
+		s->kernel_batch = (unsigned int)parse_long(
+			CMD, "--also", colon + 1, 0, MP2_KBATCH_MAX);
+		s->method = MP2_METHOD_MOVE_PAGES2;
+		s->mode = mode;
+		s->pages_per_call = (size_t)ppc;
+		if (mp2_kernel_has_move_pages2(NULL, NULL))
+			sw->n++;
+	}
 }
 
 int cmd_ycsb(int argc, char **argv)
@@ -300,19 +351,23 @@ int cmd_ycsb(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "csv", required_argument, NULL, 'c' },
+		{ "summary", required_argument, NULL, 'u' },
+		{ "also", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *methods = "move_pages,move_pages2", *modes = "async";
-	const char *mixes = "C";
+	const char *mixes = "C", *also = NULL;
 	struct int_list kbatch = { 1, { 0 } }, ppc = { 1, { 512 } };
+	struct double_list rs = { 1, { 0.25 } };
 	long keys = 2000000, slices = 256, threads = 2, repeats = 3;
-	double r = 0.25, theta = 0.99, seconds = 3;
+	double theta = 0.99, seconds = 3;
 	int from = -1, to = -1, c, nmix = 0;
 	enum mix mix[3];
 	static struct sweep sw;
 	static struct world w;
-	struct result *res;
+	struct yrows rows = { 0 };
+	FILE *summary = NULL;
 	bool one_node;
 
 	sw.csv = stdout;
@@ -323,11 +378,12 @@ int cmd_ycsb(int argc, char **argv)
 		case 'K': keys = parse_long(CMD, "--keys", optarg, 1000, 1L << 32); break;
 		case 'S': slices = parse_long(CMD, "--slices", optarg, 1, 65536); break;
 		case 'T': threads = parse_long(CMD, "--threads", optarg, 1, 256); break;
-		case 'r': r = parse_double(CMD, "--r", optarg, 0, 1); break;
+		case 'r': parse_double_list(CMD, "--r", optarg, 0, 1, &rs); break;
 		case 'z': theta = parse_double(CMD, "--theta", optarg, 0.01, 0.999); break;
 		case 's': seconds = parse_double(CMD, "--seconds", optarg, 0.1, 3600); break;
 		case 'R': repeats = parse_long(CMD, "--repeats", optarg, 1, 1000); break;
 		case 'M': methods = optarg; break;
+		case 'a': also = optarg; break;
 		case 'd': modes = optarg; break;
 		case 'k':
 			parse_int_list(CMD, "--kernel-batch", optarg, 0,
@@ -341,8 +397,17 @@ int cmd_ycsb(int argc, char **argv)
 		case 'f': from = (int)parse_long(CMD, "--from", optarg, 0, 4095); break;
 		case 't': to = (int)parse_long(CMD, "--to", optarg, 0, 4095); break;
 		case 'c':
+			if (sw.csv != stdout)
+				fclose(sw.csv);
 			sw.csv = fopen(optarg, "w");
 			if (!sw.csv)
+				usage_error(CMD, "cannot write '%s'", optarg);
+			break;
+		case 'u':
+			if (summary)
+				fclose(summary);
+			summary = fopen(optarg, "w");
+			if (!summary)
 				usage_error(CMD, "cannot write '%s'", optarg);
 			break;
 		case 'h': help(); return 0;
@@ -366,6 +431,8 @@ int cmd_ycsb(int argc, char **argv)
 		usage_error(CMD, "--slices %ld is more than --keys %ld", slices,
 			    keys);
 	sweep_build(CMD, &sw, methods, modes, &kbatch, &ppc);
+	if (also)
+		add_also(&sw, also, ppc.v[0]);
 	one_node = pick_nodes(CMD, &from, &to) != 0;
 	if (one_node) {
 		printf("mp2bench ycsb: running the no-migration baseline only\n");
@@ -380,55 +447,34 @@ int cmd_ycsb(int argc, char **argv)
 			keys);
 		return 1;
 	}
-	res = calloc((size_t)(nmix * (sw.n + 1) * repeats), sizeof(*res));
-	if (!res)
-		return 1;
-	fprintf(sw.csv, "mix,method,mode,kernel_batch,pages_per_call,r,"
-		"threads,repeat,seconds,queries,qps,migrations,pages_moved,"
-		"pages_per_s,pages_failed\n");
+	fprintf(stderr, "mp2bench ycsb: %d pages a slice; %d runs of %g s\n",
+		world_pages(&w), (int)(repeats * nmix * (1 + rs.n * sw.n)),
+		seconds);
+	fprintf(sw.csv, "%s\n", ycsb_csv_header);
+	/* Every setting once per repeat, in turn: drifts hit all alike. */
 	for (long rep = 0; rep < repeats; rep++)
 		for (int m = 0; m < nmix; m++)
-			for (int i = -1; i < sw.n; i++)
-				res[(m * (sw.n + 1) + i + 1) * repeats + rep] =
-					run_once(&w, mix[m], r,
-						 i < 0 ? NULL : &sw.s[i],
-						 threads, seconds, rep,
-						 (uint64_t)(rep * 131 + m * 7 + i + 2),
-						 sw.csv);
+			for (int j = 0; j < rs.n; j++)
+				for (int i = j ? 0 : -1; i < sw.n; i++) {
+					struct yrow row = run_once(
+						&w, mix[m], rs.v[j],
+						i < 0 ? NULL : &sw.s[i],
+						threads, seconds, rep,
+						(uint64_t)(rep * 131 + m * 7 +
+							   j * 1009 + i + 2),
+						sw.csv);
 
-	fprintf(stderr, "%-4s %-12s %-10s %6s %12s %8s %12s %8s\n", "mix",
-		"method", "mode", "kbatch", "qps", "vs none", "pages/s",
-		"vs m_p");
-	for (int m = 0; m < nmix; m++) {
-		double q[1000], p[1000];
-		double base_q = 0, base_p = 0;
-
-		for (int i = -1; i < sw.n; i++) {
-			struct result *rr = &res[(m * (sw.n + 1) + i + 1) * repeats];
-			double mq, mp;
-
-			for (long k = 0; k < repeats; k++) {
-				q[k] = rr[k].qps;
-				p[k] = rr[k].pps;
-			}
-			mq = median(q, (int)repeats);
-			mp = median(p, (int)repeats);
-			if (i < 0)
-				base_q = mq;
-			else if (sw.s[i].method == MP2_METHOD_MOVE_PAGES && base_p == 0)
-				base_p = mp;
-			fprintf(stderr, "%-4s %-12s %-10s %6u %12.0f %8.2f %12.0f %8.2f\n",
-				mix_names[mix[m]],
-				i < 0 ? "none" : mp2_method_name(sw.s[i].method),
-				i < 0 || sw.s[i].method == MP2_METHOD_MOVE_PAGES ?
-					"" : mp2_mode_name(sw.s[i].mode),
-				i < 0 ? 0 : sw.s[i].kernel_batch, mq,
-				base_q > 0 ? mq / base_q : 0.0, mp,
-				base_p > 0 ? mp / base_p : 0.0);
-		}
-	}
+					if (yrows_add(&rows, &row)) {
+						fprintf(stderr, "mp2bench ycsb: "
+							"out of memory\n");
+						return 1;
+					}
+				}
+	ycsb_summary(&rows, stderr, summary);
 	if (sw.csv != stdout)
 		fclose(sw.csv);
-	free(res);
+	if (summary)
+		fclose(summary);
+	free(rows.v);
 	return 0;
 }

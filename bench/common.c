@@ -69,6 +69,26 @@ void parse_int_list(const char *cmd, const char *flag, const char *s,
 		usage_error(cmd, "%s: empty list", flag);
 }
 
+void parse_double_list(const char *cmd, const char *flag, const char *s,
+		       double min, double max, struct double_list *out)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		usage_error(cmd, "%s: list too long", flag);
+	strcpy(buf, s);
+	out->n = 0;
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (out->n == MAX_LIST)
+			usage_error(cmd, "%s: at most %d values", flag, MAX_LIST);
+		out->v[out->n++] = parse_double(cmd, flag, t, min, max);
+	}
+	if (out->n == 0)
+		usage_error(cmd, "%s: empty list", flag);
+}
+
 static void add_setting(struct sweep *sw, enum mp2_method m, enum mp2_mode md,
 			long kb, long ppc)
 {

@@ -18,12 +18,28 @@ double rng_unit(uint64_t *s)
 	return (double)(rng_next(s) >> 11) * 0x1.0p-53;
 }
 
+/*
+ * The generalised harmonic number sum(i^-theta, i = 1..n).  Past the first
+ * ZETA_EXACT terms the rest is the Euler-Maclaurin sum (integral, end
+ * terms, first derivative term), exact to about 1e-12 relative: the plain
+ * sum costs seconds per million keys in an emulated guest.
+ */
+#define ZETA_EXACT 100000
+
 static double zeta(uint64_t n, double theta)
 {
-	double sum = 0;
+	uint64_t m = n < ZETA_EXACT ? n : ZETA_EXACT;
+	double sum = 0, a, b;
 
-	for (uint64_t i = 1; i <= n; i++)
+	for (uint64_t i = 1; i <= m; i++)
 		sum += 1.0 / pow((double)i, theta);
+	if (n == m)
+		return sum;
+	a = (double)m;
+	b = (double)n;
+	sum += (pow(b, 1.0 - theta) - pow(a, 1.0 - theta)) / (1.0 - theta);
+	sum += (pow(b, -theta) - pow(a, -theta)) / 2.0;
+	sum += -theta * (pow(b, -theta - 1.0) - pow(a, -theta - 1.0)) / 12.0;
 	return sum;
 }
 

@@ -90,6 +90,7 @@ host_suites() {
 	run_suite host 1 "$B/test_nomem"
 	run_suite host 1 "$B/test_bench"
 	run_suite host 1 "$B/test_bench_migrate"
+	run_suite host 1 "$B/test_bench_ycsb"
 	if [ -x "$B/move_pages2_test" ]; then
 		run_suite host 1 scripts/tap-suite.sh move_pages2 "$B/move_pages2_test"
 	fi

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+/* mp2bench ycsb: one row per run, and medians per setting. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ycsb.h"
+
+const char ycsb_csv_header[] =
+	"mix,method,mode,kernel_batch,pages_per_call,r,threads,repeat,"
+	"seconds,queries,qps,migrations,pages_moved,pages_per_s,"
+	"pages_failed,migration_s";
+
+const char ycsb_summary_header[] =
+	"mix,r,method,mode,kernel_batch,pages_per_call,runs,qps,qps_min,"
+	"qps_max,pages_per_s,pages_per_s_min,pages_per_s_max,"
+	"ms_per_migration,migrating_share,qps_vs_none,qps_vs_move_pages,"
+	"pages_per_s_vs_move_pages";
+
+static const char *method_of(const struct yrow *r)
+{
+	return r->none ? "none" : mp2_method_name(r->s.method);
+}
+
+static const char *mode_of(const struct yrow *r)
+{
+	if (r->none)
+		return "";
+	return r->s.method == MP2_METHOD_MOVE_PAGES ? "sync" :
+						      mp2_mode_name(r->s.mode);
+}
+
+void yrow_print(FILE *f, const struct yrow *r)
+{
+	double t = r->seconds > 0 ? r->seconds : 1e-9;
+
+	fprintf(f, "%c,%s,%s,%u,%zu,%.3f,%ld,%ld,%.3f,%llu,%.0f,%llu,%llu,"
+		"%.0f,%llu,%.3f\n", r->mix, method_of(r),
+		r->none || r->s.method == MP2_METHOD_MOVE_PAGES ? "" :
+			mp2_mode_name(r->s.mode),
+		r->none ? 0 : r->s.kernel_batch,
+		r->none ? 0 : r->s.pages_per_call, r->none ? 0.0 : r->r,
+		r->threads, r->repeat, r->seconds,
+		(unsigned long long)r->queries, (double)r->queries / t,
+		(unsigned long long)r->migrations,
+		(unsigned long long)r->pages_moved,
+		(double)r->pages_moved / t,
+		(unsigned long long)r->pages_failed, r->migration_s);
+}
+
+int yrows_add(struct yrows *rows, const struct yrow *r)
+{
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? 2 * rows->cap : 64;
+		struct yrow *v = realloc(rows->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rows->v = v;
+		rows->cap = cap;
+	}
+	rows->v[rows->n++] = *r;
+	return 0;
+}
+
+/* 0 none, 1 move_pages, 2 move_pages2 */
+static int rank(const struct yrow *r)
+{
+	return r->none ? 0 : r->s.method == MP2_METHOD_MOVE_PAGES ? 1 : 2;
+}
+
+static int mix_rank(char m)
+{
+	return m == 'C' ? 0 : m == 'A' ? 1 : 2;
+}
+
+static int cmp_setting(const struct yrow *a, const struct yrow *b)
+{
+	if (a->mix != b->mix)
+		return mix_rank(a->mix) - mix_rank(b->mix);
+	if (rank(a) != rank(b) && (rank(a) == 0 || rank(b) == 0))
+		return rank(a) - rank(b);
+	if (!a->none && a->r != b->r)
+		return a->r < b->r ? -1 : 1;
+	if (rank(a) != rank(b))
+		return rank(a) - rank(b);
+	if (a->none)
+		return 0;
+	if (a->s.pages_per_call != b->s.pages_per_call)
+		return a->s.pages_per_call < b->s.pages_per_call ? -1 : 1;
+	if (rank(a) == 1)
+		return 0;
+	if (a->s.mode != b->s.mode)
+		return (int)a->s.mode - (int)b->s.mode;
+	if (a->s.kernel_batch != b->s.kernel_batch)
+		return a->s.kernel_batch < b->s.kernel_batch ? -1 : 1;
+	return 0;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	return cmp_setting(a, b);
+}
+
+struct group {
+	size_t first, n;
+	double qps, qps_min, qps_max, pps, pps_min, pps_max, ms_per_mig;
+	double share;
+};
+
+static void minmax(const double *v, size_t n, double *lo, double *hi)
+{
+	*lo = *hi = n ? v[0] : 0;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i] < *lo)
+			*lo = v[i];
+		if (v[i] > *hi)
+			*hi = v[i];
+	}
+}
+
+static void group_medians(const struct yrow *rows, struct group *g)
+{
+	double *v = calloc(4 * g->n, sizeof(*v));
+	double *q = v, *p = v + g->n, *ms = v + 2 * g->n, *sh = v + 3 * g->n;
+	int nms = 0;
+
+	g->qps = g->qps_min = g->qps_max = 0;
+	g->pps = g->pps_min = g->pps_max = g->ms_per_mig = g->share = 0;
+	if (!v)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct yrow *r = &rows[g->first + i];
+		double t = r->seconds > 0 ? r->seconds : 1e-9;
+
+		q[i] = (double)r->queries / t;
+		p[i] = (double)r->pages_moved / t;
+		sh[i] = r->migration_s / t / (double)(r->threads ? r->threads : 1);
+		if (r->migrations)
+			ms[nms++] = r->migration_s * 1e3 /
+				    (double)r->migrations;
+	}
+	minmax(q, g->n, &g->qps_min, &g->qps_max);
+	minmax(p, g->n, &g->pps_min, &g->pps_max);
+	g->qps = median(q, (int)g->n);
+	g->pps = median(p, (int)g->n);
+	g->ms_per_mig = median(ms, nms);
+	g->share = median(sh, (int)g->n);
+	free(v);
+}
+
+void ycsb_summary(const struct yrows *rows, FILE *table, FILE *csv)
+{
+	struct yrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
+	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));
+	size_t ng = 0;
+
+	if (!sorted || !gs) {
+		fprintf(table, "mp2bench ycsb: no memory for the summary\n");
+		goto out;
+	}
+	memcpy(sorted, rows->v, rows->n * sizeof(*sorted));
+	qsort(sorted, rows->n, sizeof(*sorted), cmp_row);
+	for (size_t i = 0; i < rows->n; i++) {
+		if (ng == 0 || cmp_setting(&sorted[gs[ng - 1].first],
+					   &sorted[i])) {
+			gs[ng].first = i;
+			ng++;
+		}
+		gs[ng - 1].n++;
+	}
+	for (size_t k = 0; k < ng; k++)
+		group_medians(sorted, &gs[k]);
+
+	fprintf(table, "%-3s %5s %-12s %-10s %6s %6s %4s %10s %7s %7s %10s "
+		"%7s %9s\n", "mix", "r", "method", "mode", "kbatch", "ppc",
+		"runs", "qps", "vs none", "vs m_p", "pages/s", "vs m_p",
+		"ms/migr");
+	if (csv)
+		fprintf(csv, "%s\n", ycsb_summary_header);
+	for (size_t k = 0; k < ng; k++) {
+		const struct yrow *r = &sorted[gs[k].first];
+		const struct group *g = &gs[k], *none = NULL, *mp = NULL;
+		double vs_none = 0, q_mp = 0, p_mp = 0;
+
+		for (size_t j = 0; j < ng; j++) {
+			const struct yrow *b = &sorted[gs[j].first];
+
+			if (b->mix != r->mix)
+				continue;
+			if (b->none)
+				none = &gs[j];
+			else if (!r->none && rank(b) == 1 && b->r == r->r &&
+				 b->s.pages_per_call == r->s.pages_per_call)
+				mp = &gs[j];
+		}
+		if (none && none->qps > 0)
+			vs_none = g->qps / none->qps;
+		if (mp && mp->qps > 0)
+			q_mp = g->qps / mp->qps;
+		if (mp && mp->pps > 0)
+			p_mp = g->pps / mp->pps;
+		fprintf(table, "%-3c %5.2f %-12s %-10s %6u %6zu %4zu %10.0f "
+			"%7.3f %7.2f %10.0f %7.2f %9.1f\n", r->mix,
+			r->none ? 0.0 : r->r, method_of(r), mode_of(r),
+			r->none ? 0 : r->s.kernel_batch,
+			r->none ? 0 : r->s.pages_per_call, g->n, g->qps,
+			vs_none, q_mp, g->pps, p_mp, g->ms_per_mig);
+		if (csv)
+			fprintf(csv, "%c,%.3f,%s,%s,%u,%zu,%zu,%.1f,%.1f,%.1f,"
+				"%.0f,%.0f,%.0f,%.2f,%.3f,%.4f,%.3f,%.3f\n",
+				r->mix,
+				r->none ? 0.0 : r->r, method_of(r), mode_of(r),
+				r->none ? 0 : r->s.kernel_batch,
+				r->none ? 0 : r->s.pages_per_call, g->n,
+				g->qps, g->qps_min, g->qps_max, g->pps,
+				g->pps_min, g->pps_max, g->ms_per_mig,
+				g->share, vs_none, q_mp, p_mp);
+	}
+out:
+	free(sorted);
+	free(gs);
+}

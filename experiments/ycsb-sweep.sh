@@ -1,0 +1,362 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+args="$*"
+# The paper's YCSB sweep with mp2bench ycsb, in one boot of the 2-node
+# guest: mixes C, A, E x r 0.01, 0.25, 0.5 x move_pages and move_pages2
+# async at kernel batches 32..4096 (and sync at 512, move_pages' own mode
+# and batch), with the no-migration baseline; every
+# setting once per repeat, in turn, medians over the repeats.
+#
+# Writes to OUTDIR (default results/ycsb): runs.csv (every run),
+# summary.csv (medians and ratios per mix, r and setting, from mp2bench),
+# summary.txt (mp2bench's output), summary.md (the tables against the
+# paper's figures), guest.txt (what the guest had), host.txt (the host's
+# load, sampled every minute), and the plots qps-MIX.png and pages-MIX.png
+# (queries/s and pages/s against the kernel batch, one line per r).
+#
+# --isolation instead looks for where the kernel batch matters, in a boot
+# of its own: mp2bench migrate moving 4096 pages in one call at each batch
+# (alone, beside a reader thread, two threads at once: batch-migrate*.csv),
+# and mp2bench ycsb mix C with one worker that only migrates, two such
+# workers, one worker at r = 0.25, and one worker that only migrates with
+# transparent huge pages off (isolate-*.csv); isolation.txt says how much
+# of the tree sat in transparent huge pages (AnonHugePages).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+
+usage() {
+	cat <<EOF
+usage: experiments/ycsb-sweep.sh [--out DIR] [--repeats N] [--seconds S]
+                                 [--keys K] [--slices S] [--batches LIST]
+                                 [--rs LIST] [--smoke] [--plot-only]
+
+  --out DIR     results folder (default results/ycsb)
+  --repeats N   interleaved repeats, medians reported (default 3)
+  --seconds S   length of each run (default 4)
+  --keys K      keys in the B+-Tree (default 6600000: 8 slices of about
+                4100 pages, so every kernel batch up to 4096 is a batch of
+                its own)
+  --slices S    slices (default 8)
+  --batches LIST  move_pages2 kernel batches (default 32,64,...,4096)
+  --rs LIST     migration probabilities r (default 0.01,0.25,0.5)
+  --smoke       a quick check of the whole chain: 2 slices of 1/4 the keys,
+                0.5 s runs, 1 repeat, batches 64 and 4096, r 0.25; results
+                in DIR/smoke/
+  --plot-only   only write summary.md and the plots again from
+                DIR/summary.csv
+  --isolation   the batch without the sweep's concurrency, and without
+                transparent huge pages (about 5 minutes)
+
+279 runs with the defaults: about 21 minutes in the guest on a quiet host.
+Run it under the shared guest lock:
+  flock /tmp/mp2-guest.lock experiments/ycsb-sweep.sh
+EOF
+}
+
+die() { echo "ycsb-sweep.sh: $*" >&2; exit 2; }
+
+out=results/ycsb
+repeats=3
+seconds=4
+keys=6600000
+slices=8
+batches=32,64,128,256,512,1024,2048,4096
+rs=0.01,0.25,0.5
+mixes=C,A,E
+smoke=0
+isolation=0
+guest=0
+plot_only=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help) usage; exit 0 ;;
+	--out) [ $# -ge 2 ] || die "--out needs a folder"; out=$2; shift ;;
+	--repeats | --keys | --slices)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { usage >&2; die "$1 wants a positive integer, not '${2:-}'"; }
+		case "$1" in
+		--repeats) repeats=$2 ;;
+		--keys) keys=$2 ;;
+		--slices) slices=$2 ;;
+		esac
+		shift
+		;;
+	--seconds)
+		[[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || { usage >&2; die "--seconds wants a number, not '${2:-}'"; }
+		seconds=$2
+		shift
+		;;
+	--smoke) smoke=1 ;;
+	--plot-only) plot_only=1 ;;
+	--isolation) isolation=1 ;;
+	--in-guest) guest=1 ;;
+	--batches)
+		[[ ${2:-} =~ ^[0-9]+(,[0-9]+)*$ ]] || { usage >&2; die "--batches wants numbers separated by commas, not '${2:-}'"; }
+		batches=$2
+		shift
+		;;
+	--rs)
+		[[ ${2:-} =~ ^[0-9.]+(,[0-9.]+)*$ ]] || { usage >&2; die "--rs wants numbers separated by commas, not '${2:-}'"; }
+		rs=$2
+		shift
+		;;
+	*) usage >&2; die "unknown option '$1'" ;;
+	esac
+	shift
+done
+if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
+	keys=$((keys / 4))
+	slices=2
+	seconds=0.5
+	repeats=1
+	batches=64,4096
+	rs=0.25
+	case "$out" in */smoke) ;; *) out=$out/smoke ;; esac
+fi
+
+# ---- inside the guest: the batch in isolation ------------------------------
+if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
+	thp=/sys/kernel/mm/transparent_hugepage/enabled
+	echo "kernel: $(uname -r); transparent_hugepage/enabled: $(cat $thp)"
+	# Run a command; then say the most AnonHugePages it had.
+	huge() {
+		local pid peak=0 v
+		"$@" &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			v=$(awk '/^AnonHugePages:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
+			[ "${v:-0}" -gt "$peak" ] && peak=$v
+			sleep 1
+		done
+		wait "$pid"
+		echo "AnonHugePages of mp2bench, at most: $peak kB (transparent_hugepage/enabled: $(cat $thp))"
+	}
+	mig="build/mp2bench migrate --repeats 5 --modes async --kernel-batch 32,64,256,1024,4096 --pages-per-call 4096"
+	$mig --mib 16 --busy-threads 0,1 --csv "$out/batch-migrate.csv" \
+		--summary "$out/batch-migrate-summary.csv"
+	$mig --mib 32 --threads 2 --csv "$out/batch-migrate-2threads.csv" \
+		--summary "$out/batch-migrate-2threads-summary.csv"
+	ycsb="build/mp2bench ycsb --mix C --keys $keys --slices $slices --seconds 3 --repeats 3 --kernel-batch 64,512,4096 --also sync:512 --pages-per-call 65536"
+	huge $ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1.csv" \
+		--summary "$out/isolate-t1-r1-summary.csv"
+	$ycsb --threads 2 --r 1 --csv "$out/isolate-t2-r1.csv" \
+		--summary "$out/isolate-t2-r1-summary.csv"
+	$ycsb --threads 1 --r 0.25 --csv "$out/isolate-t1-r0.25.csv" \
+		--summary "$out/isolate-t1-r0.25-summary.csv"
+	echo never >"$thp"
+	huge $ycsb --threads 1 --r 1 --csv "$out/isolate-t1-r1-nothp.csv" \
+		--summary "$out/isolate-t1-r1-nothp-summary.csv"
+	exit 0
+fi
+
+# ---- inside the guest: the benchmark ---------------------------------------
+if [ "$guest" = 1 ]; then
+	{
+		echo "kernel: $(uname -r)"
+		echo "move_pages2: $(cat /sys/kernel/mm/move_pages2/syscall_nr 2>/dev/null || echo none)"
+		echo "cpus: $(nproc)"
+		numactl --hardware
+	} | tee "$out/guest.txt"
+	# A call moves a whole slice: pages per call above a slice's pages.
+	echo
+	echo "== mp2bench ycsb: mixes $mixes, r $rs, kernel batches $batches, $repeats repeats of $seconds s"
+	build/mp2bench ycsb --mix "$mixes" --r "$rs" --keys "$keys" \
+		--slices "$slices" --threads 2 --seconds "$seconds" \
+		--repeats "$repeats" --methods move_pages,move_pages2 \
+		--modes async --kernel-batch "$batches" --also sync:512 \
+		--pages-per-call 65536 \
+		--csv "$out/runs.csv" --summary "$out/summary.csv" \
+		2>"$out/summary.txt" || rc=$?
+	cat "$out/summary.txt"
+	exit "${rc:-0}"
+fi
+
+# ---- on the host: boot the guest, then the tables and plots -----------------
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ "$plot_only" = 0 ]; then
+	make -s build/mp2bench
+	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
+	host=$out/host.txt
+	if [ "$isolation" = 1 ]; then host=$out/isolation-host.txt; fi
+	{
+		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
+		echo "command: experiments/ycsb-sweep.sh${args:+ $args}"
+	} | tee "$host"
+	start=$(date +%s)
+	# 25 minutes at most, boot included.
+	if [ "$isolation" = 1 ]; then
+		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
+			experiments/ycsb-sweep.sh --in-guest --isolation --out "$out" \
+			--keys "$keys" --slices "$slices" >"$out/isolation.txt" 2>&1 &
+	else
+		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
+			experiments/ycsb-sweep.sh --in-guest --out "$out" \
+			--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
+			--slices "$slices" --batches "$batches" --rs "$rs" &
+	fi
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
+		echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
+	if [ "$isolation" = 1 ]; then
+		cat "$out/isolation.txt"
+		[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+		echo "ycsb-sweep.sh: batch-migrate*.csv and isolate-*.csv are in $out/"
+		exit 0
+	fi
+	[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+fi
+
+summary=$out/summary.csv
+[ -s "$summary" ] || die "no $summary: run the sweep first"
+
+# ---- summary.md: the paper's claims beside the measured medians -------------
+# summary.csv: mix,r,method,mode,kernel_batch,pages_per_call,runs,qps,
+#   qps_min,qps_max,pages_per_s,pages_per_s_min,pages_per_s_max,
+#   ms_per_migration,migrating_share,qps_vs_none,qps_vs_move_pages,
+#   pages_per_s_vs_move_pages
+awk -F, -v cmd="$(sed -n 's/^command: //p' "$out/host.txt" 2>/dev/null)" '
+NR == 1 { next }
+$3 == "none" { none[$1] = $8; next }
+$3 == "move_pages" {
+	k = $1 SUBSEP $2
+	if (!(k in mpq)) { order[++n] = k; mixof[k] = $1; rof[k] = $2 }
+	mpq[k] = $8; mpqlo[k] = $9; mpqhi[k] = $10
+	mpp[k] = $11; mpplo[k] = $12; mpphi[k] = $13; mpms[k] = $14
+	mpsh[k] = $15
+	next
+}
+$3 == "move_pages2" && $4 == "sync" && $5 == 512 {
+	k = $1 SUBSEP $2
+	s512q[k] = $17; s512p[k] = $18; s512ms[k] = $14
+	next
+}
+$3 == "move_pages2" && $4 == "async" {
+	k = $1 SUBSEP $2; b = $5
+	if (!(b in seen)) { seen[b] = 1; batches[++nb] = b }
+	q[k, b] = $8; qlo[k, b] = $9; qr[k, b] = $17
+	p[k, b] = $11; plo[k, b] = $12; pr[k, b] = $18; ms[k, b] = $14
+	if (!(k in bq) || $8 > q[k, bq[k]]) bq[k] = b
+	if (!(k in bp) || $11 > p[k, bp[k]]) bp[k] = b
+}
+function clear(k, b, lo, hi) { return lo[k, b] > hi[k] ? "yes" : "no" }
+END {
+	print "# mp2bench ycsb against the paper"
+	print ""
+	if (cmd != "") print "Command: `flock /tmp/mp2-guest.lock " cmd "`"
+	print ""
+	print "Medians over the repeats. Ratios are to `move_pages` at the same mix and r."
+	print "\"clear\": the smallest run of the best `move_pages2` batch is above the"
+	print "largest run of `move_pages` (the repeats do not overlap)."
+	print ""
+	print "## Best kernel batch per mix and r"
+	print ""
+	print "| mix | r | no migration q/s | move_pages q/s | move_pages pages/s | best batch, queries | q/s ratio | clear | best batch, pages | pages/s ratio | clear |"
+	print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |"
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		printf "| %s | %s | %.0f | %.1f | %.0f | %d | %.2f | %s | %d | %.2f | %s |\n",
+			mixof[k], rof[k] + 0, none[mixof[k]], mpq[k], mpp[k],
+			bq[k], qr[k, bq[k]], clear(k, bq[k], qlo, mpqhi),
+			bp[k], pr[k, bp[k]], clear(k, bp[k], plo, mpphi)
+		if (qr[k, bq[k]] > maxq) { maxq = qr[k, bq[k]]; maxqk = k }
+		if (pr[k, bp[k]] > maxp) { maxp = pr[k, bp[k]]; maxpk = k }
+		vq[bq[k]]++; vp[bp[k]]++
+	}
+	print "| paper (v1) | | | | | 256 | up to 1.84 | | 64 | up to 2.09 | |"
+	print ""
+	split(maxqk, a, SUBSEP); split(maxpk, c, SUBSEP)
+	printf "Largest query-throughput ratio: %.2f (mix %s, r %s); largest pages/s ratio: %.2f (mix %s, r %s).\n",
+		maxq, a[1], a[2] + 0, maxp, c[1], c[2] + 0
+	printf "Best batch for queries, count over the %d mix-r pairs:", n
+	for (j = 1; j <= nb; j++) if (vq[batches[j]]) printf " %d: %d", batches[j], vq[batches[j]]
+	printf ". For pages/s:"
+	for (j = 1; j <= nb; j++) if (vp[batches[j]]) printf " %d: %d", batches[j], vp[batches[j]]
+	print "."
+	print ""
+	print "## Where the time of one slice migration goes"
+	print ""
+	print "Milliseconds per migration of one slice (median), from `move_pages`"
+	print "through `move_pages2` in the same mode and batch (sync, 512: what"
+	print "`move_pages` does, without its per-call LRU drain), to async at 512"
+	print "and at the best batch for pages/s; and the share of the workers\x27 time"
+	print "spent migrating with `move_pages`."
+	print ""
+	print "| mix | r | move_pages | move_pages2 sync 512 | async 512 | async, best batch | best batch | move_pages: time migrating |"
+	print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		printf "| %s | %s | %.1f | %s | %s | %.1f | %d | %.1f%% |\n",
+			mixof[k], rof[k] + 0, mpms[k],
+			(k in s512ms) ? sprintf("%.1f", s512ms[k]) : "",
+			((k, 512) in ms) ? sprintf("%.1f", ms[k, 512]) : "",
+			ms[k, bp[k]], bp[k], 100 * mpsh[k]
+	}
+	for (t = 1; t <= 2; t++) {
+		print ""
+		if (t == 1) print "## Query throughput, ratio to move_pages, per kernel batch"
+		else print "## Pages migrated per second, ratio to move_pages, per kernel batch"
+		print ""
+		printf "| mix | r |"
+		for (j = 1; j <= nb; j++) printf " %d |", batches[j]
+		printf "\n| --- | ---: |"
+		for (j = 1; j <= nb; j++) printf " ---: |"
+		print ""
+		for (i = 1; i <= n; i++) {
+			k = order[i]
+			printf "| %s | %s |", mixof[k], rof[k] + 0
+			for (j = 1; j <= nb; j++) printf " %.2f |", t == 1 ? qr[k, batches[j]] : pr[k, batches[j]]
+			print ""
+		}
+	}
+}' "$summary" >"$out/summary.md"
+
+# ---- plots: against the kernel batch, one line per r --------------------------
+command -v gnuplot >/dev/null || { echo "ycsb-sweep.sh: no gnuplot, no plots" >&2; exit 0; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for mix in $(awk -F, 'NR > 1 && $3 != "none" { print $1 }' "$summary" | uniq); do
+	for what in qps pages; do
+		col=8 ylabel="queries/s (median, log scale)" title="mix $mix: query throughput against the kernel batch"
+		if [ "$what" = pages ]; then
+			col=11 ylabel="pages migrated/s (median)" title="mix $mix: migration throughput against the kernel batch"
+		fi
+		lines=
+		ci=0
+		for r in $(awk -F, -v m="$mix" 'NR > 1 && $1 == m && $3 == "move_pages2" { print $2 }' "$summary" | sort -un); do
+			ci=$((ci + 1))
+			rl=$(awk -v r="$r" 'BEGIN { print r + 0 }')
+			awk -F, -v m="$mix" -v r="$r" -v c="$col" \
+				'NR > 1 && $1 == m && $2 == r && $3 == "move_pages2" && $4 == "async" { print $5, $c }' \
+				"$summary" | sort -n >"$tmp/$what-$mix-$r"
+			mp=$(awk -F, -v m="$mix" -v r="$r" -v c="$col" \
+				'NR > 1 && $1 == m && $2 == r && $3 == "move_pages" { print $c }' "$summary")
+			lines+="${lines:+, }\"$tmp/$what-$mix-$r\" using 1:2 title \"move_pages2 async, r = $rl\" with linespoints lc $ci pt 7"
+			[ -n "$mp" ] && lines+=", $mp title \"move_pages, r = $rl\" with lines lc $ci dt 2"
+		done
+		[ -n "$lines" ] || continue
+		logy="set yrange [0:*]"
+		[ "$what" = qps ] && logy="set logscale y"
+		gnuplot <<GP
+set terminal pngcairo size 800,560 noenhanced
+set output "$out/$what-$mix.png"
+set title "$title"
+set xlabel "kernel batch (pages; move_pages: 512, dashed)"
+set ylabel "$ylabel"
+set logscale x 2
+$logy
+set key below
+set grid
+plot $lines
+GP
+	done
+done
+echo "ycsb-sweep.sh: runs.csv, summary.csv, summary.md and plots are in $out/"
+ls "$out"
