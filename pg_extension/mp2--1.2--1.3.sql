@@ -132,3 +132,26 @@ GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, in
 GRANT EXECUTE ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, int, bigint) TO mp2_mover;
 GRANT EXECUTE ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int, bigint) TO mp2_mover;
 GRANT EXECUTE ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int, bigint) TO mp2_mover;
+
+-- mp2_info() gains what the pool got: pool_thp and pool_thp_pages.  New
+-- OUT parameters change its result type, which CREATE OR REPLACE cannot,
+-- so it is created again; EXECUTE stays with PUBLIC, as in mp2--1.3.sql.
+DROP FUNCTION mp2_info();
+
+-- The kernel, the capability and the pool as mp2 sees them.  pool_thp:
+-- what the pool got: hugetlb (huge_pages), advised (mp2.pool_thp), off, or
+-- "unavailable: " and the reason; pool_thp_pages: how many of its 2 MiB are
+-- transparent huge pages (mapped whole; see pool_thp.c).
+CREATE FUNCTION mp2_info(
+	OUT move_pages2 boolean,
+	OUT move_pages2_abi int,
+	OUT cap_sys_nice text,
+	OUT page_size int,
+	OUT huge_pages boolean,
+	OUT pool_pages bigint,
+	OUT preloaded boolean,
+	OUT pool_thp text,
+	OUT pool_thp_pages bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'pgmp2_info'
+LANGUAGE C STRICT VOLATILE;

@@ -32,7 +32,10 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgmp2_numa_nodes'
 LANGUAGE C STRICT VOLATILE;
 
--- The kernel, the capability and the pool as mp2 sees them.
+-- The kernel, the capability and the pool as mp2 sees them.  pool_thp:
+-- what the pool got: hugetlb (huge_pages), advised (mp2.pool_thp), off, or
+-- "unavailable: " and the reason; pool_thp_pages: how many of its 2 MiB are
+-- transparent huge pages (mapped whole; see pool_thp.c).
 CREATE FUNCTION mp2_info(
 	OUT move_pages2 boolean,
 	OUT move_pages2_abi int,
@@ -40,7 +43,9 @@ CREATE FUNCTION mp2_info(
 	OUT page_size int,
 	OUT huge_pages boolean,
 	OUT pool_pages bigint,
-	OUT preloaded boolean)
+	OUT preloaded boolean,
+	OUT pool_thp text,
+	OUT pool_thp_pages bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgmp2_info'
 LANGUAGE C STRICT VOLATILE;

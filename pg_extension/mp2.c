@@ -42,6 +42,7 @@ bool		pgmp2_start_worker = true;
 char	   *pgmp2_fast_nodes = NULL;
 char	   *pgmp2_slow_nodes = NULL;
 double		pgmp2_fast_fraction = 1.0;
+bool		pgmp2_pool_thp = false;
 
 Mp2Shared  *pgmp2_shared = NULL;
 bool		pgmp2_preloaded = false;
@@ -168,6 +169,14 @@ define_gucs(void)
 								   "Policy rules reads the table there, in a short-lived worker.",
 								   &pgmp2_database, "postgres",
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomBoolVariable("mp2.pool_thp",
+								 "Advise 2 MiB transparent huge pages for the buffer pool.",
+								 "At server start, before the pool is touched; "
+								 "needs shmem_enabled = advise (or always) in "
+								 "/sys/kernel/mm/transparent_hugepage.  Nothing to "
+								 "do when huge_pages gave the pool hugetlb pages.",
+								 &pgmp2_pool_thp, false,
+								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
 		DefineCustomBoolVariable("mp2.start_worker",
 								 "Start the relocation worker with the server.",
 								 "Only when mp2 is in shared_preload_libraries.",
@@ -206,6 +215,10 @@ shmem_startup(void)
 	}
 	pgmp2_tier_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
+
+	/* Only the postmaster: it creates the pool before any child exists. */
+	if (!IsUnderPostmaster)
+		pgmp2_pool_thp_advise();
 }
 
 void

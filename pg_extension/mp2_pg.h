@@ -19,6 +19,7 @@
  *	worker.c	the long-lived relocation worker (no database)
  *	rules.c		the short-lived per-database worker of policy "rules"
  *	tier.c		policy "tier": hot pages on fast nodes, cold ones on slow
+ *	pool_thp.c	mp2.pool_thp: the pool in 2 MiB transparent huge pages
  *
  * The extension's own C symbols start with pgmp2_; mp2_ belongs to
  * libmp2 and to the SQL names.
@@ -67,6 +68,7 @@ extern bool pgmp2_start_worker;
 extern char *pgmp2_fast_nodes;
 extern char *pgmp2_slow_nodes;
 extern double pgmp2_fast_fraction;
+extern bool pgmp2_pool_thp;
 
 /* Largest batch_size, as libmp2 and the kernel accept it. */
 #define MP2_MAX_BATCH_SIZE	((int) MP2_KBATCH_MAX)
@@ -165,6 +167,8 @@ typedef struct Mp2Shared
 	TimestampTz stats_reset;
 	Mp2WorkerState worker;
 	Mp2TierState tier;
+	/* What mp2.pool_thp did at startup, for mp2_info(); "" if nothing. */
+	char		pool_thp[128];
 }			Mp2Shared;
 
 /*
@@ -449,5 +453,24 @@ extern bool pgmp2_check_slow_nodes(char **newval, void **extra,
 								   GucSource source);
 extern bool pgmp2_check_fast_fraction(double *newval, void **extra,
 									  GucSource source);
+
+/* ----------------------------------------------------------------
+ *		pool_thp.c: the pool in transparent huge pages
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * In the postmaster, before any process touches the pool: advise 2 MiB
+ * pages for it if mp2.pool_thp is on, and record the outcome in
+ * pgmp2_shared->pool_thp.
+ */
+extern void pgmp2_pool_thp_advise(void);
+
+/*
+ * The pool's 2 MiB transparent huge pages: this process maps each 2 MiB
+ * of the pool that exists, then counts those mapped whole (by one PMD).
+ * -1 when the kernel cannot tell.
+ */
+extern int64 pgmp2_pool_thp_pages(void);
 
 #endif							/* MP2_PG_H */

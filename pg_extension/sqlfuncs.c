@@ -74,21 +74,30 @@ result_init(ResultRow *row, FunctionCallInfo fcinfo)
 	result_init_desc(row, desc);
 }
 
-/* Set the column called name, if the definition has one. */
-static void
-result_set(ResultRow *row, const char *name, Datum value)
+/* The index of the column called name, or -1 if the definition has none. */
+static int
+result_column(const ResultRow *row, const char *name)
 {
 	for (int i = 0; i < row->desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(row->desc, i);
 
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-		{
-			row->values[i] = value;
-			row->nulls[i] = false;
-			return;
-		}
+			return i;
 	}
+	return -1;
+}
+
+/* Set the column called name, if the definition has one. */
+static void
+result_set(ResultRow *row, const char *name, Datum value)
+{
+	int			i = result_column(row, name);
+
+	if (i < 0)
+		return;
+	row->values[i] = value;
+	row->nulls[i] = false;
 }
 
 static Datum
@@ -151,6 +160,29 @@ pgmp2_numa_nodes(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * What the pool got: hugetlb pages (huge_pages), 2 MiB pages advised by
+ * mp2.pool_thp, or why not; and how many of its 2 MiB are transparent
+ * huge pages (NULL for a hugetlb pool, or when the kernel cannot tell).
+ */
+static void
+info_pool_thp(ResultRow *row, const Mp2Pool *pool)
+{
+	const char *state = pgmp2_shared->pool_thp;
+	int64		thp;
+
+	if (pool->huge)
+		state = "hugetlb";
+	else if (state[0] == '\0')
+		state = "off";
+	result_set(row, "pool_thp", CStringGetTextDatum(state));
+	if (pool->huge || result_column(row, "pool_thp_pages") < 0)
+		return;
+	thp = pgmp2_pool_thp_pages();
+	if (thp >= 0)
+		result_set(row, "pool_thp_pages", Int64GetDatum(thp));
+}
+
 Datum
 pgmp2_info(PG_FUNCTION_ARGS)
 {
@@ -171,6 +203,7 @@ pgmp2_info(PG_FUNCTION_ARGS)
 	result_set(&row, "huge_pages", BoolGetDatum(pool.huge));
 	result_set(&row, "pool_pages", Int64GetDatum(pool.npages));
 	result_set(&row, "preloaded", BoolGetDatum(pgmp2_preloaded));
+	info_pool_thp(&row, &pool);
 	return result_datum(&row);
 }
 
