@@ -8,6 +8,7 @@
 #   pg_worker-guest-V         the relocation worker
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
 #   pg_hugepages-guest-V      huge_pages = on
+#   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
 #   pg_tier-guest-V           policy tier, in a second guest with four nodes
@@ -20,7 +21,7 @@
 # "NAME-V: N passed, N failed, N skipped" per part.  Exits non-zero when a
 # test failed or the guest did not report.  Needs root.
 #
-# MP2_PG_GUEST_PARTS="cap load worker nocap huge bounded tier" (the
+# MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded tier" (the
 # default) selects the parts to run.
 set -uo pipefail
 
@@ -28,17 +29,17 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
 
-GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded tier}
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
-	[huge]=pg_hugepages-guest-$V [bounded]=pg_bounded-guest-$V
+	[huge]=pg_hugepages-guest-$V [thp]=pg_thp-guest-$V [bounded]=pg_bounded-guest-$V
 	[tier]=pg_tier-guest-$V)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
-		echo "check-guest: unknown part '$p' (cap load worker nocap huge bounded tier)"
+		echo "check-guest: unknown part '$p' (cap load worker nocap huge thp bounded tier)"
 		exit 2
 	fi
 	PARTS+=("${PART_LABEL[$p]}")
@@ -63,6 +64,8 @@ inside() {
 	. "$TOP/pg_extension/test/load.sh"
 	# shellcheck source=test/hugepages.sh
 	. "$TOP/pg_extension/test/hugepages.sh"
+	# shellcheck source=test/thp.sh
+	. "$TOP/pg_extension/test/thp.sh"
 	# shellcheck source=test/bounded.sh
 	. "$TOP/pg_extension/test/bounded.sh"
 	# shellcheck source=test/tier.sh
@@ -129,6 +132,11 @@ inside() {
 	if want huge; then
 		phase "huge_pages = on"
 		huge_tests "${PART_LABEL[huge]}" || status=1
+	fi
+
+	if want thp; then
+		phase "mp2.pool_thp"
+		thp_tests "${PART_LABEL[thp]}" || status=1
 	fi
 
 	if want bounded; then

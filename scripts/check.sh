@@ -128,7 +128,7 @@ guest_suites() {
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
 			pg_config_of "$v" &&
-				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge bounded tier}")" \
+				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}")" \
 					env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-guest.sh
 		done

@@ -27,6 +27,15 @@ SELECT page_size IN (4096, 2097152) AS page_size_ok,
        move_pages2 = (move_pages2_abi IS NOT NULL) AS abi_shown,
        cap_sys_nice IN ('none', 'permitted') AS cap_known
   FROM mp2_info();
+-- what the pool got: this server does not set mp2.pool_thp, so its pool is
+-- in hugetlb pages (huge_pages = try) or mp2 advised nothing; the count of
+-- 2 MiB transparent huge pages (shmem_enabled = always gives some) fits,
+-- or is NULL where the kernel cannot tell (before Linux 6.7)
+SELECT pool_thp = CASE WHEN huge_pages THEN 'hugetlb' ELSE 'off' END AS pool_thp,
+       CASE WHEN huge_pages THEN pool_thp_pages IS NULL
+            ELSE pool_thp_pages IS NULL OR
+                 pool_thp_pages BETWEEN 0 AND pool_pages / 512 END AS thp_pages_fit
+  FROM mp2_info();
 
 -- mp2_buffer_nodes: one row per node with memory and one for pages not
 -- faulted in; every buffer and every page counted once

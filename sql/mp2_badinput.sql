@@ -86,6 +86,9 @@ SELECT name, min_val, max_val, unit FROM pg_catalog.pg_settings
 ALTER SYSTEM SET mp2.max_pages_per_round = -1;
 SET mp2.policy = 'interleave';
 SET mp2.database = 'other';
+-- the pool's pages are chosen before it is first touched, at server start
+SET mp2.pool_thp = on;
+SHOW mp2.pool_thp;
 
 -- nothing was moved or even tried
 SELECT sum(migrations) AS migrations, sum(requested) AS requested,

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+# mp2.pool_thp: the pool in 2 MiB transparent huge pages of shared memory.
+# Source pglib.sh first, then call thp_tests LABEL with the cluster
+# stopped.  It sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
+# advise (and back), and starts the server three times: with
+# mp2.pool_thp = off, on, and on while the kernel says never.
+#
+# What the pool got is checked against the kernel's own count, the
+# ShmemHugePages of each node's meminfo (nothing else in the guest uses
+# shared memory huge pages), never assumed from the setting.
+
+THP_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+# Big enough to fill most of a 64 MB pool with one table.
+THP_ROWS=${MP2_THP_ROWS:-150000}
+
+# 2 MiB shared memory huge pages on node $1, from the kernel.
+thp_on_node() {
+	awk '/ShmemHugePages:/ { print $4 / 2048 }' \
+		"/sys/devices/system/node/node$1/meminfo"
+}
+
+thp_vmstat() {
+	awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat
+}
+
+# thp_start POOL_THP: the server with a 64 MB pool and mp2.pool_thp.
+thp_start() {
+	pg_start cap -o "-c shared_buffers=64MB -c mp2.pool_thp=$1 -c mp2.start_worker=off" &&
+		psql_q "SET client_min_messages = warning;
+		        CREATE EXTENSION IF NOT EXISTS mp2;
+		        CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+		        CREATE EXTENSION IF NOT EXISTS amcheck" >/dev/null
+}
+
+# A table that fills most of the pool, read into it; prints its bytes.
+thp_fill() {
+	psql_q "DROP TABLE IF EXISTS mp2_thp;
+	        CREATE TABLE mp2_thp AS
+	          SELECT g AS id, md5(g::text) || repeat('t', 160) AS pad
+	            FROM generate_series(1, $THP_ROWS) g;
+	        ALTER TABLE mp2_thp ADD PRIMARY KEY (id)" >/dev/null
+	psql_q "SELECT pg_prewarm('mp2_thp'), pg_prewarm('mp2_thp_pkey')" >/dev/null
+	psql_q "SELECT pg_relation_size('mp2_thp')"
+}
+
+thp_sum() {
+	psql_q "SELECT md5(string_agg(id || ':' || pad, ',' ORDER BY id)) FROM mp2_thp"
+}
+
+thp_tests() {
+	local label=$1 saved r bytes want sum0 n n0 n1 a0 a1 total split0 moved other
+
+	if [ ! -w "$THP_ENABLED" ] || [ ! -d /sys/devices/system/node/node1 ]; then
+		skip "pool THP: no $THP_ENABLED or no node 1"
+		suite_end "$label"
+		return 0
+	fi
+	saved=$(sed -E 's/.*\[([a-z_]+)\].*/\1/' "$THP_ENABLED")
+	echo advise >"$THP_ENABLED"
+
+	# mp2.pool_thp = off: the pool is in 4 kB pages.
+	if thp_start off; then
+		ok "pool THP: server starts with mp2.pool_thp = off"
+		thp_fill >/dev/null
+		r=$(psql_q "SELECT pool_thp, pool_thp_pages, page_size FROM mp2_info()")
+		echo "pool_thp = off: mp2_info() pool_thp|pool_thp_pages|page_size = $r; kernel: node 0 $(thp_on_node 0), node 1 $(thp_on_node 1)"
+		check "pool THP off: mp2_info() says off, no 2 MiB pages, 4 kB pages" [ "$r" = "off|0|4096" ]
+		check "pool THP off: the kernel has no shared memory huge pages" \
+			[ $(($(thp_on_node 0) + $(thp_on_node 1))) -eq 0 ]
+		pg_stop
+	else
+		not_ok "pool THP: server starts with mp2.pool_thp = off"
+	fi
+
+	# mp2.pool_thp = on: 2 MiB folios, which move whole and stay 2 MiB.
+	if ! thp_start on; then
+		not_ok "pool THP: server starts with mp2.pool_thp = on"
+		echo "$saved" >"$THP_ENABLED"
+		suite_end "$label"
+		return 1
+	fi
+	ok "pool THP: server starts with mp2.pool_thp = on"
+	check "pool THP: the server log says the pool was advised" \
+		grep -q "mp2.pool_thp: advised transparent huge pages for [0-9]* MB of the buffer pool" \
+		"$PGTMP/server.log"
+	bytes=$(thp_fill)
+	sum0=$(thp_sum)
+	r=$(psql_q "SELECT pool_thp, pool_thp_pages, page_size FROM mp2_info()")
+	n0=$(thp_on_node 0)
+	n1=$(thp_on_node 1)
+	total=$((n0 + n1))
+	# Every whole 2 MiB of the table's buffers, less one at each end.
+	want=$((bytes / 2097152 - 2))
+	echo "pool_thp = on: table $bytes bytes; mp2_info() pool_thp|pool_thp_pages|page_size = $r; kernel: node 0 $n0, node 1 $n1"
+	check "pool THP on: mp2_info() says advised" [ "${r%%|*}" = advised ]
+	check "pool THP on: the table's buffers are in 2 MiB pages (kernel: $total, at least $want)" \
+		[ "$total" -ge "$want" ]
+	check "pool THP on: mp2_info() counts the kernel's $total" [ "$r" = "advised|$total|4096" ]
+
+	# Gather the pool on node 0, then move it to 1 and back.
+	psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
+	split0=$(thp_vmstat thp_split_page)
+	for n in 1 0; do
+		other=$((1 - n))
+		n0=$(thp_on_node 0)
+		n1=$(thp_on_node 1)
+		r=$(psql_q "SELECT moved, failed_busy + failed_shared + failed_nomem + failed_other
+		              FROM mp2_migrate_pool($n)")
+		moved=${r%%|*}
+		a0=$(thp_on_node 0)
+		a1=$(thp_on_node 1)
+		echo "whole pool to node $n: moved|failed = $r; 2 MiB pages: node 0 $n0 -> $a0, node 1 $n1 -> $a1"
+		check "pool THP: to node $n, nothing failed" [ "${r##*|}" = 0 ]
+		check "pool THP: to node $n, every 2 MiB page moved whole ($((n0 + n1)) on node $n, 0 on node $other)" \
+			[ "$(thp_on_node "$n")" -eq $((n0 + n1)) -a "$(thp_on_node "$other")" -eq 0 ]
+		check "pool THP: to node $n, still $total 2 MiB pages" [ $((a0 + a1)) -eq "$total" ]
+		check "pool THP: to node $n, the 512 OS pages of each 2 MiB counted moved ($moved >= $((total * 512)))" \
+			[ "${moved:-0}" -ge $((total * 512)) ]
+		check "pool THP: mp2_buffer_nodes() shows the pool on node $n" \
+			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $n), 0) = 0
+			              FROM mp2_buffer_nodes()")" = t ]
+	done
+	check "pool THP: no huge page was split (thp_split_page $split0 -> $(thp_vmstat thp_split_page))" \
+		[ "$(thp_vmstat thp_split_page)" = "$split0" ]
+	check "pool THP: mp2_info() still counts $total" \
+		[ "$(psql_q "SELECT pool_thp_pages FROM mp2_info()")" = "$total" ]
+	check "pool THP: the table's bytes are unchanged" [ "$(thp_sum)" = "$sum0" ]
+	r=$(psql_q "SELECT (SELECT count(*) FROM verify_heapam('mp2_thp')) || '|' ||
+	                   (SELECT bt_index_check('mp2_thp_pkey', true) IS NOT NULL)")
+	check "pool THP: amcheck finds heap and index intact" [ "$r" = "0|t" ]
+	psql_q "DROP TABLE mp2_thp" >/dev/null
+	pg_stop
+
+	# mp2.pool_thp = on where the kernel says never: a warning and a hint.
+	echo never >"$THP_ENABLED"
+	if thp_start on; then
+		r=$(psql_q "SELECT pool_thp FROM mp2_info()")
+		check "pool THP, shmem_enabled never: mp2_info() says why ($r)" \
+			[ "$r" = "unavailable: shmem_enabled is never" ]
+		check "pool THP, shmem_enabled never: the server log warns with a hint" \
+			grep -q "HINT:  As root: echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled, then restart the server." \
+			"$PGTMP/server.log"
+		pg_stop
+	else
+		not_ok "pool THP: server starts with mp2.pool_thp = on and shmem_enabled never"
+	fi
+	echo "$saved" >"$THP_ENABLED"
+	suite_end "$label"
+}
