@@ -9,8 +9,9 @@
  * bytes), at the same address in every process.  A buffer covers two 4 kB
  * pages, or three when the pool does not start on a page boundary (it need
  * not in PostgreSQL 15); with huge_pages = on, 256 buffers share one 2 MB
- * page, which is then the unit of everything here.  Pages are numbered
- * from the first page that holds a buffer.
+ * page, which is then the unit of everything here.  With mp2.pool_thp the
+ * pages are 4 kB, most of them parts of 2 MiB folios (see pool_thp.c and
+ * migrate.c).  Pages are numbered from the first page that holds a buffer.
  *
  * The kernel reports the node of a page only if the asking process maps it
  * in its own page tables, so pages are read ("touched") before they are
@@ -103,6 +104,7 @@ pgmp2_pool_get(Mp2Pool *pool)
 	}
 	pool->page_size = pool_page_size;
 	pool->huge = pool_page_size > base_page;
+	pool->thp = !pool->huge && strcmp(pgmp2_shared->pool_thp, "advised") == 0;
 	start = TYPEALIGN_DOWN(pool->page_size, (uintptr_t) BufferBlocks);
 	end = TYPEALIGN(pool->page_size,
 					(uintptr_t) BufferBlocks + (Size) NBuffers * BLCKSZ);

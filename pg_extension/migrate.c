@@ -13,7 +13,18 @@
  *
  * The source skips pages that do not exist (nothing to move there; they
  * are never touched, see buffers.c) and touches the others so that the
- * kernel can see them.  CAP_SYS_NICE is raised around the libmp2 call
+ * kernel can see them.
+ *
+ * In a pool of 2 MiB transparent huge pages (mp2.pool_thp) the pages are
+ * 4 kB, but the kernel moves the folio of a page whole, to the target of
+ * the first of its pages it is given; a later page of the same folio with
+ * another target would send the whole folio on again.  So every page of
+ * a 2 MiB gets the target of the first one handed out, and interleaving
+ * takes turns by 2 MiB instead of by buffer.  The kernel reports the
+ * other pages of a moved folio as moved (move_pages2) or busy, which
+ * libmp2 then finds on their target and counts as moved (move_pages).
+ *
+ * CAP_SYS_NICE is raised around the libmp2 call
  * only; nothing it calls back can throw, so the capability is never left
  * raised by an ERROR.  A cancel is acted on after the capability is
  * dropped and the counters are saved: the error's context says what had
@@ -36,17 +47,43 @@ typedef struct MoveSource
 	int64	   *pages;			/* one window of the walk */
 	bool	   *exists;
 	int		   *where;			/* target_of: the node of each page */
+	uintptr_t	thp_last;		/* THP pool: the last 2 MiB handed out */
+	int			thp_target;		/* and its target */
 	uint64		not_present;
 	bool		ended;			/* the walk is exhausted */
 } MoveSource;
 
-/* Where interleaving puts the k-th page: whole buffers (or huge pages) take turns. */
+/*
+ * Where interleaving puts the k-th page, at addr: whole buffers (or huge
+ * pages) take turns; in a THP pool, the 2 MiB that hold them.
+ */
 static int
-interleave_target(const Mp2Pool *pool, int64 k, const int *nodes, int nnodes)
+interleave_target(const Mp2Pool *pool, int64 k, const char *addr,
+				  const int *nodes, int nnodes)
 {
 	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
 
+	if (pool->thp)
+		return nodes[((uintptr_t) addr / MP2_THP_SIZE) % (uintptr_t) nnodes];
 	return nodes[(k / unit) % nnodes];
+}
+
+/* THP pool: each page takes the target of the first page of its 2 MiB. */
+static void
+one_target_per_thp(MoveSource *src, void **addrs, int *targets, int cnt)
+{
+	for (int i = 0; i < cnt; i++)
+	{
+		uintptr_t	chunk = (uintptr_t) addrs[i] / MP2_THP_SIZE;
+
+		if (chunk == src->thp_last)
+			targets[i] = src->thp_target;
+		else
+		{
+			src->thp_last = chunk;
+			src->thp_target = targets[i];
+		}
+	}
 }
 
 /*
@@ -113,7 +150,8 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 			src->pages[cnt] = src->pages[i];
 			addrs[cnt] = pgmp2_pool_page(pool, src->pages[i]);
 			targets[cnt] = args->nodes == NULL ? args->node :
-				interleave_target(pool, k, args->nodes, args->nnodes);
+				interleave_target(pool, k, addrs[cnt], args->nodes,
+								  args->nnodes);
 			cnt++;
 		}
 		if (cnt > 0)
@@ -122,6 +160,8 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 			if (args->target_of != NULL)
 				cnt = targets_of(src, addrs, targets, cnt);
 		}
+		if (cnt > 0 && pool->thp)
+			one_target_per_thp(src, addrs, targets, cnt);
 		if (cnt > 0)
 			return cnt;
 	}
@@ -198,6 +238,7 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 
 	src.walk = walk;
 	src.args = args;
+	src.thp_last = UINTPTR_MAX;
 	src.pages = palloc(sizeof(int64) * MOVE_WINDOW);
 	src.exists = palloc(sizeof(bool) * MOVE_WINDOW);
 	src.where = args->target_of ? palloc(sizeof(int) * MOVE_WINDOW) : NULL;

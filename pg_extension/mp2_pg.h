@@ -190,7 +190,11 @@ typedef struct Mp2Pool
 	Size		page_size;		/* OS page size of the mapping */
 	int64		npages;			/* OS pages that hold buffers */
 	bool		huge;			/* page_size is a huge page size */
+	bool		thp;			/* 4 kB pages, 2 MiB folios advised (pool_thp.c) */
 }			Mp2Pool;
+
+/* The size of a transparent huge page of the pool (x86-64, arm64 4k). */
+#define MP2_THP_SIZE	((Size) 2 << 20)
 
 extern void pgmp2_pool_get(Mp2Pool *pool);
 

@@ -36,7 +36,6 @@
 
 #include "storage/bufmgr.h"
 
-#define THP_SIZE	((Size) 2 << 20)
 #define THP_SYSFS	"/sys/kernel/mm/transparent_hugepage"
 
 /* The 2 MiB-aligned part of the pool: [*start, *end), maybe empty. */
@@ -46,8 +45,8 @@ aligned_part(uintptr_t *start, uintptr_t *end)
 	uintptr_t	lo = (uintptr_t) BufferBlocks;
 	uintptr_t	hi = lo + (Size) NBuffers * BLCKSZ;
 
-	*start = TYPEALIGN(THP_SIZE, lo);
-	*end = Max(TYPEALIGN_DOWN(THP_SIZE, hi), *start);
+	*start = TYPEALIGN(MP2_THP_SIZE, lo);
+	*end = Max(TYPEALIGN_DOWN(MP2_THP_SIZE, hi), *start);
 }
 
 /*
@@ -195,7 +194,7 @@ pgmp2_pool_thp_pages(void)
 	 * 2 MiB folio maps it whole, with one PMD.  Never touches a page no
 	 * process faulted in.
 	 */
-	for (uintptr_t a = start; a < end; a += THP_SIZE)
+	for (uintptr_t a = start; a < end; a += MP2_THP_SIZE)
 	{
 		unsigned char v = 0;
 
@@ -230,7 +229,7 @@ pgmp2_pool_thp_pages(void)
 		arg.start = arg.walk_end;
 	}
 	close(fd);
-	return bytes / (int64) THP_SIZE;
+	return bytes / (int64) MP2_THP_SIZE;
 #else
 	/* Built with kernel headers older than Linux 6.7. */
 	return -1;

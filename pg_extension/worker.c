@@ -9,7 +9,8 @@
  * it never keeps a database open (DROP DATABASE works) and runs no SQL.
  * Every mp2.naptime it runs one round:
  *
- *	interleave	buffer k of the pool (or huge page k) belongs on the
+ *	interleave	buffer k of the pool (or huge page k, or the k-th 2 MiB of a
+ *				pool in transparent huge pages) belongs on the
  *				(k mod n)-th node of mp2.interleave_nodes (every node with
  *				memory if empty); a round starts where the last one
  *				stopped, so a bounded round still reaches the whole pool in

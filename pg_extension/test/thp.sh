@@ -120,6 +120,15 @@ thp_tests() {
 			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $n), 0) = 0
 			              FROM mp2_buffer_nodes()")" = t ]
 	done
+	# Interleaving takes turns by 2 MiB: each folio moves once, whole.
+	r=$(psql_q "SELECT failed_busy + failed_shared + failed_nomem + failed_other
+	              FROM mp2_interleave_pool(ARRAY[0, 1])")
+	a0=$(thp_on_node 0)
+	a1=$(thp_on_node 1)
+	echo "interleaved over nodes 0 and 1: failed = $r; 2 MiB pages: node 0 $a0, node 1 $a1"
+	check "pool THP: interleaved, nothing failed" [ "$r" = 0 ]
+	check "pool THP: interleaved, the 2 MiB pages take turns ($a0 and $a1 of $total)" \
+		[ $((a0 + a1)) -eq "$total" -a $((a0 - a1)) -le 1 -a $((a1 - a0)) -le 1 ]
 	check "pool THP: no huge page was split (thp_split_page $split0 -> $(thp_vmstat thp_split_page))" \
 		[ "$(thp_vmstat thp_split_page)" = "$split0" ]
 	check "pool THP: mp2_info() still counts $total" \
