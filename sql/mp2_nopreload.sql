@@ -5,6 +5,8 @@
 --
 CREATE EXTENSION mp2;
 SELECT preloaded FROM mp2_info();
+-- mp2.pool_thp exists only where mp2 is preloaded: the pool was not advised
+SELECT pool_thp IN ('off', 'hugetlb') AS not_advised FROM mp2_info();
 SELECT count(*) > 1 AS rows FROM mp2_buffer_nodes();
 CREATE TABLE mp2_n AS SELECT g FROM generate_series(1, 1000) g;
 SELECT requested > 0 AS pages,
