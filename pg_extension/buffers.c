@@ -256,8 +256,24 @@ walk_matches(const Mp2Walk *walk, int buf)
 	return match;
 }
 
-/* Buffers one pgmp2_walk_next() call looks at, at most. */
+/*
+ * Buffers one pgmp2_walk_next() call looks at, at most (in a THP pool,
+ * and the rest of the last 2 MiB).
+ */
 #define WALK_MAX_VISIT	65536
+
+/* The OS pages of a 2 MiB transparent huge page. */
+#define THP_PAGES(pool) ((int64) (MP2_THP_SIZE / (pool)->page_size))
+
+/* Whether page lies in another 2 MiB than prev (-1: none yet). */
+static bool
+starts_thp(const Mp2Pool *pool, int64 prev, int64 page)
+{
+	uintptr_t	a = (uintptr_t) pgmp2_pool_page(pool, page);
+
+	return prev < 0 ||
+		a / MP2_THP_SIZE != (uintptr_t) pgmp2_pool_page(pool, prev) / MP2_THP_SIZE;
+}
 
 int
 pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
@@ -269,7 +285,7 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 											   NBuffers - walk->nvisited);
 
 	Assert(max_pages >= 4);
-	while (walk->nvisited < stop_at)
+	while (walk->nvisited < NBuffers)
 	{
 		int			buf = (int) (((int64) walk->start_buf + walk->nvisited) % NBuffers);
 		int64		first,
@@ -281,6 +297,20 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 		last = buffer_last_page(&walk->pool, buf);
 		if (n + (last - first + 1) > max_pages ||
 			(firsts != NULL && nb == max_bufs))
+			break;
+
+		/*
+		 * In a THP pool a window ends only where a 2 MiB begins: the pages
+		 * of a folio are located together before it moves (see migrate.c),
+		 * so none of them is found on its target afterwards and counted as
+		 * already there.
+		 */
+		if (walk->pool.thp && n > 0 && starts_thp(&walk->pool, walk->last_page, first))
+		{
+			if (walk->nvisited >= stop_at || n + THP_PAGES(&walk->pool) + 2 > max_pages)
+				break;
+		}
+		else if (walk->nvisited >= stop_at)
 			break;
 		walk->nvisited++;
 		if (!walk_matches(walk, buf))

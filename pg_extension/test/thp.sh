@@ -48,7 +48,7 @@ thp_sum() {
 }
 
 thp_tests() {
-	local label=$1 saved r bytes want sum0 n n0 n1 a0 a1 total split0 moved other
+	local label=$1 saved r bytes want sum0 n n0 n1 a0 a1 total split0 moved already other
 
 	if [ ! -w "$THP_ENABLED" ] || [ ! -d /sys/devices/system/node/node1 ]; then
 		skip "pool THP: no $THP_ENABLED or no node 1"
@@ -104,13 +104,17 @@ thp_tests() {
 		other=$((1 - n))
 		n0=$(thp_on_node 0)
 		n1=$(thp_on_node 1)
-		r=$(psql_q "SELECT moved, failed_busy + failed_shared + failed_nomem + failed_other
+		r=$(psql_q "SELECT moved, already, failed_busy + failed_shared + failed_nomem + failed_other
 		              FROM mp2_migrate_pool($n)")
 		moved=${r%%|*}
+		already=$(echo "$r" | cut -d'|' -f2)
 		a0=$(thp_on_node 0)
 		a1=$(thp_on_node 1)
-		echo "whole pool to node $n: moved|failed = $r; 2 MiB pages: node 0 $n0 -> $a0, node 1 $n1 -> $a1"
+		echo "whole pool to node $n: moved|already|failed = $r; 2 MiB pages: node 0 $n0 -> $a0, node 1 $n1 -> $a1"
 		check "pool THP: to node $n, nothing failed" [ "${r##*|}" = 0 ]
+		# The pool was all on the other node: no page of a moved folio
+		# may be counted as already on this one.
+		check "pool THP: to node $n, no page counted as already there" [ "$already" = 0 ]
 		check "pool THP: to node $n, every 2 MiB page moved whole ($((n0 + n1)) on node $n, 0 on node $other)" \
 			[ "$(thp_on_node "$n")" -eq $((n0 + n1)) -a "$(thp_on_node "$other")" -eq 0 ]
 		check "pool THP: to node $n, still $total 2 MiB pages" [ $((a0 + a1)) -eq "$total" ]
@@ -134,7 +138,7 @@ thp_tests() {
 	check "pool THP: mp2_info() still counts $total" \
 		[ "$(psql_q "SELECT pool_thp_pages FROM mp2_info()")" = "$total" ]
 	check "pool THP: the table's bytes are unchanged" [ "$(thp_sum)" = "$sum0" ]
-	r=$(psql_q "SELECT (SELECT count(*) FROM verify_heapam('mp2_thp')) || '|' ||
+	r=$(psql_q "SELECT (SELECT count(*) FROM verify_heapam('mp2_thp')),
 	                   (SELECT bt_index_check('mp2_thp_pkey', true) IS NOT NULL)")
 	check "pool THP: amcheck finds heap and index intact" [ "$r" = "0|t" ]
 	psql_q "DROP TABLE mp2_thp" >/dev/null
