@@ -303,9 +303,10 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 		 * In a THP pool a window ends only where a 2 MiB begins: the pages
 		 * of a folio are located together before it moves (see migrate.c),
 		 * so none of them is found on its target afterwards and counted as
-		 * already there.
+		 * already there.  A buffer whose last page lies in the next 2 MiB
+		 * begins that one.
 		 */
-		if (walk->pool.thp && n > 0 && starts_thp(&walk->pool, walk->last_page, first))
+		if (walk->pool.thp && n > 0 && starts_thp(&walk->pool, walk->last_page, last))
 		{
 			if (walk->nvisited >= stop_at || n + THP_PAGES(&walk->pool) + 2 > max_pages)
 				break;

@@ -10,8 +10,10 @@
 # shared memory huge pages), never assumed from the setting.
 
 THP_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled
-# Big enough to fill most of a 64 MB pool with one table.
-THP_ROWS=${MP2_THP_ROWS:-150000}
+# A table of 80 MB in a 96 MB pool: more than one window of a migration
+# (16384 pages, 64 MB), so that a folio split between two windows would
+# show as pages counted already there.
+THP_ROWS=${MP2_THP_ROWS:-350000}
 
 # 2 MiB shared memory huge pages on node $1, from the kernel.
 thp_on_node() {
@@ -23,21 +25,21 @@ thp_vmstat() {
 	awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat
 }
 
-# thp_start POOL_THP: the server with a 64 MB pool and mp2.pool_thp.
+# thp_start POOL_THP: the server with a 96 MB pool and mp2.pool_thp.
 thp_start() {
-	pg_start cap -o "-c shared_buffers=64MB -c mp2.pool_thp=$1 -c mp2.start_worker=off" &&
+	pg_start cap -o "-c shared_buffers=96MB -c mp2.pool_thp=$1 -c mp2.start_worker=off" &&
 		psql_q "SET client_min_messages = warning;
 		        CREATE EXTENSION IF NOT EXISTS mp2;
 		        CREATE EXTENSION IF NOT EXISTS pg_prewarm;
 		        CREATE EXTENSION IF NOT EXISTS amcheck" >/dev/null
 }
 
-# A table that fills most of the pool, read into it; prints its bytes.
+# thp_fill ROWS: a table of ROWS rows, read into the pool; prints its bytes.
 thp_fill() {
 	psql_q "DROP TABLE IF EXISTS mp2_thp;
 	        CREATE TABLE mp2_thp AS
 	          SELECT g AS id, md5(g::text) || repeat('t', 160) AS pad
-	            FROM generate_series(1, $THP_ROWS) g;
+	            FROM generate_series(1, $1) g;
 	        ALTER TABLE mp2_thp ADD PRIMARY KEY (id)" >/dev/null
 	psql_q "SELECT pg_prewarm('mp2_thp'), pg_prewarm('mp2_thp_pkey')" >/dev/null
 	psql_q "SELECT pg_relation_size('mp2_thp')"
@@ -61,7 +63,7 @@ thp_tests() {
 	# mp2.pool_thp = off: the pool is in 4 kB pages.
 	if thp_start off; then
 		ok "pool THP: server starts with mp2.pool_thp = off"
-		thp_fill >/dev/null
+		thp_fill 50000 >/dev/null
 		r=$(psql_q "SELECT pool_thp, pool_thp_pages, page_size FROM mp2_info()")
 		echo "pool_thp = off: mp2_info() pool_thp|pool_thp_pages|page_size = $r; kernel: node 0 $(thp_on_node 0), node 1 $(thp_on_node 1)"
 		check "pool THP off: mp2_info() says off, no 2 MiB pages, 4 kB pages" [ "$r" = "off|0|4096" ]
@@ -83,7 +85,7 @@ thp_tests() {
 	check "pool THP: the server log says the pool was advised" \
 		grep -q "mp2.pool_thp: advised transparent huge pages for [0-9]* MB of the buffer pool" \
 		"$PGTMP/server.log"
-	bytes=$(thp_fill)
+	bytes=$(thp_fill "$THP_ROWS")
 	sum0=$(thp_sum)
 	r=$(psql_q "SELECT pool_thp, pool_thp_pages, page_size FROM mp2_info()")
 	n0=$(thp_on_node 0)
