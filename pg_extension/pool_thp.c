@@ -192,12 +192,14 @@ pgmp2_pool_thp_pages(void)
 	/*
 	 * Map each 2 MiB that exists (its first page does): a read fault on a
 	 * 2 MiB folio maps it whole, with one PMD.  Never touches a page no
-	 * process faulted in.
+	 * process faulted in.  A terabyte pool has half a million of them,
+	 * so a cancel is honoured here.
 	 */
 	for (uintptr_t a = start; a < end; a += MP2_THP_SIZE)
 	{
 		unsigned char v = 0;
 
+		CHECK_FOR_INTERRUPTS();
 		if (mincore((void *) a, base_page, &v) == 0 && (v & 1))
 			(void) *(volatile const char *) a;
 	}
