@@ -6,8 +6,8 @@
 # Builds and installs the extension, builds the patched kernel (cached),
 # boots it with two NUMA nodes under QEMU, runs experiments/guest-run.sh
 # there (pgbench YCSB mixes while the table's buffers move back and forth),
-# then writes medians, a Markdown table and plots (experiments/report.sh)
-# and prints the table.
+# then writes medians, a Markdown table and plots (experiments/report.sh),
+# records the host's load meanwhile (host.txt), and prints the table.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +56,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out"/runs.csv
 echo "experiment: booting a 2-node guest; every run is logged below"
-kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
+experiments/host-load.sh "$out/host.txt" -- \
+	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
 	experiments/guest-run.sh "$out" "${args[@]}"
 {
 	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
