@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "ycsb.h"
 #include "zipf.h"
+#include "run_tool.h"
 
 static char mp2bench[PATH_MAX];
 static char out[16384];
@@ -23,30 +24,7 @@ static char out[16384];
 /* Run mp2bench with args; its stdout and stderr go to out.  Exit status. */
 static int run(const char *const *args)
 {
-	char path[] = "/tmp/mp2-test-ycsb-XXXXXX";
-	int fd = mkstemp(path), st;
-	const char *argv[40] = { mp2bench };
-	ssize_t n;
-	pid_t pid;
-
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	for (int i = 0; args[i] && i < 38; i++)
-		argv[i + 1] = args[i];
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(mp2bench, (char *const *)argv);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
-	n = pread(fd, out, sizeof(out) - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_tool(mp2bench, args, out, sizeof(out));
 }
 
 static int count_char(const char *s, char c)

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Run a program of the tree for a test: its stdout and stderr, together,
+ * go to out (NUL-terminated, cut at size - 1 bytes).
+ */
+#ifndef MP2_TEST_RUN_TOOL_H
+#define MP2_TEST_RUN_TOOL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Run exe with args (NULL-terminated, at most 38); its exit status or -1. */
+static inline int run_tool(const char *exe, const char *const *args,
+			   char *out, size_t size)
+{
+	char path[] = "/tmp/mp2-test-run-XXXXXX";
+	int fd = mkstemp(path), st;
+	const char *argv[40] = { exe };
+	ssize_t n;
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	for (int i = 0; args[i] && i < 38; i++)
+		argv[i + 1] = args[i];
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(exe, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	n = pread(fd, out, size - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#endif
