@@ -175,6 +175,27 @@ pgmp2_pool_thp_advise(void)
 					(Size) (end - start) >> 20)));
 }
 
+/*
+ * Whether the kernel may have put the pool in 2 MiB folios: mp2 advised
+ * them, or shmem_enabled (or its 2 MiB setting) gives them to all shared
+ * memory.  Otherwise the pool has none, and there is nothing to count.
+ */
+static bool
+pool_may_have_thp(void)
+{
+	char		top[32];
+	char		pmd[32];
+
+	if (strcmp(pgmp2_shared->pool_thp, "advised") == 0)
+		return true;
+	if (read_setting(THP_SYSFS "/hugepages-2048kB/shmem_enabled", pmd,
+					 sizeof(pmd)) && strcmp(pmd, "inherit") != 0)
+		return strcmp(pmd, "always") == 0 || strcmp(pmd, "within_size") == 0;
+	return read_setting(THP_SYSFS "/shmem_enabled", top, sizeof(top)) &&
+		(strcmp(top, "always") == 0 || strcmp(top, "within_size") == 0 ||
+		 strcmp(top, "force") == 0);
+}
+
 int64
 pgmp2_pool_thp_pages(void)
 {
@@ -187,6 +208,9 @@ pgmp2_pool_thp_pages(void)
 	int64		bytes = 0;
 	Size		base_page = (Size) sysconf(_SC_PAGESIZE);
 
+	/* Without it the walk below would cost time that grows with the pool. */
+	if (!pool_may_have_thp())
+		return 0;
 	aligned_part(&start, &end);
 
 	/*
