@@ -11,6 +11,11 @@ PKG=linux-source-6.12
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 FRAGMENT="$KDIR/config.fragment"
 PATCHDIR="$KDIR/patches"
+ENVLIB="$KDIR/../scripts/build-env.sh"
+# shellcheck source=../scripts/build-env.sh
+. "$ENVLIB"
+# The packages the kernel build reads besides the toolchain.
+KBUILD_PKGS=(bc bison flex libelf-dev libssl-dev)
 # Bump when the layout or bookkeeping of the build trees changes.
 TREE_FORMAT=1
 KEEP_TREES=2
@@ -26,7 +31,10 @@ kernel/config.fragment merged on top of 'make tinyconfig'.
 The result is cached as
   \${MP2_CACHE_DIR:-\$HOME/.cache/mp2}/kernel/<key>/bzImage
 where <key> is the sha256 of the installed $PKG version, every patch (in order),
-config.fragment and this script.  An unchanged input set returns the cached
+config.fragment, this script, scripts/build-env.sh and the versions of the
+compiler and of the packages the build reads (${BUILD_ENV_TOOLCHAIN[*]} ${KBUILD_PKGS[*]}).
+The build runs with a fixed environment (scripts/build-env.sh): an outer
+make's MAKEFLAGS, or ARCH, KCFLAGS, KBUILD_OUTPUT and the like, do not reach it.  An unchanged input set returns the cached
 image at once ("kernel: cached <path>" on stderr).  Builds are serialised with
 flock on kernel/.lock in the cache, so concurrent callers wait for each other.
 
@@ -114,6 +122,9 @@ KEY="$(
 		cat "$FRAGMENT"
 		printf 'script %s\n' "$(wc -c <"$SELF")"
 		cat "$SELF"
+		printf 'envlib %s\n' "$(wc -c <"$ENVLIB")"
+		cat "$ENVLIB"
+		build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${KBUILD_PKGS[@]}"
 	} | sha
 )"
 # A build tree can be reused for any patch set with the same base.
@@ -261,9 +272,9 @@ if [ -f .config ]; then
 	cp -p .config .config.mp2-prev
 fi
 {
-	make tinyconfig &&
-		scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" &&
-		make olddefconfig
+	"${BUILD_ENV[@]}" make tinyconfig &&
+		"${BUILD_ENV[@]}" scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" &&
+		"${BUILD_ENV[@]}" make olddefconfig
 } >>"$BUILDLOG" 2>&1 || fail "kernel configuration failed"
 # An unchanged configuration keeps its old timestamp, so make rebuilds nothing
 # because of it.
@@ -302,7 +313,7 @@ cp .config "$OUTDIR/config"
 
 # ---- build ----------------------------------------------------------------
 log "make -j$JOBS bzImage (log: $BUILDLOG)"
-make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage >>"$BUILDLOG" 2>&1 &
+"${BUILD_ENV[@]}" make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage >>"$BUILDLOG" 2>&1 &
 make_pid=$!
 trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid" 2>/dev/null; rm -rf "$SNAP"; exit 130' INT TERM
 last=$SECONDS
@@ -326,6 +337,7 @@ cp arch/x86/boot/bzImage "$IMAGE.tmp"
 	for p in "${PATCHES[@]}"; do echo "patch $(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"; done
 	echo "fragment $(sha256sum <"$FRAGMENT" | cut -d' ' -f1)"
 	echo "script $(sha256sum <"$SELF" | cut -d' ' -f1)"
+	build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${KBUILD_PKGS[@]}"
 	echo "release $(make -s kernelrelease 2>/dev/null)"
 } >"$OUTDIR/inputs"
 mv -f "$IMAGE.tmp" "$IMAGE"

@@ -8,6 +8,9 @@ set -euo pipefail
 umask 022
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
+ENVLIB="$(dirname "$SELF")/build-env.sh"
+# shellcheck source=build-env.sh
+. "$ENVLIB"
 # Where Debian's source packages come from: trixie has postgresql-17, sid
 # has postgresql-18.  Only this private apt configuration sees these suites.
 SUITES=(trixie sid)
@@ -46,7 +49,11 @@ Builds are cached as
 where <cache> is \$MP2_CACHE_DIR if set, else /var/lib/mp2 for root (not its
 home, which a server run as postgres cannot reach, nor /var/cache, which the
 QEMU guest hides under a tmpfs) and \$HOME/.cache/mp2 for others,
-and <key> is the sha256 of the source package's version and this script.
+and <key> is the sha256 of the source package's version, this script,
+scripts/build-env.sh and the versions of the compiler and of the packages
+the build reads (build-essential's toolchain and the -dev packages below).
+The build runs with a fixed environment (scripts/build-env.sh): an outer
+make's MAKEFLAGS/MAKELEVEL, or CC and CFLAGS, do not reach it.
 An unchanged input set returns the cached build at once ("pg-VERSION: cached
 <path>" on stderr).  Builds run in a temporary directory and are moved into
 place only when complete; they are serialised with flock on pg/.lock in the
@@ -202,6 +209,9 @@ KEY="$(
 		printf 'format %s\nsource %s %s\narch %s\n' "$CACHE_FORMAT" "$SRCPKG" "$SRCVER" "$(dpkg --print-architecture)"
 		printf 'script %s\n' "$(wc -c <"$SELF")"
 		cat "$SELF"
+		printf 'envlib %s\n' "$(wc -c <"$ENVLIB")"
+		cat "$ENVLIB"
+		build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${NEED_PKGS[@]}"
 	} | sha256sum | cut -d' ' -f1
 )"
 OUTDIR="$VDIR/$KEY"
@@ -335,14 +345,14 @@ run "unpacking $ORIG_NAME" tar -xf "$ORIG" -C "$WORK/src" --strip-components=1 |
 CONFIGURE=(--prefix="$PREFIX" --enable-debug --without-icu)
 [ "$VERSION" -ge 18 ] && CONFIGURE+=(--with-libnuma)
 cd "$WORK/src"
-run "./configure ${CONFIGURE[*]}" ./configure "${CONFIGURE[@]}" ||
+run "./configure ${CONFIGURE[*]}" "${BUILD_ENV[@]}" ./configure "${CONFIGURE[@]}" ||
 	fail "configure failed"
-run "make -j$JOBS" make -j"$JOBS" ||
+run "make -j$JOBS" "${BUILD_ENV[@]}" make -j"$JOBS" ||
 	fail "make failed"
-run "make install" make install DESTDIR="$WORK/dest" ||
+run "make install" "${BUILD_ENV[@]}" make install DESTDIR="$WORK/dest" ||
 	fail "make install failed"
 for m in "${CONTRIB[@]}"; do
-	run "contrib/$m" make -C "contrib/$m" -j"$JOBS" install DESTDIR="$WORK/dest" ||
+	run "contrib/$m" "${BUILD_ENV[@]}" make -C "contrib/$m" -j"$JOBS" install DESTDIR="$WORK/dest" ||
 		fail "building contrib/$m failed"
 done
 
@@ -379,6 +389,7 @@ mv "$D" "$WORK/out/install"
 	echo "configure ${CONFIGURE[*]}"
 	echo "contrib ${CONTRIB[*]}"
 	echo "script $(sha256sum <"$SELF" | cut -d' ' -f1)"
+	build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${NEED_PKGS[@]}"
 	echo "built $(date -u '+%F %T') UTC in $((SECONDS - T0))s"
 } >"$WORK/out/inputs"
 cp "$BUILDLOG" "$WORK/out/build.log"

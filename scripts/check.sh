@@ -5,6 +5,9 @@
 #   scripts/check.sh host    suites that run on this machine
 #   scripts/check.sh guest   suites that run inside the multi-node QEMU guest
 #   scripts/check.sh all     both (what "make check" runs)
+#   scripts/check.sh --fresh [--dir DIR] [--keep]
+#                            "make check" as CI runs it on a new machine: in a
+#                            clean clone of HEAD with every cache empty
 #
 # The extension's suites run against each PostgreSQL of
 # MP2_PG_VERSIONS (host, default "15 18") and MP2_PG_GUEST_VERSIONS
@@ -15,26 +18,115 @@
 # into that line.  This script prints each suite's output, then one total
 # line.  It exits non-zero when a test failed or a suite did not reach its
 # closing line.
+#
+# --fresh clones HEAD (committed work only) into DIR/mp2 (default
+# build/fresh/mp2; not under /tmp or /var/tmp, which the guest hides),
+# removes what an earlier "make install" or "make check" left in the
+# system (libmp2 under /usr/local, the extension in PostgreSQL 15, the
+# Debian packages), and runs "make check" there with MP2_CACHE_DIR=DIR/cache,
+# an empty directory: the kernel and PostgreSQL 18 are built from scratch,
+# the Debian packages too.  The Debian packages of scripts/setup-deps.sh
+# stay installed.  The log is DIR/check.log; the last line gives the wall
+# time.  DIR is emptied first, and the clone and the cache are removed at
+# the end unless --keep is given.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-part=${1:-all}
-case "$part" in
-host | guest | all) ;;
--h | --help)
-	sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'
-	exit 0
-	;;
-*)
-	echo "check.sh: unknown part '$part' (expected host, guest or all)" >&2
+
+usage() {
+	sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# fresh_check DIR KEEP: see above.
+fresh_check() {
+	local dir=$1 keep=$2 top=$PWD rev t0=$SECONDS rc el
+	rev=$(git rev-parse --short HEAD) || {
+		echo "check --fresh: $top is not a git checkout" >&2
+		exit 2
+	}
+	case "$(realpath -m "$dir")/" in
+	/tmp/* | /var/tmp/*)
+		echo "check --fresh: $dir is under /tmp or /var/tmp, which the guest hides under a tmpfs; choose another --dir" >&2
+		exit 2
+		;;
+	esac
+	if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+		echo "check --fresh: uncommitted changes are not part of the check (it clones HEAD, $rev)"
+	fi
+	rm -rf "$dir" && mkdir -p "$dir/cache" && chmod 755 "$dir" "$dir/cache" || exit 1
+	dir=$(realpath "$dir")
+	git clone -q --no-hardlinks "$top" "$dir/mp2" || exit 1
+	echo "check --fresh: clone of $rev in $dir/mp2, caches in $dir/cache (empty)"
+	# What a new machine does not have: mp2 installed from source or from
+	# the packages of an earlier run.
+	if [ "$(id -u)" -eq 0 ]; then
+		make -s -C "$dir/mp2" uninstall \
+			PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null 2>&1
+		local pkgs
+		pkgs=$(dpkg-query -W -f='${Package} ${Status}\n' 'libmp2*' mp2bench \
+			'postgresql-*-mp2' 2>/dev/null | awk '$NF == "installed" {print $1}')
+		if [ -n "$pkgs" ]; then
+			echo "check --fresh: purging the installed packages" $pkgs
+			apt-get purge -y -q $pkgs >/dev/null || exit 1
+		fi
+	fi
+	(cd "$dir/mp2" &&
+		env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS MP2_CACHE_DIR="$dir/cache" \
+			make check) 2>&1 | tee "$dir/check.log"
+	rc=${PIPESTATUS[0]}
+	el=$((SECONDS - t0))
+	if [ "$keep" = 0 ]; then
+		rm -rf "$dir/mp2" "$dir/cache"
+	fi
+	printf 'check --fresh: make check of %s exited %d after %dm%02ds on a fresh cache (log %s)\n' \
+		"$rev" "$rc" $((el / 60)) $((el % 60)) "$dir/check.log" | tee -a "$dir/check.log"
+	exit "$rc"
+}
+
+part=all
+fresh=0
+fresh_dir=build/fresh
+keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	host | guest | all) part=$1 ;;
+	--fresh) fresh=1 ;;
+	--keep) keep=1 ;;
+	--dir)
+		[ $# -ge 2 ] || {
+			echo "check.sh: --dir needs a directory (try --help)" >&2
+			exit 2
+		}
+		fresh_dir=$2
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		echo "check.sh: unknown argument '$1' (expected host, guest, all or --fresh; try --help)" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+if [ "$fresh" = 1 ]; then
+	[ "$part" = all ] || {
+		echo "check.sh: --fresh runs the whole of make check; leave out '$part'" >&2
+		exit 2
+	}
+	fresh_check "$fresh_dir" "$keep"
+elif [ "$keep" = 1 ] || [ "$fresh_dir" != build/fresh ]; then
+	echo "check.sh: --dir and --keep go with --fresh (try --help)" >&2
 	exit 2
-	;;
-esac
+fi
 
 B=build
 LOG=$B/check
 mkdir -p "$LOG"
 : >"$LOG/summary"
+: >"$LOG/not-run"
 broken=0
 
 # The PostgreSQL versions the extension's suites run against: 15 from
@@ -44,20 +136,37 @@ PG_HOST_VERSIONS=${MP2_PG_VERSIONS:-15 18}
 PG_GUEST_VERSIONS=${MP2_PG_GUEST_VERSIONS:-15 18}
 declare -A PG_CONFIGS=()
 
-# pg_config_of V: the pg_config of PostgreSQL V, built if need be; a
-# failed build counts as a failed suite.
+# pg_config_of V SUITES LABEL: the pg_config of PostgreSQL V, built if need
+# be.  When V cannot be had, the SUITES suites of LABEL that need it are
+# recorded as not run: failed when the build failed, skipped with the
+# reason when the mirror cannot serve V (build-pg.sh exit 2).
 pg_config_of() {
-	local v=$1 out
+	local v=$1 nsuites=$2 label=$3 out rc
 	if [ -z "${PG_CONFIGS[$v]:-}" ]; then
-		if out=$(scripts/build-pg.sh "$v" | tail -n 1) && [ -x "$out" ]; then
+		out=$(scripts/build-pg.sh "$v" | tail -n 1)
+		rc=${PIPESTATUS[0]}
+		if [ "$rc" -eq 0 ] && [ -x "$out" ]; then
 			PG_CONFIGS[$v]=$out
+		elif [ "$rc" -eq 2 ]; then
+			PG_CONFIGS[$v]=unavailable
 		else
-			echo "check: could not build PostgreSQL $v (scripts/build-pg.sh $v)"
-			echo "pg-build-$v: 0 passed, 1 failed, 0 skipped" >>"$LOG/summary"
-			PG_CONFIGS[$v]=none
+			PG_CONFIGS[$v]=failed
 		fi
 	fi
-	[ "${PG_CONFIGS[$v]}" != none ]
+	case "${PG_CONFIGS[$v]}" in
+	unavailable)
+		echo "check: PostgreSQL $v is not available here (scripts/build-pg.sh $v): its $nsuites $label suites are skipped"
+		echo "$label: 0 passed, 0 failed, $nsuites skipped" >>"$LOG/summary"
+		echo "$label: skipped, PostgreSQL $v not available" >>"$LOG/not-run"
+		return 1
+		;;
+	failed)
+		echo "check: could not build PostgreSQL $v (scripts/build-pg.sh $v): its $nsuites $label suites did not run"
+		echo "$label: 0 passed, $nsuites failed, 0 skipped" >>"$LOG/summary"
+		echo "$label: NOT RUN, PostgreSQL $v could not be built" >>"$LOG/not-run"
+		return 1
+		;;
+	esac
 }
 
 summary_re='^[A-Za-z0-9_./-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
@@ -97,7 +206,7 @@ host_suites() {
 	if [ -x pg_extension/check-host.sh ]; then
 		for v in $PG_HOST_VERSIONS; do
 			echo "== host: PostgreSQL $v"
-			pg_config_of "$v" &&
+			pg_config_of "$v" 4 "host-pg$v" &&
 				run_suite "host-pg$v" 4 env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-host.sh
 		done
@@ -125,10 +234,11 @@ guest_suites() {
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
+		local parts=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
-			pg_config_of "$v" &&
-				run_suite "guest-pg$v" "$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}")" \
+			pg_config_of "$v" "$(wc -w <<<"$parts")" "guest-pg$v" &&
+				run_suite "guest-pg$v" "$(wc -w <<<"$parts")" \
 					env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-guest.sh
 		done
@@ -147,6 +257,10 @@ esac
 echo
 echo "== results"
 cat "$LOG/summary"
+if [ -s "$LOG/not-run" ]; then
+	echo "== suites that did not run"
+	cat "$LOG/not-run"
+fi
 awk -v broken="$broken" '
 {
 	for (i = 1; i <= NF; i++) {
