@@ -140,7 +140,14 @@ int mp2_node_check(int node);
 /*
  * Find the node of each page: nodes[i] receives the node of pages[i], or a
  * negative errno: -ENOENT (not mapped in this process's page tables yet:
- * never touched, or not present), -EFAULT (no mapping, or the zero page).
+ * never touched, or not present), -EFAULT (no mapping, or the shared zero
+ * page).  These are move_pages(2)'s answers, the same on every kernel
+ * libmp2 supports (6.1, 6.12, 6.18).  What a read of private anonymous
+ * memory maps is up to the machine, not the kernel version: as a rule the
+ * zero page (-EFAULT), but a page of its own (its node) where the kernel
+ * allocates on a read fault, as transparent huge pages "always" with
+ * use_zero_page 0 do for the 2 MiB-aligned part of a mapping.  Write a page
+ * to have its node reported on every machine.
  * The kernel is asked in chunks.  With MP2_LOCATE_TOUCH each page is read
  * first; reading an unmapped address then crashes the caller, so only touch
  * memory known to be mapped.
@@ -266,7 +273,8 @@ enum mp2_stop {
  *   -EACCES   mapped by other processes too, and move_all not given
  *   -ENOENT   not present in this process's page tables (touch it first)
  *   -ENOMEM   no free memory on the target node
- *   -EFAULT   no mapping, or the shared zero page
+ *   -EFAULT   no mapping, or the shared zero page (see mp2_locate: a
+ *             private page that was only read, on most machines)
  *   MP2_STATUS_NOT_TRIED  not tried: the budget ran out, should_stop
  *                         said stop, or a call-level error came first
  * and other kernel errors as they come.

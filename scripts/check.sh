@@ -193,6 +193,10 @@ run_suite() {
 }
 
 host_suites() {
+	# What the host suites assert or skip depends on these (README.md,
+	# "What the host suites depend on").
+	echo "== host facts"
+	scripts/host-facts.sh | tee "$LOG/host-facts"
 	run_suite host 1 scripts/check-tree.sh
 	run_suite host 1 "$B/test_core"
 	run_suite host 1 "$B/test_core_san"
@@ -220,6 +224,16 @@ guest_suites() {
 	if [ ! -x "$guest" ]; then
 		echo "guest: 0 passed, 0 failed, 1 skipped" >>"$LOG/summary"
 		echo "== guest: skipped, $guest is missing"
+		return
+	fi
+	# The largest guest: 4 nodes of 2048 MiB (pg_extension/check-guest.sh),
+	# and QEMU's own memory.
+	local need=$((4 * 2048 + 1024)) have
+	have=$(scripts/host-facts.sh --memory-mib)
+	if [ "$have" -lt "$need" ]; then
+		echo "== guest: NOT RUN: the guests need $need MiB, this process may use $have MiB (RAM or cgroup limit)"
+		echo "guest: 0 passed, 1 failed, 0 skipped" >>"$LOG/summary"
+		echo "guest: NOT RUN, $have MiB of memory where the guests need $need MiB" >>"$LOG/not-run"
 		return
 	fi
 	local tests=("$B/test_core" "$B/test_nomem")

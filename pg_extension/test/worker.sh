@@ -15,6 +15,11 @@ w_info() {
 	psql_q "SELECT $1 FROM mp2_worker_info()"
 }
 
+# The worker reports a policy once a round under it has ended.
+policy_is() {
+	[ "$(w_info policy)" = "$1" ]
+}
+
 w_running() {
 	[ -n "$(w_info pid)" ]
 }
@@ -107,7 +112,7 @@ worker_tests() {
 		psql_q "SELECT * FROM mp2_buffer_nodes()"
 		psql_q "SELECT * FROM mp2_worker_info()"
 	fi
-	check "worker: policy interleave reported" [ "$(w_info policy)" = interleave ]
+	check "worker: policy interleave reported" wait_for 10 policy_is interleave
 
 	phase "worker: SIGHUP"
 	# SIGHUP: a new node list is followed.
@@ -172,7 +177,8 @@ worker_tests() {
 	set_and_reload "mp2.policy = 'rules'"
 	check "worker: rules put mp2_w on node $last" wait_for 60 relation_on mp2_w "$last"
 	check "worker: rule with node 99 skipped" wait_for 10 log_has "names node 99, which has no memory"
-	check "worker: policy rules reported" [ "$(w_info policy)" = rules ]
+	# The log line above comes from within the round that then reports.
+	check "worker: policy rules reported" wait_for 10 policy_is rules
 	psql_q "DELETE FROM mp2_rules" >/dev/null
 
 	phase "worker: long rounds"
