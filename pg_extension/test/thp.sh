@@ -128,18 +128,23 @@ thp_tests() {
 			[ "$(psql_q "SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $n), 0) = 0
 			              FROM mp2_buffer_nodes()")" = t ]
 	done
-	# Interleaving takes turns by 2 MiB: each folio moves once, whole.
+	# Interleaving takes turns by 2 MiB: each folio moves once, whole.  The
+	# server may fault in another 2 MiB of its pool meanwhile (seen on 18:
+	# 44 before, 45 after), so the count is the kernel's, taken after.
+	before=$(($(thp_on_node 0) + $(thp_on_node 1)))
 	r=$(psql_q "SELECT failed_busy + failed_shared + failed_nomem + failed_other
 	              FROM mp2_interleave_pool(ARRAY[0, 1])")
 	a0=$(thp_on_node 0)
 	a1=$(thp_on_node 1)
-	echo "interleaved over nodes 0 and 1: failed = $r; 2 MiB pages: node 0 $a0, node 1 $a1"
+	total=$((a0 + a1))
+	echo "interleaved over nodes 0 and 1: failed = $r; 2 MiB pages: node 0 $a0, node 1 $a1 ($before before)"
 	check "pool THP: interleaved, nothing failed" [ "$r" = 0 ]
+	check "pool THP: interleaved, no 2 MiB page lost ($before -> $total)" [ "$total" -ge "$before" ]
 	check "pool THP: interleaved, the 2 MiB pages take turns ($a0 and $a1 of $total)" \
-		[ $((a0 + a1)) -eq "$total" -a $((a0 - a1)) -le 1 -a $((a1 - a0)) -le 1 ]
+		[ $((a0 - a1)) -le 1 -a $((a1 - a0)) -le 1 ]
 	check "pool THP: no huge page was split (thp_split_page $split0 -> $(thp_vmstat thp_split_page))" \
 		[ "$(thp_vmstat thp_split_page)" = "$split0" ]
-	check "pool THP: mp2_info() still counts $total" \
+	check "pool THP: mp2_info() counts the kernel's $total" \
 		[ "$(psql_q "SELECT pool_thp_pages FROM mp2_info()")" = "$total" ]
 	check "pool THP: the table's bytes are unchanged" [ "$(thp_sum)" = "$sum0" ]
 	r=$(psql_q "SELECT (SELECT count(*) FROM verify_heapam('mp2_thp')),
