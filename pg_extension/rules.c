@@ -39,6 +39,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -81,9 +82,53 @@ extension_schema(void)
 }
 
 /*
+ * The attribute numbers of mp2_rules' columns rel (regclass) and node
+ * (int4).  The table's owner may have altered it: its rows are read by
+ * these numbers, and only while both columns are there with their types,
+ * so that no added, dropped or retyped column makes the worker read a row
+ * wrong.  Other columns are left alone.  On a wrong shape, *why says what
+ * is wrong.
+ */
+static bool
+rules_columns(TupleDesc desc, AttrNumber *rel_att, AttrNumber *node_att,
+			  const char **why)
+{
+	*rel_att = InvalidAttrNumber;
+	*node_att = InvalidAttrNumber;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		is_rel = strcmp(NameStr(att->attname), "rel") == 0;
+		bool		is_node = strcmp(NameStr(att->attname), "node") == 0;
+
+		if (att->attisdropped || !(is_rel || is_node))
+			continue;
+		if (att->atttypid != (is_rel ? REGCLASSOID : INT4OID))
+		{
+			*why = psprintf("its column %s is of type %s, not %s",
+							NameStr(att->attname),
+							format_type_be(att->atttypid),
+							is_rel ? "regclass" : "integer");
+			return false;
+		}
+		if (is_rel)
+			*rel_att = att->attnum;
+		else
+			*node_att = att->attnum;
+	}
+	if (*rel_att == InvalidAttrNumber || *node_att == InvalidAttrNumber)
+	{
+		*why = psprintf("it has no column %s",
+						*rel_att == InvalidAttrNumber ? "rel" : "node");
+		return false;
+	}
+	return true;
+}
+
+/*
  * The rows of mp2_rules with their relations' storage, read in a
  * transaction of their own.  Returns the count, -1 if the extension is
- * not installed.
+ * not installed.  A table whose shape is wrong is an error.
  */
 static int
 read_rules(Rule **rules_out)
@@ -104,31 +149,43 @@ read_rules(Rule **rules_out)
 	if (OidIsValid(relid))
 	{
 		Relation	rel = table_open(relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
 		TableScanDesc scan;
 		HeapTuple	tup;
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		AttrNumber	rel_att;
+		AttrNumber	node_att;
+		const char *why;
+		MemoryContext old;
 
+		if (!rules_columns(desc, &rel_att, &node_att, &why))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s.mp2_rules is not as extension mp2 made it: %s; no rules applied",
+							get_namespace_name(nsp), why),
+					 errhint("Give it back its columns rel regclass and node integer, or drop and create the extension again.")));
+		old = MemoryContextSwitchTo(TopMemoryContext);
 		rules = palloc(sizeof(Rule) * cap);
 		MemoryContextSwitchTo(old);
 		scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 		{
-			Datum		values[2];
-			bool		nulls[2];
+			Datum		relid_d;
+			Datum		node_d;
+			bool		relid_null;
+			bool		node_null;
 
 			CHECK_FOR_INTERRUPTS();
-			if (RelationGetDescr(rel)->natts < 2)
-				break;
-			heap_deform_tuple(tup, RelationGetDescr(rel), values, nulls);
-			if (nulls[0] || nulls[1])
+			relid_d = heap_getattr(tup, rel_att, desc, &relid_null);
+			node_d = heap_getattr(tup, node_att, desc, &node_null);
+			if (relid_null || node_null)
 				continue;
 			if (nrules == cap)
 			{
 				cap *= 2;
 				rules = repalloc(rules, sizeof(Rule) * cap);
 			}
-			rules[nrules].relid = DatumGetObjectId(values[0]);
-			rules[nrules].node = DatumGetInt32(values[1]);
+			rules[nrules].relid = DatumGetObjectId(relid_d);
+			rules[nrules].node = DatumGetInt32(node_d);
 			rules[nrules].has_file = false;
 			nrules++;
 		}

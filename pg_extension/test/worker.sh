@@ -15,6 +15,18 @@ w_info() {
 	psql_q "SELECT $1 FROM mp2_worker_info()"
 }
 
+# The worker has ended more than $1 rounds.
+rounds_past() {
+	[ "$(w_info rounds)" -ge "$1" ]
+}
+
+# The worker's last error contains $1 ("": there is none).
+last_error_has() {
+	local e
+	e=$(w_info last_error)
+	if [ -z "$1" ]; then [ -z "$e" ]; else [[ "$e" == *"$1"* ]]; fi
+}
+
 # The worker reports a policy once a round under it has ended.
 policy_is() {
 	[ "$(w_info policy)" = "$1" ]
@@ -179,6 +191,32 @@ worker_tests() {
 	check "worker: rule with node 99 skipped" wait_for 10 log_has "names node 99, which has no memory"
 	# The log line above comes from within the round that then reports.
 	check "worker: policy rules reported" wait_for 10 policy_is rules
+
+	# mp2_rules altered by its owner: columns added or dropped change
+	# nothing (1.3 deformed each row into two slots: 20 more columns wrote
+	# past them in the rules worker); a retyped column fails the round with
+	# one clear error; no crash, no restart.
+	pm0=$(psql_q "SELECT pg_postmaster_start_time()")
+	cols=$(for i in $(seq 1 20); do printf 'ADD COLUMN c%d text DEFAULT %s,' "$i" "'x'"; done)
+	psql_q "ALTER TABLE mp2_rules ${cols%,}" >/dev/null
+	r0=$(w_info rounds)
+	f0=$(w_info failed_rounds)
+	check "worker: rules rounds go on with 20 columns added" \
+		wait_for 20 rounds_past $((r0 + 2))
+	check "worker: ... and none failed" [ "$(w_info failed_rounds)" = "$f0" ]
+	psql_q "ALTER TABLE mp2_rules $(for i in $(seq 1 20); do printf 'DROP COLUMN c%d,' "$i"; done | sed 's/,$//')" >/dev/null
+	r0=$(w_info rounds)
+	check "worker: rules rounds go on with them dropped" wait_for 20 rounds_past $((r0 + 2))
+	psql_q "ALTER TABLE mp2_rules ALTER COLUMN node TYPE bigint" >/dev/null
+	check "worker: a retyped column fails the round, saying why" \
+		wait_for 20 log_has "mp2_rules is not as extension mp2 made it: its column node is of type bigint, not integer; no rules applied"
+	check "worker: ... shown as the last error" \
+		wait_for 10 last_error_has "its column node is of type bigint"
+	psql_q "ALTER TABLE mp2_rules ALTER COLUMN node TYPE int" >/dev/null
+	check "worker: rounds succeed again once it is given back" \
+		wait_for 60 last_error_has ""
+	check "worker: the server never restarted" \
+		[ "$(psql_q "SELECT pg_postmaster_start_time()")" = "$pm0" ]
 	psql_q "DELETE FROM mp2_rules" >/dev/null
 
 	phase "worker: long rounds"
