@@ -185,9 +185,16 @@ pgmp2_pages_exist(const Mp2Pool *pool, const int64 *pages, int n,
 		while (i + run < n && (run + 1) * per_page <= MINCORE_CHUNK &&
 			   pages[i + run] == pages[i] + run)
 			run++;
+		/*
+		 * A page larger than the vector (a huge page above 16 MiB) is asked
+		 * for by its first base page only: the kernel maps a huge page
+		 * whole, so that one answers for all of it, and mincore() writes
+		 * one byte per base page of the range it is given.
+		 */
 		if (mincore(pgmp2_pool_page(pool, pages[i]),
+					per_page > MINCORE_CHUNK ? base_page :
 					(size_t) run * pool->page_size, vec) != 0)
-			memset(vec, 0, (size_t) (run * per_page));
+			memset(vec, 0, sizeof(vec));
 		for (int k = 0; k < run; k++)
 		{
 			exists[i + k] = (vec[k * per_page] & 1) != 0;
