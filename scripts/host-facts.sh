@@ -75,6 +75,6 @@ mem_nodes=$(read_or /sys/devices/system/node/has_memory "?")
 echo "host kernel: $(uname -r)"
 echo "host THP enabled: $(bracketed $T/enabled), shmem_enabled: $(bracketed $T/shmem_enabled), use_zero_page: $(read_or $T/use_zero_page none)"
 echo "host hugetlb sizes (reserved pages): ${sizes[*]:-none}"
-echo "host NUMA nodes: $nodes (with memory: $mem_nodes)"
+echo "host NUMA nodes: $nodes, those with memory: $mem_nodes"
 echo "host cgroup memory limit: $(cgroup_memory_limit), RAM $(ram_mib) MiB"
 echo "host user: $(id -un) (uid $(id -u)), CAP_SYS_ADMIN: $(cap_bit 21), CAP_SYS_NICE: $(cap_bit 23)"
