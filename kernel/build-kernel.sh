@@ -111,6 +111,7 @@ fi
 
 sha() { sha256sum | cut -d' ' -f1; }
 
+TOOLCHAIN="$(build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${KBUILD_PKGS[@]}")"
 KEY="$(
 	{
 		printf 'package %s %s\n' "$PKG" "$PKG_VERSION"
@@ -124,7 +125,7 @@ KEY="$(
 		cat "$SELF"
 		printf 'envlib %s\n' "$(wc -c <"$ENVLIB")"
 		cat "$ENVLIB"
-		build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${KBUILD_PKGS[@]}"
+		echo "$TOOLCHAIN"
 	} | sha
 )"
 # A build tree can be reused for any patch set with the same base.
@@ -337,7 +338,7 @@ cp arch/x86/boot/bzImage "$IMAGE.tmp"
 	for p in "${PATCHES[@]}"; do echo "patch $(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"; done
 	echo "fragment $(sha256sum <"$FRAGMENT" | cut -d' ' -f1)"
 	echo "script $(sha256sum <"$SELF" | cut -d' ' -f1)"
-	build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${KBUILD_PKGS[@]}"
+	echo "$TOOLCHAIN"
 	echo "release $(make -s kernelrelease 2>/dev/null)"
 } >"$OUTDIR/inputs"
 mv -f "$IMAGE.tmp" "$IMAGE"

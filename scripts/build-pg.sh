@@ -204,6 +204,7 @@ fi
 flock -u 8
 mkdir -p "$VDIR"
 
+TOOLCHAIN="$(build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${NEED_PKGS[@]}")"
 KEY="$(
 	{
 		printf 'format %s\nsource %s %s\narch %s\n' "$CACHE_FORMAT" "$SRCPKG" "$SRCVER" "$(dpkg --print-architecture)"
@@ -211,7 +212,7 @@ KEY="$(
 		cat "$SELF"
 		printf 'envlib %s\n' "$(wc -c <"$ENVLIB")"
 		cat "$ENVLIB"
-		build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${NEED_PKGS[@]}"
+		echo "$TOOLCHAIN"
 	} | sha256sum | cut -d' ' -f1
 )"
 OUTDIR="$VDIR/$KEY"
@@ -389,7 +390,7 @@ mv "$D" "$WORK/out/install"
 	echo "configure ${CONFIGURE[*]}"
 	echo "contrib ${CONTRIB[*]}"
 	echo "script $(sha256sum <"$SELF" | cut -d' ' -f1)"
-	build_env_fingerprint "${BUILD_ENV_TOOLCHAIN[@]}" "${NEED_PKGS[@]}"
+	echo "$TOOLCHAIN"
 	echo "built $(date -u '+%F %T') UTC in $((SECONDS - T0))s"
 } >"$WORK/out/inputs"
 cp "$BUILDLOG" "$WORK/out/build.log"

@@ -248,11 +248,12 @@ guest_suites() {
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
-		local parts=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}
+		local nparts
+		nparts=$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}")
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
-			pg_config_of "$v" "$(wc -w <<<"$parts")" "guest-pg$v" &&
-				run_suite "guest-pg$v" "$(wc -w <<<"$parts")" \
+			pg_config_of "$v" "$nparts" "guest-pg$v" &&
+				run_suite "guest-pg$v" "$nparts" \
 					env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-guest.sh
 		done

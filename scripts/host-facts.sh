@@ -24,8 +24,9 @@ bracketed() {
 	echo "$v"
 }
 
-# The memory limit of this process's cgroup (v2, then v1), "none" if unset.
-cgroup_memory_limit() {
+# The memory limit of this process's cgroup (v2, then v1) in MiB; empty
+# when there is none.
+cgroup_memory_mib() {
 	local rel lim
 	rel=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
 	if [ -n "$rel" ] && [ -r "/sys/fs/cgroup$rel/memory.max" ]; then
@@ -35,24 +36,19 @@ cgroup_memory_limit() {
 		lim=$(read_or "/sys/fs/cgroup/memory$rel/memory.limit_in_bytes" max)
 	fi
 	# cgroup v1 says "no limit" with a number near 2^63.
-	if [ "$lim" = max ] || [ "${#lim}" -ge 19 ]; then
-		echo none
-	else
-		echo "$((lim / 1048576)) MiB"
+	if [ "$lim" != max ] && [ "${#lim}" -lt 19 ]; then
+		echo $((lim / 1048576))
 	fi
 }
 
-ram_mib() {
-	echo $(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))
-}
+ram_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))
+cg_mib=$(cgroup_memory_mib)
 
 if [ "${1:-}" = --memory-mib ]; then
-	lim=$(cgroup_memory_limit)
-	ram=$(ram_mib)
-	if [ "$lim" != none ] && [ "${lim% MiB}" -lt "$ram" ]; then
-		echo "${lim% MiB}"
+	if [ -n "$cg_mib" ] && [ "$cg_mib" -lt "$ram_mib" ]; then
+		echo "$cg_mib"
 	else
-		echo "$ram"
+		echo "$ram_mib"
 	fi
 	exit 0
 fi
@@ -76,5 +72,5 @@ echo "host kernel: $(uname -r)"
 echo "host THP enabled: $(bracketed $T/enabled), shmem_enabled: $(bracketed $T/shmem_enabled), use_zero_page: $(read_or $T/use_zero_page none)"
 echo "host hugetlb sizes (reserved pages): ${sizes[*]:-none}"
 echo "host NUMA nodes: $nodes, those with memory: $mem_nodes"
-echo "host cgroup memory limit: $(cgroup_memory_limit), RAM $(ram_mib) MiB"
+echo "host cgroup memory limit: ${cg_mib:+$cg_mib MiB}${cg_mib:-none}, RAM $ram_mib MiB"
 echo "host user: $(id -un) (uid $(id -u)), CAP_SYS_ADMIN: $(cap_bit 21), CAP_SYS_NICE: $(cap_bit 23)"

@@ -10,25 +10,12 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-
-/* The running kernel's version as major * 1000 + minor (6.12 -> 6012). */
-static inline int host_kernel_version(void)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return 0;
-	return major * 1000 + minor;
-}
 
 /*
  * What a read of private anonymous memory mapped: the shared zero page
- * (which move_pages(2) reports as -EFAULT on 6.1, 6.12 and 6.18), or a
+ * (which move_pages(2) reports as -EFAULT: 6.12 and 6.18 measured, 6.1
+ * by its source), or a
  * page of its own (reported on its node like any other; THP "always" with
  * use_zero_page 0 does that for the 2 MiB-aligned part of a mapping).  Told
  * by the page's frame in /proc/self/pagemap and its KPF_ZERO_PAGE flag in
@@ -70,30 +57,6 @@ static inline enum host_page_kind host_page_kind(const void *addr)
 	if (!ok)
 		return HOST_PAGE_UNKNOWN;
 	return flags >> HOST_KPF_ZERO_PAGE & 1 ? HOST_PAGE_ZERO : HOST_PAGE_OWN;
-}
-
-/*
- * The transparent huge page mode: "always", "madvise" or "never" (the
- * bracketed word of /sys/kernel/mm/transparent_hugepage/enabled); "none"
- * when the kernel has no THP.
- */
-static inline const char *host_thp_mode(void)
-{
-	static char mode[16];
-	char line[128];
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
-	char *open, *close;
-
-	strcpy(mode, "none");
-	if (!f)
-		return mode;
-	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
-	    (close = strchr(open, ']')) && close - open - 1 < (long)sizeof(mode)) {
-		memcpy(mode, open + 1, (size_t)(close - open - 1));
-		mode[close - open - 1] = '\0';
-	}
-	fclose(f);
-	return mode;
 }
 
 #endif /* MP2_TEST_HOST_H */
