@@ -142,7 +142,7 @@ int mp2_node_check(int node);
  * negative errno: -ENOENT (not mapped in this process's page tables yet:
  * never touched, or not present), -EFAULT (no mapping, or the shared zero
  * page).  These are move_pages(2)'s answers, the same on every kernel
- * libmp2 supports (6.1, 6.12, 6.18).  What a read of private anonymous
+ * libmp2 supports (6.12 and 6.18 as measured, 6.1 by its source).  What a read of private anonymous
  * memory maps is up to the machine, not the kernel version: as a rule the
  * zero page (-EFAULT), but a page of its own (its node) where the kernel
  * allocates on a read fault, as transparent huge pages "always" with
