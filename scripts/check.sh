@@ -15,8 +15,9 @@
 #
 # Every suite ends with "NAME: N passed, N failed, N skipped"; the
 # move_pages2 kselftest reports in TAP, which scripts/tap-suite.sh counts
-# into that line.  This script prints each suite's output, then one total
-# line.  It exits non-zero when a test failed or a suite did not reach its
+# into that line.  This script prints each suite's output, then the closing
+# lines, every failed test ("not ok") with the diagnostics under it, and one
+# total line.  It exits non-zero when a test failed or a suite did not reach its
 # closing line.
 #
 # --fresh clones HEAD (committed work only) into DIR/mp2 (default
@@ -126,6 +127,7 @@ B=build
 LOG=$B/check
 mkdir -p "$LOG"
 : >"$LOG/summary"
+: >"$LOG/failures"
 : >"$LOG/not-run"
 broken=0
 
@@ -183,6 +185,19 @@ run_suite() {
 	rc=${PIPESTATUS[0]}
 	found=$(grep -cE "$summary_re" "$log")
 	grep -E "$summary_re" "$log" | sed "s|^|$label/|" >>"$LOG/summary"
+	# Each failed test with its diagnostics, for the end: TAP's "not ok"
+	# and the "#" lines under it, tests/harness.h's "FAIL" and the
+	# indented lines above it.
+	awk -v label="$label" '
+		/^not ok/ { print label ": " $0; n = 3; next }
+		n > 0 && /^#/ { print label ":   " $0; n--; next }
+		/^    / { above[k++ % 3] = $0; next }
+		/^FAIL / {
+			for (i = (k > 3 ? k - 3 : 0); i < k; i++)
+				print label ": " above[i % 3]
+			print label ": " $0
+		}
+		{ n = 0; k = 0 }' "$log" >>"$LOG/failures"
 	if [ "$found" -lt "$expect" ]; then
 		echo "check: $label reported $found of $expect suite results (exit $rc)"
 		broken=$((broken + 1))
@@ -275,6 +290,10 @@ cat "$LOG/summary"
 if [ -s "$LOG/not-run" ]; then
 	echo "== suites that did not run"
 	cat "$LOG/not-run"
+fi
+if [ -s "$LOG/failures" ]; then
+	echo "== tests that failed"
+	cat "$LOG/failures"
 fi
 awk -v broken="$broken" '
 {

@@ -250,10 +250,14 @@ worker_tests() {
 	phase "worker: SIGTERM"
 	# SIGTERM in the middle of a round: it stops cleanly and soon, and is
 	# not restarted.  The new shared memory after the crash holds only the
-	# pages used since: read the table and gather the pool on node 0, so
-	# that the next rounds have pages to move.
+	# pages used since: read the table and gather the pool on node 0 with
+	# the policy off, so that the worker does not race the gathering and
+	# its next round, once the policy is back, has half of them to move.
+	set_and_reload "mp2.policy = 'off'"
+	wait_for 10 policy_is off
 	psql_q "SELECT pg_prewarm('mp2_w')" >/dev/null
 	psql_q "SELECT * FROM mp2_migrate_pool(0)" >/dev/null
+	set_and_reload "mp2.policy = 'interleave'"
 	if [ "$last" -gt 0 ]; then
 		check "worker: moving again (mid-round)" wait_for 60 moving
 	fi
