@@ -389,3 +389,48 @@ pgmp2_relation_file(Oid relid, bool check_acl, bool wait, Mp2RelFile *file,
 	UnlockRelationOid(relid, AccessShareLock);
 	return has_storage;
 }
+
+void
+pgmp2_require_storage(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
+	char	   *name = get_rel_name(relid);
+
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	switch (relkind)
+	{
+		case RELKIND_VIEW:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is a view, which has no buffers of its own", name),
+					 errhint("Name the tables the view reads.")));
+			break;
+		case RELKIND_COMPOSITE_TYPE:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is a composite type, which has no buffers", name)));
+			break;
+		case RELKIND_FOREIGN_TABLE:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is a foreign table, whose data is not in shared buffers", name)));
+			break;
+		case RELKIND_PARTITIONED_TABLE:
+		case RELKIND_PARTITIONED_INDEX:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is a partitioned %s, which has no buffers of its own",
+							name, relkind == RELKIND_PARTITIONED_TABLE ? "table" : "index"),
+					 errhint("Its partitions have them: name each, e.g. FROM pg_partition_tree('%s') WHERE isleaf.",
+							 name)));
+			break;
+		default:
+			if (!RELKIND_HAS_STORAGE(relkind))
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("\"%s\" has no buffers of its own", name)));
+	}
+}

@@ -35,7 +35,7 @@ typedef RelFileNode Mp2RelFile;
 
 /* The module's magic block: with its name and version from 18 on. */
 #if PG_VERSION_NUM >= 180000
-#define MP2_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "mp2", .version = "1.1")
+#define MP2_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "mp2", .version = MP2_EXT_VERSION)
 #else
 #define MP2_MODULE_MAGIC PG_MODULE_MAGIC
 #endif

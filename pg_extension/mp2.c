@@ -22,6 +22,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 MP2_MODULE_MAGIC;
@@ -90,6 +91,32 @@ check_node_list(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* A node list whose every node has memory (mp2.interleave_nodes). */
+static bool
+check_memory_node_list(char **newval, void **extra, GucSource source)
+{
+	int		   *nodes;
+	int			n;
+
+	if (!check_node_list(newval, extra, source))
+		return false;
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	n = pgmp2_parse_node_list(*newval, &nodes);
+	for (int i = 0; i < n; i++)
+	{
+		if (mp2_node_check(nodes[i]) != 0)
+		{
+			GUC_check_errdetail("Node %d is not a NUMA node with memory.",
+								nodes[i]);
+			pfree(nodes);
+			return false;
+		}
+	}
+	pfree(nodes);
+	return true;
+}
+
 static void
 define_gucs(void)
 {
@@ -109,7 +136,7 @@ define_gucs(void)
 							   "every node with memory.  A node named twice "
 							   "gets twice the share.",
 							   &pgmp2_interleave_nodes, "",
-							   PGC_SIGHUP, 0, check_node_list, NULL, NULL);
+							   PGC_SIGHUP, 0, check_memory_node_list, NULL, NULL);
 	DefineCustomStringVariable("mp2.fast_nodes",
 							   "Nodes that policy tier puts hot pages on.",
 							   "A list such as \"0,1\"; empty means the nodes "
@@ -219,6 +246,23 @@ shmem_startup(void)
 	/* Only the postmaster: it creates the pool before any child exists. */
 	if (!IsUnderPostmaster)
 		pgmp2_pool_thp_advise();
+}
+
+/*
+ * A function called with more arguments than this library reads: its SQL
+ * comes from a newer version of the extension than the library loaded,
+ * as after ALTER EXTENSION mp2 UPDATE with the old library still
+ * preloaded.  Better an error than arguments silently ignored.
+ */
+void
+pgmp2_sql_newer_than_library(FunctionCallInfo fcinfo, int known)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("function %s has %d arguments; the loaded library of mp2 %s reads %d",
+					get_func_name(fcinfo->flinfo->fn_oid), PG_NARGS(),
+					MP2_EXT_VERSION, known),
+			 errhint("The extension's SQL is newer than the library this server loaded: restart the server after updating the extension.")));
 }
 
 void

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -132,6 +133,8 @@ typedef struct Mp2WorkerState
 	bool		child_no_extension; /* mp2 is not installed there */
 	Oid			child_found_oid;	/* probe: the database's OID, or 0 */
 	char		child_error[256];	/* its round failed with this */
+	char		rules_skipped[256]; /* the rules the last round skipped,
+									 * and why: logged when it changes */
 }			Mp2WorkerState;
 
 /* What policy tier saw and did, per tier (see tier.c). */
@@ -277,6 +280,12 @@ pgmp2_walk_done(const Mp2Walk *walk)
 extern bool pgmp2_relation_file(Oid relid, bool check_acl, bool wait,
 								Mp2RelFile *file, bool *busy);
 
+/*
+ * ERROR unless the relation has buffers of its own, naming what it is
+ * instead: a view, a partitioned table (whose partitions have them), ...
+ */
+extern void pgmp2_require_storage(Oid relid);
+
 /* ----------------------------------------------------------------
  *		census.c: where the buffers are
  * ----------------------------------------------------------------
@@ -380,6 +389,9 @@ extern int	pgmp2_parse_node_list(const char *s, int **nodes);
 
 /* ERROR unless node has memory. */
 extern void pgmp2_require_node(int node);
+
+/* mp2.c: ERROR for a call whose SQL has more arguments than known. */
+extern void pgmp2_sql_newer_than_library(FunctionCallInfo fcinfo, int known);
 
 /* ----------------------------------------------------------------
  *		privilege.c: CAP_SYS_NICE

@@ -40,6 +40,10 @@
 #include "storage/ipc.h"
 #include "tcop/tcopprot.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -81,48 +85,183 @@ extension_schema(void)
 	return nsp;
 }
 
+/* The columns of mp2_rules that mp2 reads, by attribute number. */
+typedef struct RulesColumns
+{
+	AttrNumber	rel;			/* regclass: the relation */
+	AttrNumber	node;			/* int4: where its buffers belong */
+	AttrNumber	added_by;		/* regrole: who wrote the rule (1.4) */
+} RulesColumns;
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+	const char *type_name;
+}			rules_column_defs[] = {
+	{"rel", REGCLASSOID, "regclass"},
+	{"node", INT4OID, "integer"},
+	{"added_by", REGROLEOID, "regrole"},
+};
+
 /*
- * The attribute numbers of mp2_rules' columns rel (regclass) and node
- * (int4).  The table's owner may have altered it: its rows are read by
- * these numbers, and only while both columns are there with their types,
- * so that no added, dropped or retyped column makes the worker read a row
- * wrong.  Other columns are left alone.  On a wrong shape, *why says what
- * is wrong.
+ * The attribute numbers of mp2_rules' columns.  The table's owner may have
+ * altered it: its rows are read by these numbers, and only while every
+ * column is there with its type, so that no added, dropped or retyped
+ * column makes the worker read a row wrong.  Other columns are left
+ * alone.  On a wrong shape, *why says what is wrong.
  */
 static bool
-rules_columns(TupleDesc desc, AttrNumber *rel_att, AttrNumber *node_att,
-			  const char **why)
+rules_columns(TupleDesc desc, RulesColumns *cols, const char **why)
 {
-	*rel_att = InvalidAttrNumber;
-	*node_att = InvalidAttrNumber;
+	AttrNumber *found[] = {&cols->rel, &cols->node, &cols->added_by};
+
+	for (int c = 0; c < lengthof(found); c++)
+		*found[c] = InvalidAttrNumber;
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		is_rel = strcmp(NameStr(att->attname), "rel") == 0;
-		bool		is_node = strcmp(NameStr(att->attname), "node") == 0;
 
-		if (att->attisdropped || !(is_rel || is_node))
+		if (att->attisdropped)
 			continue;
-		if (att->atttypid != (is_rel ? REGCLASSOID : INT4OID))
+		for (int c = 0; c < lengthof(rules_column_defs); c++)
 		{
-			*why = psprintf("its column %s is of type %s, not %s",
-							NameStr(att->attname),
-							format_type_be(att->atttypid),
-							is_rel ? "regclass" : "integer");
+			if (strcmp(NameStr(att->attname), rules_column_defs[c].name) != 0)
+				continue;
+			if (att->atttypid != rules_column_defs[c].type)
+			{
+				*why = psprintf("its column %s is of type %s, not %s",
+								NameStr(att->attname),
+								format_type_be(att->atttypid),
+								rules_column_defs[c].type_name);
+				return false;
+			}
+			*found[c] = att->attnum;
+		}
+	}
+	for (int c = 0; c < lengthof(found); c++)
+	{
+		if (*found[c] == InvalidAttrNumber)
+		{
+			*why = psprintf("it has no column %s", rules_column_defs[c].name);
 			return false;
 		}
-		if (is_rel)
-			*rel_att = att->attnum;
-		else
-			*node_att = att->attnum;
-	}
-	if (*rel_att == InvalidAttrNumber || *node_att == InvalidAttrNumber)
-	{
-		*why = psprintf("it has no column %s",
-						*rel_att == InvalidAttrNumber ? "rel" : "node");
-		return false;
 	}
 	return true;
+}
+
+static void
+require_rules_shape(TupleDesc desc, Oid nsp, RulesColumns *cols)
+{
+	const char *why;
+
+	if (!rules_columns(desc, cols, &why))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.mp2_rules is not as extension mp2 %s made it: %s; no rules applied",
+						get_namespace_name(nsp), MP2_EXT_VERSION, why),
+				 errhint("Give it back its columns rel regclass, node integer and added_by regrole (ALTER EXTENSION mp2 UPDATE adds added_by), or drop and create the extension again.")));
+}
+
+/* ----------------------------------------------------------------
+ *		Writing a rule: the trigger on mp2_rules
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(pgmp2_rules_write);
+
+/*
+ * BEFORE INSERT OR UPDATE, for each row: a rule names a relation with
+ * buffers of its own that its writer may read, and a node with memory.
+ * added_by records the writer: the current user, unless the row names a
+ * role whose rights the current user has (a restore by a superuser keeps
+ * what the dump says).  The worker moves a relation only while the rule's
+ * writer may read it.
+ */
+Datum
+pgmp2_rules_write(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	RulesColumns cols;
+	Datum		d;
+	bool		isnull;
+	Oid			relid;
+	Oid			writer = GetUserId();
+	AclResult	acl;
+	int			replace_col;
+	Datum		replace_value;
+	bool		replace_null = false;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trig->tg_event))
+		elog(ERROR, "pgmp2_rules_write must run before each row's INSERT or UPDATE");
+	tup = TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ?
+		trig->tg_newtuple : trig->tg_trigtuple;
+	desc = RelationGetDescr(trig->tg_relation);
+	require_rules_shape(desc, RelationGetNamespace(trig->tg_relation), &cols);
+
+	d = heap_getattr(tup, cols.rel, desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(tup);	/* the NOT NULL constraint says so */
+	relid = DatumGetObjectId(d);
+	d = heap_getattr(tup, cols.added_by, desc, &isnull);
+	if (!isnull && has_privs_of_role(writer, DatumGetObjectId(d)))
+		writer = DatumGetObjectId(d);
+
+	acl = pg_class_aclcheck(relid, writer, ACL_SELECT);
+	if (acl != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for relation %s", get_rel_name(relid)),
+				 errdetail("Role %s may not read it.", GetUserNameFromId(writer, false)),
+				 errhint("A rule moves only what its writer may read.")));
+	pgmp2_require_storage(relid);
+	d = heap_getattr(tup, cols.node, desc, &isnull);
+	if (!isnull)
+		pgmp2_require_node(DatumGetInt32(d));
+
+	replace_col = cols.added_by;
+	replace_value = ObjectIdGetDatum(writer);
+	return PointerGetDatum(heap_modify_tuple_by_cols(tup, desc, 1, &replace_col,
+													 &replace_value, &replace_null));
+}
+
+/* ----------------------------------------------------------------
+ *		Reading the rules: the per-database worker
+ * ----------------------------------------------------------------
+ */
+
+/* The rule's relation as the log names it. */
+static const char *
+rule_name(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+
+	return name ? quote_identifier(name) : psprintf("relation %u", relid);
+}
+
+/*
+ * Rules skipped for a reason that lasts are logged when the set of them
+ * changes, not every round.
+ */
+static void
+report_skipped(StringInfo skipped)
+{
+	Mp2WorkerState *w = &pgmp2_shared->worker;
+	bool		changed;
+
+	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
+	changed = strncmp(w->rules_skipped, skipped->data,
+					  sizeof(w->rules_skipped) - 1) != 0;
+	strlcpy(w->rules_skipped, skipped->data, sizeof(w->rules_skipped));
+	LWLockRelease(pgmp2_shared->lock);
+	if (changed && skipped->len > 0)
+		ereport(LOG,
+				(errmsg("mp2 worker: rules skipped: %s", skipped->data)));
 }
 
 /*
@@ -148,21 +287,24 @@ read_rules(Rule **rules_out)
 	relid = OidIsValid(nsp) ? get_relname_relid("mp2_rules", nsp) : InvalidOid;
 	if (OidIsValid(relid))
 	{
-		Relation	rel = table_open(relid, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
+		Relation	rel;
+		TupleDesc	desc;
 		TableScanDesc scan;
 		HeapTuple	tup;
-		AttrNumber	rel_att;
-		AttrNumber	node_att;
-		const char *why;
+		RulesColumns cols;
 		MemoryContext old;
+		StringInfoData skipped;
 
-		if (!rules_columns(desc, &rel_att, &node_att, &why))
+		/* A session that holds the table locked does not wedge the worker. */
+		if (!ConditionalLockRelationOid(relid, AccessShareLock))
 			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table %s.mp2_rules is not as extension mp2 made it: %s; no rules applied",
-							get_namespace_name(nsp), why),
-					 errhint("Give it back its columns rel regclass and node integer, or drop and create the extension again.")));
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("table %s.mp2_rules is locked by another session; no rules applied this round",
+							get_namespace_name(nsp))));
+		rel = table_open(relid, NoLock);
+		desc = RelationGetDescr(rel);
+		require_rules_shape(desc, nsp, &cols);
+		initStringInfo(&skipped);
 		old = MemoryContextSwitchTo(TopMemoryContext);
 		rules = palloc(sizeof(Rule) * cap);
 		MemoryContextSwitchTo(old);
@@ -171,14 +313,35 @@ read_rules(Rule **rules_out)
 		{
 			Datum		relid_d;
 			Datum		node_d;
+			Datum		by_d;
 			bool		relid_null;
 			bool		node_null;
+			bool		by_null;
+			bool		missing = false;
 
 			CHECK_FOR_INTERRUPTS();
-			relid_d = heap_getattr(tup, rel_att, desc, &relid_null);
-			node_d = heap_getattr(tup, node_att, desc, &node_null);
+			relid_d = heap_getattr(tup, cols.rel, desc, &relid_null);
+			node_d = heap_getattr(tup, cols.node, desc, &node_null);
+			by_d = heap_getattr(tup, cols.added_by, desc, &by_null);
 			if (relid_null || node_null)
 				continue;
+			/*
+			 * Moved only while the rule's writer may read the relation (a
+			 * dropped one is passed over below).
+			 */
+			if (by_null ||
+				(pg_class_aclcheck_ext(DatumGetObjectId(relid_d),
+									   DatumGetObjectId(by_d),
+									   ACL_SELECT, &missing) != ACLCHECK_OK &&
+				 !missing))
+			{
+				appendStringInfo(&skipped, "%s%s (%s)",
+								 skipped.len > 0 ? "; " : "",
+								 rule_name(DatumGetObjectId(relid_d)),
+								 by_null ? "no writer recorded: write the rule again" :
+								 "its writer may not read it");
+				continue;
+			}
 			if (nrules == cap)
 			{
 				cap *= 2;
@@ -198,9 +361,9 @@ read_rules(Rule **rules_out)
 
 			if (mp2_node_check(rules[i].node) != 0)
 			{
-				ereport(LOG,
-						(errmsg("mp2 worker: rule for relation %u names node %d, which has no memory; skipped",
-								rules[i].relid, rules[i].node)));
+				appendStringInfo(&skipped, "%s%s (node %d has no memory)",
+								 skipped.len > 0 ? "; " : "",
+								 rule_name(rules[i].relid), rules[i].node);
 				continue;
 			}
 			rules[i].has_file = pgmp2_relation_file(rules[i].relid, false,
@@ -211,6 +374,7 @@ read_rules(Rule **rules_out)
 						(errmsg_internal("mp2 worker: relation %u is locked; skipped this round",
 										 rules[i].relid)));
 		}
+		report_skipped(&skipped);
 	}
 
 	PopActiveSnapshot();
@@ -325,6 +489,20 @@ pgmp2_rules_main(Datum main_arg)
 	/* No SQL runs here; should any, it sees only the system's objects. */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
 					PGC_S_OVERRIDE);
+
+	/*
+	 * The database's owner may have set transaction defaults for it
+	 * (ALTER DATABASE ... SET): a serializable, deferrable one would wait
+	 * for a safe snapshot, and lock_timeout ends waits this worker does not
+	 * make.  Its short transactions read the rules as the defaults give.
+	 */
+	SetConfigOption("default_transaction_isolation", "read committed",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_deferrable", "off",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 
 	PG_TRY();
 	{

@@ -281,6 +281,8 @@ pgmp2_relation_nodes(PG_FUNCTION_ARGS)
 	bool		has_storage;
 
 	has_storage = pgmp2_relation_file(relid, true, true, &file, NULL);
+	if (!has_storage)
+		pgmp2_require_storage(relid);
 	InitMaterializedSRF(fcinfo, 0);
 	if (has_storage)
 	{
@@ -363,6 +365,8 @@ parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_ms must not be negative")));
+	if (PG_NARGS() > first + 6)
+		pgmp2_sql_newer_than_library(fcinfo, first + 6);
 	args->max_rate = 0;
 	if (PG_NARGS() > first + 5)
 	{
@@ -391,13 +395,27 @@ parse_nodes_arg(FunctionCallInfo fcinfo, int arg, Mp2MoveArgs *args)
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(arg);
 		Datum	   *elems;
 		bool	   *elnulls;
+		int			possible = numa_num_possible_nodes();
 
-		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT,
-						  &elems, &elnulls, &nnodes);
+		/* Checked before the elements are looked at: they may be many. */
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("nodes must be a one-dimensional array"),
+					 errhint("List the nodes as '{0,1}'.")));
+		nnodes = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 		if (nnodes == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("nodes must not be empty")));
+		if (nnodes > possible)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("nodes has more elements than this kernel has possible NUMA nodes"),
+					 errdetail("It has %d; the kernel has %d possible nodes.",
+							   nnodes, possible)));
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT,
+						  &elems, &elnulls, &nnodes);
 		nodes = palloc(sizeof(int) * nnodes);
 		for (int i = 0; i < nnodes; i++)
 		{
@@ -489,7 +507,7 @@ run_move(FunctionCallInfo fcinfo, Mp2Walk *walk, const Mp2MoveArgs *args)
 	return move_result(fcinfo, &res);
 }
 
-/* The walk over a relation's buffers, or NULL when it has no storage. */
+/* The walk over a relation's buffers; ERROR when it has none of its own. */
 static Mp2Walk *
 relation_walk(Oid relid)
 {
@@ -499,7 +517,10 @@ relation_walk(Oid relid)
 	if (pgmp2_relation_file(relid, true, true, &file, NULL))
 		pgmp2_walk_file(walk, &file);
 	else
+	{
+		pgmp2_require_storage(relid);
 		pgmp2_walk_none(walk);
+	}
 	return walk;
 }
 

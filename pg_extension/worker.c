@@ -63,6 +63,9 @@
 #define START_WAIT_MS	30000
 #define STOP_WAIT_MS	60000
 
+/* How long the per-database worker may take to get into its database. */
+#define CHILD_CONNECT_TIMEOUT_MS	60000
+
 /* Where the next interleave round starts: a buffer number. */
 static int	interleave_cursor = 0;
 
@@ -482,18 +485,33 @@ run_child(int kind, Oid dboid)
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not start the mp2 rules worker"),
 				 errhint("Raise max_worker_processes.")));
-	for (;;)
+	for (int waited_ms = 0;; waited_ms += 100)
 	{
 		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+		bool		connected;
 
 		if (status == BGWH_STOPPED)
 			return true;
 		if (status == BGWH_POSTMASTER_DIED)
 			proc_exit(1);
-		if (ShutdownRequestPending || w->stop_requested)
+		LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+		connected = w->child_connected;
+		LWLockRelease(pgmp2_shared->lock);
+
+		/*
+		 * Never waited on without bounds: a stop or a reload ends the
+		 * child's round (the reload is taken up by the main loop), and a
+		 * child that cannot get into its database in time is given up.
+		 */
+		if (ShutdownRequestPending || w->stop_requested ||
+			ConfigReloadPending ||
+			(!connected && waited_ms >= CHILD_CONNECT_TIMEOUT_MS))
 		{
 			TerminateBackgroundWorker(handle);
 			(void) WaitForBackgroundWorkerShutdown(handle);
+			if (!connected && waited_ms >= CHILD_CONNECT_TIMEOUT_MS)
+				quiet_failure = psprintf("the mp2 rules worker did not connect within %d s",
+										 CHILD_CONNECT_TIMEOUT_MS / 1000);
 			return false;
 		}
 		nap(100);

@@ -68,6 +68,7 @@ SET enable_seqscan = off;
 SELECT count(*) FROM mp2_t WHERE id <= 100;
 RESET enable_seqscan;
 SELECT sum(buffers) > 0 AS index_buffers FROM mp2_relation_nodes('mp2_t_id');
+-- a view has no buffers of its own: an error that says so
 CREATE VIEW mp2_v AS SELECT 1 AS one;
 SELECT node IS NULL AS absent_row, buffers, os_pages FROM mp2_relation_nodes('mp2_v')
  WHERE node IS NULL;

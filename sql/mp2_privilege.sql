@@ -67,6 +67,20 @@ SET ROLE regress_mp2_user;
 SELECT count(*) FROM mp2_relation_nodes('mp2_secret');
 RESET ROLE;
 SELECT sum(migrations) AS migrations FROM mp2_stats();
+-- nor may a rule have the worker move it, also when the rule names a
+-- superuser as its writer
+SET ROLE regress_mp2_admin;
+INSERT INTO mp2_rules VALUES ('mp2_secret', 0);
+INSERT INTO mp2_rules
+SELECT 'mp2_secret', 0, oid::regrole FROM pg_catalog.pg_roles
+ WHERE rolsuper ORDER BY oid LIMIT 1;
+-- a rule on a relation it may read records it as the writer
+INSERT INTO mp2_rules
+SELECT 'mp2_p', 0, oid::regrole FROM pg_catalog.pg_roles
+ WHERE rolsuper ORDER BY oid LIMIT 1;
+SELECT rel, node, added_by FROM mp2_rules;
+DELETE FROM mp2_rules;
+RESET ROLE;
 GRANT SELECT ON mp2_secret TO regress_mp2_admin;
 SET ROLE regress_mp2_admin;
 SELECT requested > 0 AS moved_some FROM mp2_migrate('mp2_secret', 0);

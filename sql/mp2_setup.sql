@@ -22,7 +22,9 @@ SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
  ORDER BY a.attnum;
 SELECT conname, contype FROM pg_catalog.pg_constraint
  WHERE conrelid = 'mp2_rules'::regclass AND contype IN ('c', 'p') ORDER BY conname;
+\set VERBOSITY terse
 INSERT INTO mp2_rules VALUES ('pg_class', -1);
+\set VERBOSITY default
 -- who may do what with it, but its owner (whose rights differ by version)
 SELECT a.grantee::regrole AS grantee, a.privilege_type
   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a

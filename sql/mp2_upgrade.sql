@@ -86,3 +86,31 @@ SELECT extconfig::pg_catalog.regclass[] AS config FROM pg_catalog.pg_extension
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE regress_mp2_new;
+
+-- An update keeps the rights the DBA gave: a function re-created by an
+-- update script has the same grantees as before (1.3 re-creates mp2_info()
+-- and the moving functions)
+CREATE ROLE regress_mp2_up_reader;
+CREATE DATABASE regress_mp2_acl;
+\c regress_mp2_acl
+SET client_min_messages = warning;
+CREATE EXTENSION mp2 VERSION '1.2';
+REVOKE EXECUTE ON FUNCTION mp2_info() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mp2_info() TO regress_mp2_up_reader;
+REVOKE EXECUTE ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int) FROM mp2_mover;
+GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int) TO regress_mp2_up_reader;
+ALTER EXTENSION mp2 UPDATE;
+SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'mp2';
+SELECT p.proname,
+       CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS grantee,
+       a.privilege_type
+  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+ WHERE p.proname IN ('mp2_info', 'mp2_migrate', 'mp2_migrate_pool',
+                     'mp2_interleave', 'mp2_interleave_pool')
+   AND a.grantee <> p.proowner
+ ORDER BY 1, 2;
+SELECT pg_catalog.has_function_privilege('public', 'mp2_info()', 'EXECUTE') AS public_info;
+\c contrib_regression
+SET client_min_messages = warning;
+DROP DATABASE regress_mp2_acl;
+DROP ROLE regress_mp2_up_reader;

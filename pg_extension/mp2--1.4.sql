@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
-/* pg_extension/mp2--1.3.sql */
+/* pg_extension/mp2--1.4.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mp2" to load this file. \quit
@@ -10,12 +10,56 @@
 
 -- Members of mp2_mover may move shared buffers and run the worker.  The
 -- role is shared by all databases of the cluster and outlives the
--- extension; it is created by the first CREATE EXTENSION mp2.
+-- extension; it is created by the first CREATE EXTENSION mp2.  One that
+-- exists already is used only if nothing in it says a non-superuser made
+-- it or controls who is in it: whoever does would decide who may move
+-- memory.  (On PostgreSQL 16 and later the creator of a role holds ADMIN
+-- on it; on 15 a CREATEROLE role may grant any role, mp2_mover included.)
 DO $$
+DECLARE
+	why text;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles
 	               WHERE rolname OPERATOR(pg_catalog.=) 'mp2_mover') THEN
 		CREATE ROLE mp2_mover NOLOGIN;
+		RETURN;
+	END IF;
+	SELECT 'it has attributes a group role of mp2 does not have ' ||
+	       '(LOGIN, SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS)'
+	  INTO why
+	  FROM pg_catalog.pg_roles r
+	 WHERE r.rolname OPERATOR(pg_catalog.=) 'mp2_mover'
+	   AND (r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR
+	        r.rolreplication OR r.rolbypassrls);
+	IF why IS NULL THEN
+		SELECT pg_catalog.format('%s was made a member by %s, who is not a superuser',
+		                         pg_catalog.quote_ident(m.rolname),
+		                         pg_catalog.quote_ident(g.rolname))
+		  INTO why
+		  FROM pg_catalog.pg_auth_members a
+		  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.roleid
+		  JOIN pg_catalog.pg_roles m ON m.oid OPERATOR(pg_catalog.=) a.member
+		  JOIN pg_catalog.pg_roles g ON g.oid OPERATOR(pg_catalog.=) a.grantor
+		 WHERE r.rolname OPERATOR(pg_catalog.=) 'mp2_mover' AND NOT g.rolsuper
+		 LIMIT 1;
+	END IF;
+	IF why IS NULL THEN
+		SELECT pg_catalog.format('%s, not a superuser, may grant it (ADMIN OPTION)',
+		                         pg_catalog.quote_ident(m.rolname))
+		  INTO why
+		  FROM pg_catalog.pg_auth_members a
+		  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.roleid
+		  JOIN pg_catalog.pg_roles m ON m.oid OPERATOR(pg_catalog.=) a.member
+		 WHERE r.rolname OPERATOR(pg_catalog.=) 'mp2_mover' AND a.admin_option
+		   AND NOT m.rolsuper
+		 LIMIT 1;
+	END IF;
+	IF why IS NOT NULL THEN
+		RAISE EXCEPTION 'role mp2_mover exists and cannot be trusted: %', why
+			USING ERRCODE = 'insufficient_privilege',
+			      HINT = 'A superuser should look at the role and its members, ' ||
+			             'then drop it (DROP ROLE mp2_mover) or revoke what is shown, ' ||
+			             'and run CREATE EXTENSION mp2 again.';
 	END IF;
 END
 $$;
@@ -232,11 +276,24 @@ AS 'MODULE_PATHNAME', 'pgmp2_worker_info'
 LANGUAGE C STRICT VOLATILE;
 
 -- Rules of the worker's policy "rules": the buffers of rel belong on node.
+-- added_by is who wrote the rule; the worker moves rel only while that
+-- role may read it.  The trigger fills it in and refuses a rule for a
+-- relation without buffers of its own, one its writer may not read, or a
+-- node without memory.
 CREATE TABLE mp2_rules (
 	rel regclass PRIMARY KEY,
-	node int NOT NULL CHECK (node OPERATOR(pg_catalog.>=) 0)
+	node int NOT NULL CHECK (node OPERATOR(pg_catalog.>=) 0),
+	added_by regrole
 );
 SELECT pg_catalog.pg_extension_config_dump('mp2_rules', '');
+
+CREATE FUNCTION mp2_rules_write()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pgmp2_rules_write'
+LANGUAGE C;
+
+CREATE TRIGGER mp2_rules_write BEFORE INSERT OR UPDATE ON mp2_rules
+	FOR EACH ROW EXECUTE FUNCTION mp2_rules_write();
 
 -- Moving memory and steering the worker: superusers and mp2_mover only.
 REVOKE ALL ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int, bigint) FROM PUBLIC;
@@ -244,6 +301,7 @@ REVOKE ALL ON FUNCTION mp2_interleave(regclass, int[], text, text, int, bigint, 
 REVOKE ALL ON FUNCTION mp2_migrate_pool(int, text, text, int, bigint, int, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_interleave_pool(int[], text, text, int, bigint, int, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_stats_reset() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mp2_rules_write() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_worker_start() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mp2_worker_stop() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mp2_migrate(regclass, int, text, text, int, bigint, int, bigint) TO mp2_mover;
