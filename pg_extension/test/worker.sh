@@ -208,8 +208,8 @@ worker_tests() {
 	# The log line above comes from within the round that then reports.
 	check "worker: policy rules reported" wait_for 10 policy_is rules
 	r0=$(w_info rounds)
-	wait_for 20 rounds_past $((r0 + 2))
-	check "worker: ... and not again in the rounds after" \
+	check "worker: two more rules rounds" wait_for 20 rounds_past $((r0 + 2))
+	check "worker: ... and the skipped rules not logged again in them" \
 		[ "$(log_count "rules skipped:")" = 1 ]
 	psql_q "DELETE FROM mp2_rules WHERE rel IN ('mp2_w_lost'::regclass, 'pg_class'::regclass, 'mp2_w_old'::regclass);
 	        DROP TABLE mp2_w_lost, mp2_w_old; DROP ROLE regress_w_mover" >/dev/null
