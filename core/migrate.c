@@ -96,6 +96,8 @@ struct worker {
 	int *todo_nodes;
 	int *todo_status;
 	size_t *todo_index;		/* index into the chunk */
+	/* call_end refused: the chunk is counted, then the migration ends. */
+	int late_err;
 };
 
 static int target_of(const struct job *j, size_t i)
@@ -152,6 +154,34 @@ static long kernel_move(struct worker *w, size_t n)
 		w->todo_status[k] = STATUS_UNSET;
 	return mp2_sys_move_pages(n, w->todo_pages, w->todo_nodes,
 				  w->todo_status, j->o->move_all);
+}
+
+/*
+ * kernel_move() between the caller's call_begin and call_end.  *hook_err
+ * is set when a hook refused: before the call (nothing was tried, the
+ * return is that errno) or after it (the statuses stand).
+ */
+static long hooked_move(struct worker *w, size_t n, int *hook_err)
+{
+	const struct mp2_options *o = w->job->o;
+	long ret;
+	int err;
+
+	*hook_err = 0;
+	if (o->call_begin) {
+		err = o->call_begin(o->call_arg);
+		if (err) {
+			*hook_err = err < 0 ? err : -EPERM;
+			return *hook_err;
+		}
+	}
+	ret = kernel_move(w, n);
+	if (o->call_end) {
+		err = o->call_end(o->call_arg);
+		if (err)
+			*hook_err = err < 0 ? err : -EPERM;
+	}
+	return ret;
 }
 
 /*
@@ -219,6 +249,7 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 	unsigned int backoff = o->busy_backoff_us;
 	size_t ntodo = 0;
 	long ret;
+	int hook_err;
 
 	memcpy(w->final, j->initial + pos, n * sizeof(*w->final));
 	for (size_t i = 0; i < n; i++) {
@@ -240,7 +271,7 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 		uint64_t t0 = mp2_now_ns(), dt;
 		size_t nretry = 0;
 
-		ret = kernel_move(w, ntodo);
+		ret = hooked_move(w, ntodo, &hook_err);
 		dt = mp2_now_ns() - t0;
 		w->stats.move_calls++;
 		if (dt > w->stats.max_call_ns)
@@ -249,13 +280,15 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 			*call_size = adapt_call_size(o, *call_size, ntodo, dt);
 		if (ret < 0)
 			return (int)ret;
+		w->late_err = hook_err;
 		ret = recheck_busy(w, ntodo);
 		if (ret < 0)
 			return (int)ret;
 		for (size_t k = 0; k < ntodo; k++) {
 			int st = w->todo_status[k];
 
-			if (st == -EBUSY && attempt < o->busy_retries) {
+			if (st == -EBUSY && attempt < o->busy_retries &&
+			    !w->late_err) {
 				w->todo_index[nretry] = w->todo_index[k];
 				w->todo_pages[nretry] = w->todo_pages[k];
 				w->todo_nodes[nretry] = w->todo_nodes[k];
@@ -401,6 +434,13 @@ static void *worker_run(void *arg)
 			pthread_mutex_lock(&j->lock);
 			w->shown = w->stats;
 			pthread_mutex_unlock(&j->lock);
+		}
+		if (w->late_err) {
+			int zero = 0;
+
+			atomic_compare_exchange_strong(&j->error, &zero,
+						       w->late_err);
+			break;
 		}
 	}
 	for (size_t i = pos; i < w->end; i++) {

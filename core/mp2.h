@@ -247,12 +247,26 @@ struct mp2_options {
 	 */
 	uint64_t max_rate;
 	/*
+	 * Called right before and right after each system call that migrates
+	 * pages, in the thread that makes it, given call_arg (NULL: not
+	 * called).  A program that keeps CAP_SYS_NICE only in its permitted
+	 * set makes it effective in call_begin and lowers it in call_end, so
+	 * that it is never effective while the library waits (max_rate,
+	 * busy_backoff_us) or runs the caller's callbacks.  A negative errno
+	 * from call_begin ends the migration before that call; one from
+	 * call_end ends it after the call, whose pages are counted.  Either
+	 * way the migration returns that errno.  Added in 1.4.0.
+	 */
+	int (*call_begin)(void *call_arg);
+	int (*call_end)(void *call_arg);
+	void *call_arg;
+	/*
 	 * Room for later options: zero (mp2_options_init() zeroes them).
 	 * The calls taking options return -EINVAL when one is not, so a
 	 * program built for a newer library that sets a newer option is
 	 * refused by an older library rather than silently ignored.
 	 */
-	uint64_t reserved[7];
+	uint64_t reserved[4];
 };
 
 /* Fill opts with the defaults documented above. */

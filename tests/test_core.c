@@ -166,6 +166,58 @@ static void stop_counter_init(struct stop_counter *c, int stop_at)
 	memset(&c->last, 0, sizeof(c->last));
 }
 
+/*
+ * call_begin/call_end hooks that record whether a migrating system call
+ * is under way, and refuse on a given call.
+ */
+struct call_hooks {
+	int begins, ends;
+	bool inside;			/* between call_begin and call_end */
+	int unbalanced;			/* begin inside, or end outside */
+	int outside_waits;		/* should_stop asked while inside */
+	int fail_begin;			/* refuse this begin (0: never) */
+	int fail_end;			/* refuse this end (0: never) */
+};
+
+static int hook_begin(void *arg)
+{
+	struct call_hooks *h = arg;
+
+	h->unbalanced += h->inside;
+	if (++h->begins == h->fail_begin)
+		return -EPERM;
+	h->inside = true;
+	return 0;
+}
+
+static int hook_end(void *arg)
+{
+	struct call_hooks *h = arg;
+
+	h->unbalanced += !h->inside;
+	h->inside = false;
+	return ++h->ends == h->fail_end ? -EIO : 0;
+}
+
+static bool hook_stop(void *arg, const struct mp2_stats *sofar)
+{
+	struct call_hooks *h = arg;
+
+	(void)sofar;
+	h->outside_waits += h->inside;
+	return false;
+}
+
+static void call_hooks_set(struct call_hooks *h, struct mp2_options *o)
+{
+	memset(h, 0, sizeof(*h));
+	o->call_begin = hook_begin;
+	o->call_end = hook_end;
+	o->call_arg = h;
+	o->should_stop = hook_stop;
+	o->stop_arg = h;
+}
+
 /* A source for mp2_migrate_stream over the pages of a region, in order. */
 struct region_source {
 	char *base;
@@ -537,7 +589,7 @@ static void test_invalid_arguments(void)
 	/* An option of a later library, unknown to this one. */
 	o.reserved[0] = 1;
 	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
-	o.reserved[6] = 1;
+	o.reserved[3] = 1;
 	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
@@ -621,6 +673,10 @@ static void test_version(void)
 	mp2_options_init(&o);
 	for (size_t i = 0; i < sizeof(o.reserved) / sizeof(o.reserved[0]); i++)
 		T_EQ(o.reserved[i], 0);
+	T_CHECK(!o.call_begin && !o.call_end && !o.call_arg);
+	/* Options added since 1.2 took reserved room: the size is the ABI's. */
+	if (sizeof(void *) == 8)
+		T_EQ(sizeof(o), 152);
 }
 
 static void test_budget_pages(void)
@@ -1594,6 +1650,62 @@ static void test_stream_error_moves(void)
 	free(pages);
 }
 
+/*
+ * The hooks run around every migrating system call and never while the
+ * library paces; a refusal ends the migration with nothing lost.
+ */
+static void test_call_hooks_moves(void)
+{
+	const size_t n = 64;
+	char *base;
+	void **pages;
+	struct call_hooks h;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	base = pages_on(n, node_a());
+	pages = page_array(base, n);
+	T_REQUIRE(base && pages);
+	mp2_options_init(&o);
+	o.pages_per_call = 8;
+	o.max_rate = 2000;
+	call_hooks_set(&h, &o);
+	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(st.moved, n);
+	T_CHECK(st.move_calls >= n / 8);
+	T_EQ(h.begins, (int)st.move_calls);
+	T_EQ(h.ends, h.begins);
+	T_EQ(h.unbalanced, 0);
+	T_EQ(h.outside_waits, 0);
+	T_CHECK(!h.inside);
+
+	/* A refused begin: that call is not made. */
+	call_hooks_set(&h, &o);
+	h.fail_begin = 3;
+	T_EQ(mp2_migrate(pages, n, NULL, node_a(), &o, NULL, &st), -EPERM);
+	T_EQ(st.moved, 16);
+	T_EQ(st.not_tried, n - 16);
+	T_EQ(h.ends, 2);
+	T_EQ(pages_off_node(pages, 16, node_a()), 0);
+	T_EQ(pages_off_node(pages + 16, n - 16, node_b()), 0);
+
+	/* A refused end: that call's pages count, no call follows. */
+	call_hooks_set(&h, &o);
+	h.fail_end = 2;
+	T_EQ(mp2_migrate(pages + 16, n - 16, NULL, node_a(), &o, NULL, &st),
+	     -EIO);
+	T_EQ(st.moved, 16);
+	T_EQ(st.not_tried, n - 32);
+	T_EQ(h.begins, 2);
+	T_EQ(h.unbalanced, 0);
+	T_EQ(pages_off_node(pages, 32, node_a()), 0);
+	T_EQ(pages_off_node(pages + 32, n - 32, node_b()), 0);
+	T_EQ(bad_pages(base, n), 0);
+	numa_free(base, n * psz);
+	free(pages);
+}
+
 /* A page shared with a child: refused without move_all, moved with it. */
 static void test_shared_page(void)
 {
@@ -1716,6 +1828,7 @@ int main(void)
 	T_RUN(test_stream_moves);
 	T_RUN(test_stream_budget_moves);
 	T_RUN(test_stream_error_moves);
+	T_RUN(test_call_hooks_moves);
 	T_RUN(test_shared_page);
 
 	mp2_topology_free(topo);
