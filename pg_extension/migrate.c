@@ -229,7 +229,7 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	MoveSource	src;
 	MoveContext mc;
 	ErrorContextCallback errcb;
-	bool		raised;
+	bool		privileged;
 	int			err;
 
 	memset(res, 0, sizeof(*res));
@@ -255,14 +255,17 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	o.should_stop = args->should_stop;
 	o.stop_arg = args->stop_arg;
 
-	/* Nothing between raise and drop can throw. */
-	raised = pgmp2_priv_raise();
-	o.move_all = raised;
+	/* CAP_SYS_NICE is effective only inside the system calls. */
+	privileged = pgmp2_priv_available();
+	o.move_all = privileged;
+	if (privileged)
+	{
+		o.call_begin = pgmp2_priv_call_begin;
+		o.call_end = pgmp2_priv_call_end;
+	}
 	err = mp2_migrate_stream(source_next, &src, &o, &res->st);
-	if (raised)
-		pgmp2_priv_drop();
 
-	res->privileged = raised;
+	res->privileged = privileged;
 	res->not_present = src.not_present;
 	res->error = err;
 
@@ -282,7 +285,8 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	if (src.where)
 		pfree(src.where);
 
-	/* A cancel or termination that stopped the migration: throw now. */
+	/* A capability that could not be lowered, then a cancel: throw now. */
+	pgmp2_priv_check();
 	CHECK_FOR_INTERRUPTS();
 	error_context_stack = errcb.previous;
 }

@@ -13,7 +13,7 @@
  *	census.c	counting buffers and pages per node, window by window
  *	migrate.c	one migration: a walk handed to libmp2 as a page source
  *	nodes.c		node lists
- *	privilege.c CAP_SYS_NICE, raised only around the migrating call
+ *	privilege.c CAP_SYS_NICE, raised only around the migrating system calls
  *	sqlfuncs.c	the SQL-callable functions of version 1.1
  *	compat_1_0.c the entry points that version 1.0's SQL script names
  *	worker.c	the long-lived relocation worker (no database)
@@ -408,8 +408,11 @@ typedef enum Mp2CapState
 extern void pgmp2_priv_init(void);
 extern Mp2CapState pgmp2_priv_state(void);
 extern const char *pgmp2_priv_state_name(Mp2CapState state);
-extern bool pgmp2_priv_raise(void);
+extern bool pgmp2_priv_available(void);
+extern int	pgmp2_priv_call_begin(void *arg);
+extern int	pgmp2_priv_call_end(void *arg);
 extern void pgmp2_priv_drop(void);
+extern void pgmp2_priv_check(void);
 
 /* ----------------------------------------------------------------
  *		worker.c, rules.c: the relocation worker

@@ -13,9 +13,16 @@
  * Least privilege: when the module is loaded, CAP_SYS_NICE is lowered from
  * the effective set (it stays in the permitted set) and from the ambient
  * set (so that programs the server runs, such as archive_command, do not
- * inherit it).  pgmp2_priv_raise() makes it effective for one migrating call
- * and pgmp2_priv_drop() lowers it again right after.  Capabilities are per
- * thread; libmp2 runs the calls in the calling thread.
+ * inherit it).  libmp2 calls pgmp2_priv_call_begin() right before each
+ * migrating system call and pgmp2_priv_call_end() right after it, so the
+ * capability is effective for the system calls only: never while a
+ * migration sleeps for its max_rate or reads buffer headers.  Capabilities
+ * are per thread; libmp2 runs the calls in the calling thread.
+ *
+ * If lowering it fails, this process gives the capability up for good
+ * (clears it from the permitted set too) and the migration ends in an
+ * error; if even that fails, the process exits (FATAL) rather than go on
+ * with the capability effective.
  *
  *-------------------------------------------------------------------------
  */
@@ -99,14 +106,72 @@ pgmp2_priv_state_name(Mp2CapState state)
 	return "none";
 }
 
-bool
-pgmp2_priv_raise(void)
+/* Lowering failed: the capability is not raised again by this process. */
+static bool given_up = false;
+
+/* Clear CAP_SYS_NICE from the effective and permitted sets; true on success. */
+static bool
+give_up(void)
 {
-	return set_effective(CAP_SET);
+	cap_t		caps = cap_get_proc();
+	bool		ok;
+
+	given_up = true;
+	if (caps == NULL)
+		return false;
+	ok = cap_set_flag(caps, CAP_EFFECTIVE, 1, sys_nice, CAP_CLEAR) == 0 &&
+		cap_set_flag(caps, CAP_PERMITTED, 1, sys_nice, CAP_CLEAR) == 0 &&
+		cap_set_proc(caps) == 0;
+	cap_free(caps);
+	return ok;
+}
+
+bool
+pgmp2_priv_available(void)
+{
+	return !given_up && pgmp2_priv_state() != MP2_CAP_NONE;
+}
+
+int
+pgmp2_priv_call_begin(void *arg)
+{
+	if (given_up || !set_effective(CAP_SET))
+		return -EPERM;
+	return 0;
+}
+
+int
+pgmp2_priv_call_end(void *arg)
+{
+	if (set_effective(CAP_CLEAR))
+		return 0;
+	(void) give_up();
+	return -EPERM;
 }
 
 void
 pgmp2_priv_drop(void)
 {
-	(void) set_effective(CAP_CLEAR);
+	if (!set_effective(CAP_CLEAR))
+		(void) give_up();
+}
+
+void
+pgmp2_priv_check(void)
+{
+	static bool reported = false;
+
+	if (!given_up || reported)
+		return;
+	if (pgmp2_priv_state() == MP2_CAP_EFFECTIVE)
+		ereport(FATAL,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not lower the capability CAP_SYS_NICE after migrating pages"),
+				 errdetail("The process exits rather than keep the capability effective.")));
+	reported = true;
+	ereport(ERROR,
+			(errcode(ERRCODE_SYSTEM_ERROR),
+			 errmsg("could not lower the capability CAP_SYS_NICE after migrating pages"),
+			 errdetail("This process has given the capability up: it will not move pages that other processes map."),
+			 errhint("Look for what else changes this process's capabilities; a new session has the capability again.")));
 }

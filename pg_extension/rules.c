@@ -512,6 +512,7 @@ pgmp2_rules_main(Datum main_arg)
 	{
 		ErrorData  *edata;
 
+		pgmp2_priv_drop();
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
 		LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);

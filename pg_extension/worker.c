@@ -780,6 +780,8 @@ pgmp2_worker_main(Datum main_arg)
 
 		error_context_stack = NULL;
 		HOLD_INTERRUPTS();
+		/* Whatever threw, CAP_SYS_NICE is not left effective. */
+		pgmp2_priv_drop();
 		MemoryContextSwitchTo(TopMemoryContext);
 		edata = CopyErrorData();
 		EmitErrorReport();
