@@ -239,6 +239,7 @@ worker_tests() {
 		wait_for 60 last_error_has ""
 	check "worker: the server never restarted" \
 		[ "$(psql_q "SELECT pg_postmaster_start_time()")" = "$pm0" ]
+	rules_wedge_tests
 	psql_q "DELETE FROM mp2_rules" >/dev/null
 
 	phase "worker: long rounds"
@@ -311,6 +312,68 @@ EOF
 }
 
 # psql_fails SQL TEXT: SQL fails with an error that contains TEXT.
+# A session that holds mp2_rules locked, and database defaults that make
+# a transaction wait (serializable, read only, deferrable, while a
+# serializable read-write transaction is open), do not stop the rounds or
+# a reload.  Needs rules in effect and a worker with rounds 1 s apart.
+rules_wedge_tests() {
+	local bg r0 pid
+	PGAPPNAME=mp2_locker as_pg "$PGBIN/psql" -X -q -At -d postgres \
+		-c "BEGIN; LOCK TABLE mp2_rules IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)" \
+		>/dev/null 2>&1 &
+	bg=$!
+	check "worker: a session locks mp2_rules" wait_for 10 rules_locked
+	check "worker: with mp2_rules locked, rounds skip the rules and say so" \
+		wait_for 20 log_has "mp2_rules is locked by another session; no rules applied this round"
+	check "worker: ... shown as the last error" \
+		wait_for 10 last_error_has "is locked by another session"
+	set_and_reload "mp2.policy = 'off'"
+	check "worker: a reload to policy off takes effect while the lock is held" \
+		wait_for 10 policy_is off
+	set_and_reload "mp2.policy = 'rules'"
+	pid=$(backend_of mp2_locker)
+	psql_q "SELECT pg_terminate_backend($pid)" >/dev/null
+	wait "$bg" 2>/dev/null
+	check "worker: rules rounds succeed again once the lock is gone" \
+		wait_for 30 last_error_has ""
+
+	# The test's own sessions are read-write and not deferrable, so that
+	# they neither fail nor wait.
+	export PGOPTIONS="-c default_transaction_read_only=off -c default_transaction_deferrable=off"
+	psql_q "ALTER DATABASE postgres SET default_transaction_isolation = 'serializable';
+	        ALTER DATABASE postgres SET default_transaction_read_only = on;
+	        ALTER DATABASE postgres SET default_transaction_deferrable = on" >/dev/null
+	PGAPPNAME=mp2_serial as_pg "$PGBIN/psql" -X -q -At -d postgres \
+		-c "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE; SELECT count(*) FROM mp2_rules; SELECT pg_sleep(60)" \
+		>/dev/null 2>&1 &
+	bg=$!
+	check "worker: a serializable read-write transaction is open" \
+		wait_for 10 serial_open
+	r0=$(w_info rounds)
+	check "worker: rules rounds go on under serializable deferrable read-only database defaults" \
+		wait_for 20 rounds_past $((r0 + 2))
+	check "worker: ... without an error" last_error_has ""
+	psql_q "ALTER DATABASE postgres RESET default_transaction_isolation;
+	        ALTER DATABASE postgres RESET default_transaction_read_only;
+	        ALTER DATABASE postgres RESET default_transaction_deferrable" >/dev/null
+	pid=$(backend_of mp2_serial)
+	psql_q "SELECT pg_terminate_backend($pid)" >/dev/null
+	wait "$bg" 2>/dev/null
+	unset PGOPTIONS
+}
+
+rules_locked() {
+	[ "$(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+	              WHERE a.application_name = 'mp2_locker' AND l.mode = 'AccessExclusiveLock'
+	                AND l.relation = 'mp2_rules'::regclass AND l.granted")" = 1 ]
+}
+
+serial_open() {
+	[ "$(psql_q "SELECT count(*) FROM pg_stat_activity
+	              WHERE application_name = 'mp2_serial' AND state = 'active'
+	                AND backend_xmin IS NOT NULL")" = 1 ]
+}
+
 psql_fails() {
 	local out
 	out=$(psql_q "$1" 2>&1) && return 1
