@@ -21,6 +21,8 @@ Options:
                       nodes 2.. have memory and no CPUs (a CXL / slow tier).
   --mem-per-node MiB  memory of each node (default 1024)
   --cpus N            CPUs in total (default 2), split over the CPU nodes
+  --huge-1g N         reserve N 1 GiB huge pages on every node at boot
+                      (default 0; they must leave room in --mem-per-node)
   --user NAME         run COMMAND as NAME (setpriv; no capabilities unless
                       --cap), with HOME etc. from the passwd entry
   --cap CAP           with --user: give COMMAND this capability as an ambient
@@ -71,6 +73,7 @@ die() {
 NODES=2
 MEM=1024
 CPUS=2
+HUGE_1G=0
 RUN_USER=
 TIMEOUT=1200
 KERNEL=
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
 	--nodes) need_arg "$1" $#; NODES="$2"; shift 2 ;;
 	--mem-per-node) need_arg "$1" $#; MEM="$2"; shift 2 ;;
 	--cpus) need_arg "$1" $#; CPUS="$2"; shift 2 ;;
+	--huge-1g) need_arg "$1" $#; HUGE_1G="$2"; shift 2 ;;
 	--user) need_arg "$1" $#; RUN_USER="$2"; shift 2 ;;
 	--cap) need_arg "$1" $#; CAPS+=("$2"); shift 2 ;;
 	--share) need_arg "$1" $#; SHARES+=("$2"); shift 2 ;;
@@ -99,7 +103,7 @@ while [ $# -gt 0 ]; do
 	--timeout) need_arg "$1" $#; TIMEOUT="$2"; shift 2 ;;
 	--kernel) need_arg "$1" $#; KERNEL="$2"; shift 2 ;;
 	--console-log) need_arg "$1" $#; CONSOLE_COPY="$2"; shift 2 ;;
-	--nodes=* | --mem-per-node=* | --cpus=* | --user=* | --cap=* | --share=* | --env=* | --timeout=* | --kernel=* | --console-log=*)
+	--nodes=* | --mem-per-node=* | --cpus=* | --huge-1g=* | --user=* | --cap=* | --share=* | --env=* | --timeout=* | --kernel=* | --console-log=*)
 		opt="${1%%=*}"
 		val="${1#*=}"
 		shift
@@ -121,6 +125,8 @@ is_uint "$MEM" && [ "$MEM" -ge 128 ] || die_usage "--mem-per-node wants MiB >= 1
 CPU_NODES=$((NODES < 2 ? NODES : 2))
 is_uint "$CPUS" && [ "$CPUS" -ge "$CPU_NODES" ] && [ "$CPUS" -le 8 ] ||
 	die_usage "--cpus wants $CPU_NODES..8 (at least one per CPU node), got '$CPUS'"
+is_uint "$HUGE_1G" && [ $((HUGE_1G * 1024 + 256)) -le "$MEM" ] ||
+	die_usage "--huge-1g wants a count whose GiB leave 256 MiB of --mem-per-node ($MEM), got '$HUGE_1G'"
 is_uint "$TIMEOUT" && [ "$TIMEOUT" -ge 1 ] || die_usage "--timeout wants seconds >= 1, got '$TIMEOUT'"
 if [ -n "$RUN_USER" ]; then
 	getent passwd "$RUN_USER" >/dev/null || die_usage "--user: no user '$RUN_USER' on this host (the guest uses the host's /etc/passwd)"
@@ -233,6 +239,9 @@ done
 NINEP="trans=virtio,version=9p2000.L,msize=262144"
 APPEND="console=ttyS0,115200 root=mp2root rootfstype=9p rootflags=$NINEP,cache=loose ro"
 APPEND+=" init=$KDIR/guest-init.sh panic=-1 tsc=reliable"
+if [ "$HUGE_1G" -gt 0 ]; then
+	APPEND+=" hugepagesz=1G hugepages=$(seq -s , -f "%g:$HUGE_1G" 0 $((NODES - 1)))"
+fi
 
 fsdevs=(
 	-fsdev "local,id=fsroot,path=/,security_model=none,readonly=on,multidevs=remap"

@@ -8,6 +8,10 @@
 #   pg_worker-guest-V         the relocation worker
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
 #   pg_hugepages-guest-V      huge_pages = on
+#   pg_hugepages_1g-guest-V   huge_page_size = 1GB, in a second guest that
+#                             reserves a 1 GiB page on each node at boot
+#   pg_capability-guest-V     CAP_SYS_NICE effective only in the system
+#                             calls; a failure to lower it
 #   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
@@ -21,25 +25,27 @@
 # "NAME-V: N passed, N failed, N skipped" per part.  Exits non-zero when a
 # test failed or the guest did not report.  Needs root.
 #
-# MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded tier" (the
-# default) selects the parts to run.
+# MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded capability
+# tier huge1g" (the default) selects the parts to run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
 
-GUEST_PARTS=${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded tier}
+ALL_PARTS="cap load worker nocap huge thp bounded capability tier huge1g"
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
 	[huge]=pg_hugepages-guest-$V [thp]=pg_thp-guest-$V [bounded]=pg_bounded-guest-$V
-	[tier]=pg_tier-guest-$V)
+	[tier]=pg_tier-guest-$V [huge1g]=pg_hugepages_1g-guest-$V
+	[capability]=pg_capability-guest-$V)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
-		echo "check-guest: unknown part '$p' (cap load worker nocap huge thp bounded tier)"
+		echo "check-guest: unknown part '$p' ($ALL_PARTS)"
 		exit 2
 	fi
 	PARTS+=("${PART_LABEL[$p]}")
@@ -70,6 +76,8 @@ inside() {
 	. "$TOP/pg_extension/test/bounded.sh"
 	# shellcheck source=test/tier.sh
 	. "$TOP/pg_extension/test/tier.sh"
+	# shellcheck source=test/capability.sh
+	. "$TOP/pg_extension/test/capability.sh"
 
 	local work=/tmp/mp2-pgguest status=0
 	local nodes
@@ -144,10 +152,20 @@ inside() {
 		bounded_tests "${PART_LABEL[bounded]}" || status=1
 	fi
 
+	if want capability; then
+		phase "CAP_SYS_NICE around the system calls"
+		capability_tests "${PART_LABEL[capability]}" "$TOP/build/check/capfail.so" || status=1
+	fi
+
 	if want tier; then
 		phase "policy tier"
 		pg_stop
 		tier_tests "${PART_LABEL[tier]}" || status=1
+	fi
+
+	if want huge1g; then
+		phase "huge_page_size = 1GB"
+		huge_1g_tests "${PART_LABEL[huge1g]}" || status=1
 	fi
 	phase "done"
 
@@ -181,6 +199,13 @@ if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.lo
 	echo "pg_guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+# The cap_set_proc() that fails on demand (test/capability.sh).
+if want capability &&
+	! cc -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC \
+		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/test/capfail.c" -ldl -lcap; then
+	echo "pg_capability-guest-$V: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
 
 # The hashes of the pgbench run without moves (see test/load.sh), taken
 # on a throw-away cluster here, where it is fast.
@@ -208,10 +233,13 @@ fi
 raw="$TOP/build/check/pg_guest_$V.raw"
 : >"$raw"
 cd "$TOP" || exit 1
-# run_guest NODES PARTS: the parts in a guest with that many nodes.  The
-# closing lines from inside are shown renamed and counted once, below.
+# run_guest NODES PARTS [RUN-GUEST-OPTIONS...]: the parts in a guest with
+# that many nodes.  The closing lines from inside are shown renamed and
+# counted once, below.
 run_guest() {
-	MP2_PG_GUEST_PARTS=$2 kernel/run-guest.sh --nodes "$1" --mem-per-node 2048 \
+	local nodes=$1 parts=$2
+	shift 2
+	MP2_PG_GUEST_PARTS=$parts kernel/run-guest.sh --nodes "$nodes" --mem-per-node 2048 "$@" \
 		--timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" --env "PG_CONFIG=$PG_CONFIG" -- \
 		"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
 		tee -a "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
@@ -219,13 +247,17 @@ run_guest() {
 }
 rc=0
 # 2 GB per node: room for a 1 GB pool (bounded.sh).
-two=$(for p in $GUEST_PARTS; do [ "$p" != tier ] && echo "$p"; done | xargs)
+two=$(for p in $GUEST_PARTS; do [ "$p" != tier ] && [ "$p" != huge1g ] && echo "$p"; done | xargs)
 if [ -n "$two" ]; then
 	run_guest 2 "$two" || rc=$?
 fi
 if want tier; then
 	echo "check-guest: policy tier, in a guest with four nodes"
 	run_guest 4 tier || rc=$?
+fi
+if want huge1g; then
+	echo "check-guest: huge_page_size = 1GB, in a guest with a 1 GiB page on each node"
+	run_guest 2 huge1g --huge-1g 1 || rc=$?
 fi
 
 status=0

@@ -116,3 +116,65 @@ huge_tests() {
 	hp_reserve 0
 	suite_end "$label"
 }
+
+hp1g_dir() {
+	echo "/sys/devices/system/node/node$1/hugepages/hugepages-1048576kB"
+}
+
+hp1g_used() {
+	local d
+	d=$(hp1g_dir "$1")
+	echo $(($(cat "$d/nr_hugepages") - $(cat "$d/free_hugepages")))
+}
+
+# huge_1g_tests LABEL: huge_page_size = 1GB, in a guest that reserved one
+# 1 GiB page on each node at boot (run-guest.sh --huge-1g 1).  Looking
+# and moving take a whole 1 GiB page at a time, whose residency vector
+# is larger than any fixed buffer.
+huge_1g_tests() {
+	local label=$1 n r sum0 sum1 used0 used1 on
+
+	for n in 0 1; do
+		check "1 GiB pages: one reserved on node $n at boot" \
+			[ "$(cat "$(hp1g_dir "$n")/nr_hugepages" 2>/dev/null)" = 1 ]
+	done
+	if ! pg_start cap -o "-c huge_pages=on -c huge_page_size=1GB"; then
+		not_ok "1 GiB pages: server starts with huge_page_size = 1GB"
+		suite_end "$label"
+		return 1
+	fi
+	ok "1 GiB pages: server starts with huge_page_size = 1GB"
+	psql_q "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS mp2" >/dev/null
+	check "1 GiB pages: mp2 sees 1 GiB pages" \
+		[ "$(psql_q "SELECT huge_pages AND page_size = 1073741824 FROM mp2_info()")" = t ]
+	psql_q "CREATE TABLE mp2_g AS
+	        SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g" >/dev/null
+	sum0=$(psql_q "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM mp2_g")
+	r=$(psql_q "SELECT node, os_pages, page_size FROM mp2_buffer_nodes()" | tr '\n' ' ')
+	echo "pool: $r"
+	check "1 GiB pages: mp2_buffer_nodes() counts the pool in one 1 GiB page" \
+		[ "$(psql_q "SELECT sum(os_pages) = 1 AND bool_and(page_size = 1073741824)
+		              FROM mp2_buffer_nodes() WHERE node IS NOT NULL")" = t ]
+	check "1 GiB pages: mp2_relation_nodes() sees the table" \
+		[ "$(psql_q "SELECT sum(os_pages) FROM mp2_relation_nodes('mp2_g') WHERE node IS NOT NULL")" = 1 ]
+	on=$(psql_q "SELECT node FROM mp2_buffer_nodes() WHERE node IS NOT NULL")
+	for n in $((1 - ${on:-0})) "${on:-0}"; do
+		used0=$(hp1g_used 0)
+		used1=$(hp1g_used 1)
+		r=$(psql_q "SELECT moved, already, failed_busy, failed_nomem, page_size
+		              FROM mp2_migrate_pool($n, mode => 'sync')")
+		echo "whole pool to node $n: moved|already|busy|nomem|page_size = $r"
+		check "1 GiB pages: the pool's page moved to node $n ($r)" [ "$r" = "1|0|0|0|1073741824" ]
+		check "1 GiB pages: node $n holds it (in use: node 0 $used0 -> $(hp1g_used 0), node 1 $used1 -> $(hp1g_used 1))" \
+			[ "$(hp1g_used "$n"),$(hp1g_used $((1 - n)))" = 1,0 ]
+		check "1 GiB pages: mp2_buffer_nodes() shows it on node $n" \
+			[ "$(psql_q "SELECT node FROM mp2_buffer_nodes() WHERE node IS NOT NULL")" = "$n" ]
+	done
+	sum1=$(psql_q "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM mp2_g")
+	check "1 GiB pages: the table's bytes are unchanged" [ "${sum0:-none}" = "${sum1:-unread}" ]
+	check "1 GiB pages: no backend crashed" \
+		sh -c "! grep -qE 'terminated by signal|server process .* was terminated' '$PGTMP/server.log'"
+	psql_q "DROP TABLE mp2_g" >/dev/null
+	pg_stop
+	suite_end "$label"
+}
