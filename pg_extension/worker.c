@@ -449,6 +449,34 @@ round_interleave(void)
 }
 
 /*
+ * Wait, polling, for a child told to terminate to exit.  Not
+ * WaitForBackgroundWorkerShutdown(): it sleeps until the postmaster's
+ * SIGUSR1 sets the latch, and a worker without a database connection
+ * ignores SIGUSR1, so it slept until some other wakeup (the next
+ * mp2_worker_stop(), 60 s later).
+ */
+static void
+wait_child_exit(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid;
+
+	for (int waited_ms = 0;; waited_ms += 10)
+	{
+		BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
+
+		if (status == BGWH_STOPPED)
+			return;
+		if (status == BGWH_POSTMASTER_DIED)
+			proc_exit(1);
+		if (waited_ms == CHILD_CONNECT_TIMEOUT_MS)
+			ereport(WARNING,
+					(errmsg("mp2 worker: the rules worker (pid %d) has not exited %d s after it was told to",
+							(int) pid, CHILD_CONNECT_TIMEOUT_MS / 1000)));
+		nap(10);
+	}
+}
+
+/*
  * Start a per-database worker (rules.c) of the given kind and wait for it
  * to exit; a shutdown request terminates it.  Returns false if we are to
  * stop.
@@ -508,7 +536,7 @@ run_child(int kind, Oid dboid)
 			(!connected && waited_ms >= CHILD_CONNECT_TIMEOUT_MS))
 		{
 			TerminateBackgroundWorker(handle);
-			(void) WaitForBackgroundWorkerShutdown(handle);
+			wait_child_exit(handle);
 			if (!connected && waited_ms >= CHILD_CONNECT_TIMEOUT_MS)
 				quiet_failure = psprintf("the mp2 rules worker did not connect within %d s",
 										 CHILD_CONNECT_TIMEOUT_MS / 1000);

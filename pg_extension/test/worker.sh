@@ -77,6 +77,10 @@ worker_procs() {
 	pgrep -fc 'postgres: mp2 relocation worker' || true
 }
 
+no_worker_procs() {
+	[ "$(worker_procs)" = 0 ]
+}
+
 log_has() {
 	grep -q -- "$1" "$PGTMP/server.log"
 }
@@ -415,6 +419,14 @@ lifecycle_tests() {
 		CREATE TABLE mp2_x AS SELECT g FROM generate_series(1, 10000) g;
 		INSERT INTO mp2_rules VALUES ('mp2_x', 0)" >/dev/null
 	set_and_reload "mp2.policy = 'rules'" "mp2.naptime = '1s'"
+	# A stop while the leader starts its rules child: the leader, which
+	# gets no SIGUSR1, used to sleep until the next wakeup (the stop's
+	# WARNING after 60 s).
+	out1=$(as_pg "$PGBIN/psql" -X -q -At -d mp2_wdb \
+		-c "SELECT mp2_worker_start() > 0" -c "SELECT mp2_worker_stop()" 2>&1)
+	check "worker: a stop right after a start ends the worker at once ($(echo $out1))" \
+		[ "$out1" = "$(printf 't\nt')" ]
+	check "worker: ... and leaves no worker process" wait_for 5 no_worker_procs
 	pid=$(psql_q -d mp2_wdb "SELECT mp2_worker_start()")
 	check "worker: started in mp2_wdb" [ -n "$pid" ]
 	check "worker: rules rounds in mp2_wdb" wait_for 30 \
