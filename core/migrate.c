@@ -189,9 +189,10 @@ static long hooked_move(struct worker *w, size_t n, int *hook_err)
  * report at all: move_pages(2) stops at the first batch that fails and
  * leaves the status of that batch and of the pages after it unwritten,
  * and it reports -EBUSY for a base page whose huge page it has queued
- * already through another base page, then moves it.
+ * already through another base page, then moves it.  A page not reported
+ * that is not on its target gets unset_status.
  */
-static int recheck_busy(struct worker *w, size_t n)
+static int recheck_busy(struct worker *w, size_t n, int unset_status)
 {
 	size_t m = 0, k;
 	size_t *idx;
@@ -225,7 +226,7 @@ static int recheck_busy(struct worker *w, size_t n)
 		if (where[i] == w->todo_nodes[k])
 			w->todo_status[k] = w->todo_nodes[k];
 		else if (w->todo_status[k] == STATUS_UNSET)
-			w->todo_status[k] = -EBUSY;
+			w->todo_status[k] = unset_status;
 	}
 	ret = 0;
 out:
@@ -250,6 +251,7 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 	size_t ntodo = 0;
 	long ret;
 	int hook_err;
+	bool nomem;
 
 	memcpy(w->final, j->initial + pos, n * sizeof(*w->final));
 	for (size_t i = 0; i < n; i++) {
@@ -278,10 +280,17 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 			w->stats.max_call_ns = dt;
 		if (attempt == 0)
 			*call_size = adapt_call_size(o, *call_size, ntodo, dt);
-		if (ret < 0)
+		/*
+		 * move_pages(2) gives up the whole call when the target node
+		 * has no memory left (move_pages2 reports it per page): the
+		 * pages it did not report and that are not there are -ENOMEM.
+		 */
+		nomem = ret == -ENOMEM && !hook_err &&
+			j->method == MP2_METHOD_MOVE_PAGES;
+		if (ret < 0 && !nomem)
 			return (int)ret;
 		w->late_err = hook_err;
-		ret = recheck_busy(w, ntodo);
+		ret = recheck_busy(w, ntodo, nomem ? -ENOMEM : -EBUSY);
 		if (ret < 0)
 			return (int)ret;
 		for (size_t k = 0; k < ntodo; k++) {
