@@ -12,6 +12,7 @@
 #                             reserves a 1 GiB page on each node at boot
 #   pg_capability-guest-V     CAP_SYS_NICE effective only in the system
 #                             calls; a failure to lower it
+#   pg_nomem-guest-V          a target node out of memory under pgbench
 #   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
@@ -26,14 +27,14 @@
 # test failed or the guest did not report.  Needs root.
 #
 # MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded capability
-# tier huge1g" (the default) selects the parts to run.
+# nomem tier huge1g" (the default) selects the parts to run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
 
-ALL_PARTS="cap load worker nocap huge thp bounded capability tier huge1g"
+ALL_PARTS="cap load worker nocap huge thp bounded capability nomem tier huge1g"
 GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 V=$PG_MAJOR
@@ -41,7 +42,7 @@ declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
 	[huge]=pg_hugepages-guest-$V [thp]=pg_thp-guest-$V [bounded]=pg_bounded-guest-$V
 	[tier]=pg_tier-guest-$V [huge1g]=pg_hugepages_1g-guest-$V
-	[capability]=pg_capability-guest-$V)
+	[capability]=pg_capability-guest-$V [nomem]=pg_nomem-guest-$V)
 PARTS=()
 for p in $GUEST_PARTS; do
 	if [ -z "${PART_LABEL[$p]:-}" ]; then
@@ -78,6 +79,8 @@ inside() {
 	. "$TOP/pg_extension/test/tier.sh"
 	# shellcheck source=test/capability.sh
 	. "$TOP/pg_extension/test/capability.sh"
+	# shellcheck source=test/nomem.sh
+	. "$TOP/pg_extension/test/nomem.sh"
 
 	local work=/tmp/mp2-pgguest status=0
 	local nodes
@@ -157,6 +160,11 @@ inside() {
 		capability_tests "${PART_LABEL[capability]}" "$TOP/build/check/capfail.so" || status=1
 	fi
 
+	if want nomem; then
+		phase "a target node out of memory"
+		nomem_tests "${PART_LABEL[nomem]}" || status=1
+	fi
+
 	if want tier; then
 		phase "policy tier"
 		pg_stop
@@ -223,7 +231,7 @@ host_reference() {
 	)
 	rm -rf "$dir"
 }
-if want load; then
+if want load || want nomem; then
 	echo "check-guest: the pgbench run without moves, on the host"
 	MP2_LOAD_REF=$(host_reference)
 	export MP2_LOAD_REF

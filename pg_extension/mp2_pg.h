@@ -106,7 +106,8 @@ typedef enum Mp2SlotState
 
 /*
  * The relocation worker's state.  Everything here is read and written
- * under Mp2Shared.lock, but for pages_moved (under Mp2Shared.mutex, as
+ * under Mp2Shared.lock, but for pages_moved and pages_nomem (under
+ * Mp2Shared.mutex, as
  * it grows between two system calls) and stop_requested (also read
  * without the lock, by the worker between two system calls).
  */
@@ -124,6 +125,7 @@ typedef struct Mp2WorkerState
 	uint64		rounds;
 	uint64		failed_rounds;
 	uint64		pages_moved;
+	uint64		pages_nomem;	/* refused for want of memory; mutex */
 	TimestampTz last_round;		/* end of the last round, 0 if none */
 	int64		round_budget;	/* pages the current round may move; 0: any */
 	char		last_error[256];
@@ -448,6 +450,14 @@ extern int64 pgmp2_round_budget(void);
  */
 extern void pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 								   Mp2WorkerProgress *progress);
+
+/*
+ * After a worker migration: count what it moved past the last
+ * pgmp2_worker_should_stop() and the pages its target nodes had no
+ * memory for (the round then backs off).
+ */
+extern void pgmp2_worker_note_move(Mp2WorkerProgress *progress,
+								   const Mp2MoveResult *res);
 
 /*
  * Between two calls: publish the pages moved so far, and whether the

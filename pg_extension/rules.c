@@ -415,6 +415,7 @@ run_rules(void)
 		args.node = rules[i].node;
 		pgmp2_walk_file(&walk, &rules[i].file);
 		pgmp2_move(&walk, &args, &res);
+		pgmp2_worker_note_move(&progress, &res);
 		moved += (int64) res.st.moved;
 		if (res.st.failed_access > 0 && !res.privileged)
 			pgmp2_report_shared(&res, LOG);

@@ -637,6 +637,7 @@ tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
 	plan->taken_at = 0;
 	pgmp2_walk_pool(&walk, 0);
 	pgmp2_move(&walk, &args, &res);
+	pgmp2_worker_note_move(&progress, &res);
 	if (res.st.failed_access > 0 && !res.privileged)
 		pgmp2_report_shared(&res, LOG);
 	if (res.error != 0)

@@ -71,6 +71,8 @@ static int	interleave_cursor = 0;
 
 /* Whether the last round reported shared pages it could not move. */
 static bool warned_shared = false;
+/* Whether the last round logged target nodes out of memory. */
+static bool warned_nomem = false;
 
 /* The database of the rules: its OID once known, and what was logged. */
 static Oid	rules_dboid = InvalidOid;
@@ -375,6 +377,19 @@ pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar)
 }
 
 void
+pgmp2_worker_note_move(Mp2WorkerProgress *progress, const Mp2MoveResult *res)
+{
+	uint64		delta = res->st.moved > progress->reported ?
+		res->st.moved - progress->reported : 0;
+
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	pgmp2_shared->worker.pages_moved += delta;
+	pgmp2_shared->worker.pages_nomem += res->st.failed_nomem;
+	SpinLockRelease(&pgmp2_shared->mutex);
+	progress->reported += delta;
+}
+
+void
 pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 					   Mp2WorkerProgress *progress)
 {
@@ -438,6 +453,7 @@ round_interleave(void)
 	args.by_pool_page = true;
 	pgmp2_walk_pool(&walk, interleave_cursor);
 	pgmp2_move(&walk, &args, &res);
+	pgmp2_worker_note_move(&progress, &res);
 
 	/* The next round starts after the last buffer whose pages were tried. */
 	walked = (int64) (res.st.requested - res.st.not_tried + res.not_present);
@@ -712,10 +728,40 @@ set_round_budget(void)
 	LWLockRelease(pgmp2_shared->lock);
 }
 
+/*
+ * A round whose target nodes ran out of memory for some pages moved what
+ * fit; it counts as failed, so that the next rounds back off instead of
+ * pressing the nodes every naptime.  Logged once until a round has room.
+ */
+static void
+check_nomem(uint64 nomem0)
+{
+	uint64		nomem;
+
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	nomem = pgmp2_shared->worker.pages_nomem - nomem0;
+	SpinLockRelease(&pgmp2_shared->mutex);
+	if (nomem == 0)
+	{
+		warned_nomem = false;
+		return;
+	}
+	if (!warned_nomem)
+		ereport(LOG,
+				(errmsg("mp2 worker: %llu pages not moved: their target nodes are out of memory",
+						(unsigned long long) nomem),
+				 errhint("The worker backs off while this lasts.  Free memory on those nodes, or leave them out of the policy.")));
+	warned_nomem = true;
+	if (quiet_failure == NULL)
+		quiet_failure = psprintf("%llu pages not moved: their target nodes are out of memory",
+								 (unsigned long long) nomem);
+}
+
 static void
 run_round(void)
 {
 	static int	last_policy = MP2_POLICY_OFF;
+	uint64		nomem0;
 
 	/* Policy tier starts with a fresh history each time it is chosen. */
 	if (pgmp2_policy == MP2_POLICY_TIER && last_policy != MP2_POLICY_TIER)
@@ -723,6 +769,9 @@ run_round(void)
 	last_policy = pgmp2_policy;
 	set_round_budget();
 	quiet_failure = NULL;
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	nomem0 = pgmp2_shared->worker.pages_nomem;
+	SpinLockRelease(&pgmp2_shared->mutex);
 	MemoryContextReset(round_cxt);
 	MemoryContextSwitchTo(round_cxt);
 	switch ((Mp2Policy) pgmp2_policy)
@@ -739,6 +788,7 @@ run_round(void)
 			(void) pgmp2_tier_round();
 			break;
 	}
+	check_nomem(nomem0);
 	MemoryContextSwitchTo(TopMemoryContext);
 	if (quiet_failure != NULL)
 	{

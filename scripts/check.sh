@@ -264,7 +264,7 @@ guest_suites() {
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
 		local nparts
-		nparts=$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded capability tier huge1g}")
+		nparts=$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded capability nomem tier huge1g}")
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
 			pg_config_of "$v" "$nparts" "guest-pg$v" &&

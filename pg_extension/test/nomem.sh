@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+# A target node that runs out of memory: node 1 is filled with huge pages
+# reserved by hugetlbfs until less of it is free than the pool holds,
+# while pgbench runs.  Moving the pool there is a partial result with
+# failed_nomem counted (move_pages2 and move_pages alike), nothing is
+# killed, the worker backs off, pgbench loses no transaction and the
+# database is as without moves (table hashes, pg_amcheck, pg_checksums).
+# Source pglib.sh and load.sh first, then call nomem_tests LABEL with the
+# cluster stopped; it starts and stops the server itself.
+
+NOMEM_POOL_MB=128
+# What node 1 keeps free, in MB: well under the pool.
+NOMEM_FREE_MB=24
+
+node_free_mb() {
+	awk '/MemFree:/ { print int($4 / 1024) }' "/sys/devices/system/node/node$1/meminfo"
+}
+
+oom_kills() {
+	awk '$1 == "oom_kill" { print $2 }' /proc/vmstat
+}
+
+nomem_hp() {
+	echo "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"
+}
+
+# Fill node 1 with 2 MiB huge pages until about NOMEM_FREE_MB are free.
+squeeze_node1() {
+	local free want
+	free=$(node_free_mb 1)
+	want=$(((free - NOMEM_FREE_MB) / 2))
+	[ "$want" -gt 0 ] || return 0
+	echo "$want" >"$(nomem_hp)"
+}
+
+nomem_round_failed() {
+	[ -n "$(psql_q -d mp2nomem "SELECT last_error FROM mp2_worker_info()")" ]
+}
+
+nomem_tests() {
+	local label=$1 out=$PGTMP/nomem bench r m pm0 oom0 free ref_h load_h r1 f0
+	mkdir -p "$out"
+	chown "$PG_USER": "$out"
+	if [ ! -e "$(nomem_hp)" ]; then
+		skip "out of memory: no node 1 or no 2 MiB huge pages in this kernel"
+		suite_end "$label"
+		return 0
+	fi
+	if ! pg_start cap -o "-c shared_buffers=${NOMEM_POOL_MB}MB -c mp2.naptime=1s"; then
+		not_ok "out of memory: server starts"
+		suite_end "$label"
+		return 1
+	fi
+	psql_q "DROP DATABASE IF EXISTS mp2nomem" >/dev/null 2>&1
+	psql_q "CREATE DATABASE mp2nomem" >/dev/null
+	as_pg "$PGBIN/pgbench" -i -q -s "$LOAD_SCALE" mp2nomem >"$out/init.log" 2>&1 ||
+		cat "$out/init.log"
+	psql_q -d mp2nomem "CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm;
+	                    SELECT pg_prewarm('pgbench_accounts')" >/dev/null
+	psql_q -d mp2nomem "SELECT moved FROM mp2_migrate_pool(0, mode => 'sync')" >/dev/null
+	pm0=$(psql_q "SELECT pg_postmaster_start_time()")
+	oom0=$(oom_kills)
+
+	squeeze_node1
+	free=$(node_free_mb 1)
+	echo "out of memory: node 1 has $free MB free, $(cat "$(nomem_hp)") huge pages reserved there"
+	check "out of memory: node 1 has less free ($free MB) than the pool ($NOMEM_POOL_MB MB)" \
+		[ "$free" -lt $((NOMEM_POOL_MB / 2)) ]
+
+	pgbench_run mp2nomem -R "$LOAD_RATE" >"$out/bench.log" 2>&1 &
+	bench=$!
+	sleep 1
+	for m in move_pages2 move_pages; do
+		if [ "$m" = move_pages2 ] && [ ! -e /sys/kernel/mm/move_pages2/version ]; then
+			skip "out of memory: the kernel has no move_pages2"
+			continue
+		fi
+		r=$(psql_q -d mp2nomem "
+			SELECT requested, moved, failed_nomem, not_tried
+			  FROM mp2_migrate_pool(1, method => '$m', mode => 'sync')" 2>&1)
+		echo "out of memory: whole pool to node 1 with $m: requested|moved|failed_nomem|not_tried = $r"
+		check "out of memory: $m moves what fits and counts the rest as failed_nomem ($r)" \
+			[ "$(echo "$r" | awk -F'|' '$2 > 0 && $3 > 0 && $4 == 0 { print "yes" }')" = yes ]
+		psql_q -d mp2nomem "SELECT moved FROM mp2_migrate_pool(0, mode => 'sync')" >/dev/null
+	done
+
+	# The worker, interleaving onto both nodes: its rounds fail for want
+	# of memory and back off (naptime 1 s, then 2, 4, ...).
+	f0=$(psql_q -d mp2nomem "SELECT failed_rounds FROM mp2_worker_info()")
+	echo "ALTER SYSTEM SET mp2.policy = 'interleave'; SELECT pg_reload_conf();" |
+		as_pg "$PGBIN/psql" -X -q -At -d postgres -f - >/dev/null
+	check "out of memory: a worker round fails" wait_for 60 nomem_round_failed
+	r=$(psql_q -d mp2nomem "SELECT failed_rounds - $f0, last_error FROM mp2_worker_info()")
+	check "out of memory: ... counted as a failed round, naming the cause ($r)" \
+		grep -qE '^[1-9][0-9]*\|[0-9]+ pages not moved: their target nodes are out of memory$' <<<"$r"
+	r1=$(psql_q -d mp2nomem "SELECT rounds FROM mp2_worker_info()")
+	sleep 12
+	r=$(($(psql_q -d mp2nomem "SELECT rounds FROM mp2_worker_info()") - r1))
+	check "out of memory: the worker backs off: at most 4 rounds in 12 s at naptime 1 s ($r)" \
+		[ "$r" -le 4 ]
+	check "out of memory: logged once" \
+		[ "$(grep -c 'pages not moved: their target nodes are out of memory' "$PGTMP/server.log")" = 1 ]
+	echo "ALTER SYSTEM RESET mp2.policy; SELECT pg_reload_conf();" |
+		as_pg "$PGBIN/psql" -X -q -At -d postgres -f - >/dev/null
+
+	wait "$bench"
+	check "out of memory: pgbench exited 0" [ $? -eq 0 ]
+	grep -E '^(number of (transactions|failed)|tps)' "$out/bench.log"
+	check "out of memory: pgbench reports 0 failed transactions" [ "$(failed_tx "$out/bench.log")" = 0 ]
+	check "out of memory: all transactions done" \
+		grep -q "^number of transactions actually processed: $((2 * LOAD_TX))/$((2 * LOAD_TX))" "$out/bench.log"
+	check "out of memory: no process was OOM-killed ($oom0 -> $(oom_kills))" [ "$(oom_kills)" = "$oom0" ]
+	check "out of memory: the server never restarted" \
+		[ "$(psql_q "SELECT pg_postmaster_start_time()")" = "$pm0" ]
+	echo 0 >"$(nomem_hp)"
+
+	ref_h=${MP2_LOAD_REF:-}
+	load_h=$(table_hashes mp2nomem | tr '\n' ';')
+	echo "out of memory: hashes $load_h"
+	check "out of memory: every table's hash equals the run without moves" [ -n "$ref_h" -a "$ref_h" = "$load_h" ]
+	if as_pg "$PGBIN/pg_amcheck" --install-missing --heapallindexed -d mp2nomem \
+		>"$out/amcheck.log" 2>&1; then
+		ok "out of memory: pg_amcheck clean"
+	else
+		cat "$out/amcheck.log"
+		not_ok "out of memory: pg_amcheck clean"
+	fi
+	pg_stop
+	if as_pg "$PGBIN/pg_checksums" --check -D "$PGDATA" >"$out/checksums.log" 2>&1; then
+		ok "out of memory: pg_checksums clean"
+	else
+		cat "$out/checksums.log"
+		not_ok "out of memory: pg_checksums clean"
+	fi
+	pg_start && psql_q "DROP DATABASE mp2nomem" >/dev/null
+	pg_stop
+	suite_end "$label"
+}
