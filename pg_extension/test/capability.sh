@@ -20,6 +20,17 @@ cap_bit() {
 	echo $(((16#$hex >> 23) & 1))
 }
 
+# capfail_session MODE OUT: with capfail.so failing as MODE says, a
+# session moves capt, then says "after" and what mp2_info() reports.
+capfail_session() {
+	echo "$1" >"$CAPFAIL_MODE"
+	as_pg "$PGBIN/psql" -X -q -At -d postgres \
+		-c "SELECT moved FROM mp2_migrate('capt', 0, batch_size => 8)" \
+		-c "SELECT 'after', capability FROM mp2_info()" >"$2" 2>&1
+	: >"$CAPFAIL_MODE"
+	cat "$2"
+}
+
 capability_tests() {
 	local label=$1 shim=$2 out bg pid="" raised=0 taken=0 b r sum0 sum1
 	out=$(mktemp)
@@ -69,12 +80,7 @@ capability_tests() {
 	check "$label: the table is on node 1 after it" relation_on capt 1
 
 	phase "capability: lowering it fails"
-	echo drop >"$CAPFAIL_MODE"
-	as_pg "$PGBIN/psql" -X -q -At -d postgres \
-		-c "SELECT moved FROM mp2_migrate('capt', 0, batch_size => 8)" \
-		-c "SELECT 'after', capability FROM mp2_info()" >"$out" 2>&1
-	: >"$CAPFAIL_MODE"
-	cat "$out"
+	capfail_session drop "$out"
 	check "$label: a failed drop is an error" \
 		grep -qF "ERROR:  could not lower the capability CAP_SYS_NICE after migrating pages" "$out"
 	check "$label: ... and the session has given the capability up" \
@@ -82,15 +88,10 @@ capability_tests() {
 	check "$label: a new session has it again" \
 		[ "$(psql_q "SELECT capability FROM mp2_info()")" = permitted ]
 
-	echo all >"$CAPFAIL_MODE"
-	as_pg "$PGBIN/psql" -X -q -At -d postgres \
-		-c "SELECT moved FROM mp2_migrate('capt', 0, batch_size => 8)" \
-		-c "SELECT 'after'" >"$out" 2>&1
-	: >"$CAPFAIL_MODE"
-	cat "$out"
+	capfail_session all "$out"
 	check "$label: a failed drop that cannot give the capability up ends the session (FATAL)" \
 		grep -qF "FATAL:  could not lower the capability CAP_SYS_NICE after migrating pages" "$out"
-	check "$label: ... before its next statement" sh -c "! grep -qx after '$out'"
+	check "$label: ... before its next statement" sh -c "! grep -q '^after' '$out'"
 	check "$label: the server still serves" [ "$(psql_q "SELECT 1")" = 1 ]
 
 	r=$(psql_q "SELECT count(*) FROM mp2_migrate('capt', 0, mode => 'sync')")

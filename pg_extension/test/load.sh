@@ -138,14 +138,7 @@ load_tests() {
 		echo "load: hashes without moves: $ref_h"
 	fi
 
-	# amcheck: heap and B-tree (with heapallindexed) of every relation.
-	if as_pg "$PGBIN/pg_amcheck" --install-missing --heapallindexed -d mp2load \
-		>"$out/amcheck.log" 2>&1; then
-		ok "load: pg_amcheck clean"
-	else
-		cat "$out/amcheck.log"
-		not_ok "load: pg_amcheck clean"
-	fi
+	amcheck_clean "load: pg_amcheck clean" mp2load "$out/amcheck.log"
 
 	# The pages are where the last move sent them, but for the pages
 	# that move could not take (busy).

@@ -118,13 +118,7 @@ nomem_tests() {
 	load_h=$(table_hashes mp2nomem | tr '\n' ';')
 	echo "out of memory: hashes $load_h"
 	check "out of memory: every table's hash equals the run without moves" [ -n "$ref_h" -a "$ref_h" = "$load_h" ]
-	if as_pg "$PGBIN/pg_amcheck" --install-missing --heapallindexed -d mp2nomem \
-		>"$out/amcheck.log" 2>&1; then
-		ok "out of memory: pg_amcheck clean"
-	else
-		cat "$out/amcheck.log"
-		not_ok "out of memory: pg_amcheck clean"
-	fi
+	amcheck_clean "out of memory: pg_amcheck clean" mp2nomem "$out/amcheck.log"
 	pg_stop
 	if as_pg "$PGBIN/pg_checksums" --check -D "$PGDATA" >"$out/checksums.log" 2>&1; then
 		ok "out of memory: pg_checksums clean"
