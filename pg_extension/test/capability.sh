@@ -26,7 +26,7 @@ capfail_session() {
 	echo "$1" >"$CAPFAIL_MODE"
 	as_pg "$PGBIN/psql" -X -q -At -d postgres \
 		-c "SELECT moved FROM mp2_migrate('capt', 0, batch_size => 8)" \
-		-c "SELECT 'after', capability FROM mp2_info()" >"$2" 2>&1
+		-c "SELECT 'after', cap_sys_nice FROM mp2_info()" >"$2" 2>&1
 	: >"$CAPFAIL_MODE"
 	cat "$2"
 }
@@ -86,7 +86,7 @@ capability_tests() {
 	check "$label: ... and the session has given the capability up" \
 		grep -qx "after|none" "$out"
 	check "$label: a new session has it again" \
-		[ "$(psql_q "SELECT capability FROM mp2_info()")" = permitted ]
+		[ "$(psql_q "SELECT cap_sys_nice FROM mp2_info()")" = permitted ]
 
 	capfail_session all "$out"
 	check "$label: a failed drop that cannot give the capability up ends the session (FATAL)" \

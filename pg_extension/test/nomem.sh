@@ -24,13 +24,34 @@ nomem_hp() {
 	echo "/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"
 }
 
-# Fill node 1 with 2 MiB huge pages until about NOMEM_FREE_MB are free.
+# Fill node 1 with more 2 MiB huge pages until about NOMEM_FREE_MB are
+# free (again after pages moved off it).
 squeeze_node1() {
-	local free want
+	local free more
 	free=$(node_free_mb 1)
-	want=$(((free - NOMEM_FREE_MB) / 2))
-	[ "$want" -gt 0 ] || return 0
-	echo "$want" >"$(nomem_hp)"
+	more=$(((free - NOMEM_FREE_MB) / 2))
+	[ "$more" -gt 0 ] || return 0
+	echo $(($(cat "$(nomem_hp)") + more)) >"$(nomem_hp)"
+}
+
+# failed_round_gaps N: the seconds between the ends of N + 1 failed
+# rounds in a row, as the worker reports them.  Naptime 1 s and rounds of
+# constant length R give gaps of R + 1, R + 2, R + 4, ... (or later terms)
+# with the back-off, R + 1 each without (measured: 4.4 8.4 16.4 32.4).
+failed_round_gaps() {
+	local n=$1 f last prev="" gaps="" end=$((SECONDS + 120)) t
+	f=$(psql_q -d mp2nomem "SELECT failed_rounds FROM mp2_worker_info()")
+	while [ "$(wc -w <<<"$gaps")" -lt "$n" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.2
+		last=$(psql_q -d mp2nomem "SELECT failed_rounds || ' ' || extract(epoch FROM last_round)
+		                             FROM mp2_worker_info()")
+		[ "${last%% *}" -gt "$f" ] || continue
+		f=${last%% *}
+		t=${last#* }
+		[ -n "$prev" ] && gaps="$gaps $(awk -v a="$prev" -v b="$t" 'BEGIN { printf "%.1f", b - a }')"
+		prev=$t
+	done
+	echo "${gaps# }"
 }
 
 nomem_round_failed() {
@@ -75,6 +96,7 @@ nomem_tests() {
 			skip "out of memory: the kernel has no move_pages2"
 			continue
 		fi
+		squeeze_node1
 		r=$(psql_q -d mp2nomem "
 			SELECT requested, moved, failed_nomem, not_tried
 			  FROM mp2_migrate_pool(1, method => '$m', mode => 'sync')" 2>&1)
@@ -87,17 +109,20 @@ nomem_tests() {
 	# The worker, interleaving onto both nodes: its rounds fail for want
 	# of memory and back off (naptime 1 s, then 2, 4, ...).
 	f0=$(psql_q -d mp2nomem "SELECT failed_rounds FROM mp2_worker_info()")
+	squeeze_node1
+	echo "out of memory: node 1 has $(node_free_mb 1) MB free before the worker interleaves"
 	echo "ALTER SYSTEM SET mp2.policy = 'interleave'; SELECT pg_reload_conf();" |
 		as_pg "$PGBIN/psql" -X -q -At -d postgres -f - >/dev/null
 	check "out of memory: a worker round fails" wait_for 60 nomem_round_failed
+	psql_q -d mp2nomem "SELECT * FROM mp2_worker_info()"
+	psql_q -d mp2nomem "SELECT method, moved, failed_nomem FROM mp2_stats()"
 	r=$(psql_q -d mp2nomem "SELECT failed_rounds - $f0, last_error FROM mp2_worker_info()")
 	check "out of memory: ... counted as a failed round, naming the cause ($r)" \
 		grep -qE '^[1-9][0-9]*\|[0-9]+ pages not moved: their target nodes are out of memory$' <<<"$r"
-	r1=$(psql_q -d mp2nomem "SELECT rounds FROM mp2_worker_info()")
-	sleep 12
-	r=$(($(psql_q -d mp2nomem "SELECT rounds FROM mp2_worker_info()") - r1))
-	check "out of memory: the worker backs off: at most 4 rounds in 12 s at naptime 1 s ($r)" \
-		[ "$r" -le 4 ]
+	r=$(failed_round_gaps 3)
+	echo "out of memory: seconds between failed rounds: $r"
+	check "out of memory: the worker backs off: the 3rd gap between failed rounds is 3 s longer than the 1st ($r)" \
+		awk -v g="$r" 'BEGIN { n = split(g, a, " "); exit !(n == 3 && a[3] - a[1] >= 3) }'
 	check "out of memory: logged once" \
 		[ "$(grep -c 'pages not moved: their target nodes are out of memory' "$PGTMP/server.log")" = 1 ]
 	echo "ALTER SYSTEM RESET mp2.policy; SELECT pg_reload_conf();" |
