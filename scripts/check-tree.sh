@@ -4,7 +4,7 @@
 #
 #   license   every source file names its license in an SPDX line: GPL-2.0
 #             under kernel/, MIT elsewhere (LICENSE)
-#   version   core/mp2.h, META.json, debian/changelog and mp2.control agree
+#   version   core/mp2.h, META.json, debian/changelog, mp2.control and the man page agree
 #   meta      META.json is valid PGXN metadata (tests/check_meta.py)
 #   abi       libmp2.so exports exactly the calls mp2.h declares, under
 #             the soname libmp2.so.0
@@ -67,6 +67,8 @@ check "version: the extension's default_version is ${v%.*}" \
 	grep -qx "default_version = '${v%.*}'" pg_extension/mp2.control
 check "version: META.json names the extension script of ${v%.*}" \
 	grep -q "\"file\": \"pg_extension/mp2--${v%.*}.sql\"" META.json
+check "version: man/libmp2.3 documents mp2 $v" \
+	grep -q "^\.TH libmp2 3 [0-9-]* \"mp2 $v\"" man/libmp2.3
 
 phase "meta"
 check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
