@@ -152,8 +152,12 @@ pgmp2_priv_call_end(void *arg)
 void
 pgmp2_priv_drop(void)
 {
-	if (!set_effective(CAP_CLEAR))
-		(void) give_up();
+	/* On an error path: nothing to report to, so exit if it stays. */
+	if (!set_effective(CAP_CLEAR) && !give_up())
+		ereport(FATAL,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not lower the capability CAP_SYS_NICE"),
+				 errdetail("The process exits rather than keep the capability effective.")));
 }
 
 void
