@@ -3,7 +3,7 @@
 # reserved by hugetlbfs until less of it is free than the pool holds,
 # while pgbench runs.  Moving the pool there is a partial result with
 # failed_nomem counted (move_pages2 and move_pages alike), nothing is
-# killed, pgbench loses no transaction and the
+# killed, the worker backs off, pgbench loses no transaction and the
 # database is as without moves (table hashes, pg_amcheck, pg_checksums).
 # Source pglib.sh and load.sh first, then call nomem_tests LABEL with the
 # cluster stopped; it starts and stops the server itself.
@@ -36,6 +36,66 @@ squeeze_node1() {
 	echo $((all > NOMEM_FREE_MB / 2 ? all - NOMEM_FREE_MB / 2 : 0)) >"$(nomem_hp)"
 }
 
+# failed_round_gaps N: the seconds between the ends of N + 1 failed
+# rounds in a row, as the worker reports them.  Naptime 1 s and rounds of
+# constant length R give gaps of R + 1, R + 2, R + 4, ... (or later terms)
+# with the back-off, R + 1 each without (measured: 4.4 8.4 16.4 32.4).
+failed_round_gaps() {
+	local n=$1 f last prev="" gaps="" end=$((SECONDS + 240)) t
+	f=$(psql_q -d mp2nomem "SELECT failed_rounds FROM mp2_worker_info()")
+	while [ "$(wc -w <<<"$gaps")" -lt "$n" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.2
+		last=$(psql_q -d mp2nomem "SELECT failed_rounds || ' ' || extract(epoch FROM last_round)
+		                             FROM mp2_worker_info()")
+		[ "${last%% *}" -gt "$f" ] || continue
+		f=${last%% *}
+		t=${last#* }
+		[ -n "$prev" ] && gaps="$gaps $(awk -v a="$prev" -v b="$t" 'BEGIN { printf "%.1f", b - a }')"
+		prev=$t
+	done
+	echo "${gaps# }"
+}
+
+nomem_round_failed() {
+	[ -n "$(psql_q -d mp2nomem "SELECT last_error FROM mp2_worker_info()")" ]
+}
+
+# The worker, interleaving the pool onto both nodes while node 1 has no
+# room at all: each round fails for want of memory, and the rounds back
+# off (naptime 1 s, then 2, 4, ...).
+nomem_worker_tests() {
+	local f0 r
+	f0=$(psql_q -d mp2nomem "SELECT failed_rounds FROM mp2_worker_info()")
+	echo 1024 >"$(nomem_hp)"
+	echo "out of memory: node 1 has $(node_free_mb 1) MB free, $(cat "$(nomem_hp)") huge pages reserved, before the worker interleaves"
+	# Unbounded rounds: each tries every page, so each meets the ones that
+	# do not fit.
+	echo "ALTER SYSTEM SET mp2.policy = 'interleave';
+	      ALTER SYSTEM SET mp2.max_pages_per_round = 0; SELECT pg_reload_conf();" |
+		as_pg "$PGBIN/psql" -X -q -At -d postgres -f - >/dev/null
+	if wait_for 180 nomem_round_failed; then
+		ok "out of memory: a worker round fails"
+	else
+		not_ok "out of memory: a worker round fails"
+		echo "out of memory: node 1 has $(node_free_mb 1) MB free"
+		psql_q -d mp2nomem "SELECT * FROM mp2_worker_info()"
+		psql_q -d mp2nomem "SELECT * FROM mp2_stats()"
+		grep 'mp2' "$PGTMP/server.log" | tail -20
+	fi
+	r=$(psql_q -d mp2nomem "SELECT failed_rounds - $f0, last_error FROM mp2_worker_info()")
+	check "out of memory: ... counted as a failed round, naming the cause ($r)" \
+		grep -qE '^[1-9][0-9]*\|[0-9]+ pages not moved: their target nodes are out of memory$' <<<"$r"
+	r=$(failed_round_gaps 3)
+	echo "out of memory: seconds between failed rounds: $r"
+	check "out of memory: the worker backs off: the 3rd gap between failed rounds is 3 s longer than the 1st ($r)" \
+		awk -v g="$r" 'BEGIN { n = split(g, a, " "); exit !(n == 3 && a[3] - a[1] >= 3) }'
+	check "out of memory: logged once" \
+		[ "$(grep -c 'pages not moved: their target nodes are out of memory' "$PGTMP/server.log")" = 1 ]
+	echo "ALTER SYSTEM RESET mp2.policy; ALTER SYSTEM RESET mp2.max_pages_per_round;
+	      SELECT pg_reload_conf();" |
+		as_pg "$PGBIN/psql" -X -q -At -d postgres -f - >/dev/null
+}
+
 nomem_tests() {
 	local label=$1 out=$PGTMP/nomem bench r m pm0 oom0 free ref_h load_h
 	mkdir -p "$out"
@@ -50,7 +110,7 @@ nomem_tests() {
 	# WAL under pgbench), the room left there was gone before a move came
 	# (measured: 0 pages moved, 21830 refused).
 	if ! as_pg_cap numactl --membind=0 "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGTMP/server.log" \
-		-w -t 300 -o "-c shared_buffers=${NOMEM_POOL_MB}MB" start \
+		-w -t 300 -o "-c shared_buffers=${NOMEM_POOL_MB}MB -c mp2.naptime=1s" start \
 		>"$PGTMP/pg_ctl.log" 2>&1; then
 		cat "$PGTMP/pg_ctl.log"
 		not_ok "out of memory: the server starts under numactl --membind=0"
@@ -94,6 +154,7 @@ nomem_tests() {
 		# (why so few at times was not measured).
 		psql_q -d mp2nomem "SELECT moved FROM mp2_migrate_pool(0, mode => 'sync')" >/dev/null
 	done
+	nomem_worker_tests
 
 	wait "$bench"
 	check "out of memory: pgbench exited 0" [ $? -eq 0 ]
