@@ -270,7 +270,7 @@ walk_matches(const Mp2Walk *walk, int buf)
 #define WALK_MAX_VISIT	65536
 
 /* The OS pages of a 2 MiB transparent huge page. */
-#define THP_PAGES(pool) ((int64) (MP2_THP_SIZE / (pool)->page_size))
+#define THP_PAGES(pool) ((int64) (PGMP2_THP_SIZE / (pool)->page_size))
 
 /* Whether page lies in another 2 MiB than prev (-1: none yet). */
 static bool
@@ -279,7 +279,7 @@ starts_thp(const Mp2Pool *pool, int64 prev, int64 page)
 	uintptr_t	a = (uintptr_t) pgmp2_pool_page(pool, page);
 
 	return prev < 0 ||
-		a / MP2_THP_SIZE != (uintptr_t) pgmp2_pool_page(pool, prev) / MP2_THP_SIZE;
+		a / PGMP2_THP_SIZE != (uintptr_t) pgmp2_pool_page(pool, prev) / PGMP2_THP_SIZE;
 }
 
 int
@@ -378,7 +378,7 @@ pgmp2_relation_file(Oid relid, bool check_acl, bool wait, Mp2RelFile *file,
 	}
 	has_storage = RELKIND_HAS_STORAGE(rel->rd_rel->relkind);
 	if (has_storage)
-		*file = mp2_relation_file(rel);
+		*file = PGMP2_REL_FILE(rel);
 
 	/*
 	 * The lock is not kept: buffers are matched by tag under their header

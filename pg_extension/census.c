@@ -19,9 +19,8 @@
 
 #include "miscadmin.h"
 
-/* Pages located per window, and buffers (256 per page with huge pages). */
-#define CENSUS_PAGES	16384
-#define CENSUS_BUFS		(CENSUS_PAGES * 4)
+/* Buffers per window: 256 per page with huge pages. */
+#define CENSUS_BUFS		(PGMP2_WINDOW_PAGES * 4)
 
 static void
 count_into(Mp2NodeCount *counts, int max_node, Mp2NodeCount *absent,
@@ -39,13 +38,13 @@ void
 pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 			 Mp2NodeCount *absent)
 {
-	int64	   *pages = palloc(sizeof(int64) * CENSUS_PAGES);
+	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *firsts = palloc(sizeof(int64) * CENSUS_BUFS);
-	int64	   *resident = palloc(sizeof(int64) * CENSUS_PAGES);
-	bool	   *exists = palloc(sizeof(bool) * CENSUS_PAGES);
-	void	  **addrs = palloc(sizeof(void *) * CENSUS_PAGES);
-	int		   *where = palloc(sizeof(int) * CENSUS_PAGES);
-	int		   *node = palloc(sizeof(int) * CENSUS_PAGES);
+	int64	   *resident = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	bool	   *exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
+	void	  **addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
+	int		   *where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
+	int		   *node = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
 
 	/* The last page of the previous window and its node. */
 	int64		prev_page = -1;
@@ -59,7 +58,7 @@ pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 		int			k = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		n = pgmp2_walk_next(walk, pages, CENSUS_PAGES, firsts, CENSUS_BUFS,
+		n = pgmp2_walk_next(walk, pages, PGMP2_WINDOW_PAGES, firsts, CENSUS_BUFS,
 							&nbufs);
 
 		pgmp2_pages_exist(&walk->pool, pages, n, exists);

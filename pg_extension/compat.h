@@ -7,8 +7,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef MP2_COMPAT_H
-#define MP2_COMPAT_H
+#ifndef PGMP2_COMPAT_H
+#define PGMP2_COMPAT_H
 
 #include "postgres.h"
 
@@ -25,19 +25,19 @@
  */
 #if PG_VERSION_NUM >= 160000
 typedef RelFileLocator Mp2RelFile;
-#define mp2_relation_file(rel)	((rel)->rd_locator)
+#define PGMP2_REL_FILE(rel)	((rel)->rd_locator)
 #define mp2_tag_matches(tag, rf) BufTagMatchesRelFileLocator((tag), (rf))
 #else
 typedef RelFileNode Mp2RelFile;
-#define mp2_relation_file(rel)	((rel)->rd_node)
+#define PGMP2_REL_FILE(rel)	((rel)->rd_node)
 #define mp2_tag_matches(tag, rf) RelFileNodeEquals((tag)->rnode, *(rf))
 #endif
 
 /* The module's magic block: with its name and version from 18 on. */
 #if PG_VERSION_NUM >= 180000
-#define MP2_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "mp2", .version = MP2_EXT_VERSION)
+#define PGMP2_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "mp2", .version = PGMP2_EXT_VERSION)
 #else
-#define MP2_MODULE_MAGIC PG_MODULE_MAGIC
+#define PGMP2_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
-#endif							/* MP2_COMPAT_H */
+#endif							/* PGMP2_COMPAT_H */

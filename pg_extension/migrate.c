@@ -37,9 +37,6 @@
 #include "miscadmin.h"
 #include "utils/elog.h"
 
-/* Pages per window: the most any source window holds. */
-#define MOVE_WINDOW		16384
-
 typedef struct MoveSource
 {
 	Mp2Walk    *walk;
@@ -64,7 +61,7 @@ interleave_target(const Mp2Pool *pool, int64 k, const char *addr,
 	int64		unit = Max((int64) (BLCKSZ / pool->page_size), 1);
 
 	if (pool->thp)
-		return nodes[((uintptr_t) addr / MP2_THP_SIZE) % (uintptr_t) nnodes];
+		return nodes[((uintptr_t) addr / PGMP2_THP_SIZE) % (uintptr_t) nnodes];
 	return nodes[(k / unit) % nnodes];
 }
 
@@ -74,7 +71,7 @@ one_target_per_thp(MoveSource *src, void **addrs, int *targets, int cnt)
 {
 	for (int i = 0; i < cnt; i++)
 	{
-		uintptr_t	chunk = (uintptr_t) addrs[i] / MP2_THP_SIZE;
+		uintptr_t	chunk = (uintptr_t) addrs[i] / PGMP2_THP_SIZE;
 
 		if (chunk == src->thp_last)
 			targets[i] = src->thp_target;
@@ -121,7 +118,7 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 	MoveSource *src = arg;
 	const Mp2MoveArgs *args = src->args;
 	const Mp2Pool *pool = &src->walk->pool;
-	int			want = (int) Min(max, (size_t) MOVE_WINDOW);
+	int			want = (int) Min(max, (size_t) PGMP2_WINDOW_PAGES);
 
 	for (;;)
 	{
@@ -210,13 +207,13 @@ count_rest(Mp2Walk *walk)
 		walk->nvisited = NBuffers;
 		return rest;
 	}
-	pages = palloc(sizeof(int64) * MOVE_WINDOW);
+	pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	while (!pgmp2_walk_done(walk))
 	{
 		/* A cancel is acted on by the caller, with the counts so far. */
 		if (pgmp2_cancel_pending(NULL, NULL))
 			break;
-		rest += (uint64) pgmp2_walk_next(walk, pages, MOVE_WINDOW, NULL, 0, NULL);
+		rest += (uint64) pgmp2_walk_next(walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
 	}
 	pfree(pages);
 	return rest;
@@ -239,9 +236,9 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	src.walk = walk;
 	src.args = args;
 	src.thp_last = UINTPTR_MAX;
-	src.pages = palloc(sizeof(int64) * MOVE_WINDOW);
-	src.exists = palloc(sizeof(bool) * MOVE_WINDOW);
-	src.where = args->target_of ? palloc(sizeof(int) * MOVE_WINDOW) : NULL;
+	src.pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	src.exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
+	src.where = args->target_of ? palloc(sizeof(int) * PGMP2_WINDOW_PAGES) : NULL;
 
 	mp2_options_init(&o);
 	o.method = args->method;
@@ -251,7 +248,7 @@ pgmp2_move(Mp2Walk *walk, const Mp2MoveArgs *args, Mp2MoveResult *res)
 	o.max_pages = (size_t) args->max_pages;
 	o.max_us = (uint64_t) args->max_ms * 1000;
 	o.max_rate = (uint64_t) args->max_rate;
-	o.window = MOVE_WINDOW;
+	o.window = PGMP2_WINDOW_PAGES;
 	o.should_stop = args->should_stop;
 	o.stop_arg = args->stop_arg;
 
@@ -302,7 +299,7 @@ pgmp2_count(const Mp2MoveResult *res)
 {
 	const struct mp2_stats *st = &res->st;
 	int			idx = st->method_used == MP2_METHOD_MOVE_PAGES2 ?
-		MP2_IDX_MOVE_PAGES2 : MP2_IDX_MOVE_PAGES;
+		PGMP2_IDX_MOVE_PAGES2 : PGMP2_IDX_MOVE_PAGES;
 	Mp2Counters *c = &pgmp2_shared->counters[idx];
 	uint64		not_tried = st->not_tried + res->not_walked;
 

@@ -25,17 +25,17 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-MP2_MODULE_MAGIC;
+PGMP2_MODULE_MAGIC;
 
 void		_PG_init(void);
 
 /* GUC variables */
-int			pgmp2_policy = MP2_POLICY_OFF;
+int			pgmp2_policy = PGMP2_POLICY_OFF;
 char	   *pgmp2_interleave_nodes = NULL;
 int			pgmp2_naptime_ms = 10000;
 int			pgmp2_max_pages_per_round = 8192;
 int			pgmp2_max_rate = 0;
-int			pgmp2_batch_size = MP2_DEFAULT_BATCH_SIZE;
+int			pgmp2_batch_size = PGMP2_DEFAULT_BATCH_SIZE;
 int			pgmp2_mode = MP2_MODE_ASYNC;
 int			pgmp2_method = MP2_METHOD_AUTO;
 char	   *pgmp2_database = NULL;
@@ -54,10 +54,10 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static const struct config_enum_entry policy_options[] = {
-	{"off", MP2_POLICY_OFF, false},
-	{"interleave", MP2_POLICY_INTERLEAVE, false},
-	{"rules", MP2_POLICY_RULES, false},
-	{"tier", MP2_POLICY_TIER, false},
+	{"off", PGMP2_POLICY_OFF, false},
+	{"interleave", PGMP2_POLICY_INTERLEAVE, false},
+	{"rules", PGMP2_POLICY_RULES, false},
+	{"tier", PGMP2_POLICY_TIER, false},
 	{NULL, 0, false}
 };
 
@@ -128,7 +128,7 @@ define_gucs(void)
 							 "in the table mp2_rules to that row's node; "
 							 "tier: it keeps hot pages on mp2.fast_nodes and "
 							 "cold ones on mp2.slow_nodes.",
-							 &pgmp2_policy, MP2_POLICY_OFF, policy_options,
+							 &pgmp2_policy, PGMP2_POLICY_OFF, policy_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("mp2.interleave_nodes",
 							   "Nodes the interleave policy spreads the pool over.",
@@ -175,8 +175,8 @@ define_gucs(void)
 	DefineCustomIntVariable("mp2.batch_size",
 							"OS pages the worker hands to the kernel in one call.",
 							"With move_pages2 also the kernel's migration batch.",
-							&pgmp2_batch_size, MP2_DEFAULT_BATCH_SIZE, 1,
-							MP2_MAX_BATCH_SIZE,
+							&pgmp2_batch_size, PGMP2_DEFAULT_BATCH_SIZE, 1,
+							PGMP2_MAX_BATCH_SIZE,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("mp2.mode",
 							 "Kernel migrate mode of the worker (move_pages2 only).",
@@ -261,7 +261,7 @@ pgmp2_sql_newer_than_library(FunctionCallInfo fcinfo, int known)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("function %s has %d arguments; the loaded library of mp2 %s reads %d",
 					get_func_name(fcinfo->flinfo->fn_oid), PG_NARGS(),
-					MP2_EXT_VERSION, known),
+					PGMP2_EXT_VERSION, known),
 			 errhint("The extension's SQL is newer than the library this server loaded: restart the server after updating the extension.")));
 }
 

@@ -26,8 +26,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef MP2_PG_H
-#define MP2_PG_H
+#ifndef PGMP2_PG_H
+#define PGMP2_PG_H
 
 #include "postgres.h"
 
@@ -49,10 +49,10 @@
 
 typedef enum Mp2Policy
 {
-	MP2_POLICY_OFF,
-	MP2_POLICY_INTERLEAVE,
-	MP2_POLICY_RULES,
-	MP2_POLICY_TIER
+	PGMP2_POLICY_OFF,
+	PGMP2_POLICY_INTERLEAVE,
+	PGMP2_POLICY_RULES,
+	PGMP2_POLICY_TIER
 }			Mp2Policy;
 
 /* GUC variables */
@@ -72,13 +72,13 @@ extern double pgmp2_fast_fraction;
 extern bool pgmp2_pool_thp;
 
 /* Largest batch_size, as libmp2 and the kernel accept it. */
-#define MP2_MAX_BATCH_SIZE	((int) MP2_KBATCH_MAX)
-#define MP2_DEFAULT_BATCH_SIZE	512
+#define PGMP2_MAX_BATCH_SIZE	((int) MP2_KBATCH_MAX)
+#define PGMP2_DEFAULT_BATCH_SIZE	512
 
 /* The two counter rows of mp2_stats(): one per method actually used. */
-#define MP2_NR_METHODS		2
-#define MP2_IDX_MOVE_PAGES2 0
-#define MP2_IDX_MOVE_PAGES	1
+#define PGMP2_NR_METHODS		2
+#define PGMP2_IDX_MOVE_PAGES2 0
+#define PGMP2_IDX_MOVE_PAGES	1
 
 typedef struct Mp2Counters
 {
@@ -99,9 +99,9 @@ typedef struct Mp2Counters
 /* The worker slot (see worker.c). */
 typedef enum Mp2SlotState
 {
-	MP2_SLOT_FREE,				/* no worker */
-	MP2_SLOT_STARTING,			/* claimed by mp2_worker_start() */
-	MP2_SLOT_RUNNING			/* a worker runs in it */
+	PGMP2_SLOT_FREE,				/* no worker */
+	PGMP2_SLOT_STARTING,			/* claimed by mp2_worker_start() */
+	PGMP2_SLOT_RUNNING			/* a worker runs in it */
 }			Mp2SlotState;
 
 /*
@@ -140,9 +140,9 @@ typedef struct Mp2WorkerState
 }			Mp2WorkerState;
 
 /* What policy tier saw and did, per tier (see tier.c). */
-#define MP2_TIER_FAST	0
-#define MP2_TIER_SLOW	1
-#define MP2_NR_TIERS	2
+#define PGMP2_TIER_FAST	0
+#define PGMP2_TIER_SLOW	1
+#define PGMP2_NR_TIERS	2
 
 typedef struct Mp2TierCounts
 {
@@ -161,14 +161,14 @@ typedef struct Mp2TierState
 {
 	uint64		rounds;			/* rounds that surveyed the pool */
 	TimestampTz last_round;
-	Mp2TierCounts tiers[MP2_NR_TIERS];
+	Mp2TierCounts tiers[PGMP2_NR_TIERS];
 }			Mp2TierState;
 
 typedef struct Mp2Shared
 {
 	LWLock	   *lock;			/* the worker state, tier */
 	slock_t		mutex;			/* counters and stats_reset */
-	Mp2Counters counters[MP2_NR_METHODS];
+	Mp2Counters counters[PGMP2_NR_METHODS];
 	TimestampTz stats_reset;
 	Mp2WorkerState worker;
 	Mp2TierState tier;
@@ -199,7 +199,7 @@ typedef struct Mp2Pool
 }			Mp2Pool;
 
 /* The size of a transparent huge page of the pool (x86-64, arm64 4k). */
-#define MP2_THP_SIZE	((Size) 2 << 20)
+#define PGMP2_THP_SIZE	((Size) 2 << 20)
 
 extern void pgmp2_pool_get(Mp2Pool *pool);
 
@@ -253,6 +253,13 @@ extern void pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file);
 
 /* A walk that is over at once (a relation without storage). */
 extern void pgmp2_walk_none(Mp2Walk *walk);
+
+/*
+ * Pages per window of a walk: what one census, tier survey or move
+ * handles at a time (64 MB of 4 kB pages), and so the size of every
+ * per-window array.
+ */
+#define PGMP2_WINDOW_PAGES	16384
 
 /*
  * The next window: up to max_pages (at least 4) pages into pages[]; if
@@ -402,9 +409,9 @@ extern void pgmp2_sql_newer_than_library(FunctionCallInfo fcinfo, int known);
 
 typedef enum Mp2CapState
 {
-	MP2_CAP_NONE,				/* neither permitted nor effective */
-	MP2_CAP_PERMITTED,			/* can be raised around a migration */
-	MP2_CAP_EFFECTIVE			/* effective now (could not be lowered) */
+	PGMP2_CAP_NONE,				/* neither permitted nor effective */
+	PGMP2_CAP_PERMITTED,			/* can be raised around a migration */
+	PGMP2_CAP_EFFECTIVE			/* effective now (could not be lowered) */
 }			Mp2CapState;
 
 extern void pgmp2_priv_init(void);
@@ -421,20 +428,20 @@ extern void pgmp2_priv_check(void);
  * ----------------------------------------------------------------
  */
 
-#define MP2_WORKER_TYPE "mp2 worker"
-#define MP2_RULES_WORKER_TYPE "mp2 rules worker"
+#define PGMP2_WORKER_TYPE "mp2 worker"
+#define PGMP2_RULES_WORKER_TYPE "mp2 rules worker"
 
 extern void pgmp2_worker_register_static(void);
 extern pid_t pgmp2_worker_launch(void);
-extern bool pgmp2_worker_request_stop(void);
+extern bool pgmp2_worker_stop_and_wait(void);
 extern PGDLLEXPORT void pgmp2_worker_main(Datum main_arg);
 extern PGDLLEXPORT void pgmp2_rules_main(Datum main_arg);
 
 /* What a per-database worker is started for (its main_arg). */
-#define MP2_CHILD_PROBE		0	/* look up the database's OID by name */
-#define MP2_CHILD_RULES		1	/* run one round of policy rules */
+#define PGMP2_CHILD_PROBE		0	/* look up the database's OID by name */
+#define PGMP2_CHILD_RULES		1	/* run one round of policy rules */
 
-/* The progress of one worker migration, for pgmp2_worker_should_stop. */
+/* The progress of one worker migration, for pgmp2_worker_report_and_check_stop. */
 typedef struct Mp2WorkerProgress
 {
 	uint64		reported;		/* moved pages already added to pages_moved */
@@ -446,14 +453,14 @@ extern int64 pgmp2_round_budget(void);
 
 /*
  * Settings of a worker round as Mp2MoveArgs (targets left to the
- * caller); progress is the state of pgmp2_worker_should_stop.
+ * caller); progress is the state of pgmp2_worker_report_and_check_stop.
  */
 extern void pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 								   Mp2WorkerProgress *progress);
 
 /*
  * After a worker migration: count what it moved past the last
- * pgmp2_worker_should_stop() and the pages its target nodes had no
+ * pgmp2_worker_report_and_check_stop() and the pages its target nodes had no
  * memory for (the round then backs off).
  */
 extern void pgmp2_worker_note_move(Mp2WorkerProgress *progress,
@@ -463,7 +470,7 @@ extern void pgmp2_worker_note_move(Mp2WorkerProgress *progress,
  * Between two calls: publish the pages moved so far, and whether the
  * worker should stop (shutdown, reload, mp2_worker_stop(), its bound).
  */
-extern bool pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar);
+extern bool pgmp2_worker_report_and_check_stop(void *arg, const struct mp2_stats *sofar);
 
 /* tier.c: one round of policy tier; the pages it moved. */
 extern int64 pgmp2_tier_round(void);
@@ -502,4 +509,4 @@ extern void pgmp2_pool_thp_advise(void);
  */
 extern int64 pgmp2_pool_thp_pages(void);
 
-#endif							/* MP2_PG_H */
+#endif							/* PGMP2_PG_H */

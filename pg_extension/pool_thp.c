@@ -45,8 +45,8 @@ aligned_part(uintptr_t *start, uintptr_t *end)
 	uintptr_t	lo = (uintptr_t) BufferBlocks;
 	uintptr_t	hi = lo + (Size) NBuffers * BLCKSZ;
 
-	*start = TYPEALIGN(MP2_THP_SIZE, lo);
-	*end = Max(TYPEALIGN_DOWN(MP2_THP_SIZE, hi), *start);
+	*start = TYPEALIGN(PGMP2_THP_SIZE, lo);
+	*end = Max(TYPEALIGN_DOWN(PGMP2_THP_SIZE, hi), *start);
 }
 
 /*
@@ -219,7 +219,7 @@ pgmp2_pool_thp_pages(void)
 	 * process faulted in.  A terabyte pool has half a million of them,
 	 * so a cancel is honoured here.
 	 */
-	for (uintptr_t a = start; a < end; a += MP2_THP_SIZE)
+	for (uintptr_t a = start; a < end; a += PGMP2_THP_SIZE)
 	{
 		unsigned char v = 0;
 
@@ -255,7 +255,7 @@ pgmp2_pool_thp_pages(void)
 		arg.start = arg.walk_end;
 	}
 	close(fd);
-	return bytes / (int64) MP2_THP_SIZE;
+	return bytes / (int64) PGMP2_THP_SIZE;
 #else
 	/* Built with kernel headers older than Linux 6.7. */
 	return -1;

@@ -79,14 +79,14 @@ Mp2CapState
 pgmp2_priv_state(void)
 {
 	cap_t		caps = cap_get_proc();
-	Mp2CapState state = MP2_CAP_NONE;
+	Mp2CapState state = PGMP2_CAP_NONE;
 
 	if (caps == NULL)
-		return MP2_CAP_NONE;
+		return PGMP2_CAP_NONE;
 	if (cap_in(caps, CAP_EFFECTIVE))
-		state = MP2_CAP_EFFECTIVE;
+		state = PGMP2_CAP_EFFECTIVE;
 	else if (cap_in(caps, CAP_PERMITTED))
-		state = MP2_CAP_PERMITTED;
+		state = PGMP2_CAP_PERMITTED;
 	cap_free(caps);
 	return state;
 }
@@ -96,11 +96,11 @@ pgmp2_priv_state_name(Mp2CapState state)
 {
 	switch (state)
 	{
-		case MP2_CAP_PERMITTED:
+		case PGMP2_CAP_PERMITTED:
 			return "permitted";
-		case MP2_CAP_EFFECTIVE:
+		case PGMP2_CAP_EFFECTIVE:
 			return "effective";
-		case MP2_CAP_NONE:
+		case PGMP2_CAP_NONE:
 			break;
 	}
 	return "none";
@@ -129,7 +129,7 @@ give_up(void)
 bool
 pgmp2_priv_available(void)
 {
-	return !given_up && pgmp2_priv_state() != MP2_CAP_NONE;
+	return !given_up && pgmp2_priv_state() != PGMP2_CAP_NONE;
 }
 
 int
@@ -167,7 +167,7 @@ pgmp2_priv_check(void)
 
 	if (!given_up || reported)
 		return;
-	if (pgmp2_priv_state() == MP2_CAP_EFFECTIVE)
+	if (pgmp2_priv_state() == PGMP2_CAP_EFFECTIVE)
 		ereport(FATAL,
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("could not lower the capability CAP_SYS_NICE after migrating pages"),

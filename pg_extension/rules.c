@@ -159,7 +159,7 @@ require_rules_shape(TupleDesc desc, Oid nsp, RulesColumns *cols)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table %s.mp2_rules is not as extension mp2 %s made it: %s; no rules applied",
-						get_namespace_name(nsp), MP2_EXT_VERSION, why),
+						get_namespace_name(nsp), PGMP2_EXT_VERSION, why),
 				 errhint("Give it back its columns rel regclass, node integer and added_by regrole (ALTER EXTENSION mp2 UPDATE adds added_by), or drop and create the extension again.")));
 }
 
@@ -409,7 +409,7 @@ run_rules(void)
 			continue;
 		if (pgmp2_round_budget() > 0 && moved >= pgmp2_round_budget())
 			break;
-		if (pgmp2_worker_should_stop(NULL, NULL))
+		if (pgmp2_worker_report_and_check_stop(NULL, NULL))
 			break;
 		pgmp2_worker_move_args(&args, moved, &progress);
 		args.node = rules[i].node;
@@ -474,7 +474,7 @@ pgmp2_rules_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	if (kind == MP2_CHILD_PROBE)
+	if (kind == PGMP2_CHILD_PROBE)
 	{
 		/* The shared catalogs only: no database is held. */
 		BackgroundWorkerInitializeConnection(NULL, NULL, 0);

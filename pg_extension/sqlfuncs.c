@@ -349,10 +349,10 @@ parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
 	(void) mp2_mode_parse(s, &args->mode);
 
 	batch = PG_GETARG_INT32(first + 2);
-	if (batch < 1 || batch > MP2_MAX_BATCH_SIZE)
+	if (batch < 1 || batch > PGMP2_MAX_BATCH_SIZE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("batch_size must be between 1 and %d", MP2_MAX_BATCH_SIZE)));
+				 errmsg("batch_size must be between 1 and %d", PGMP2_MAX_BATCH_SIZE)));
 	args->batch_size = batch;
 
 	args->max_pages = PG_GETARG_INT64(first + 3);
@@ -592,21 +592,21 @@ Datum
 pgmp2_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Mp2Counters c[MP2_NR_METHODS];
+	Mp2Counters c[PGMP2_NR_METHODS];
 	TimestampTz reset;
-	static const char *const names[MP2_NR_METHODS] = {
-		[MP2_IDX_MOVE_PAGES2] = "move_pages2",
-		[MP2_IDX_MOVE_PAGES] = "move_pages",
+	static const char *const names[PGMP2_NR_METHODS] = {
+		[PGMP2_IDX_MOVE_PAGES2] = "move_pages2",
+		[PGMP2_IDX_MOVE_PAGES] = "move_pages",
 	};
 
 	InitMaterializedSRF(fcinfo, 0);
 	SpinLockAcquire(&pgmp2_shared->mutex);
-	for (int m = 0; m < MP2_NR_METHODS; m++)
+	for (int m = 0; m < PGMP2_NR_METHODS; m++)
 		c[m] = pgmp2_shared->counters[m];
 	reset = pgmp2_shared->stats_reset;
 	SpinLockRelease(&pgmp2_shared->mutex);
 
-	for (int m = 0; m < MP2_NR_METHODS; m++)
+	for (int m = 0; m < PGMP2_NR_METHODS; m++)
 	{
 		Datum		values[14];
 		bool		nulls[14] = {false};
@@ -656,7 +656,7 @@ pgmp2_worker_start(PG_FUNCTION_ARGS)
 Datum
 pgmp2_worker_stop(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(pgmp2_worker_request_stop());
+	PG_RETURN_BOOL(pgmp2_worker_stop_and_wait());
 }
 
 static const char *
@@ -664,13 +664,13 @@ policy_name(int policy)
 {
 	switch ((Mp2Policy) policy)
 	{
-		case MP2_POLICY_INTERLEAVE:
+		case PGMP2_POLICY_INTERLEAVE:
 			return "interleave";
-		case MP2_POLICY_RULES:
+		case PGMP2_POLICY_RULES:
 			return "rules";
-		case MP2_POLICY_TIER:
+		case PGMP2_POLICY_TIER:
 			return "tier";
-		case MP2_POLICY_OFF:
+		case PGMP2_POLICY_OFF:
 			break;
 	}
 	return "off";
@@ -691,7 +691,7 @@ pgmp2_worker_info(PG_FUNCTION_ARGS)
 	w = pgmp2_shared->worker;
 	LWLockRelease(pgmp2_shared->lock);
 
-	if (w.state == MP2_SLOT_RUNNING)
+	if (w.state == PGMP2_SLOT_RUNNING)
 		result_set(&row, "pid", Int32GetDatum(w.pid));
 	if (w.database[0] != '\0')
 		result_set(&row, "database", CStringGetTextDatum(w.database));
@@ -709,7 +709,7 @@ pgmp2_worker_info(PG_FUNCTION_ARGS)
 Datum
 pgmp2_tier_info(PG_FUNCTION_ARGS)
 {
-	static const char *const names[MP2_NR_TIERS] = {"fast", "slow"};
+	static const char *const names[PGMP2_NR_TIERS] = {"fast", "slow"};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Mp2TierState t;
 	int64		used = 0;
@@ -723,9 +723,9 @@ pgmp2_tier_info(PG_FUNCTION_ARGS)
 	if (t.rounds == 0)
 		return (Datum) 0;
 
-	for (int i = 0; i < MP2_NR_TIERS; i++)
+	for (int i = 0; i < PGMP2_NR_TIERS; i++)
 		used += t.tiers[i].used;
-	for (int i = 0; i < MP2_NR_TIERS; i++)
+	for (int i = 0; i < PGMP2_NR_TIERS; i++)
 	{
 		const Mp2TierCounts *c = &t.tiers[i];
 		ResultRow	row;

@@ -58,9 +58,6 @@
  */
 #define TIER_PROMOTE_MIN	2
 
-/* Pages looked at per window. */
-#define TIER_WINDOW		16384
-
 /* Free memory a fast node keeps: the larger of these. */
 #define FAST_RESERVE_BYTES	(64 * 1024 * 1024)
 #define FAST_RESERVE_SHARE	0.03
@@ -88,14 +85,14 @@ typedef struct TierPlan
 	int		   *slow;
 	int			nslow;
 	int			max_node;
-	int8	   *tier_of;		/* per node: MP2_TIER_*, or -1 */
+	int8	   *tier_of;		/* per node: PGMP2_TIER_*, or -1 */
 	Mp2Pool		pool;
 	int			max_score;		/* hotness of the hottest possible page */
 
 	/* Survey: pages per hotness, on each tier. */
 	int64	   *on_fast;		/* [0..max_score] */
 	int64	   *on_slow;
-	Mp2TierCounts counts[MP2_NR_TIERS];
+	Mp2TierCounts counts[PGMP2_NR_TIERS];
 
 	/*
 	 * Demote pages on fast with hotness < demote_below, and demote_at of
@@ -277,7 +274,7 @@ update_history(void)
 		int			usage = BUF_STATE_GET_USAGECOUNT(state);
 		bool		used;
 
-		if ((b & 65535) == 0 && pgmp2_worker_should_stop(NULL, NULL))
+		if ((b & 65535) == 0 && pgmp2_worker_report_and_check_stop(NULL, NULL))
 			return false;
 		if (!(state & BM_VALID))
 		{
@@ -410,15 +407,15 @@ plan_nodes(TierPlan *plan)
 	plan->tier_of = palloc(sizeof(int8) * (plan->max_node + 1));
 	memset(plan->tier_of, -1, sizeof(int8) * (plan->max_node + 1));
 	for (int i = 0; i < plan->nfast; i++)
-		plan->tier_of[plan->fast[i]] = MP2_TIER_FAST;
+		plan->tier_of[plan->fast[i]] = PGMP2_TIER_FAST;
 	for (int i = 0; i < plan->nslow; i++)
-		plan->tier_of[plan->slow[i]] = MP2_TIER_SLOW;
-	strlcpy(plan->counts[MP2_TIER_FAST].nodes,
+		plan->tier_of[plan->slow[i]] = PGMP2_TIER_SLOW;
+	strlcpy(plan->counts[PGMP2_TIER_FAST].nodes,
 			pgmp2_format_node_list(plan->fast, plan->nfast),
-			sizeof(plan->counts[MP2_TIER_FAST].nodes));
-	strlcpy(plan->counts[MP2_TIER_SLOW].nodes,
+			sizeof(plan->counts[PGMP2_TIER_FAST].nodes));
+	strlcpy(plan->counts[PGMP2_TIER_SLOW].nodes,
 			pgmp2_format_node_list(plan->slow, plan->nslow),
-			sizeof(plan->counts[MP2_TIER_SLOW].nodes));
+			sizeof(plan->counts[PGMP2_TIER_SLOW].nodes));
 }
 
 /*
@@ -429,11 +426,11 @@ static bool
 survey(TierPlan *plan)
 {
 	Mp2Walk		walk;
-	int64	   *pages = palloc(sizeof(int64) * TIER_WINDOW);
-	bool	   *exists = palloc(sizeof(bool) * TIER_WINDOW);
-	void	  **addrs = palloc(sizeof(void *) * TIER_WINDOW);
-	int64	   *resident = palloc(sizeof(int64) * TIER_WINDOW);
-	int		   *where = palloc(sizeof(int) * TIER_WINDOW);
+	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	bool	   *exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
+	void	  **addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
+	int64	   *resident = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	int		   *where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
 
 	pgmp2_walk_pool(&walk, 0);
 	while (!pgmp2_walk_done(&walk))
@@ -442,9 +439,9 @@ survey(TierPlan *plan)
 		int			nres = 0;
 		int			err;
 
-		if (pgmp2_worker_should_stop(NULL, NULL))
+		if (pgmp2_worker_report_and_check_stop(NULL, NULL))
 			return false;
-		n = pgmp2_walk_next(&walk, pages, TIER_WINDOW, NULL, 0, NULL);
+		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
 		pgmp2_pages_exist(&walk.pool, pages, n, exists);
 		for (int i = 0; i < n; i++)
 			if (exists[i])
@@ -477,7 +474,7 @@ survey(TierPlan *plan)
 			c->hot_pages += score > 0;
 			c->used += used_now;
 			score = Min(score, plan->max_score);
-			if (tier == MP2_TIER_FAST)
+			if (tier == PGMP2_TIER_FAST)
 				plan->on_fast[score]++;
 			else if (rounds >= TIER_PROMOTE_MIN)
 				plan->on_slow[score]++;	/* the ones that may be promoted */
@@ -507,15 +504,15 @@ static void
 plan_moves(TierPlan *plan, int64 budget)
 {
 	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
-	int64		on_fast = plan->counts[MP2_TIER_FAST].pages;
+	int64		on_fast = plan->counts[PGMP2_TIER_FAST].pages;
 	int64		left = budget > 0 ? budget : PG_INT64_MAX;
 	int64		demote;
 	int64		promote;
 	int64		room;
 	int64		want;
 
-	plan->counts[MP2_TIER_FAST].cap_pages = cap;
-	plan->counts[MP2_TIER_SLOW].cap_pages = -1;
+	plan->counts[PGMP2_TIER_FAST].cap_pages = cap;
+	plan->counts[PGMP2_TIER_SLOW].cap_pages = -1;
 
 	/*
 	 * Demote: every cold page, once the history is long enough to call a
@@ -568,7 +565,7 @@ demote_target(void *arg, int64 page, int node)
 	int			rounds;
 	int			score;
 
-	if (plan_tier(plan, node) != MP2_TIER_FAST)
+	if (plan_tier(plan, node) != PGMP2_TIER_FAST)
 		return -1;
 	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
 				plan->max_score);
@@ -593,7 +590,7 @@ promote_target(void *arg, int64 page, int node)
 	int			rounds;
 	int			score;
 
-	if (plan_tier(plan, node) != MP2_TIER_SLOW)
+	if (plan_tier(plan, node) != PGMP2_TIER_SLOW)
 		return -1;
 	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
 				plan->max_score);
@@ -652,7 +649,7 @@ publish(const TierPlan *plan, int64 promoted, int64 demoted)
 	Mp2TierState *t = &pgmp2_shared->tier;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < MP2_NR_TIERS; i++)
+	for (int i = 0; i < PGMP2_NR_TIERS; i++)
 	{
 		uint64		ptotal = t->tiers[i].promoted_total;
 		uint64		dtotal = t->tiers[i].demoted_total;
@@ -662,14 +659,14 @@ publish(const TierPlan *plan, int64 promoted, int64 demoted)
 		t->tiers[i].demoted_total = dtotal;
 	}
 	/* What moved into one tier moved out of the other. */
-	t->tiers[MP2_TIER_FAST].promoted = promoted;
-	t->tiers[MP2_TIER_FAST].demoted = demoted;
-	t->tiers[MP2_TIER_SLOW].promoted = demoted;
-	t->tiers[MP2_TIER_SLOW].demoted = promoted;
-	t->tiers[MP2_TIER_FAST].promoted_total += promoted;
-	t->tiers[MP2_TIER_FAST].demoted_total += demoted;
-	t->tiers[MP2_TIER_SLOW].promoted_total += demoted;
-	t->tiers[MP2_TIER_SLOW].demoted_total += promoted;
+	t->tiers[PGMP2_TIER_FAST].promoted = promoted;
+	t->tiers[PGMP2_TIER_FAST].demoted = demoted;
+	t->tiers[PGMP2_TIER_SLOW].promoted = demoted;
+	t->tiers[PGMP2_TIER_SLOW].demoted = promoted;
+	t->tiers[PGMP2_TIER_FAST].promoted_total += promoted;
+	t->tiers[PGMP2_TIER_FAST].demoted_total += demoted;
+	t->tiers[PGMP2_TIER_SLOW].promoted_total += demoted;
+	t->tiers[PGMP2_TIER_SLOW].demoted_total += promoted;
 	t->rounds++;
 	t->last_round = GetCurrentTimestamp();
 	LWLockRelease(pgmp2_shared->lock);
@@ -704,7 +701,7 @@ pgmp2_tier_round(void)
 	promoted = 0;
 	if (plan.to_demote > 0)
 		demoted = tier_move(&plan, demote_target, 0);
-	if (plan.to_promote > 0 && !pgmp2_worker_should_stop(NULL, NULL))
+	if (plan.to_promote > 0 && !pgmp2_worker_report_and_check_stop(NULL, NULL))
 		promoted = tier_move(&plan, promote_target, demoted);
 	publish(&plan, promoted, demoted);
 	return promoted + demoted;

@@ -109,7 +109,7 @@ pgmp2_worker_register_static(void)
 	BackgroundWorker worker;
 
 	fill_worker(&worker, "pgmp2_worker_main", "mp2 relocation worker",
-				MP2_WORKER_TYPE);
+				PGMP2_WORKER_TYPE);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
 	worker.bgw_restart_time = 5;
 	worker.bgw_main_arg = UInt32GetDatum(0);
@@ -136,9 +136,9 @@ static void
 unclaim(uint32 gen)
 {
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	if (pgmp2_shared->worker.state == MP2_SLOT_STARTING &&
+	if (pgmp2_shared->worker.state == PGMP2_SLOT_STARTING &&
 		pgmp2_shared->worker.generation == gen)
-		pgmp2_shared->worker.state = MP2_SLOT_FREE;
+		pgmp2_shared->worker.state = PGMP2_SLOT_FREE;
 	LWLockRelease(pgmp2_shared->lock);
 }
 
@@ -149,7 +149,7 @@ claimed_by_worker(uint32 gen)
 	bool		running;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	running = pgmp2_shared->worker.state == MP2_SLOT_RUNNING &&
+	running = pgmp2_shared->worker.state == PGMP2_SLOT_RUNNING &&
 		pgmp2_shared->worker.generation == gen;
 	LWLockRelease(pgmp2_shared->lock);
 	return running;
@@ -182,11 +182,11 @@ pgmp2_worker_launch(void)
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
 	state = pgmp2_shared->worker.state;
 	other = pgmp2_shared->worker.pid;
-	if (state == MP2_SLOT_FREE)
+	if (state == PGMP2_SLOT_FREE)
 	{
 		Mp2WorkerState *w = &pgmp2_shared->worker;
 
-		w->state = MP2_SLOT_STARTING;
+		w->state = PGMP2_SLOT_STARTING;
 		w->generation++;
 		w->stop_requested = false;
 		w->database_oid = MyDatabaseId;
@@ -195,18 +195,18 @@ pgmp2_worker_launch(void)
 	}
 	LWLockRelease(pgmp2_shared->lock);
 
-	if (state == MP2_SLOT_RUNNING)
+	if (state == PGMP2_SLOT_RUNNING)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("the mp2 worker is already running (pid %d)", (int) other),
 				 errhint("Stop it first with mp2_worker_stop().")));
-	if (state == MP2_SLOT_STARTING)
+	if (state == PGMP2_SLOT_STARTING)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("the mp2 worker is already being started")));
 
 	fill_worker(&worker, "pgmp2_worker_main", "mp2 relocation worker",
-				MP2_WORKER_TYPE);
+				PGMP2_WORKER_TYPE);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
 	worker.bgw_main_arg = UInt32GetDatum(gen);
 	worker.bgw_notify_pid = MyProcPid;
@@ -246,8 +246,12 @@ pgmp2_worker_launch(void)
 	return pid;
 }
 
+/*
+ * mp2_worker_stop(): ask the worker to stop and wait, cancellably, up to
+ * STOP_WAIT_MS for its slot to be free.  False if no worker held it.
+ */
 bool
-pgmp2_worker_request_stop(void)
+pgmp2_worker_stop_and_wait(void)
 {
 	Latch	   *latch = NULL;
 	uint32		gen = 0;
@@ -257,7 +261,7 @@ pgmp2_worker_request_stop(void)
 		return false;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	if (pgmp2_shared->worker.state != MP2_SLOT_FREE)
+	if (pgmp2_shared->worker.state != PGMP2_SLOT_FREE)
 	{
 		pgmp2_shared->worker.stop_requested = true;
 		latch = pgmp2_shared->worker.latch;
@@ -276,7 +280,7 @@ pgmp2_worker_request_stop(void)
 		bool		gone;
 
 		LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-		gone = pgmp2_shared->worker.state == MP2_SLOT_FREE ||
+		gone = pgmp2_shared->worker.state == PGMP2_SLOT_FREE ||
 			pgmp2_shared->worker.generation != gen;
 		LWLockRelease(pgmp2_shared->lock);
 		if (gone)
@@ -306,10 +310,10 @@ slot_take(uint32 gen)
 	pid_t		other = 0;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	if (w->state == MP2_SLOT_FREE ||
-		(gen != 0 && w->state == MP2_SLOT_STARTING && w->generation == gen))
+	if (w->state == PGMP2_SLOT_FREE ||
+		(gen != 0 && w->state == PGMP2_SLOT_STARTING && w->generation == gen))
 	{
-		if (w->state == MP2_SLOT_FREE)
+		if (w->state == PGMP2_SLOT_FREE)
 		{
 			w->generation++;
 			w->stop_requested = false;
@@ -320,13 +324,13 @@ slot_take(uint32 gen)
 						sizeof(w->database));
 			}
 		}
-		w->state = MP2_SLOT_RUNNING;
+		w->state = PGMP2_SLOT_RUNNING;
 		w->pid = MyProcPid;
 		w->latch = MyLatch;
 		w->policy = pgmp2_policy;
 	}
 	else
-		other = w->state == MP2_SLOT_RUNNING ? w->pid : -1;
+		other = w->state == PGMP2_SLOT_RUNNING ? w->pid : -1;
 	LWLockRelease(pgmp2_shared->lock);
 	return other;
 }
@@ -337,9 +341,9 @@ slot_leave(int code, Datum arg)
 	Mp2WorkerState *w = &pgmp2_shared->worker;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	if (w->state == MP2_SLOT_RUNNING && w->pid == MyProcPid)
+	if (w->state == PGMP2_SLOT_RUNNING && w->pid == MyProcPid)
 	{
-		w->state = MP2_SLOT_FREE;
+		w->state = PGMP2_SLOT_FREE;
 		w->pid = 0;
 		w->latch = NULL;
 		w->stop_requested = false;
@@ -353,7 +357,7 @@ slot_leave(int code, Datum arg)
  */
 
 bool
-pgmp2_worker_should_stop(void *arg, const struct mp2_stats *sofar)
+pgmp2_worker_report_and_check_stop(void *arg, const struct mp2_stats *sofar)
 {
 	Mp2WorkerProgress *progress = arg;
 
@@ -403,7 +407,7 @@ pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
 	budget = pgmp2_round_budget();
 	if (budget > 0)
 		progress->max_moved = Max(budget - moved_so_far, 1);
-	args->should_stop = pgmp2_worker_should_stop;
+	args->should_stop = pgmp2_worker_report_and_check_stop;
 	args->stop_arg = progress;
 	args->what = "mp2 worker round";
 }
@@ -514,13 +518,13 @@ run_child(int kind, Oid dboid)
 	LWLockRelease(pgmp2_shared->lock);
 
 	fill_worker(&worker, "pgmp2_rules_main", "mp2 rules worker",
-				MP2_RULES_WORKER_TYPE);
+				PGMP2_RULES_WORKER_TYPE);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
 		BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_main_arg = Int32GetDatum(kind);
 	worker.bgw_notify_pid = MyProcPid;
 	memcpy(worker.bgw_extra, &dboid, sizeof(dboid));
-	if (kind == MP2_CHILD_PROBE)
+	if (kind == PGMP2_CHILD_PROBE)
 		strlcpy(worker.bgw_extra + sizeof(Oid), w->database,
 				BGW_EXTRALEN - sizeof(Oid));
 
@@ -579,7 +583,7 @@ rules_database(void)
 	if (OidIsValid(rules_dboid))
 		return rules_dboid;
 
-	if (!run_child(MP2_CHILD_PROBE, InvalidOid))
+	if (!run_child(PGMP2_CHILD_PROBE, InvalidOid))
 		return InvalidOid;
 	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
 	oid = w->child_found_oid;
@@ -617,7 +621,7 @@ round_rules(void)
 	moved0 = w->pages_moved;
 	SpinLockRelease(&pgmp2_shared->mutex);
 
-	if (!run_child(MP2_CHILD_RULES, dboid))
+	if (!run_child(PGMP2_CHILD_RULES, dboid))
 		return 0;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
@@ -760,11 +764,11 @@ check_nomem(uint64 nomem0)
 static void
 run_round(void)
 {
-	static int	last_policy = MP2_POLICY_OFF;
+	static int	last_policy = PGMP2_POLICY_OFF;
 	uint64		nomem0;
 
 	/* Policy tier starts with a fresh history each time it is chosen. */
-	if (pgmp2_policy == MP2_POLICY_TIER && last_policy != MP2_POLICY_TIER)
+	if (pgmp2_policy == PGMP2_POLICY_TIER && last_policy != PGMP2_POLICY_TIER)
 		pgmp2_tier_reset();
 	last_policy = pgmp2_policy;
 	set_round_budget();
@@ -776,15 +780,15 @@ run_round(void)
 	MemoryContextSwitchTo(round_cxt);
 	switch ((Mp2Policy) pgmp2_policy)
 	{
-		case MP2_POLICY_OFF:
+		case PGMP2_POLICY_OFF:
 			break;
-		case MP2_POLICY_INTERLEAVE:
+		case PGMP2_POLICY_INTERLEAVE:
 			(void) round_interleave();
 			break;
-		case MP2_POLICY_RULES:
+		case PGMP2_POLICY_RULES:
 			(void) round_rules();
 			break;
-		case MP2_POLICY_TIER:
+		case PGMP2_POLICY_TIER:
 			(void) pgmp2_tier_round();
 			break;
 	}
@@ -795,7 +799,7 @@ run_round(void)
 		publish_round(quiet_failure);
 		next_backoff();
 	}
-	else if (pgmp2_policy != MP2_POLICY_OFF)
+	else if (pgmp2_policy != PGMP2_POLICY_OFF)
 	{
 		publish_round(NULL);
 		backoff_ms = 0;
@@ -803,7 +807,7 @@ run_round(void)
 	else
 	{
 		LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-		pgmp2_shared->worker.policy = MP2_POLICY_OFF;
+		pgmp2_shared->worker.policy = PGMP2_POLICY_OFF;
 		LWLockRelease(pgmp2_shared->lock);
 		backoff_ms = 0;
 	}
