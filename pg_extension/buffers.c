@@ -104,7 +104,7 @@ pgmp2_pool_get(Mp2Pool *pool)
 	}
 	pool->page_size = pool_page_size;
 	pool->huge = pool_page_size > base_page;
-	pool->thp = !pool->huge && strcmp(pgmp2_shared->pool_thp, "advised") == 0;
+	pool->thp = !pool->huge && pgmp2_shared->pool_thp == PGMP2_POOL_THP_ADVISED;
 	start = TYPEALIGN_DOWN(pool->page_size, (uintptr_t) BufferBlocks);
 	end = TYPEALIGN(pool->page_size,
 					(uintptr_t) BufferBlocks + (Size) NBuffers * BLCKSZ);

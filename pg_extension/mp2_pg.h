@@ -164,6 +164,15 @@ typedef struct Mp2TierState
 	Mp2TierCounts tiers[PGMP2_NR_TIERS];
 }			Mp2TierState;
 
+/* What mp2.pool_thp did at startup. */
+typedef enum Mp2PoolThp
+{
+	PGMP2_POOL_THP_OFF = 0,		/* not asked for, or not preloaded */
+	PGMP2_POOL_THP_HUGETLB,		/* the pool is in hugetlb pages already */
+	PGMP2_POOL_THP_UNAVAILABLE, /* asked for; pool_thp_why says why not */
+	PGMP2_POOL_THP_ADVISED		/* madvise(MADV_HUGEPAGE) on the pool */
+}			Mp2PoolThp;
+
 typedef struct Mp2Shared
 {
 	LWLock	   *lock;			/* the worker state, tier */
@@ -172,8 +181,8 @@ typedef struct Mp2Shared
 	TimestampTz stats_reset;
 	Mp2WorkerState worker;
 	Mp2TierState tier;
-	/* What mp2.pool_thp did at startup, for mp2_info(); "" if nothing. */
-	char		pool_thp[128];
+	Mp2PoolThp	pool_thp;
+	char		pool_thp_why[112];	/* for PGMP2_POOL_THP_UNAVAILABLE */
 }			Mp2Shared;
 
 /*
@@ -501,6 +510,12 @@ extern bool pgmp2_check_fast_fraction(double *newval, void **extra,
  * pgmp2_shared->pool_thp.
  */
 extern void pgmp2_pool_thp_advise(void);
+
+/*
+ * mp2_info()'s pool_thp: off, hugetlb, advised, or "unavailable: " and
+ * why, for a pool in huge pages of its own when huge.
+ */
+extern const char *pgmp2_pool_thp_state(bool huge);
 
 /*
  * The pool's 2 MiB transparent huge pages: this process maps each 2 MiB

@@ -121,31 +121,30 @@ kernel_allows(char *why, size_t len)
 void
 pgmp2_pool_thp_advise(void)
 {
-	char	   *state = pgmp2_shared->pool_thp;
-	size_t		len = sizeof(pgmp2_shared->pool_thp);
+	char	   *why_not = pgmp2_shared->pool_thp_why;
+	size_t		len = sizeof(pgmp2_shared->pool_thp_why);
 	Mp2Pool		pool;
 	uintptr_t	start,
 				end;
 	char		why[96];
 
+	pgmp2_shared->pool_thp = PGMP2_POOL_THP_OFF;
 	if (!pgmp2_pool_thp)
-	{
-		strlcpy(state, "off", len);
 		return;
-	}
 	pgmp2_pool_get(&pool);
 	if (pool.huge)
 	{
-		strlcpy(state, "hugetlb", len);
+		pgmp2_shared->pool_thp = PGMP2_POOL_THP_HUGETLB;
 		ereport(LOG,
 				(errmsg("mp2.pool_thp has nothing to do: the buffer pool is in huge pages of %zu kB already",
 						pool.page_size / 1024),
 				 errdetail("huge_pages gave the server hugetlb pages.")));
 		return;
 	}
+	pgmp2_shared->pool_thp = PGMP2_POOL_THP_UNAVAILABLE;
 	if (!kernel_allows(why, sizeof(why)))
 	{
-		snprintf(state, len, "unavailable: %s", why);
+		strlcpy(why_not, why, len);
 		ereport(WARNING,
 				(errmsg("mp2.pool_thp is on, but the kernel gives shared memory no transparent huge pages"),
 				 errdetail("In %s: %s.", THP_SYSFS, why),
@@ -156,7 +155,7 @@ pgmp2_pool_thp_advise(void)
 	aligned_part(&start, &end);
 	if (end == start)
 	{
-		snprintf(state, len, "unavailable: the pool holds no aligned 2 MiB");
+		strlcpy(why_not, "the pool holds no aligned 2 MiB", len);
 		ereport(WARNING,
 				(errmsg("mp2.pool_thp is on, but the buffer pool holds no aligned 2 MiB page"),
 				 errhint("shared_buffers of 4MB or more have one.")));
@@ -164,15 +163,34 @@ pgmp2_pool_thp_advise(void)
 	}
 	if (madvise((void *) start, end - start, MADV_HUGEPAGE) != 0)
 	{
-		snprintf(state, len, "unavailable: madvise: %s", strerror(errno));
+		snprintf(why_not, len, "madvise: %s", strerror(errno));
 		ereport(WARNING,
 				(errmsg("mp2.pool_thp: could not advise huge pages for the buffer pool: %m")));
 		return;
 	}
-	strlcpy(state, "advised", len);
+	pgmp2_shared->pool_thp = PGMP2_POOL_THP_ADVISED;
 	ereport(LOG,
 			(errmsg("mp2.pool_thp: advised transparent huge pages for %zu MB of the buffer pool",
 					(Size) (end - start) >> 20)));
+}
+
+const char *
+pgmp2_pool_thp_state(bool huge)
+{
+	if (huge)
+		return "hugetlb";
+	switch (pgmp2_shared->pool_thp)
+	{
+		case PGMP2_POOL_THP_OFF:
+			break;
+		case PGMP2_POOL_THP_HUGETLB:
+			return "hugetlb";
+		case PGMP2_POOL_THP_UNAVAILABLE:
+			return psprintf("unavailable: %s", pgmp2_shared->pool_thp_why);
+		case PGMP2_POOL_THP_ADVISED:
+			return "advised";
+	}
+	return "off";
 }
 
 /*
@@ -186,7 +204,7 @@ pool_may_have_thp(void)
 	char		top[32];
 	char		pmd[32];
 
-	if (strcmp(pgmp2_shared->pool_thp, "advised") == 0)
+	if (pgmp2_shared->pool_thp == PGMP2_POOL_THP_ADVISED)
 		return true;
 	if (read_setting(THP_SYSFS "/hugepages-2048kB/shmem_enabled", pmd,
 					 sizeof(pmd)) && strcmp(pmd, "inherit") != 0)

@@ -168,14 +168,10 @@ pgmp2_numa_nodes(PG_FUNCTION_ARGS)
 static void
 info_pool_thp(ResultRow *row, const Mp2Pool *pool)
 {
-	const char *state = pgmp2_shared->pool_thp;
 	int64		thp;
 
-	if (pool->huge)
-		state = "hugetlb";
-	else if (state[0] == '\0')
-		state = "off";
-	result_set(row, "pool_thp", CStringGetTextDatum(state));
+	result_set(row, "pool_thp",
+			   CStringGetTextDatum(pgmp2_pool_thp_state(pool->huge)));
 	if (pool->huge || result_column(row, "pool_thp_pages") < 0)
 		return;
 	thp = pgmp2_pool_thp_pages();
