@@ -8,8 +8,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "harness.h"
 
 /* Run exe with args (NULL-terminated, at most 38); its exit status or -1. */
 static inline int run_tool(const char *exe, const char *const *args,
@@ -39,6 +42,33 @@ static inline int run_tool(const char *exe, const char *const *args,
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A command line the tool must refuse, and what its message must say. */
+struct refusal {
+	const char *args[6];
+	const char *says;
+};
+
+/*
+ * Every case exits 2, names the problem (says) and points to the help
+ * (hint); a case that does not is printed with the tool's output.
+ */
+static inline void check_refusals(const char *exe, const struct refusal *cases,
+				  size_t n, const char *hint, char *out,
+				  size_t size)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = run_tool(exe, cases[i].args, out, size);
+
+		if (rc != 2 || !strstr(out, cases[i].says) ||
+		    !strstr(out, hint)) {
+			printf("    case %zu: exit %d, output:\n%s", i, rc, out);
+			T_CHECK(rc == 2);
+			T_CHECK(strstr(out, cases[i].says) != NULL);
+			T_CHECK(strstr(out, hint) != NULL);
+		}
+	}
 }
 
 #endif

@@ -36,10 +36,7 @@ static int run(const char *const *args)
 /* Every bad value exits 2, names the problem and points to --help. */
 static void test_bad_options(void)
 {
-	static const struct {
-		const char *args[6];
-		const char *says;
-	} cases[] = {
+	static const struct refusal cases[] = {
 		{ { "migrate", "--page-kind", "2m" }, "unknown page kind '2m'" },
 		{ { "migrate", "--page-kind", "" }, "--page-kind: empty list" },
 		{ { "migrate", "--page-kind", "4k,huge" }, "(4k, thp or hugetlb)" },
@@ -54,16 +51,8 @@ static void test_bad_options(void)
 		{ { "migrate", "--summary", "/nonexistent/dir/s.csv" }, "cannot write '/nonexistent/dir/s.csv'" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = run(cases[i].args);
-
-		if (rc != 2 || !strstr(out, cases[i].says) ||
-		    !strstr(out, "Try 'mp2bench migrate --help'")) {
-			printf("    case %zu: exit %d, output:\n%s", i, rc, out);
-			T_CHECK(rc == 2);
-			T_CHECK(strstr(out, cases[i].says) != NULL);
-		}
-	}
+	check_refusals(mp2bench, cases, sizeof(cases) / sizeof(cases[0]),
+		       "Try 'mp2bench migrate --help'", out, sizeof(out));
 }
 
 /* The matrix's options are accepted (a one-node host then says why not). */

@@ -39,10 +39,7 @@ static int count_char(const char *s, char c)
 /* Every bad value exits 2, names the problem and points to --help. */
 static void test_bad_options(void)
 {
-	static const struct {
-		const char *args[4];
-		const char *says;
-	} cases[] = {
+	static const struct refusal cases[] = {
 		{ { "ycsb", "--r", "0.1,2" }, "--r wants a number from 0 to 1, not '2'" },
 		{ { "ycsb", "--r", "0.1,x" }, "--r wants a number" },
 		{ { "ycsb", "--r", "," }, "--r: empty list" },
@@ -54,16 +51,8 @@ static void test_bad_options(void)
 		{ { "ycsb", "--keys", "100" }, "--keys wants an integer from 1000" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = run(cases[i].args);
-
-		if (rc != 2 || !strstr(out, cases[i].says) ||
-		    !strstr(out, "Try 'mp2bench ycsb --help'")) {
-			printf("    case %zu: exit %d, output:\n%s", i, rc, out);
-			T_CHECK(rc == 2);
-			T_CHECK(strstr(out, cases[i].says) != NULL);
-		}
-	}
+	check_refusals(mp2bench, cases, sizeof(cases) / sizeof(cases[0]),
+		       "Try 'mp2bench ycsb --help'", out, sizeof(out));
 }
 
 /*
