@@ -1291,6 +1291,31 @@ static char *pages_on(size_t n, int node)
 	return base;
 }
 
+/* A test's pages: n pattern-filled pages on node_a(), and their addresses. */
+struct on_node {
+	char *base;
+	void **pages;
+	size_t n;
+};
+
+static bool on_node_init(struct on_node *r, size_t n)
+{
+	r->n = n;
+	r->base = pages_on(n, node_a());
+	r->pages = r->base ? page_array(r->base, n) : NULL;
+	if (r->base && !r->pages)
+		numa_free(r->base, n * psz);
+	return r->pages != NULL;
+}
+
+/* Whatever moved where, every byte is still the pattern; then free. */
+static void on_node_done(struct on_node *r)
+{
+	T_EQ(bad_pages(r->base, r->n), 0);
+	numa_free(r->base, r->n * psz);
+	free(r->pages);
+}
+
 /* Move n pages to `to` with opts, then check stats, nodes and bytes. */
 static void move_and_check(char *base, void **pages, size_t n, int to,
 			   const struct mp2_options *o)
@@ -1312,22 +1337,19 @@ static void move_and_check(char *base, void **pages, size_t n, int to,
 static void move_there_and_back(enum mp2_method method, enum mp2_mode mode,
 				unsigned int kbatch)
 {
-	const size_t n = 300;
-	char *base = pages_on(n, node_a());
-	void **pages = page_array(base, n);
+	struct on_node reg;
 	struct mp2_options o;
 
-	T_REQUIRE(base && pages);
-	T_EQ(pages_off_node(pages, n, node_a()), 0);
+	T_REQUIRE(on_node_init(&reg, 300));
+	T_EQ(pages_off_node(reg.pages, reg.n, node_a()), 0);
 	mp2_options_init(&o);
 	o.method = method;
 	o.mode = mode;
 	o.kernel_batch = kbatch;
 	o.pages_per_call = 128;
-	move_and_check(base, pages, n, node_b(), &o);
-	move_and_check(base, pages, n, node_a(), &o);
-	numa_free(base, n * psz);
-	free(pages);
+	move_and_check(reg.base, reg.pages, reg.n, node_b(), &o);
+	move_and_check(reg.base, reg.pages, reg.n, node_a(), &o);
+	on_node_done(&reg);
 }
 
 static void test_move_pages_moves(void)
@@ -1352,48 +1374,39 @@ static void test_move_pages2_moves(void)
 static void test_per_page_nodes(void)
 {
 	const size_t n = 64;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	int nodes[64], status[64];
 	struct mp2_stats st;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	for (size_t i = 0; i < n; i++)
 		nodes[i] = topo->nodes[i % topo->nr_nodes].id;
-	T_EQ(mp2_migrate(pages, n, nodes, -1, NULL, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, nodes, -1, NULL, status, &st), 0);
 	T_EQ(st.already, (n + topo->nr_nodes - 1) / topo->nr_nodes);
 	T_EQ(st.moved, n - st.already);
 	for (size_t i = 0; i < n; i++) {
 		T_EQ(status[i], nodes[i]);
-		T_EQ(pages_off_node(&pages[i], 1, nodes[i]), 0);
+		T_EQ(pages_off_node(&reg.pages[i], 1, nodes[i]), 0);
 	}
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	on_node_done(&reg);
 }
 
 static void test_threads_move(void)
 {
 	const size_t n = 2048;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.threads = 4;
 	o.pages_per_call = 64;
-	move_and_check(base, pages, n, node_b(), &o);
+	move_and_check(reg.base, reg.pages, n, node_b(), &o);
 	o.method = MP2_METHOD_MOVE_PAGES;
-	move_and_check(base, pages, n, node_a(), &o);
-	numa_free(base, n * psz);
-	free(pages);
+	move_and_check(reg.base, reg.pages, n, node_a(), &o);
+	on_node_done(&reg);
 }
 
 /*
@@ -1432,222 +1445,187 @@ static void test_huge_page_counts(void)
 static void test_budget_moves_exactly(void)
 {
 	const size_t n = 300;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.max_pages = 100;
 	o.pages_per_call = 32;
-	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
 	T_EQ(st.moved, 100);
 	T_EQ(st.not_tried, 200);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(pages_off_node(pages, 100, node_b()), 0);
-	T_EQ(pages_off_node(pages + 100, 200, node_a()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 100, 200, node_a()), 0);
+	on_node_done(&reg);
 }
 
 static void test_adaptive(void)
 {
 	const size_t n = 400;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.adaptive = true;
 	/* No kernel moves a page in a microsecond: calls shrink to 1 page. */
 	o.call_us = 1;
-	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
 	T_EQ(st.moved, n);
 	T_EQ(st.last_pages_per_call, 1);
 	T_CHECK(st.move_calls >= n - 64);
 	/* A generous bound lets the call size grow to pages_per_call. */
 	o.call_us = 10u * 1000 * 1000;
 	o.pages_per_call = 128;
-	T_EQ(mp2_migrate(pages, n, NULL, node_a(), &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
 	T_EQ(st.moved, n);
 	T_EQ(st.last_pages_per_call, 128);
-	T_EQ(pages_off_node(pages, n, node_a()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, n, node_a()), 0);
+	on_node_done(&reg);
 }
 
 static void test_ranges_move(void)
 {
 	const size_t n = 64;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct mp2_range r[2];
 	struct mp2_stats st;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
-	r[0].addr = base;
+	T_REQUIRE(on_node_init(&reg, n));
+	r[0].addr = reg.base;
 	r[0].len = 16 * psz;
-	r[1].addr = base + 32 * psz;
+	r[1].addr = reg.base + 32 * psz;
 	r[1].len = 32 * psz;
 	T_EQ(mp2_migrate_ranges(r, 2, node_b(), NULL, NULL, &st), 0);
 	T_EQ(st.requested, 48);
 	T_EQ(st.moved, 48);
-	T_EQ(pages_off_node(pages, 16, node_b()), 0);
-	T_EQ(pages_off_node(pages + 16, 16, node_a()), 0);
-	T_EQ(pages_off_node(pages + 32, 32, node_b()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 16, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 16, 16, node_a()), 0);
+	T_EQ(pages_off_node(reg.pages + 32, 32, node_b()), 0);
+	on_node_done(&reg);
 }
 
 static void test_stop_moves(void)
 {
 	const size_t n = 300;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct stop_counter c;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.pages_per_call = 32;
 	o.should_stop = stop_after;
 	o.stop_arg = &c;
 	stop_counter_init(&c, 2);
-	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_CALLER);
 	T_EQ(c.last.moved, 64);
 	T_EQ(st.moved, 64);
 	T_EQ(st.not_tried, n - 64);
 	T_EQ(stats_sum(&st), n);
-	T_EQ(pages_off_node(pages, 64, node_b()), 0);
-	T_EQ(pages_off_node(pages + 64, n - 64, node_a()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 64, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 64, n - 64, node_a()), 0);
+	on_node_done(&reg);
 }
 
 static void test_stream_moves(void)
 {
 	const size_t n = 300;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
-	region_source_init(&src, base, n, node_b());
+	region_source_init(&src, reg.base, n, node_b());
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.requested, n);
 	T_EQ(st.moved, n);
 	T_EQ(stats_sum(&st), n);
-	T_EQ(pages_off_node(pages, n, node_b()), 0);
-	T_EQ(bad_pages(base, n), 0);
+	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
+	T_EQ(bad_pages(reg.base, n), 0);
 
 	/* Per-page targets over every node, in threads. */
 	o.threads = 2;
-	region_source_init(&src, base, n, -1);
+	region_source_init(&src, reg.base, n, -1);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.requested, n);
 	T_EQ(st.moved + st.already, n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(pages_off_node(&pages[i], 1, region_target(&src, i)), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+		T_EQ(pages_off_node(&reg.pages[i], 1, region_target(&src, i)), 0);
+	on_node_done(&reg);
 }
 
 static void test_stream_budget_moves(void)
 {
 	const size_t n = 300;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
 	o.max_pages = 100;
-	region_source_init(&src, base, n, node_b());
+	region_source_init(&src, reg.base, n, node_b());
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 100);
 	T_EQ(st.not_tried, 28);
-	T_EQ(pages_off_node(pages, 100, node_b()), 0);
-	T_EQ(pages_off_node(pages + 100, n - 100, node_a()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 100, n - 100, node_a()), 0);
+	on_node_done(&reg);
 }
 
 static void test_stream_error_moves(void)
 {
 	const size_t n = 300;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
-	region_source_init(&src, base, n, node_b());
+	region_source_init(&src, reg.base, n, node_b());
 	src.bad_page = 100;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 64);
 	T_EQ(st.not_tried, 64);
-	T_EQ(pages_off_node(pages, 64, node_b()), 0);
-	T_EQ(pages_off_node(pages + 64, n - 64, node_a()), 0);
+	T_EQ(pages_off_node(reg.pages, 64, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 64, n - 64, node_a()), 0);
 
-	region_source_init(&src, base, n, node_b());
+	region_source_init(&src, reg.base, n, node_b());
 	src.fail_call = 3;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 64);
 	T_EQ(st.already, 64);
-	T_EQ(pages_off_node(pages, 128, node_b()), 0);
-	T_EQ(pages_off_node(pages + 128, n - 128, node_a()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 128, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages + 128, n - 128, node_a()), 0);
+	on_node_done(&reg);
 }
 
 /*
@@ -1657,21 +1635,18 @@ static void test_stream_error_moves(void)
 static void test_call_hooks_moves(void)
 {
 	const size_t n = 64;
-	char *base;
-	void **pages;
+	struct on_node reg;
 	struct call_hooks h;
 	struct mp2_stats st;
 	struct mp2_options o;
 
 	NEED_NODES(2);
-	base = pages_on(n, node_a());
-	pages = page_array(base, n);
-	T_REQUIRE(base && pages);
+	T_REQUIRE(on_node_init(&reg, n));
 	mp2_options_init(&o);
 	o.pages_per_call = 8;
 	o.max_rate = 2000;
 	call_hooks_set(&h, &o);
-	T_EQ(mp2_migrate(pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
 	T_EQ(st.moved, n);
 	T_CHECK(st.move_calls >= n / 8);
 	T_EQ(h.begins, (int)st.move_calls);
@@ -1683,27 +1658,25 @@ static void test_call_hooks_moves(void)
 	/* A refused begin: that call is not made. */
 	call_hooks_set(&h, &o);
 	h.fail_begin = 3;
-	T_EQ(mp2_migrate(pages, n, NULL, node_a(), &o, NULL, &st), -EPERM);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), -EPERM);
 	T_EQ(st.moved, 16);
 	T_EQ(st.not_tried, n - 16);
 	T_EQ(h.ends, 2);
-	T_EQ(pages_off_node(pages, 16, node_a()), 0);
-	T_EQ(pages_off_node(pages + 16, n - 16, node_b()), 0);
+	T_EQ(pages_off_node(reg.pages, 16, node_a()), 0);
+	T_EQ(pages_off_node(reg.pages + 16, n - 16, node_b()), 0);
 
-	/* A refused end: that call's pages count, no call follows. */
+	/* A refused end: that call's reg.pages count, no call follows. */
 	call_hooks_set(&h, &o);
 	h.fail_end = 2;
-	T_EQ(mp2_migrate(pages + 16, n - 16, NULL, node_a(), &o, NULL, &st),
+	T_EQ(mp2_migrate(reg.pages + 16, n - 16, NULL, node_a(), &o, NULL, &st),
 	     -EIO);
 	T_EQ(st.moved, 16);
 	T_EQ(st.not_tried, n - 32);
 	T_EQ(h.begins, 2);
 	T_EQ(h.unbalanced, 0);
-	T_EQ(pages_off_node(pages, 32, node_a()), 0);
-	T_EQ(pages_off_node(pages + 32, n - 32, node_b()), 0);
-	T_EQ(bad_pages(base, n), 0);
-	numa_free(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, 32, node_a()), 0);
+	T_EQ(pages_off_node(reg.pages + 32, n - 32, node_b()), 0);
+	on_node_done(&reg);
 }
 
 /* A page shared with a child: refused without move_all, moved with it. */
