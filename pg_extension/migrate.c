@@ -295,27 +295,46 @@ pgmp2_cancel_pending(void *arg, const struct mp2_stats *sofar)
 }
 
 void
-pgmp2_count(const Mp2MoveResult *res)
+pgmp2_result_counters(const Mp2MoveResult *res, Mp2Counters *c)
 {
 	const struct mp2_stats *st = &res->st;
-	int			idx = st->method_used == MP2_METHOD_MOVE_PAGES2 ?
+
+	c->migrations = 1;
+	c->requested = pgmp2_result_requested(res);
+	c->moved = st->moved;
+	c->already = st->already;
+	c->not_present = res->not_present + st->failed_not_present;
+	c->failed_busy = st->failed_busy;
+	c->failed_shared = st->failed_access;
+	c->failed_nomem = st->failed_nomem;
+	c->failed_other = st->failed_other + st->failed_fault;
+	c->not_tried = st->not_tried + res->not_walked;
+	c->move_calls = st->move_calls;
+	c->elapsed_ns = st->elapsed_ns;
+}
+
+void
+pgmp2_count(const Mp2MoveResult *res)
+{
+	int			idx = res->st.method_used == MP2_METHOD_MOVE_PAGES2 ?
 		PGMP2_IDX_MOVE_PAGES2 : PGMP2_IDX_MOVE_PAGES;
 	Mp2Counters *c = &pgmp2_shared->counters[idx];
-	uint64		not_tried = st->not_tried + res->not_walked;
+	Mp2Counters one;
 
+	pgmp2_result_counters(res, &one);
 	SpinLockAcquire(&pgmp2_shared->mutex);
-	c->migrations++;
-	c->requested += pgmp2_result_requested(res);
-	c->moved += st->moved;
-	c->already += st->already;
-	c->not_present += res->not_present + st->failed_not_present;
-	c->failed_busy += st->failed_busy;
-	c->failed_shared += st->failed_access;
-	c->failed_nomem += st->failed_nomem;
-	c->failed_other += st->failed_other + st->failed_fault;
-	c->not_tried += not_tried;
-	c->move_calls += st->move_calls;
-	c->elapsed_ns += st->elapsed_ns;
+	c->migrations += one.migrations;
+	c->requested += one.requested;
+	c->moved += one.moved;
+	c->already += one.already;
+	c->not_present += one.not_present;
+	c->failed_busy += one.failed_busy;
+	c->failed_shared += one.failed_shared;
+	c->failed_nomem += one.failed_nomem;
+	c->failed_other += one.failed_other;
+	c->not_tried += one.not_tried;
+	c->move_calls += one.move_calls;
+	c->elapsed_ns += one.elapsed_ns;
 	SpinLockRelease(&pgmp2_shared->mutex);
 }
 

@@ -53,7 +53,7 @@ static Mp2Shared local_shared;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-static const struct config_enum_entry policy_options[] = {
+const struct config_enum_entry pgmp2_policy_options[] = {
 	{"off", PGMP2_POLICY_OFF, false},
 	{"interleave", PGMP2_POLICY_INTERLEAVE, false},
 	{"rules", PGMP2_POLICY_RULES, false},
@@ -128,7 +128,7 @@ define_gucs(void)
 							 "in the table mp2_rules to that row's node; "
 							 "tier: it keeps hot pages on mp2.fast_nodes and "
 							 "cold ones on mp2.slow_nodes.",
-							 &pgmp2_policy, PGMP2_POLICY_OFF, policy_options,
+							 &pgmp2_policy, PGMP2_POLICY_OFF, pgmp2_policy_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("mp2.interleave_nodes",
 							   "Nodes the interleave policy spreads the pool over.",

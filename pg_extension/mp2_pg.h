@@ -57,6 +57,8 @@ typedef enum Mp2Policy
 
 /* GUC variables */
 extern int	pgmp2_policy;
+/* mp2.policy's names and values: the one list of the policies' names. */
+extern const struct config_enum_entry pgmp2_policy_options[];
 extern char *pgmp2_interleave_nodes;
 extern int	pgmp2_naptime_ms;
 extern int	pgmp2_max_pages_per_round;
@@ -372,6 +374,13 @@ pgmp2_result_requested(const Mp2MoveResult *res)
 {
 	return res->st.requested + res->not_present + res->not_walked;
 }
+
+/*
+ * The result of one migration in the columns of mp2_stats() and of the
+ * moving functions (migrations = 1): what libmp2 counts, plus the pages
+ * the walk found absent or never reached.
+ */
+extern void pgmp2_result_counters(const Mp2MoveResult *res, Mp2Counters *c);
 
 /*
  * Move the pages of a walk.  Counts into the shared counters, also when

@@ -336,13 +336,13 @@ parse_move_args(FunctionCallInfo fcinfo, int first, Mp2MoveArgs *args)
 				 errhint("Boot a kernel with the move_pages2 patch, or use method auto or move_pages.")));
 
 	s = text_to_cstring(PG_GETARG_TEXT_PP(first + 1));
-	if (strcmp(s, "async") != 0 && strcmp(s, "sync_light") != 0 &&
-		strcmp(s, "sync") != 0)
+	/* By name only: libmp2 also takes the kernel's numbers. */
+	if (mp2_mode_parse(s, &args->mode) != 0 ||
+		strcmp(mp2_mode_name(args->mode), s) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown migrate mode \"%s\"", s),
 				 errhint("Valid modes are async, sync_light and sync.")));
-	(void) mp2_mode_parse(s, &args->mode);
 
 	batch = PG_GETARG_INT32(first + 2);
 	if (batch < 1 || batch > PGMP2_MAX_BATCH_SIZE)
@@ -447,26 +447,24 @@ static Datum
 move_result(FunctionCallInfo fcinfo, const Mp2MoveResult *res)
 {
 	ResultRow	row;
-	const struct mp2_stats *st = &res->st;
+	Mp2Counters c;
 	const char *why = stop_reason(res);
 
+	pgmp2_result_counters(res, &c);
 	result_init(&row, fcinfo);
-	result_set(&row, "requested", Int64GetDatum((int64) pgmp2_result_requested(res)));
-	result_set(&row, "moved", Int64GetDatum((int64) st->moved));
-	result_set(&row, "already", Int64GetDatum((int64) st->already));
-	result_set(&row, "not_present",
-			   Int64GetDatum((int64) (res->not_present + st->failed_not_present)));
-	result_set(&row, "failed_busy", Int64GetDatum((int64) st->failed_busy));
-	result_set(&row, "failed_shared", Int64GetDatum((int64) st->failed_access));
-	result_set(&row, "failed_nomem", Int64GetDatum((int64) st->failed_nomem));
-	result_set(&row, "failed_other",
-			   Int64GetDatum((int64) (st->failed_other + st->failed_fault)));
-	result_set(&row, "not_tried",
-			   Int64GetDatum((int64) (st->not_tried + res->not_walked)));
+	result_set(&row, "requested", Int64GetDatum((int64) c.requested));
+	result_set(&row, "moved", Int64GetDatum((int64) c.moved));
+	result_set(&row, "already", Int64GetDatum((int64) c.already));
+	result_set(&row, "not_present", Int64GetDatum((int64) c.not_present));
+	result_set(&row, "failed_busy", Int64GetDatum((int64) c.failed_busy));
+	result_set(&row, "failed_shared", Int64GetDatum((int64) c.failed_shared));
+	result_set(&row, "failed_nomem", Int64GetDatum((int64) c.failed_nomem));
+	result_set(&row, "failed_other", Int64GetDatum((int64) c.failed_other));
+	result_set(&row, "not_tried", Int64GetDatum((int64) c.not_tried));
 	result_set(&row, "page_size", Int32GetDatum((int32) res->page_size));
-	result_set(&row, "elapsed_ms", Float8GetDatum((double) st->elapsed_ns / 1e6));
+	result_set(&row, "elapsed_ms", Float8GetDatum((double) c.elapsed_ns / 1e6));
 	result_set(&row, "method_used",
-			   CStringGetTextDatum(mp2_method_name(st->method_used)));
+			   CStringGetTextDatum(mp2_method_name(res->st.method_used)));
 	if (why != NULL)
 		result_set(&row, "stop_reason", CStringGetTextDatum(why));
 	return result_datum(&row);
@@ -658,17 +656,9 @@ pgmp2_worker_stop(PG_FUNCTION_ARGS)
 static const char *
 policy_name(int policy)
 {
-	switch ((Mp2Policy) policy)
-	{
-		case PGMP2_POLICY_INTERLEAVE:
-			return "interleave";
-		case PGMP2_POLICY_RULES:
-			return "rules";
-		case PGMP2_POLICY_TIER:
-			return "tier";
-		case PGMP2_POLICY_OFF:
-			break;
-	}
+	for (const struct config_enum_entry *e = pgmp2_policy_options; e->name; e++)
+		if (e->val == policy)
+			return e->name;
 	return "off";
 }
 

@@ -90,6 +90,7 @@ SELECT * FROM mp2_interleave('mp2_b', batch_size => 0);
 -- unknown mode and method names (names are exact)
 SELECT * FROM mp2_migrate('mp2_b', 0, mode => 'fast');
 SELECT * FROM mp2_migrate('mp2_b', 0, mode => 'ASYNC');
+SELECT * FROM mp2_migrate('mp2_b', 0, mode => '1');
 SELECT * FROM mp2_migrate('mp2_b', 0, method => 'teleport');
 SELECT * FROM mp2_migrate('mp2_b', 0, method => 'MOVE_PAGES');
 SELECT * FROM mp2_interleave('mp2_b', mode => '');
