@@ -8,9 +8,17 @@
 # cluster stopped (SHIM: the built capfail.so); it starts and stops the
 # server itself.
 
-# The pages of a table that a paced move takes seconds over.
-CAP_TABLE_ROWS=20000
+# A table of about 290 pages, which a move paced at CAP_RATE pages a
+# second takes some 15 s over; the samples need 2-4 s of it.
+CAP_TABLE_ROWS=5000
+CAP_RATE=20
 CAP_SAMPLES=20
+# One page a call, CAP_RATE calls a second: the capability is effective
+# for the length of a call, which in the emulated guest took up to 15% of
+# a 10 ms period (3 of 20 samples at 100 calls a second).  At 20 calls a
+# second that is about 3% of the time, so 5 of 20 samples is far above
+# chance; a capability left effective across the sleeps shows in all 20.
+CAP_MAX_RAISED=5
 
 # cap_bit STATUS-LINE-NAME PID: 1 if CAP_SYS_NICE (bit 23) is in that set.
 cap_bit() {
@@ -51,10 +59,8 @@ capability_tests() {
 	        SELECT count(*) FROM mp2_migrate('capt', 0, mode => 'sync')" >/dev/null
 	sum0=$(psql_q "SELECT md5(string_agg(v, ',' ORDER BY g)) FROM capt")
 
-	# One page a call at 100 pages a second: the calls take microseconds,
-	# the sleeps between them all the rest.
 	PGAPPNAME=mp2_paced as_pg "$PGBIN/psql" -X -q -At -d postgres \
-		-c "SELECT moved, failed_shared FROM mp2_migrate('capt', 1, batch_size => 1, max_rate => 100)" \
+		-c "SELECT moved, failed_shared FROM mp2_migrate('capt', 1, batch_size => 1, max_rate => $CAP_RATE)" \
 		>"$out" 2>&1 &
 	bg=$!
 	while [ -z "$pid" ] && kill -0 "$bg" 2>/dev/null; do
@@ -72,8 +78,8 @@ capability_tests() {
 	cat "$out"
 	check "$label: $CAP_SAMPLES samples of the backend's effective set taken while it moved ($taken)" \
 		[ "$taken" -eq "$CAP_SAMPLES" ]
-	check "$label: CAP_SYS_NICE effective in at most 2 of them ($raised)" \
-		[ "$raised" -le 2 ]
+	check "$label: CAP_SYS_NICE effective in at most $CAP_MAX_RAISED of them ($raised)" \
+		[ "$raised" -le "$CAP_MAX_RAISED" ]
 	r=$(head -n 1 "$out")
 	check "$label: the paced move moved pages, none refused as shared ($r)" \
 		grep -qE '^[1-9][0-9]*\|0$' "$out"
