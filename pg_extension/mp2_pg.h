@@ -130,6 +130,8 @@ typedef struct Mp2WorkerState
 	uint64		pages_nomem;	/* refused for want of memory; mutex */
 	TimestampTz last_round;		/* end of the last round, 0 if none */
 	int64		round_budget;	/* pages the current round may move; 0: any */
+	/* Shared pages were refused and logged; cleared when pages move. */
+	bool		warned_shared;
 	char		last_error[256];
 	/* Filled by the per-database worker of the current round (rules.c). */
 	bool		child_connected;	/* it got into its database */
@@ -459,39 +461,49 @@ extern PGDLLEXPORT void pgmp2_rules_main(Datum main_arg);
 #define PGMP2_CHILD_PROBE		0	/* look up the database's OID by name */
 #define PGMP2_CHILD_RULES		1	/* run one round of policy rules */
 
-/* The progress of one worker migration, for pgmp2_worker_report_and_check_stop. */
-typedef struct Mp2WorkerProgress
+/* ----------------------------------------------------------------
+ *		round.c: what a policy's round gets from the worker
+ * ----------------------------------------------------------------
+ */
+
+typedef struct Mp2Round
 {
-	uint64		reported;		/* moved pages already added to pages_moved */
-	int64		max_moved;		/* stop once this many moved; 0: no bound */
-}			Mp2WorkerProgress;
-
-/* The pages the current round may move (0: no bound). */
-extern int64 pgmp2_round_budget(void);
-
-/*
- * Settings of a worker round as Mp2MoveArgs (targets left to the
- * caller); progress is the state of pgmp2_worker_report_and_check_stop.
- */
-extern void pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
-								   Mp2WorkerProgress *progress);
+	int64		budget;			/* pages the round may move; 0: no bound */
+	int64		moved;			/* pages moved so far in this round */
+	const char *what;			/* names the round in libmp2's messages */
+	uint64		reported;		/* moved pages of the current move published */
+}			Mp2Round;
 
 /*
- * After a worker migration: count what it moved past the last
- * pgmp2_worker_report_and_check_stop() and the pages its target nodes had no
- * memory for (the round then backs off).
+ * In the worker, before a round: what it may move, mp2.max_pages_per_round
+ * and mp2.max_rate pages a second over the time since the last round
+ * began.
  */
-extern void pgmp2_worker_note_move(Mp2WorkerProgress *progress,
-								   const Mp2MoveResult *res);
+extern void pgmp2_round_set_budget(void);
+
+/* A round, in the worker or in the rules worker: its budget, nothing moved. */
+extern void pgmp2_round_begin(Mp2Round *round, const char *what);
 
 /*
- * Between two calls: publish the pages moved so far, and whether the
- * worker should stop (shutdown, reload, mp2_worker_stop(), its bound).
+ * Whether the round is to stop: a shutdown, a reload, mp2_worker_stop(),
+ * or its budget moved.
  */
-extern bool pgmp2_worker_report_and_check_stop(void *arg, const struct mp2_stats *sofar);
+extern bool pgmp2_round_should_stop(Mp2Round *round);
+
+/*
+ * Move the pages of a walk to the targets set in args (node, nodes or
+ * target_of), with the worker's settings, within the round's budget;
+ * publish the pages moved and refused for want of memory, log refused
+ * shared pages once, and ERROR for a call-level failure.
+ */
+extern void pgmp2_round_move(Mp2Round *round, Mp2Walk *walk,
+							 Mp2MoveArgs *args, Mp2MoveResult *res);
+
+/* interleave.c: one round of policy interleave; the pages it moved. */
+extern int64 pgmp2_interleave_round(Mp2Round *round);
 
 /* tier.c: one round of policy tier; the pages it moved. */
-extern int64 pgmp2_tier_round(void);
+extern int64 pgmp2_tier_round(Mp2Round *round);
 
 /* Forget the hotness history (policy tier starts over). */
 extern void pgmp2_tier_reset(void);

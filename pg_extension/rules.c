@@ -389,7 +389,7 @@ run_rules(void)
 {
 	Rule	   *rules;
 	int			nrules = read_rules(&rules);
-	int64		moved = 0;
+	Mp2Round	round;
 
 	if (nrules < 0)
 	{
@@ -398,30 +398,21 @@ run_rules(void)
 		LWLockRelease(pgmp2_shared->lock);
 		return;
 	}
+	pgmp2_round_begin(&round, "mp2 worker rules round");
 	for (int i = 0; i < nrules; i++)
 	{
 		Mp2MoveArgs args;
-		Mp2WorkerProgress progress;
 		Mp2MoveResult res;
 		Mp2Walk		walk;
 
 		if (!rules[i].has_file)
 			continue;
-		if (pgmp2_round_budget() > 0 && moved >= pgmp2_round_budget())
+		if (pgmp2_round_should_stop(&round))
 			break;
-		if (pgmp2_worker_report_and_check_stop(NULL, NULL))
-			break;
-		pgmp2_worker_move_args(&args, moved, &progress);
+		memset(&args, 0, sizeof(args));
 		args.node = rules[i].node;
 		pgmp2_walk_file(&walk, &rules[i].file);
-		pgmp2_move(&walk, &args, &res);
-		pgmp2_worker_note_move(&progress, &res);
-		moved += (int64) res.st.moved;
-		if (res.st.failed_access > 0 && !res.privileged)
-			pgmp2_report_shared(&res, LOG);
-		if (res.error != 0)
-			ereport(ERROR,
-					(errmsg("migration failed: %s", mp2_strerror(res.error))));
+		pgmp2_round_move(&round, &walk, &args, &res);
 	}
 }
 

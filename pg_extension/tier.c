@@ -262,7 +262,7 @@ pgmp2_check_fast_fraction(double *newval, void **extra, GucSource source)
  * Returns false when the worker is to stop first.
  */
 static bool
-update_history(void)
+update_history(Mp2Round *round)
 {
 	bool		primed = tier_shared->rounds > 0;
 
@@ -274,7 +274,7 @@ update_history(void)
 		int			usage = BUF_STATE_GET_USAGECOUNT(state);
 		bool		used;
 
-		if ((b & 65535) == 0 && pgmp2_worker_report_and_check_stop(NULL, NULL))
+		if ((b & 65535) == 0 && pgmp2_round_should_stop(round))
 			return false;
 		if (!(state & BM_VALID))
 		{
@@ -423,7 +423,7 @@ plan_nodes(TierPlan *plan)
  * when the worker is to stop first.
  */
 static bool
-survey(TierPlan *plan)
+survey(TierPlan *plan, Mp2Round *round)
 {
 	Mp2Walk		walk;
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
@@ -439,7 +439,7 @@ survey(TierPlan *plan)
 		int			nres = 0;
 		int			err;
 
-		if (pgmp2_worker_report_and_check_stop(NULL, NULL))
+		if (pgmp2_round_should_stop(round))
 			return false;
 		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
 		pgmp2_pages_exist(&walk.pool, pages, n, exists);
@@ -620,26 +620,18 @@ promote_target(void *arg, int64 page, int node)
 /* Move the pages target_of picks; the pages moved. */
 static int64
 tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
-		  int64 moved_so_far)
+		  Mp2Round *round)
 {
 	Mp2MoveArgs args;
-	Mp2WorkerProgress progress;
 	Mp2MoveResult res;
 	Mp2Walk		walk;
 
-	pgmp2_worker_move_args(&args, moved_so_far, &progress);
+	memset(&args, 0, sizeof(args));
 	args.target_of = target_of;
 	args.target_arg = plan;
-	args.what = "mp2 worker tier round";
 	plan->taken_at = 0;
 	pgmp2_walk_pool(&walk, 0);
-	pgmp2_move(&walk, &args, &res);
-	pgmp2_worker_note_move(&progress, &res);
-	if (res.st.failed_access > 0 && !res.privileged)
-		pgmp2_report_shared(&res, LOG);
-	if (res.error != 0)
-		ereport(ERROR,
-				(errmsg("migration failed: %s", mp2_strerror(res.error))));
+	pgmp2_round_move(round, &walk, &args, &res);
 	return (int64) res.st.moved;
 }
 
@@ -673,7 +665,7 @@ publish(const TierPlan *plan, int64 promoted, int64 demoted)
 }
 
 int64
-pgmp2_tier_round(void)
+pgmp2_tier_round(Mp2Round *round)
 {
 	TierPlan	plan;
 	int			bufs_per_page;
@@ -692,17 +684,18 @@ pgmp2_tier_round(void)
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));
 	plan.on_slow = palloc0(sizeof(int64) * (plan.max_score + 1));
 
-	if (!update_history() || !survey(&plan))
+	round->what = "mp2 worker tier round";
+	if (!update_history(round) || !survey(&plan, round))
 		return 0;
-	plan_moves(&plan, pgmp2_round_budget());
+	plan_moves(&plan, round->budget);
 
 	/* A walk only when there is something to move. */
 	demoted = 0;
 	promoted = 0;
 	if (plan.to_demote > 0)
-		demoted = tier_move(&plan, demote_target, 0);
-	if (plan.to_promote > 0 && !pgmp2_worker_report_and_check_stop(NULL, NULL))
-		promoted = tier_move(&plan, promote_target, demoted);
+		demoted = tier_move(&plan, demote_target, round);
+	if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
+		promoted = tier_move(&plan, promote_target, round);
 	publish(&plan, promoted, demoted);
 	return promoted + demoted;
 }

@@ -9,19 +9,16 @@
  * it never keeps a database open (DROP DATABASE works) and runs no SQL.
  * Every mp2.naptime it runs one round:
  *
- *	interleave	buffer k of the pool (or huge page k, or the k-th 2 MiB of a
- *				pool in transparent huge pages) belongs on the
- *				(k mod n)-th node of mp2.interleave_nodes (every node with
- *				memory if empty); a round starts where the last one
- *				stopped, so a bounded round still reaches the whole pool in
- *				turn.  Done here.
+ *	interleave	buffer k of the pool belongs on the (k mod n)-th node of
+ *				mp2.interleave_nodes (interleave.c).  Done here.
  *	rules		the buffers of each relation in the table mp2_rules belong
  *				on that row's node.  Done by a short-lived worker in the
  *				database (rules.c), which this one starts and waits for.
  *	tier		hot pages on the fast nodes, cold ones on the slow nodes
  *				(tier.c).  Done here.
  *
- * A round moves at most mp2.max_pages_per_round pages, and at most
+ * Each policy gets the round as an Mp2Round (round.c) and calls nothing
+ * here.  A round moves at most mp2.max_pages_per_round pages, and at most
  * mp2.max_rate pages a second since the last round began (pages already
  * in place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
  * a round stops between two system calls to reload or to exit.  An ERROR
@@ -66,11 +63,6 @@
 /* How long the per-database worker may take to get into its database. */
 #define CHILD_CONNECT_TIMEOUT_MS	60000
 
-/* Where the next interleave round starts: a buffer number. */
-static int	interleave_cursor = 0;
-
-/* Whether the last round reported shared pages it could not move. */
-static bool warned_shared = false;
 /* Whether the last round logged target nodes out of memory. */
 static bool warned_nomem = false;
 
@@ -356,118 +348,6 @@ slot_leave(int code, Datum arg)
  * ----------------------------------------------------------------
  */
 
-bool
-pgmp2_worker_report_and_check_stop(void *arg, const struct mp2_stats *sofar)
-{
-	Mp2WorkerProgress *progress = arg;
-
-	if (sofar != NULL && progress != NULL)
-	{
-		if (sofar->moved > progress->reported)
-		{
-			uint64		delta = sofar->moved - progress->reported;
-
-			SpinLockAcquire(&pgmp2_shared->mutex);
-			pgmp2_shared->worker.pages_moved += delta;
-			SpinLockRelease(&pgmp2_shared->mutex);
-			progress->reported = sofar->moved;
-		}
-		if (progress->max_moved > 0 &&
-			sofar->moved >= (uint64) progress->max_moved)
-			return true;
-	}
-	return ShutdownRequestPending || ConfigReloadPending || ProcDiePending ||
-		pgmp2_shared->worker.stop_requested;
-}
-
-void
-pgmp2_worker_note_move(Mp2WorkerProgress *progress, const Mp2MoveResult *res)
-{
-	uint64		delta = res->st.moved > progress->reported ?
-		res->st.moved - progress->reported : 0;
-
-	SpinLockAcquire(&pgmp2_shared->mutex);
-	pgmp2_shared->worker.pages_moved += delta;
-	pgmp2_shared->worker.pages_nomem += res->st.failed_nomem;
-	SpinLockRelease(&pgmp2_shared->mutex);
-	progress->reported += delta;
-}
-
-void
-pgmp2_worker_move_args(Mp2MoveArgs *args, int64 moved_so_far,
-					   Mp2WorkerProgress *progress)
-{
-	int64		budget;
-
-	memset(args, 0, sizeof(*args));
-	memset(progress, 0, sizeof(*progress));
-	args->method = (enum mp2_method) pgmp2_method;
-	args->mode = (enum mp2_mode) pgmp2_mode;
-	args->batch_size = pgmp2_batch_size;
-	budget = pgmp2_round_budget();
-	if (budget > 0)
-		progress->max_moved = Max(budget - moved_so_far, 1);
-	args->should_stop = pgmp2_worker_report_and_check_stop;
-	args->stop_arg = progress;
-	args->what = "mp2 worker round";
-}
-
-/* Log refused shared pages once, until pages move again. */
-static void
-note_result(const Mp2MoveResult *res)
-{
-	if (res->st.failed_access > 0 && !res->privileged)
-	{
-		if (!warned_shared)
-			pgmp2_report_shared(res, LOG);
-		warned_shared = true;
-	}
-	else if (res->st.moved > 0)
-		warned_shared = false;
-	if (res->error != 0)
-		ereport(ERROR,
-				(errmsg("migration failed: %s", mp2_strerror(res->error))));
-}
-
-static int64
-round_interleave(void)
-{
-	Mp2MoveArgs args;
-	Mp2WorkerProgress progress;
-	Mp2MoveResult res;
-	Mp2Walk		walk;
-	int		   *nodes;
-	int			nnodes;
-	int64		walked;
-
-	if (pgmp2_interleave_nodes == NULL || pgmp2_interleave_nodes[0] == '\0')
-		nnodes = pgmp2_memory_node_list(&nodes, NULL);
-	else
-		nnodes = pgmp2_parse_node_list(pgmp2_interleave_nodes, &nodes);
-	if (nnodes <= 0)
-		ereport(ERROR,
-				(errmsg("mp2.interleave_nodes \"%s\" names no node",
-						pgmp2_interleave_nodes)));
-	for (int i = 0; i < nnodes; i++)
-		pgmp2_require_node(nodes[i]);
-
-	pgmp2_worker_move_args(&args, 0, &progress);
-	args.nodes = nodes;
-	args.nnodes = nnodes;
-	args.by_pool_page = true;
-	pgmp2_walk_pool(&walk, interleave_cursor);
-	pgmp2_move(&walk, &args, &res);
-	pgmp2_worker_note_move(&progress, &res);
-
-	/* The next round starts after the last buffer whose pages were tried. */
-	walked = (int64) (res.st.requested - res.st.not_tried + res.not_present);
-	interleave_cursor = (int) (((int64) interleave_cursor +
-								walked * (int64) walk.pool.page_size / BLCKSZ) %
-							   NBuffers);
-	note_result(&res);
-	return (int64) res.st.moved;
-}
-
 /*
  * Wait, polling, for a child told to terminate to exit.  Not
  * WaitForBackgroundWorkerShutdown(): it sleeps until the postmaster's
@@ -696,42 +576,6 @@ publish_round(const char *error)
 	LWLockRelease(pgmp2_shared->lock);
 }
 
-int64
-pgmp2_round_budget(void)
-{
-	int64		budget;
-
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	budget = pgmp2_shared->worker.round_budget;
-	LWLockRelease(pgmp2_shared->lock);
-	return budget;
-}
-
-/*
- * What this round may move: mp2.max_pages_per_round, and mp2.max_rate
- * pages a second over the time since the last round began.
- */
-static void
-set_round_budget(void)
-{
-	static TimestampTz last_start = 0;
-	TimestampTz now = GetCurrentTimestamp();
-	long		ms = last_start ? TimestampDifferenceMilliseconds(last_start, now) :
-		pgmp2_naptime_ms;
-	int64		budget = pgmp2_max_pages_per_round;
-
-	last_start = now;
-	if (pgmp2_max_rate > 0)
-	{
-		int64		by_rate = Max((int64) pgmp2_max_rate * Max(ms, 1) / 1000, 1);
-
-		budget = budget > 0 ? Min(budget, by_rate) : by_rate;
-	}
-	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	pgmp2_shared->worker.round_budget = budget;
-	LWLockRelease(pgmp2_shared->lock);
-}
-
 /*
  * A round whose target nodes ran out of memory for some pages moved what
  * fit; it counts as failed, so that the next rounds back off instead of
@@ -765,13 +609,15 @@ static void
 run_round(void)
 {
 	static int	last_policy = PGMP2_POLICY_OFF;
+	Mp2Round	round;
 	uint64		nomem0;
 
 	/* Policy tier starts with a fresh history each time it is chosen. */
 	if (pgmp2_policy == PGMP2_POLICY_TIER && last_policy != PGMP2_POLICY_TIER)
 		pgmp2_tier_reset();
 	last_policy = pgmp2_policy;
-	set_round_budget();
+	pgmp2_round_set_budget();
+	pgmp2_round_begin(&round, "mp2 worker round");
 	quiet_failure = NULL;
 	SpinLockAcquire(&pgmp2_shared->mutex);
 	nomem0 = pgmp2_shared->worker.pages_nomem;
@@ -783,13 +629,13 @@ run_round(void)
 		case PGMP2_POLICY_OFF:
 			break;
 		case PGMP2_POLICY_INTERLEAVE:
-			(void) round_interleave();
+			(void) pgmp2_interleave_round(&round);
 			break;
 		case PGMP2_POLICY_RULES:
 			(void) round_rules();
 			break;
 		case PGMP2_POLICY_TIER:
-			(void) pgmp2_tier_round();
+			(void) pgmp2_tier_round(&round);
 			break;
 	}
 	check_nomem(nomem0);
