@@ -29,37 +29,10 @@ PGMP2_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* GUC variables */
-int			pgmp2_policy = PGMP2_POLICY_OFF;
-char	   *pgmp2_interleave_nodes = NULL;
-int			pgmp2_naptime_ms = 10000;
-int			pgmp2_max_pages_per_round = 8192;
-int			pgmp2_max_rate = 0;
-int			pgmp2_batch_size = PGMP2_DEFAULT_BATCH_SIZE;
-int			pgmp2_mode = MP2_MODE_ASYNC;
-int			pgmp2_method = MP2_METHOD_AUTO;
-char	   *pgmp2_database = NULL;
-bool		pgmp2_start_worker = true;
-char	   *pgmp2_fast_nodes = NULL;
-char	   *pgmp2_slow_nodes = NULL;
-double		pgmp2_fast_fraction = 1.0;
-bool		pgmp2_pool_thp = false;
-
-Mp2Shared  *pgmp2_shared = NULL;
-bool		pgmp2_preloaded = false;
-
 static Mp2Shared local_shared;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-const struct config_enum_entry pgmp2_policy_options[] = {
-	{"off", PGMP2_POLICY_OFF, false},
-	{"interleave", PGMP2_POLICY_INTERLEAVE, false},
-	{"rules", PGMP2_POLICY_RULES, false},
-	{"tier", PGMP2_POLICY_TIER, false},
-	{NULL, 0, false}
-};
 
 static const struct config_enum_entry mode_options[] = {
 	{"async", MP2_MODE_ASYNC, false},
