@@ -49,7 +49,8 @@
 
 /*
  * The limits of one run of the engine: a call of mp2_migrate(), or one
- * window of mp2_migrate_stream(), which carries its limits across windows.
+ * window of mp2_migrate_stream(), which carries its limits and its pace
+ * across windows.
  */
 struct run {
 	uint64_t start_ns;		/* when the whole migration began */
@@ -57,6 +58,7 @@ struct run {
 	size_t max_pages;		/* pages left to try; 0: no limit */
 	size_t call_size;		/* first call size; 0: the default */
 	const struct mp2_stats *before;	/* earlier windows, or NULL */
+	uint64_t paced;			/* pages paced in earlier windows */
 };
 
 struct job {
@@ -72,7 +74,7 @@ struct job {
 	long nr;			/* move_pages2's number */
 	bool limited;			/* a page budget given */
 	atomic_size_t budget;		/* pages left to try, if limited */
-	/* With max_rate: pages released to the kernel since the start. */
+	/* With max_rate: pages handed to the kernel to move, so far. */
 	atomic_uint_least64_t paced;
 	atomic_int error;		/* first call-level error */
 	atomic_bool stop;		/* should_stop returned true */
@@ -237,21 +239,16 @@ out:
 }
 
 /*
- * Migrate pages[pos, pos + n).  System calls count into the worker's stats
- * at once (they were made, whatever follows); page outcomes into *delta,
- * which the caller adds only when the chunk completes.
+ * Sort pages[pos, pos + n) by where they are: those on their target and
+ * those the kernel cannot see count into *delta; the others are the
+ * worker's todo list.  Returns how many are to move.
  */
-static int migrate_chunk(struct worker *w, size_t pos, size_t n,
-			 size_t *call_size, struct mp2_stats *delta)
+static size_t chunk_todo(struct worker *w, size_t pos, size_t n,
+			 struct mp2_stats *delta)
 {
 	struct job *j = w->job;
-	const struct mp2_options *o = j->o;
 	void **pages = (void **)(uintptr_t)(j->pages + pos);
-	unsigned int backoff = o->busy_backoff_us;
 	size_t ntodo = 0;
-	long ret;
-	int hook_err;
-	bool nomem;
 
 	memcpy(w->final, j->initial + pos, n * sizeof(*w->final));
 	for (size_t i = 0; i < n; i++) {
@@ -268,6 +265,24 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 			ntodo++;
 		}
 	}
+	return ntodo;
+}
+
+/*
+ * Migrate the ntodo pages chunk_todo() listed for pages[pos, pos + n).
+ * System calls count into the worker's stats at once (they were made,
+ * whatever follows); page outcomes into *delta, which the caller adds
+ * only when the chunk completes.
+ */
+static int migrate_chunk(struct worker *w, size_t pos, size_t n, size_t ntodo,
+			 size_t *call_size, struct mp2_stats *delta)
+{
+	struct job *j = w->job;
+	const struct mp2_options *o = j->o;
+	unsigned int backoff = o->busy_backoff_us;
+	long ret;
+	int hook_err;
+	bool nomem;
 
 	for (int attempt = 0; ntodo > 0; attempt++) {
 		uint64_t t0 = mp2_now_ns(), dt;
@@ -322,9 +337,10 @@ static int migrate_chunk(struct worker *w, size_t pos, size_t n,
 static bool stop_asked(struct job *j);
 
 /*
- * With max_rate, hold a chunk of n pages until the pages released before
- * it fit the rate: the k-th page may go k / max_rate seconds after the
- * start.  Returns why the wait ended the migration, or MP2_STOP_NONE
+ * With max_rate, hold the n pages of a chunk that are to move until the
+ * pages released before them fit the rate: the k-th page may go
+ * k / max_rate seconds after the start.  Pages on their target cost a
+ * lookup, not a move, and are not paced.  Returns why the wait ended the migration, or MP2_STOP_NONE
  * when the chunk may go.
  */
 static enum mp2_stop pace(struct job *j, size_t n)
@@ -399,6 +415,7 @@ static void *worker_run(void *arg)
 	while (pos < w->end) {
 		struct mp2_stats delta = { 0 };
 		size_t n = w->end - pos;
+		size_t ntodo;
 		int err;
 
 		if (atomic_load(&j->error))
@@ -425,10 +442,12 @@ static void *worker_run(void *arg)
 			w->stats.stopped = MP2_STOP_MAX_PAGES;
 			break;
 		}
-		w->stats.stopped = pace(j, n);
+		ntodo = chunk_todo(w, pos, n, &delta);
+		if (ntodo > 0)
+			w->stats.stopped = pace(j, ntodo);
 		if (w->stats.stopped != MP2_STOP_NONE)
 			break;
-		err = migrate_chunk(w, pos, n, &call_size, &delta);
+		err = migrate_chunk(w, pos, n, ntodo, &call_size, &delta);
 		if (err) {
 			int zero = 0;
 
@@ -637,7 +656,7 @@ static int run_workers(struct job *j, size_t count, size_t nthreads)
  */
 static int engine(void *const *pages, size_t count, const int *nodes, int node,
 		  const struct mp2_options *opts, int *status,
-		  const struct run *run, struct mp2_stats *stats)
+		  struct run *run, struct mp2_stats *stats)
 {
 	struct job job = { 0 };
 	struct mp2_stats total = { 0 };
@@ -676,7 +695,7 @@ static int engine(void *const *pages, size_t count, const int *nodes, int node,
 	job.status = status;
 	job.limited = run->max_pages > 0;
 	atomic_init(&job.budget, run->max_pages);
-	atomic_init(&job.paced, run->before ? run->before->requested : 0);
+	atomic_init(&job.paced, run->paced);
 	atomic_init(&job.error, 0);
 	atomic_init(&job.stop, false);
 	pthread_mutex_init(&job.lock, NULL);
@@ -701,6 +720,7 @@ static int engine(void *const *pages, size_t count, const int *nodes, int node,
 	}
 	job.nr_workers = nthreads;
 	ret = run_workers(&job, count, nthreads);
+	run->paced = atomic_load(&job.paced);
 	if (ret)
 		goto out_free;
 	total.not_tried = 0;

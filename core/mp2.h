@@ -240,10 +240,12 @@ struct mp2_options {
 	 */
 	size_t window;
 	/*
-	 * Pace: hand the kernel at most this many pages a second, counted as
-	 * pages tried from the start of the migration (0: no limit).  A call
+	 * Pace: hand the kernel at most this many pages a second to move,
+	 * counted from the start of the migration (0: no limit).  A call
 	 * waits until the pages before it fit the rate; the first goes at
-	 * once.  The wait ends early for should_stop and the deadline.
+	 * once.  The wait ends early for should_stop and the deadline.  Pages
+	 * already on their target are not counted (since 1.4.0; 1.3 counted
+	 * every page tried).
 	 */
 	uint64_t max_rate;
 	/*

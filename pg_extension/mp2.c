@@ -140,9 +140,8 @@ define_gucs(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mp2.max_rate",
 							"Most OS pages per second the worker moves.",
-							"Over the time since the last round began; with "
-							"mp2.max_pages_per_round, the smaller bound holds.  "
-							"0 means no bound.",
+							"Paced as mp2_migrate()'s max_rate: pages already "
+							"on their node are not counted.  0 means no bound.",
 							&pgmp2_max_rate, 0, 0, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("mp2.batch_size",

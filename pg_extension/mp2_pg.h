@@ -129,7 +129,6 @@ typedef struct Mp2WorkerState
 	uint64		pages_moved;
 	uint64		pages_nomem;	/* refused for want of memory; mutex */
 	TimestampTz last_round;		/* end of the last round, 0 if none */
-	int64		round_budget;	/* pages the current round may move; 0: any */
 	/* Shared pages were refused and logged; cleared when pages move. */
 	bool		warned_shared;
 	char		last_error[256];
@@ -341,7 +340,7 @@ typedef struct Mp2MoveArgs
 	int			batch_size;		/* pages per system call and kernel batch */
 	int64		max_pages;		/* pages tried at most; 0: no limit */
 	int64		max_ms;			/* 0: no limit */
-	int64		max_rate;		/* pages a second at most; 0: no limit */
+	int64		max_rate;		/* pages moved a second; 0: no limit */
 	/* Targets: one node, or round-robin over nodes[nnodes]. */
 	int			node;
 	const int  *nodes;
@@ -473,13 +472,6 @@ typedef struct Mp2Round
 	const char *what;			/* names the round in libmp2's messages */
 	uint64		reported;		/* moved pages of the current move published */
 }			Mp2Round;
-
-/*
- * In the worker, before a round: what it may move, mp2.max_pages_per_round
- * and mp2.max_rate pages a second over the time since the last round
- * began.
- */
-extern void pgmp2_round_set_budget(void);
 
 /* A round, in the worker or in the rules worker: its budget, nothing moved. */
 extern void pgmp2_round_begin(Mp2Round *round, const char *what);

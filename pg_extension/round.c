@@ -7,9 +7,11 @@
  *	  pages and report them.
  *
  * A policy (interleave.c, rules.c, tier.c) takes an Mp2Round and calls
- * nothing of the worker's own: the worker sets the budget of the round
- * in shared memory before the round, and a policy that runs in another
- * process (the rules worker) reads the same state.  What the moves did is
+ * nothing of the worker's own.  A round moves at most
+ * mp2.max_pages_per_round pages, and its moves are paced by libmp2 at
+ * mp2.max_rate pages a second, the measure of mp2_migrate()'s max_rate
+ * argument: pages handed to the kernel, not those already in place.  The
+ * rules worker, another process, reads the same settings.  What the moves did is
  * published in the worker's shared state as they happen, so that
  * mp2_worker_info() sees a long round progress.
  *
@@ -19,36 +21,12 @@
 
 #include "miscadmin.h"
 #include "postmaster/interrupt.h"
-#include "utils/timestamp.h"
-
-void
-pgmp2_round_set_budget(void)
-{
-	static TimestampTz last_start = 0;
-	TimestampTz now = GetCurrentTimestamp();
-	long		ms = last_start ? TimestampDifferenceMilliseconds(last_start, now) :
-		pgmp2_naptime_ms;
-	int64		budget = pgmp2_max_pages_per_round;
-
-	last_start = now;
-	if (pgmp2_max_rate > 0)
-	{
-		int64		by_rate = Max((int64) pgmp2_max_rate * Max(ms, 1) / 1000, 1);
-
-		budget = budget > 0 ? Min(budget, by_rate) : by_rate;
-	}
-	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
-	pgmp2_shared->worker.round_budget = budget;
-	LWLockRelease(pgmp2_shared->lock);
-}
 
 void
 pgmp2_round_begin(Mp2Round *round, const char *what)
 {
 	memset(round, 0, sizeof(*round));
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	round->budget = pgmp2_shared->worker.round_budget;
-	LWLockRelease(pgmp2_shared->lock);
+	round->budget = pgmp2_max_pages_per_round;
 	round->what = what;
 }
 
@@ -106,6 +84,7 @@ pgmp2_round_move(Mp2Round *round, Mp2Walk *walk, Mp2MoveArgs *args,
 	args->method = (enum mp2_method) pgmp2_method;
 	args->mode = (enum mp2_mode) pgmp2_mode;
 	args->batch_size = pgmp2_batch_size;
+	args->max_rate = pgmp2_max_rate;
 	args->should_stop = move_should_stop;
 	args->stop_arg = round;
 	args->what = round->what;

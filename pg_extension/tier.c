@@ -33,7 +33,7 @@
  * least hot pages go first.  A hot page on a fast node stays there, and
  * a page on a slow node moves only when it is hot: so a page moves back
  * only after its hotness changed (hysteresis).  mp2.max_pages_per_round
- * and mp2.max_rate bound the pages moved in a round.
+ * bounds the pages moved in a round, and mp2.max_rate paces them.
  *
  * A round walks the pool once to survey it and once more for each
  * direction it moves pages in, a window at a time: memory is that of a

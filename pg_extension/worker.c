@@ -18,9 +18,9 @@
  *				(tier.c).  Done here.
  *
  * Each policy gets the round as an Mp2Round (round.c) and calls nothing
- * here.  A round moves at most mp2.max_pages_per_round pages, and at most
- * mp2.max_rate pages a second since the last round began (pages already
- * in place cost a lookup, not a move).  SIGHUP and SIGTERM only set flags;
+ * here.  A round moves at most mp2.max_pages_per_round pages, paced by
+ * libmp2 at mp2.max_rate pages a second (pages already in place cost a
+ * lookup, not a move, and are not paced).  SIGHUP and SIGTERM only set flags;
  * a round stops between two system calls to reload or to exit.  An ERROR
  * in a round is logged, counted in mp2_worker_info(), and the worker
  * tries again later; a round that cannot run at all (the database is
@@ -616,7 +616,6 @@ run_round(void)
 	if (pgmp2_policy == PGMP2_POLICY_TIER && last_policy != PGMP2_POLICY_TIER)
 		pgmp2_tier_reset();
 	last_policy = pgmp2_policy;
-	pgmp2_round_set_budget();
 	pgmp2_round_begin(&round, "mp2 worker round");
 	quiet_failure = NULL;
 	SpinLockAcquire(&pgmp2_shared->mutex);

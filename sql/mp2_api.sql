@@ -121,21 +121,16 @@ SELECT requested = moved + already + not_present + failed_busy + failed_shared +
                    failed_nomem + failed_other + not_tried AS adds_up
   FROM mp2_migrate_pool((SELECT min(node) FROM mp2_numa_nodes()), max_ms => 1);
 
--- max_rate paces the pages tried: at 1000 pages a second in calls of 10,
--- the last call of mp2_t's pages may not start before (pages - 10) ms
-SELECT tried >= 100 AS enough_pages, elapsed_ms >= tried - 10 AS paced,
-       stop_reason
-  FROM (SELECT requested - not_tried - not_present AS tried, elapsed_ms,
-               stop_reason
-          FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()),
-                           batch_size => 10, max_rate => 1000)) m;
--- ... and a cancel ends the wait: at 1 page a second, 300 ms of
--- statement_timeout stop the call after its first page
-SET statement_timeout = '300ms';
-\set VERBOSITY terse
-SELECT * FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()),
-                          batch_size => 1, max_rate => 1);
-\set VERBOSITY default
+-- max_rate paces the pages moved, not those in place: at 1 page a second
+-- a call over mp2_t's pages, all on their node, ends at once (paced, it
+-- would last minutes; the timeout would say so).  The pace of pages that
+-- move is tested where there are two nodes (mp2_guest_cap).
+SELECT count(*) > 0 AS placed
+  FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()));
+SET statement_timeout = '30s';
+SELECT moved, already >= 100 AS in_place, stop_reason
+  FROM mp2_migrate('mp2_t', (SELECT min(node) FROM mp2_numa_nodes()),
+                   batch_size => 1, max_rate => 1);
 RESET statement_timeout;
 
 -- method move_pages2 runs exactly when the kernel has it

@@ -68,4 +68,19 @@ SELECT method, migrations > 0 AS used, moved > 0 AS moved, failed_shared,
        move_calls > 0 AS calls
   FROM mp2_stats() ORDER BY method;
 
+-- max_rate paces the pages moved: at 1000 pages a second in calls of 10,
+-- the last call may not start before (moved - 10) ms
+SELECT moved >= 100 AS enough_pages, elapsed_ms >= moved - 10 AS paced,
+       stop_reason
+  FROM mp2_migrate('mp2_g', 1, batch_size => 10, max_rate => 1000);
+-- ... and a cancel ends the wait: at 1 page a second, 300 ms of
+-- statement_timeout stop the call after its first page
+SET statement_timeout = '300ms';
+\set VERBOSITY terse
+SELECT * FROM mp2_migrate('mp2_g', 0, batch_size => 1, max_rate => 1);
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT count(*) = 1 AS one_page_moved_back
+  FROM mp2_relation_nodes('mp2_g') WHERE node = 0 AND os_pages = 1;
+
 DROP TABLE mp2_g;

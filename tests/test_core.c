@@ -730,18 +730,16 @@ static void test_budget_time(void)
 }
 
 /*
- * max_rate paces the pages tried: the k-th may go k / max_rate seconds
- * after the start, in one call or across the windows of a stream, and
- * the wait ends at the deadline or when should_stop says so.  Only lower
- * bounds of time are asserted, and upper bounds far from the rate's.
+ * max_rate paces the pages handed to the kernel to move: pages already on
+ * their target go at once, however low the rate (counted, 64 of them at
+ * 1 a second would take a minute; the deadline says if they were).
  */
-static void test_rate(void)
+static void test_rate_in_place(void)
 {
 	const size_t n = 64;
 	char *base = map_pages(n, MAP_PRIVATE);
 	void **pages = page_array(base, n);
 	struct region_source src;
-	struct stop_counter stop;
 	struct mp2_stats st;
 	struct mp2_options o;
 	int node = local_node();
@@ -749,44 +747,19 @@ static void test_rate(void)
 	T_REQUIRE(base && pages && node >= 0);
 	memset(base, 1, n * psz);
 	mp2_options_init(&o);
-	o.pages_per_call = 8;
-	o.max_rate = 400;
-	/* 8 calls of 8 pages: the last may go after 56 pages, 140 ms. */
+	o.pages_per_call = 1;
+	o.max_rate = 1;
+	o.max_us = 5000000;
 	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
-	T_CHECK(st.elapsed_ns >= 140000000);
+	T_EQ(st.move_calls, 0);
 
-	/* The pace carries across windows. */
 	o.window = 16;
 	region_source_init(&src, base, n, node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
-	T_CHECK(st.elapsed_ns >= 140000000);
-
-	/* At 1 page a second the deadline, 50 ms, ends the wait. */
-	o.pages_per_call = 1;
-	o.max_rate = 1;
-	o.max_us = 50000;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
-	T_EQ(st.already, 1);
-	T_EQ(st.not_tried, n - 1);
-	T_EQ(stats_sum(&st), n);
-	T_CHECK(st.elapsed_ns >= 50000000 && st.elapsed_ns < 900000000);
-
-	/* ... and so does should_stop, asked while it waits. */
-	o.max_us = 0;
-	stop_counter_init(&stop, 3);
-	o.should_stop = stop_after;
-	o.stop_arg = &stop;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
-	T_EQ(st.already, 1);
-	T_EQ(atomic_load(&stop.calls), 3);
-	T_EQ(atomic_load(&stop.bad), 0);
-	T_CHECK(st.elapsed_ns < 900000000);
 	munmap(base, n * psz);
 	free(pages);
 }
@@ -1632,6 +1605,92 @@ static void test_stream_error_moves(void)
  * The hooks run around every migrating system call and never while the
  * library paces; a refusal ends the migration with nothing lost.
  */
+/*
+ * max_rate paces the pages moved: the k-th may go k / max_rate seconds
+ * after the start, in one call or across the windows of a stream, and
+ * the wait ends at the deadline or when should_stop says so.  Only lower
+ * bounds of time are asserted, and upper bounds far from the rate's.
+ */
+static void test_rate_moves(void)
+{
+	const size_t n = 64;
+	struct on_node reg;
+	struct region_source src;
+	struct stop_counter stop;
+	struct mp2_stats st;
+	struct mp2_options o;
+
+	NEED_NODES(2);
+	T_REQUIRE(on_node_init(&reg, n));
+	mp2_options_init(&o);
+	o.pages_per_call = 8;
+	o.max_rate = 400;
+	/* 8 calls of 8 pages: the last may go after 56 pages, 140 ms. */
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.moved, n);
+	T_CHECK(st.elapsed_ns >= 140000000);
+	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
+
+	/* The pace carries across windows. */
+	o.window = 16;
+	region_source_init(&src, reg.base, n, node_a());
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.moved, n);
+	T_CHECK(st.elapsed_ns >= 140000000);
+	T_EQ(pages_off_node(reg.pages, n, node_a()), 0);
+
+	/*
+	 * Across windows too, pages in place are not paced: with 48 of 64
+	 * on node b, windows of 16 and calls of 8 at 100 pages a second,
+	 * the second call of the last window may go after 80 ms, not after
+	 * the 560 ms that counting every page tried would wait.
+	 */
+	o.window = 0;
+	T_EQ(mp2_migrate(reg.pages, 48, NULL, node_b(), NULL, NULL, &st), 0);
+	T_EQ(st.moved, 48);
+	o.window = 16;
+	o.max_rate = 100;
+	region_source_init(&src, reg.base, n, node_b());
+	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_NONE);
+	T_EQ(st.already, 48);
+	T_EQ(st.moved, 16);
+	T_CHECK(st.elapsed_ns >= 80000000 && st.elapsed_ns < 400000000);
+	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
+
+	/* At 1 page a second the deadline, 50 ms, ends the wait. */
+	o.window = 0;
+	o.pages_per_call = 1;
+	o.max_rate = 1;
+	o.max_us = 50000;
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
+	T_EQ(st.moved, 1);
+	T_EQ(st.not_tried, n - 1);
+	T_EQ(stats_sum(&st), n);
+	T_CHECK(st.elapsed_ns >= 50000000 && st.elapsed_ns < 900000000);
+
+	/*
+	 * ... and so does should_stop, asked while it waits.  Page 0 is on
+	 * node a already and goes at once, page 1 moves, page 2 waits.
+	 */
+	o.max_us = 0;
+	stop_counter_init(&stop, 3);
+	o.should_stop = stop_after;
+	o.stop_arg = &stop;
+	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
+	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(st.already, 1);
+	T_EQ(st.moved, 1);
+	T_EQ(st.not_tried, n - 2);
+	T_EQ(atomic_load(&stop.calls), 3);
+	T_EQ(atomic_load(&stop.bad), 0);
+	T_CHECK(st.elapsed_ns < 900000000);
+	on_node_done(&reg);
+}
+
 static void test_call_hooks_moves(void)
 {
 	const size_t n = 64;
@@ -1777,7 +1836,7 @@ int main(void)
 	T_RUN(test_version);
 	T_RUN(test_budget_pages);
 	T_RUN(test_budget_time);
-	T_RUN(test_rate);
+	T_RUN(test_rate_in_place);
 	T_RUN(test_fallback);
 	T_RUN(test_threads_single_node);
 	T_RUN(test_stop_callback);
@@ -1801,6 +1860,7 @@ int main(void)
 	T_RUN(test_stream_moves);
 	T_RUN(test_stream_budget_moves);
 	T_RUN(test_stream_error_moves);
+	T_RUN(test_rate_moves);
 	T_RUN(test_call_hooks_moves);
 	T_RUN(test_shared_page);
 
