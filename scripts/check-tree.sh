@@ -4,7 +4,8 @@
 #
 #   license   every source file names its license in an SPDX line: GPL-2.0
 #             under kernel/, MIT elsewhere (LICENSE)
-#   version   core/mp2.h, META.json, debian/changelog, mp2.control and the man page agree
+#   version   core/mp2.h, META.json, debian/changelog, mp2.control, the man
+#             pages and the README agree
 #   meta      META.json is valid PGXN metadata (tests/check_meta.py)
 #   abi       libmp2.so exports exactly the calls mp2.h declares, under
 #             the soname libmp2.so.0
@@ -69,6 +70,22 @@ check "version: META.json names the extension script of ${v%.*}" \
 	grep -q "\"file\": \"pg_extension/mp2--${v%.*}.sql\"" META.json
 check "version: man/libmp2.3 documents mp2 $v" \
 	grep -q "^\.TH libmp2 3 [0-9-]* \"mp2 $v\"" man/libmp2.3
+check "version: man/mp2bench.1 documents mp2 $v" \
+	grep -q "^\.TH mp2bench 1 [0-9-]* \"mp2 $v\"" man/mp2bench.1
+# The synopsis of libmp2(3) shows the macros of mp2.h as they are.
+for m in MAJOR MINOR PATCH; do
+	n=$(sed -n "s/^#define MP2_VERSION_${m}[[:space:]]*\([0-9]*\)$/\1/p" core/mp2.h)
+	check "version: man/libmp2.3 shows MP2_VERSION_$m $n" \
+		grep -qx "\.B \"#define MP2_VERSION_$m  $n\"" man/libmp2.3
+done
+check "version: man/libmp2.3 shows MP2_VERSION \"$v\"" \
+	grep -qxF ".B \"#define MP2_VERSION        \\[dq]$v\\[dq]\"" man/libmp2.3
+IFS=. read -r vmaj vmin vpat <<<"$v"
+vnum=$((vmaj * 10000 + vmin * 100 + vpat))
+check "version: man/libmp2.3 shows MP2_VERSION_NUM $vnum" \
+	grep -qx "\.B \"#define MP2_VERSION_NUM    $vnum\"" man/libmp2.3
+check "version: the README names the library file libmp2.so.0.${v#*.}" \
+	grep -qF "(and \`.0.${v#*.}\`)" README.md
 
 phase "meta"
 check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
