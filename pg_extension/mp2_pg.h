@@ -7,19 +7,26 @@
  * The extension moves the pages of the shared buffer pool between NUMA
  * nodes with libmp2 (../core/mp2.h).  Its parts:
  *
- *	mp2.c		_PG_init, GUCs, shared memory, cumulative counters
+ *	mp2.c		_PG_init: GUCs, shared memory (the counters, the worker slot)
+ *	globals.c	the GUC variables and the shared state
  *	buffers.c	the buffer pool as OS pages: geometry, which pages exist,
  *				walking the pages of the pool or of one relation
  *	census.c	counting buffers and pages per node, window by window
- *	migrate.c	one migration: a walk handed to libmp2 as a page source
+ *	migrate.c	one migration: a walk handed to libmp2 as a page source,
+ *				added to the cumulative counters
  *	nodes.c		node lists
  *	privilege.c CAP_SYS_NICE, raised only around the migrating system calls
- *	sqlfuncs.c	the SQL-callable functions of version 1.1
- *	compat_1_0.c the entry points that version 1.0's SQL script names
- *	worker.c	the long-lived relocation worker (no database)
- *	rules.c		the short-lived per-database worker of policy "rules"
- *	tier.c		policy "tier": hot pages on fast nodes, cold ones on slow
  *	pool_thp.c	mp2.pool_thp: the pool in 2 MiB transparent huge pages
+ *	resultrow.c	a composite result filled by column name
+ *	sqlfuncs.c	the SQL functions that look at and move pages
+ *	sqlstatus.c	the SQL functions that report on mp2 and its worker
+ *	compat_1_0.c the entry points that version 1.0's SQL script names
+ *	worker.c	the long-lived relocation worker (no database): its slot
+ *				and its main loop
+ *	round.c		what a policy's round gets: budget, stop, move-and-report
+ *	interleave.c policy "interleave": the pool spread over nodes
+ *	rules.c		policy "rules", in a short-lived per-database worker
+ *	tier.c		policy "tier": hot pages on fast nodes, cold ones on slow
  *
  * The extension's own C symbols start with pgmp2_; mp2_ belongs to
  * libmp2 and to the SQL names.
@@ -31,6 +38,7 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -511,6 +519,31 @@ extern bool pgmp2_check_slow_nodes(char **newval, void **extra,
 								   GucSource source);
 extern bool pgmp2_check_fast_fraction(double *newval, void **extra,
 									  GucSource source);
+
+/* ----------------------------------------------------------------
+ *		resultrow.c: a composite result filled by column name
+ * ----------------------------------------------------------------
+ */
+
+typedef struct Mp2ResultRow
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+} Mp2ResultRow;
+
+/* Every column NULL: of the function's result type, or of desc. */
+extern void pgmp2_result_init(Mp2ResultRow *row, FunctionCallInfo fcinfo);
+extern void pgmp2_result_init_desc(Mp2ResultRow *row, TupleDesc desc);
+
+/* Whether the function's definition has a column called name. */
+extern bool pgmp2_result_has(const Mp2ResultRow *row, const char *name);
+
+/* Set the column called name, if the function's definition has one. */
+extern void pgmp2_result_set(Mp2ResultRow *row, const char *name, Datum value);
+
+/* The row as a composite Datum. */
+extern Datum pgmp2_result_datum(Mp2ResultRow *row);
 
 /* ----------------------------------------------------------------
  *		pool_thp.c: the pool in transparent huge pages

@@ -2,7 +2,10 @@
 /*-------------------------------------------------------------------------
  *
  * sqlfuncs.c
- *	  The SQL-callable functions of mp2 1.1 (see mp2--1.1.sql).
+ *	  The SQL functions that look at and move pages: mp2_numa_nodes(),
+ *	  mp2_info(), mp2_buffer_nodes(), mp2_relation_nodes(), mp2_migrate(),
+ *	  mp2_migrate_pool(), mp2_interleave(), mp2_interleave_pool().  Those
+ *	  that report on mp2 and its worker are in sqlstatus.c.
  *
  * Every argument is checked before anything moves: a function that
  * raises an ERROR for its arguments has moved no page.  A relation
@@ -10,8 +13,7 @@
  * that a sub-select that finds no relation cannot move every buffer) and
  * the caller must be allowed to read the relation.
  *
- * Composite results are filled by column name, so that the functions
- * still work for an older SQL definition with fewer columns.
+ * Composite results are filled by column name (resultrow.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -36,75 +38,6 @@ PG_FUNCTION_INFO_V1(pgmp2_migrate);
 PG_FUNCTION_INFO_V1(pgmp2_migrate_pool);
 PG_FUNCTION_INFO_V1(pgmp2_interleave);
 PG_FUNCTION_INFO_V1(pgmp2_interleave_pool);
-PG_FUNCTION_INFO_V1(pgmp2_stats);
-PG_FUNCTION_INFO_V1(pgmp2_stats_reset);
-PG_FUNCTION_INFO_V1(pgmp2_worker_start);
-PG_FUNCTION_INFO_V1(pgmp2_worker_stop);
-PG_FUNCTION_INFO_V1(pgmp2_worker_info);
-PG_FUNCTION_INFO_V1(pgmp2_tier_info);
-
-/* ----------------------------------------------------------------
- *		A composite result filled by column name
- * ----------------------------------------------------------------
- */
-
-typedef struct ResultRow
-{
-	TupleDesc	desc;
-	Datum	   *values;
-	bool	   *nulls;
-} ResultRow;
-
-static void
-result_init_desc(ResultRow *row, TupleDesc desc)
-{
-	row->desc = desc;
-	row->values = palloc0(sizeof(Datum) * Max(row->desc->natts, 1));
-	row->nulls = palloc(sizeof(bool) * Max(row->desc->natts, 1));
-	memset(row->nulls, true, sizeof(bool) * Max(row->desc->natts, 1));
-}
-
-static void
-result_init(ResultRow *row, FunctionCallInfo fcinfo)
-{
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	result_init_desc(row, desc);
-}
-
-/* The index of the column called name, or -1 if the definition has none. */
-static int
-result_column(const ResultRow *row, const char *name)
-{
-	for (int i = 0; i < row->desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(row->desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Set the column called name, if the definition has one. */
-static void
-result_set(ResultRow *row, const char *name, Datum value)
-{
-	int			i = result_column(row, name);
-
-	if (i < 0)
-		return;
-	row->values[i] = value;
-	row->nulls[i] = false;
-}
-
-static Datum
-result_datum(ResultRow *row)
-{
-	return HeapTupleGetDatum(heap_form_tuple(row->desc, row->values, row->nulls));
-}
 
 /* ----------------------------------------------------------------
  *		mp2_numa_nodes(), mp2_info()
@@ -166,41 +99,41 @@ pgmp2_numa_nodes(PG_FUNCTION_ARGS)
  * huge pages (NULL for a hugetlb pool, or when the kernel cannot tell).
  */
 static void
-info_pool_thp(ResultRow *row, const Mp2Pool *pool)
+info_pool_thp(Mp2ResultRow *row, const Mp2Pool *pool)
 {
 	int64		thp;
 
-	result_set(row, "pool_thp",
-			   CStringGetTextDatum(pgmp2_pool_thp_state(pool->huge)));
-	if (pool->huge || result_column(row, "pool_thp_pages") < 0)
+	pgmp2_result_set(row, "pool_thp",
+			 CStringGetTextDatum(pgmp2_pool_thp_state(pool->huge)));
+	if (pool->huge || !pgmp2_result_has(row, "pool_thp_pages"))
 		return;
 	thp = pgmp2_pool_thp_pages();
 	if (thp >= 0)
-		result_set(row, "pool_thp_pages", Int64GetDatum(thp));
+		pgmp2_result_set(row, "pool_thp_pages", Int64GetDatum(thp));
 }
 
 Datum
 pgmp2_info(PG_FUNCTION_ARGS)
 {
-	ResultRow	row;
+	Mp2ResultRow row;
 	long		nr;
 	int			version;
 	bool		has = mp2_kernel_has_move_pages2(&nr, &version);
 	Mp2Pool		pool;
 
-	result_init(&row, fcinfo);
+	pgmp2_result_init(&row, fcinfo);
 	pgmp2_pool_get(&pool);
-	result_set(&row, "move_pages2", BoolGetDatum(has));
+	pgmp2_result_set(&row, "move_pages2", BoolGetDatum(has));
 	if (has)
-		result_set(&row, "move_pages2_abi", Int32GetDatum(version));
-	result_set(&row, "cap_sys_nice",
-			   CStringGetTextDatum(pgmp2_priv_state_name(pgmp2_priv_state())));
-	result_set(&row, "page_size", Int32GetDatum((int32) pool.page_size));
-	result_set(&row, "huge_pages", BoolGetDatum(pool.huge));
-	result_set(&row, "pool_pages", Int64GetDatum(pool.npages));
-	result_set(&row, "preloaded", BoolGetDatum(pgmp2_preloaded));
+		pgmp2_result_set(&row, "move_pages2_abi", Int32GetDatum(version));
+	pgmp2_result_set(&row, "cap_sys_nice",
+			 CStringGetTextDatum(pgmp2_priv_state_name(pgmp2_priv_state())));
+	pgmp2_result_set(&row, "page_size", Int32GetDatum((int32) pool.page_size));
+	pgmp2_result_set(&row, "huge_pages", BoolGetDatum(pool.huge));
+	pgmp2_result_set(&row, "pool_pages", Int64GetDatum(pool.npages));
+	pgmp2_result_set(&row, "preloaded", BoolGetDatum(pgmp2_preloaded));
 	info_pool_thp(&row, &pool);
-	return result_datum(&row);
+	return pgmp2_result_datum(&row);
 }
 
 /* ----------------------------------------------------------------
@@ -446,28 +379,28 @@ stop_reason(const Mp2MoveResult *res)
 static Datum
 move_result(FunctionCallInfo fcinfo, const Mp2MoveResult *res)
 {
-	ResultRow	row;
+	Mp2ResultRow row;
 	Mp2Counters c;
 	const char *why = stop_reason(res);
 
 	pgmp2_result_counters(res, &c);
-	result_init(&row, fcinfo);
-	result_set(&row, "requested", Int64GetDatum((int64) c.requested));
-	result_set(&row, "moved", Int64GetDatum((int64) c.moved));
-	result_set(&row, "already", Int64GetDatum((int64) c.already));
-	result_set(&row, "not_present", Int64GetDatum((int64) c.not_present));
-	result_set(&row, "failed_busy", Int64GetDatum((int64) c.failed_busy));
-	result_set(&row, "failed_shared", Int64GetDatum((int64) c.failed_shared));
-	result_set(&row, "failed_nomem", Int64GetDatum((int64) c.failed_nomem));
-	result_set(&row, "failed_other", Int64GetDatum((int64) c.failed_other));
-	result_set(&row, "not_tried", Int64GetDatum((int64) c.not_tried));
-	result_set(&row, "page_size", Int32GetDatum((int32) res->page_size));
-	result_set(&row, "elapsed_ms", Float8GetDatum((double) c.elapsed_ns / 1e6));
-	result_set(&row, "method_used",
-			   CStringGetTextDatum(mp2_method_name(res->st.method_used)));
+	pgmp2_result_init(&row, fcinfo);
+	pgmp2_result_set(&row, "requested", Int64GetDatum((int64) c.requested));
+	pgmp2_result_set(&row, "moved", Int64GetDatum((int64) c.moved));
+	pgmp2_result_set(&row, "already", Int64GetDatum((int64) c.already));
+	pgmp2_result_set(&row, "not_present", Int64GetDatum((int64) c.not_present));
+	pgmp2_result_set(&row, "failed_busy", Int64GetDatum((int64) c.failed_busy));
+	pgmp2_result_set(&row, "failed_shared", Int64GetDatum((int64) c.failed_shared));
+	pgmp2_result_set(&row, "failed_nomem", Int64GetDatum((int64) c.failed_nomem));
+	pgmp2_result_set(&row, "failed_other", Int64GetDatum((int64) c.failed_other));
+	pgmp2_result_set(&row, "not_tried", Int64GetDatum((int64) c.not_tried));
+	pgmp2_result_set(&row, "page_size", Int32GetDatum((int32) res->page_size));
+	pgmp2_result_set(&row, "elapsed_ms", Float8GetDatum((double) c.elapsed_ns / 1e6));
+	pgmp2_result_set(&row, "method_used",
+			 CStringGetTextDatum(mp2_method_name(res->st.method_used)));
 	if (why != NULL)
-		result_set(&row, "stop_reason", CStringGetTextDatum(why));
-	return result_datum(&row);
+		pgmp2_result_set(&row, "stop_reason", CStringGetTextDatum(why));
+	return pgmp2_result_datum(&row);
 }
 
 /* Report the outcome's problems; ERROR for a call-level failure. */
@@ -575,163 +508,4 @@ pgmp2_interleave_pool(PG_FUNCTION_ARGS)
 	args.by_pool_page = true;
 	pgmp2_walk_pool(&walk, 0);
 	return run_move(fcinfo, &walk, &args);
-}
-
-/* ----------------------------------------------------------------
- *		mp2_stats(), mp2_stats_reset()
- * ----------------------------------------------------------------
- */
-
-Datum
-pgmp2_stats(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Mp2Counters c[PGMP2_NR_METHODS];
-	TimestampTz reset;
-	static const char *const names[PGMP2_NR_METHODS] = {
-		[PGMP2_IDX_MOVE_PAGES2] = "move_pages2",
-		[PGMP2_IDX_MOVE_PAGES] = "move_pages",
-	};
-
-	InitMaterializedSRF(fcinfo, 0);
-	SpinLockAcquire(&pgmp2_shared->mutex);
-	for (int m = 0; m < PGMP2_NR_METHODS; m++)
-		c[m] = pgmp2_shared->counters[m];
-	reset = pgmp2_shared->stats_reset;
-	SpinLockRelease(&pgmp2_shared->mutex);
-
-	for (int m = 0; m < PGMP2_NR_METHODS; m++)
-	{
-		Datum		values[14];
-		bool		nulls[14] = {false};
-
-		values[0] = CStringGetTextDatum(names[m]);
-		values[1] = Int64GetDatum((int64) c[m].migrations);
-		values[2] = Int64GetDatum((int64) c[m].requested);
-		values[3] = Int64GetDatum((int64) c[m].moved);
-		values[4] = Int64GetDatum((int64) c[m].already);
-		values[5] = Int64GetDatum((int64) c[m].not_present);
-		values[6] = Int64GetDatum((int64) c[m].failed_busy);
-		values[7] = Int64GetDatum((int64) c[m].failed_shared);
-		values[8] = Int64GetDatum((int64) c[m].failed_nomem);
-		values[9] = Int64GetDatum((int64) c[m].failed_other);
-		values[10] = Int64GetDatum((int64) c[m].not_tried);
-		values[11] = Int64GetDatum((int64) c[m].move_calls);
-		values[12] = Float8GetDatum((double) c[m].elapsed_ns / 1e6);
-		values[13] = TimestampTzGetDatum(reset);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
-}
-
-Datum
-pgmp2_stats_reset(PG_FUNCTION_ARGS)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	SpinLockAcquire(&pgmp2_shared->mutex);
-	memset(pgmp2_shared->counters, 0, sizeof(pgmp2_shared->counters));
-	pgmp2_shared->stats_reset = now;
-	SpinLockRelease(&pgmp2_shared->mutex);
-	PG_RETURN_VOID();
-}
-
-/* ----------------------------------------------------------------
- *		mp2_worker_start(), mp2_worker_stop(), mp2_worker_info()
- * ----------------------------------------------------------------
- */
-
-Datum
-pgmp2_worker_start(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32(pgmp2_worker_launch());
-}
-
-Datum
-pgmp2_worker_stop(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(pgmp2_worker_stop_and_wait());
-}
-
-static const char *
-policy_name(int policy)
-{
-	for (const struct config_enum_entry *e = pgmp2_policy_options; e->name; e++)
-		if (e->val == policy)
-			return e->name;
-	return "off";
-}
-
-Datum
-pgmp2_worker_info(PG_FUNCTION_ARGS)
-{
-	ResultRow	row;
-	Mp2WorkerState w;
-
-	result_init(&row, fcinfo);
-	/* Without shared memory there is no worker. */
-	if (!pgmp2_preloaded)
-		return result_datum(&row);
-
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	w = pgmp2_shared->worker;
-	LWLockRelease(pgmp2_shared->lock);
-
-	if (w.state == PGMP2_SLOT_RUNNING)
-		result_set(&row, "pid", Int32GetDatum(w.pid));
-	if (w.database[0] != '\0')
-		result_set(&row, "database", CStringGetTextDatum(w.database));
-	result_set(&row, "policy", CStringGetTextDatum(policy_name(w.policy)));
-	result_set(&row, "rounds", Int64GetDatum((int64) w.rounds));
-	result_set(&row, "failed_rounds", Int64GetDatum((int64) w.failed_rounds));
-	result_set(&row, "pages_moved", Int64GetDatum((int64) w.pages_moved));
-	if (w.last_round != 0)
-		result_set(&row, "last_round", TimestampTzGetDatum(w.last_round));
-	if (w.last_error[0] != '\0')
-		result_set(&row, "last_error", CStringGetTextDatum(w.last_error));
-	return result_datum(&row);
-}
-
-Datum
-pgmp2_tier_info(PG_FUNCTION_ARGS)
-{
-	static const char *const names[PGMP2_NR_TIERS] = {"fast", "slow"};
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Mp2TierState t;
-	int64		used = 0;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (!pgmp2_preloaded)
-		return (Datum) 0;
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	t = pgmp2_shared->tier;
-	LWLockRelease(pgmp2_shared->lock);
-	if (t.rounds == 0)
-		return (Datum) 0;
-
-	for (int i = 0; i < PGMP2_NR_TIERS; i++)
-		used += t.tiers[i].used;
-	for (int i = 0; i < PGMP2_NR_TIERS; i++)
-	{
-		const Mp2TierCounts *c = &t.tiers[i];
-		ResultRow	row;
-
-		result_init_desc(&row, rsinfo->setDesc);
-		result_set(&row, "tier", CStringGetTextDatum(names[i]));
-		result_set(&row, "nodes", CStringGetTextDatum(c->nodes));
-		result_set(&row, "pages", Int64GetDatum(c->pages));
-		result_set(&row, "hot_pages", Int64GetDatum(c->hot_pages));
-		if (c->cap_pages >= 0)
-			result_set(&row, "cap_pages", Int64GetDatum(c->cap_pages));
-		result_set(&row, "promoted_last_round", Int64GetDatum(c->promoted));
-		result_set(&row, "demoted_last_round", Int64GetDatum(c->demoted));
-		result_set(&row, "promoted_total", Int64GetDatum((int64) c->promoted_total));
-		result_set(&row, "demoted_total", Int64GetDatum((int64) c->demoted_total));
-		if (used > 0)
-			result_set(&row, "use_share", Float8GetDatum((double) c->used / (double) used));
-		result_set(&row, "last_round", TimestampTzGetDatum(t.last_round));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values,
-							 row.nulls);
-	}
-	return (Datum) 0;
 }
