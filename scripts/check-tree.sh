@@ -13,6 +13,9 @@
 #             and its mp2.pc builds a program
 #   dist      make dist makes the PGXN archive from git, which builds as a
 #             PGXN client builds it
+#   deps      in that build, no two files of libmp2 or of the extension
+#             use each other's functions or variables in a circle
+#             (scripts/file-cycles.py)
 #
 # Ends with "tree: N passed, N failed, N skipped".
 set -uo pipefail
@@ -140,5 +143,12 @@ if [ -s "$zip" ]; then
 	[ "$rc" -eq 0 ] || tail -n 20 "$WORK/dist-build.log"
 	check "dist: the archive builds and installs with make, make install" [ "$rc" -eq 0 ]
 	check "dist: ... the extension too" [ -f "$WORK/unpacked/mp2-$v/pg_extension/mp2.so" ]
+
+	phase "deps"
+	u=$WORK/unpacked/mp2-$v
+	for part in build/core pg_extension; do
+		check "deps: no two files of $part call each other in a circle" \
+			scripts/file-cycles.py "$u/$part/"*.o
+	done
 fi
 suite_end tree
