@@ -42,6 +42,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/spin.h"
@@ -451,16 +452,31 @@ extern void pgmp2_priv_drop(void);
 extern void pgmp2_priv_check(void);
 
 /* ----------------------------------------------------------------
- *		worker.c, rules.c: the relocation worker
+ *		worker_slot.c, worker.c, rules.c: the relocation worker
  * ----------------------------------------------------------------
  */
 
 #define PGMP2_WORKER_TYPE "mp2 worker"
 #define PGMP2_RULES_WORKER_TYPE "mp2 rules worker"
 
+/* A background worker of mp2 that runs function, never restarted. */
+extern void pgmp2_worker_fill(BackgroundWorker *worker, const char *function,
+							  const char *name, const char *type);
 extern void pgmp2_worker_register_static(void);
+/* mp2_worker_start(), mp2_worker_stop() */
 extern pid_t pgmp2_worker_launch(void);
 extern bool pgmp2_worker_stop_and_wait(void);
+
+/*
+ * In the worker: take the slot claimed for generation gen, or a free one
+ * (gen 0); 0, or the pid of the worker that holds it.  Leave it at exit.
+ */
+extern pid_t pgmp2_worker_slot_take(uint32 gen);
+extern void pgmp2_worker_slot_leave(int code, Datum arg);
+
+/* Wait on our latch for at most ms, honouring interrupts. */
+extern void pgmp2_nap(long ms);
+
 extern PGDLLEXPORT void pgmp2_worker_main(Datum main_arg);
 extern PGDLLEXPORT void pgmp2_rules_main(Datum main_arg);
 
