@@ -27,6 +27,7 @@
  *	interleave.c policy "interleave": the pool spread over nodes
  *	rules.c		policy "rules", in a short-lived per-database worker
  *	tier.c		policy "tier": hot pages on fast nodes, cold ones on slow
+ *	tier_settings.c the tiers' nodes and the checks of their settings
  *
  * The extension's own C symbols start with pgmp2_; mp2_ belongs to
  * libmp2 and to the SQL names.
@@ -427,6 +428,9 @@ extern int	pgmp2_parse_node_list(const char *s, int **nodes);
 /* ERROR unless node has memory. */
 extern void pgmp2_require_node(int node);
 
+/* The first node of a that is also in b, or -1. */
+extern int	pgmp2_common_node(const int *a, int na, const int *b, int nb);
+
 /* mp2.c: ERROR for a call whose SQL has more arguments than known. */
 extern void pgmp2_sql_newer_than_library(FunctionCallInfo fcinfo, int known);
 
@@ -527,6 +531,14 @@ extern void pgmp2_tier_reset(void);
 /* Shared memory of policy tier: the per-buffer history. */
 extern Size pgmp2_tier_shmem_size(void);
 extern void pgmp2_tier_shmem_init(void);
+
+/*
+ * tier_settings.c: a tier's nodes, the setting or by default the nodes of
+ * topo with memory and with CPUs (fast) or without; the count, -1 for a
+ * list that does not parse.
+ */
+extern int	pgmp2_tier_nodes(const struct mp2_topology *topo,
+							 const char *setting, bool fast, int **out);
 
 /* GUC check hooks of the tier settings. */
 extern bool pgmp2_check_fast_nodes(char **newval, void **extra,

@@ -143,3 +143,14 @@ pgmp2_require_node(int node)
 			 errdetail("Nodes with memory: %s.",
 					   pgmp2_format_node_list(nodes, n))));
 }
+
+/* The first node of a that is also in b, or -1. */
+int
+pgmp2_common_node(const int *a, int na, const int *b, int nb)
+{
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (a[i] == b[j])
+				return a[i];
+	return -1;
+}

@@ -29,8 +29,9 @@
  * one; then the hottest pages on slow nodes go to fast ones, as long as
  * the fast tier stays within its cap, mp2.fast_fraction of the pool, and
  * every fast node keeps free memory (so the tier is never pushed into
- * reclaim).  Promoted pages are hot enough: used in 2 rounds or more.  If the tier is over its cap (the fraction was lowered), its
- * least hot pages go first.  A hot page on a fast node stays there, and
+ * reclaim).  Promoted pages are hot enough: used in 2 rounds or more.
+ * If the tier is over its cap (the fraction was lowered), its least hot
+ * pages go first.  A hot page on a fast node stays there, and
  * a page on a slow node moves only when it is hot: so a page moves back
  * only after its hotness changed (hysteresis).  mp2.max_pages_per_round
  * bounds the pages moved in a round, and mp2.max_rate paces them.
@@ -38,6 +39,8 @@
  * A round walks the pool once to survey it and once more for each
  * direction it moves pages in, a window at a time: memory is that of a
  * window, time grows with the pool.
+ *
+ * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -137,119 +140,6 @@ pgmp2_tier_reset(void)
 {
 	if (tier_shared != NULL)
 		memset(tier_shared, 0, pgmp2_tier_shmem_size());
-}
-
-/* ----------------------------------------------------------------
- *		Settings
- * ----------------------------------------------------------------
- */
-
-/*
- * A tier's nodes: the setting, or by default the nodes of topo with
- * memory and with CPUs (fast) or without.  Returns the count, -1 for a
- * list that does not parse.
- */
-static int
-tier_nodes(const struct mp2_topology *topo, const char *setting, bool fast,
-		   int **out)
-{
-	int			n = 0;
-
-	if (setting != NULL && setting[0] != '\0')
-		return pgmp2_parse_node_list(setting, out);
-	*out = palloc(sizeof(int) * Max(topo->nr_nodes, 1));
-	for (int i = 0; i < topo->nr_nodes; i++)
-		if ((topo->nodes[i].nr_cpus > 0) == fast)
-			(*out)[n++] = topo->nodes[i].id;
-	return n;
-}
-
-/* The first node of a that is also in b, or -1. */
-static int
-common_node(const int *a, int na, const int *b, int nb)
-{
-	for (int i = 0; i < na; i++)
-		for (int j = 0; j < nb; j++)
-			if (a[i] == b[j])
-				return a[i];
-	return -1;
-}
-
-/*
- * Check a new value of mp2.fast_nodes (fast) or mp2.slow_nodes: a node
- * list of nodes with memory, none of them in the other tier's list as it
- * is now (its setting, or its default).
- */
-static bool
-check_tier_nodes(char **newval, bool fast)
-{
-	const char *other_setting = fast ? pgmp2_slow_nodes : pgmp2_fast_nodes;
-	struct mp2_topology *topo;
-	int		   *nodes;
-	int		   *other;
-	int			n;
-	int			nother;
-	int			both;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-		return true;
-	n = pgmp2_parse_node_list(*newval, &nodes);
-	if (n <= 0)
-	{
-		GUC_check_errdetail("A node list looks like \"0,1\" or \"2-3\"; empty means the default.");
-		return false;
-	}
-	for (int i = 0; i < n; i++)
-		if (mp2_node_check(nodes[i]) != 0)
-		{
-			GUC_check_errdetail("Node %d does not exist or has no memory.", nodes[i]);
-			GUC_check_errhint("\"numactl --hardware\" lists the nodes and their memory.");
-			pfree(nodes);
-			return false;
-		}
-	if (mp2_topology_read(&topo) != 0)
-	{
-		pfree(nodes);
-		return true;			/* the round checks again */
-	}
-	nother = tier_nodes(topo, other_setting, !fast, &other);
-	mp2_topology_free(topo);
-	both = nother > 0 ? common_node(nodes, n, other, nother) : -1;
-	pfree(nodes);
-	if (nother >= 0)
-		pfree(other);
-	if (both >= 0)
-	{
-		GUC_check_errdetail("Node %d is also a %s node (mp2.%s is \"%s\").",
-							both, fast ? "slow" : "fast",
-							fast ? "slow_nodes" : "fast_nodes",
-							other_setting && other_setting[0] ? other_setting :
-							(fast ? "the nodes without CPUs" : "the nodes with CPUs"));
-		GUC_check_errhint("A node belongs to one tier.  To move a node from one list to the other, take it out of the first list before you add it to the second.");
-		return false;
-	}
-	return true;
-}
-
-bool
-pgmp2_check_fast_nodes(char **newval, void **extra, GucSource source)
-{
-	return check_tier_nodes(newval, true);
-}
-
-bool
-pgmp2_check_slow_nodes(char **newval, void **extra, GucSource source)
-{
-	return check_tier_nodes(newval, false);
-}
-
-bool
-pgmp2_check_fast_fraction(double *newval, void **extra, GucSource source)
-{
-	if (*newval > 0.0 && *newval <= 1.0)
-		return true;
-	GUC_check_errdetail("mp2.fast_fraction is the share of the pool the fast tier may hold: more than 0, at most 1.");
-	return false;
 }
 
 /* ----------------------------------------------------------------
@@ -369,8 +259,8 @@ plan_nodes(TierPlan *plan)
 				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
 	/* What the round needs from topo, so that no ERROR leaks it. */
 	plan->max_node = topo->max_node;
-	plan->nfast = tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast);
-	plan->nslow = tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow);
+	plan->nfast = pgmp2_tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast);
+	plan->nslow = pgmp2_tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow);
 	for (int i = 0; i < plan->nfast && bad < 0; i++)
 		if (!has_memory(topo, plan->fast[i]))
 			bad = plan->fast[i];
@@ -401,7 +291,7 @@ plan_nodes(TierPlan *plan)
 		ereport(ERROR,
 				(errmsg("policy tier has no slow nodes: every node with memory has CPUs"),
 				 errhint("Set mp2.slow_nodes to the nodes that are to hold the cold pages.")));
-	if ((both = common_node(plan->fast, plan->nfast, plan->slow, plan->nslow)) >= 0)
+	if ((both = pgmp2_common_node(plan->fast, plan->nfast, plan->slow, plan->nslow)) >= 0)
 		ereport(ERROR,
 				(errmsg("node %d is both in mp2.fast_nodes and in mp2.slow_nodes", both)));
 	plan->tier_of = palloc(sizeof(int8) * (plan->max_node + 1));
