@@ -217,6 +217,54 @@ pgmp2_pages_touch(const Mp2Pool *pool, const int64 *pages, int n)
 }
 
 void
+pgmp2_window_nodes_init(Mp2WindowNodes *wn)
+{
+	wn->exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
+	wn->nres = 0;
+	wn->resident = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	wn->where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
+	wn->addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
+}
+
+void
+pgmp2_window_nodes_free(Mp2WindowNodes *wn)
+{
+	pfree(wn->exists);
+	pfree(wn->resident);
+	pfree(wn->where);
+	pfree(wn->addrs);
+}
+
+void
+pgmp2_window_nodes(Mp2WindowNodes *wn, const Mp2Pool *pool,
+				   const int64 *pages, int n)
+{
+	int			err;
+
+	Assert(n <= PGMP2_WINDOW_PAGES);
+	pgmp2_pages_exist(pool, pages, n, wn->exists);
+	wn->nres = 0;
+	for (int i = 0; i < n; i++)
+		if (wn->exists[i])
+		{
+			wn->resident[wn->nres] = pages[i];
+			wn->addrs[wn->nres] = pgmp2_pool_page(pool, pages[i]);
+			wn->nres++;
+		}
+	if (wn->nres == 0)
+		return;
+	pgmp2_pages_touch(pool, wn->resident, wn->nres);
+	err = mp2_locate(wn->addrs, (size_t) wn->nres, wn->where, 0);
+	if (err != 0)
+		ereport(ERROR,
+				(errmsg("could not locate shared buffer pages: %s",
+						mp2_strerror(err))));
+	for (int k = 0; k < wn->nres; k++)
+		if (wn->where[k] < 0)
+			wn->where[k] = -1;
+}
+
+void
 pgmp2_walk_pool(Mp2Walk *walk, int start_buf)
 {
 	memset(walk, 0, sizeof(*walk));

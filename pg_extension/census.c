@@ -40,56 +40,28 @@ pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 {
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *firsts = palloc(sizeof(int64) * CENSUS_BUFS);
-	int64	   *resident = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
-	bool	   *exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
-	void	  **addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
-	int		   *where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
 	int		   *node = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
+	Mp2WindowNodes wn;
 
 	/* The last page of the previous window and its node. */
 	int64		prev_page = -1;
 	int			prev_node = -1;
 
+	pgmp2_window_nodes_init(&wn);
 	while (!pgmp2_walk_done(walk))
 	{
 		int			nbufs;
 		int			n;
-		int			nres = 0;
+		int			j = 0;
 		int			k = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		n = pgmp2_walk_next(walk, pages, PGMP2_WINDOW_PAGES, firsts, CENSUS_BUFS,
 							&nbufs);
 
-		pgmp2_pages_exist(&walk->pool, pages, n, exists);
+		pgmp2_window_nodes(&wn, &walk->pool, pages, n);
 		for (int i = 0; i < n; i++)
-		{
-			node[i] = -1;
-			if (exists[i])
-			{
-				resident[nres] = pages[i];
-				addrs[nres] = pgmp2_pool_page(&walk->pool, pages[i]);
-				nres++;
-			}
-		}
-		if (nres > 0)
-		{
-			int			err;
-			int			j = 0;
-
-			pgmp2_pages_touch(&walk->pool, resident, nres);
-			err = mp2_locate(addrs, (size_t) nres, where, 0);
-			if (err != 0)
-				ereport(ERROR,
-						(errmsg("could not locate shared buffer pages: %s",
-								mp2_strerror(err))));
-			for (int i = 0; i < n; i++)
-				if (exists[i])
-				{
-					node[i] = where[j] >= 0 ? where[j] : -1;
-					j++;
-				}
-		}
+			node[i] = wn.exists[i] ? wn.where[j++] : -1;
 		for (int i = 0; i < n; i++)
 			count_into(counts, max_node, absent, node[i], true);
 
@@ -118,9 +90,6 @@ pgmp2_census(Mp2Walk *walk, Mp2NodeCount *counts, int max_node,
 
 	pfree(pages);
 	pfree(firsts);
-	pfree(resident);
-	pfree(exists);
-	pfree(addrs);
-	pfree(where);
 	pfree(node);
+	pgmp2_window_nodes_free(&wn);
 }

@@ -294,6 +294,27 @@ extern void pgmp2_walk_none(Mp2Walk *walk);
 extern int	pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 							int64 *firsts, int max_bufs, int *nbufs);
 
+/*
+ * Where the pages of a window are: of the n pages of a window, those that
+ * exist, touched so that the kernel sees them in this process, and their
+ * nodes.  The arrays hold PGMP2_WINDOW_PAGES entries.
+ */
+typedef struct Mp2WindowNodes
+{
+	bool	   *exists;			/* per page of the window */
+	int			nres;			/* how many exist */
+	int64	   *resident;		/* the pages that exist, ascending */
+	int		   *where;			/* resident[k]'s node, -1 if not known */
+	void	  **addrs;			/* scratch: resident[k]'s address */
+}			Mp2WindowNodes;
+
+extern void pgmp2_window_nodes_init(Mp2WindowNodes *wn);
+extern void pgmp2_window_nodes_free(Mp2WindowNodes *wn);
+
+/* Fill wn for the n pages of a window; ERROR if they cannot be located. */
+extern void pgmp2_window_nodes(Mp2WindowNodes *wn, const Mp2Pool *pool,
+							   const int64 *pages, int n);
+
 /* Whether the walk has visited every buffer. */
 static inline bool
 pgmp2_walk_done(const Mp2Walk *walk)

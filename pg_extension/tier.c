@@ -317,44 +317,25 @@ survey(TierPlan *plan, Mp2Round *round)
 {
 	Mp2Walk		walk;
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
-	bool	   *exists = palloc(sizeof(bool) * PGMP2_WINDOW_PAGES);
-	void	  **addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
-	int64	   *resident = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
-	int		   *where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
+	Mp2WindowNodes wn;
 
+	pgmp2_window_nodes_init(&wn);
 	pgmp2_walk_pool(&walk, 0);
 	while (!pgmp2_walk_done(&walk))
 	{
 		int			n;
-		int			nres = 0;
-		int			err;
 
 		if (pgmp2_round_should_stop(round))
 			return false;
 		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
-		pgmp2_pages_exist(&walk.pool, pages, n, exists);
-		for (int i = 0; i < n; i++)
-			if (exists[i])
-			{
-				resident[nres] = pages[i];
-				addrs[nres] = pgmp2_pool_page(&walk.pool, pages[i]);
-				nres++;
-			}
-		if (nres == 0)
-			continue;
-		pgmp2_pages_touch(&walk.pool, resident, nres);
-		err = mp2_locate(addrs, (size_t) nres, where, 0);
-		if (err != 0)
-			ereport(ERROR,
-					(errmsg("could not locate shared buffer pages: %s",
-							mp2_strerror(err))));
-		for (int i = 0; i < nres; i++)
+		pgmp2_window_nodes(&wn, &walk.pool, pages, n);
+		for (int i = 0; i < wn.nres; i++)
 		{
 			int			used_now;
 			int			rounds;
-			int			score = page_hotness(&walk.pool, resident[i], &rounds,
-											 &used_now);
-			int			tier = plan_tier(plan, where[i]);
+			int			score = page_hotness(&walk.pool, wn.resident[i],
+											 &rounds, &used_now);
+			int			tier = plan_tier(plan, wn.where[i]);
 			Mp2TierCounts *c;
 
 			if (tier < 0)
