@@ -176,7 +176,7 @@ install-lib: lib
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/libmp2.so
 	install -m 644 $(B)/libmp2.a $(DESTDIR)$(LIBDIR)/
-	install -m 644 core/mp2.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 core/mp2.h core/mp2_kabi.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' core/mp2.pc.in \
 		>$(DESTDIR)$(PKGCONFIGDIR)/mp2.pc
@@ -196,7 +196,8 @@ install-extension: extension install-lib
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 		$(DESTDIR)$(LIBDIR)/libmp2.so $(DESTDIR)$(LIBDIR)/libmp2.a \
-		$(DESTDIR)$(INCLUDEDIR)/mp2.h $(DESTDIR)$(PKGCONFIGDIR)/mp2.pc \
+		$(DESTDIR)$(INCLUDEDIR)/mp2.h $(DESTDIR)$(INCLUDEDIR)/mp2_kabi.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/mp2.pc \
 		$(DESTDIR)$(BINDIR)/mp2bench \
 		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/*.3))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mp2_kabi.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,36 +53,10 @@ int mp2_version(void);
 /*
  * move_pages2 discovery.
  *
- * A kernel with move_pages2 publishes, read-only:
- *
- *   /sys/kernel/mm/move_pages2/syscall_nr   the system call number, decimal
- *   /sys/kernel/mm/move_pages2/version      the ABI version, decimal
- *
- * libmp2 calls move_pages2 only when both files exist, parse, and the
- * version is one it speaks (MP2_KABI_VERSION).  The number is never
- * guessed: it differs between kernels.
- *
- * The kernel ABI (version 1):
- *
- *   long move_pages2(unsigned long nr_pages, const void **pages,
- *                    const int *nodes, int *status,
- *                    unsigned int flags,
- *                    unsigned int nr_max_batched_migration);
- *
- * flags bits 0-1 select the kernel migrate mode (MP2_MODE_*), bit 8 is
- * MP2_KFLAG_MOVE_ALL.  nr_max_batched_migration is the number of pages the
- * kernel migrates as one batch, 0 for its default, at most
- * MP2_KBATCH_MAX.  Every status[] entry is filled (node or -errno) and a
- * failing page never stops the call; the return value is the number of
- * pages not migrated.
+ * libmp2 calls move_pages2 only when the two files a kernel with it
+ * publishes (MP2_SYSFS_SYSCALL_NR, MP2_SYSFS_VERSION; mp2_kabi.h) exist,
+ * parse, and the version is one it speaks (MP2_KABI_VERSION).
  */
-#define MP2_SYSFS_DIR		"/sys/kernel/mm/move_pages2"
-#define MP2_SYSFS_SYSCALL_NR	MP2_SYSFS_DIR "/syscall_nr"
-#define MP2_SYSFS_VERSION	MP2_SYSFS_DIR "/version"
-#define MP2_KABI_VERSION	1
-#define MP2_KMODE_MASK		0x3
-#define MP2_KFLAG_MOVE_ALL	0x100
-#define MP2_KBATCH_MAX		65536u
 
 /*
  * Report whether the running kernel has move_pages2.

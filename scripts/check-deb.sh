@@ -52,7 +52,7 @@ installed_by_source() {
 	local f
 	for f in "$PKGLIB"/mp2.so "$EXTDIR"/mp2.control "$EXTDIR"/mp2--*.sql \
 		/usr/local/lib/libmp2.* /usr/local/lib/pkgconfig/mp2.pc \
-		/usr/local/include/mp2.h /usr/local/bin/mp2bench \
+		/usr/local/include/mp2.h /usr/local/include/mp2_kabi.h /usr/local/bin/mp2bench \
 		/usr/local/share/man/man3/libmp2.3 /usr/local/share/man/man3/mp2_*.3 \
 		/usr/local/share/man/man1/mp2bench.1; do
 		[ -e "$f" ] || [ -L "$f" ] && echo "$f"
@@ -222,7 +222,8 @@ else
 fi
 nothing_left() {
 	[ -z "$(installed_by_source)" ] && ! compgen -G "/usr/lib/$MA/libmp2*" >/dev/null &&
-		! [ -e /usr/bin/mp2bench ] && ! [ -e /usr/include/mp2.h ]
+		! [ -e /usr/bin/mp2bench ] && ! [ -e /usr/include/mp2.h ] &&
+		! [ -e /usr/include/mp2_kabi.h ]
 }
 check "purge: no mp2 file is left" nothing_left
 suite_end deb

@@ -114,7 +114,7 @@ D=$WORK/dest
 make -s install-lib install-tools DESTDIR="$D" PREFIX=/usr LIBDIR=/usr/lib/mp2test >"$WORK/install.log" 2>&1
 check "install: make install-lib install-tools DESTDIR=... PREFIX=/usr" [ $? -eq 0 ]
 for f in /usr/lib/mp2test/libmp2.so.0 /usr/lib/mp2test/libmp2.so /usr/lib/mp2test/libmp2.a \
-	/usr/include/mp2.h /usr/lib/mp2test/pkgconfig/mp2.pc /usr/bin/mp2bench \
+	/usr/include/mp2.h /usr/include/mp2_kabi.h /usr/lib/mp2test/pkgconfig/mp2.pc /usr/bin/mp2bench \
 	/usr/share/man/man3/libmp2.3 /usr/share/man/man3/mp2_migrate.3 /usr/share/man/man1/mp2bench.1; do
 	check "install: $f" [ -e "$D$f" ]
 done
