@@ -12,8 +12,12 @@
  * struct mp2_stats intact.
  *
  * mp2_migrate_stream() runs the same engine once per window of pages from
- * its source, carrying the budget, the deadline and the outcome so far
- * (for should_stop) from one window to the next.
+ * its source, carrying the budget, the deadline, the pace and the outcome
+ * so far (for should_stop) from one window to the next.
+ *
+ * One file of some 900 lines: the engine's parts (the job, its workers,
+ * a chunk, the pace) share struct job and struct worker, which no other
+ * file needs to see, and the entry points at the end are thin.
  */
 #include <errno.h>
 #include <limits.h>

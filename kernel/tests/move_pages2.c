@@ -12,6 +12,9 @@
  *
  * "move_pages2 --bench [PAGES [REPEATS]]" instead compares the throughput
  * of move_pages() and move_pages2() (see run_bench()).
+ *
+ * One file of some 1,800 lines, as a kselftest is one program per system
+ * call under tools/testing/selftests/mm/, built by its Makefile alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
