@@ -503,9 +503,8 @@ extern void pgmp2_worker_slot_leave(int code, Datum arg);
 extern void pgmp2_nap(long ms);
 
 extern PGDLLEXPORT void pgmp2_worker_main(Datum main_arg);
-extern PGDLLEXPORT void pgmp2_rules_main(Datum main_arg);
-
-/* What a per-database worker is started for (its main_arg). */
+/* The short-lived per-database worker (rules.c), of either kind: */
+extern PGDLLEXPORT void pgmp2_database_worker_main(Datum main_arg);
 #define PGMP2_CHILD_PROBE		0	/* look up the database's OID by name */
 #define PGMP2_CHILD_RULES		1	/* run one round of policy rules */
 

@@ -452,7 +452,7 @@ run_probe(const char *dbname)
 }
 
 void
-pgmp2_rules_main(Datum main_arg)
+pgmp2_database_worker_main(Datum main_arg)
 {
 	int			kind = DatumGetInt32(main_arg);
 	Oid			dboid;

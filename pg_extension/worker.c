@@ -126,7 +126,9 @@ run_child(int kind, Oid dboid)
 	w->child_error[0] = '\0';
 	LWLockRelease(pgmp2_shared->lock);
 
-	pgmp2_worker_fill(&worker, "pgmp2_rules_main", "mp2 rules worker",
+	pgmp2_worker_fill(&worker, "pgmp2_database_worker_main",
+			  kind == PGMP2_CHILD_PROBE ? "mp2 database probe" :
+			  "mp2 rules worker",
 			  PGMP2_RULES_WORKER_TYPE);
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
 		BGWORKER_BACKEND_DATABASE_CONNECTION;
