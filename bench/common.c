@@ -49,44 +49,51 @@ double parse_double(const char *cmd, const char *flag, const char *s,
 	return v;
 }
 
+#define LIST_CHARS 256		/* a list's longest text, its NUL included */
+
+/*
+ * Split s at its commas into item[], copying it to buf (LIST_CHARS bytes):
+ * a usage error for a list too long, of more than MAX_LIST items, or
+ * empty.  Returns the number of items.
+ */
+static int split_list(const char *cmd, const char *flag, const char *s,
+		      char *buf, char *item[MAX_LIST])
+{
+	char *save = NULL;
+	int n = 0;
+
+	if (strlen(s) >= LIST_CHARS)
+		usage_error(cmd, "%s: list too long", flag);
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_LIST)
+			usage_error(cmd, "%s: at most %d values", flag, MAX_LIST);
+		item[n++] = t;
+	}
+	if (n == 0)
+		usage_error(cmd, "%s: empty list", flag);
+	return n;
+}
+
 void parse_int_list(const char *cmd, const char *flag, const char *s,
 		    long min, long max, struct int_list *out)
 {
-	char buf[256];
-	char *save = NULL;
+	char buf[LIST_CHARS], *item[MAX_LIST];
 
-	if (strlen(s) >= sizeof(buf))
-		usage_error(cmd, "%s: list too long", flag);
-	strcpy(buf, s);
-	out->n = 0;
-	for (char *t = strtok_r(buf, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (out->n == MAX_LIST)
-			usage_error(cmd, "%s: at most %d values", flag, MAX_LIST);
-		out->v[out->n++] = parse_long(cmd, flag, t, min, max);
-	}
-	if (out->n == 0)
-		usage_error(cmd, "%s: empty list", flag);
+	out->n = split_list(cmd, flag, s, buf, item);
+	for (int i = 0; i < out->n; i++)
+		out->v[i] = parse_long(cmd, flag, item[i], min, max);
 }
 
 void parse_double_list(const char *cmd, const char *flag, const char *s,
 		       double min, double max, struct double_list *out)
 {
-	char buf[256];
-	char *save = NULL;
+	char buf[LIST_CHARS], *item[MAX_LIST];
 
-	if (strlen(s) >= sizeof(buf))
-		usage_error(cmd, "%s: list too long", flag);
-	strcpy(buf, s);
-	out->n = 0;
-	for (char *t = strtok_r(buf, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (out->n == MAX_LIST)
-			usage_error(cmd, "%s: at most %d values", flag, MAX_LIST);
-		out->v[out->n++] = parse_double(cmd, flag, t, min, max);
-	}
-	if (out->n == 0)
-		usage_error(cmd, "%s: empty list", flag);
+	out->n = split_list(cmd, flag, s, buf, item);
+	for (int i = 0; i < out->n; i++)
+		out->v[i] = parse_double(cmd, flag, item[i], min, max);
 }
 
 static void add_setting(struct sweep *sw, enum mp2_method m, enum mp2_mode md,
