@@ -146,14 +146,14 @@ $(KTEST): kernel/tests/move_pages2.c $(KSFT_DIR)/kselftest.h
 # mp2bench migrate's parts, and the program itself for its options.
 MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
 	bench/migrate_row.c bench/migrate_summary.c bench/pagekind.c \
-	bench/smaps.c bench/zipf.c
+	bench/rows.c bench/smaps.c bench/zipf.c
 $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h tests/run_tool.h \
 		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(MIGRATE_PARTS) \
 		$(B)/libmp2_san.a $(LIBS) -lm -o $@
 
 # mp2bench ycsb's rows and summary, and the program itself for its options.
-YCSB_PARTS := bench/common.c bench/ycsb_summary.c bench/zipf.c
+YCSB_PARTS := bench/common.c bench/rows.c bench/ycsb_summary.c bench/zipf.c
 $(B)/test_bench_ycsb: tests/test_bench_ycsb.c tests/harness.h tests/run_tool.h \
 		$(YCSB_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(YCSB_PARTS) \

@@ -102,7 +102,7 @@ struct bench {
 	int *where;			/* one node per base page */
 	char *busy_buf;
 	FILE *csv;
-	struct mrows rows;
+	struct rows rows;		/* of struct mrow */
 };
 
 /* The base pages of [addr, addr + bytes) not on node, in KiB; -1: error. */

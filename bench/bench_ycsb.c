@@ -366,7 +366,7 @@ int cmd_ycsb(int argc, char **argv)
 	enum mix mix[3];
 	static struct sweep sw;
 	static struct world w;
-	struct yrows rows = { 0 };
+	struct rows rows = { 0 };
 	FILE *summary = NULL;
 	bool one_node;
 

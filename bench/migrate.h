@@ -9,6 +9,7 @@
 
 #include "bench.h"
 #include "pagekind.h"
+#include "rows.h"
 
 /* One run: a migration there and back, or the memcpy reference. */
 struct mrow {
@@ -36,21 +37,15 @@ extern const char migrate_csv_header[];
 /* Write one row as CSV. */
 void mrow_print(FILE *f, const struct mrow *r);
 
-/* A growing array of rows. */
-struct mrows {
-	struct mrow *v;
-	size_t n, cap;
-};
-
-/* Append a copy of r: 0 or -ENOMEM. */
-int mrows_add(struct mrows *rows, const struct mrow *r);
+/* Append a copy of r to rows of struct mrow: 0 or -ENOMEM. */
+int mrows_add(struct rows *rows, const struct mrow *r);
 
 /*
- * Medians per setting over the rows whose check is "ok", with the ratios
- * of pages/s and of CPU time per page to move_pages at the same page
- * kind, mappers, reader threads and pages per call: a table on table
- * (stderr) and, when csv is not NULL, the same as CSV.
+ * Medians per setting over the rows (of struct mrow) whose check is "ok",
+ * with the ratios of pages/s and of CPU time per page to move_pages at
+ * the same page kind, mappers, reader threads and pages per call: a table
+ * on table (stderr) and, when csv is not NULL, the same as CSV.
  */
-void migrate_summary(const struct mrows *rows, FILE *table, FILE *csv);
+void migrate_summary(const struct rows *rows, FILE *table, FILE *csv);
 
 #endif /* MP2BENCH_MIGRATE_H */

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* mp2bench migrate: one row per run, as CSV. */
-#include <errno.h>
-#include <stdlib.h>
-
 #include "migrate.h"
 
 const char migrate_csv_header[] =
@@ -37,17 +34,7 @@ void mrow_print(FILE *f, const struct mrow *r)
 		r->pages ? r->cpu_s * 1e6 / (double)r->pages : 0.0, r->check);
 }
 
-int mrows_add(struct mrows *rows, const struct mrow *r)
+int mrows_add(struct rows *rows, const struct mrow *r)
 {
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? 2 * rows->cap : 64;
-		struct mrow *v = realloc(rows->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rows->v = v;
-		rows->cap = cap;
-	}
-	rows->v[rows->n++] = *r;
-	return 0;
+	return rows_add(rows, r, sizeof(*r));
 }

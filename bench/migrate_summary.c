@@ -82,7 +82,7 @@ static void group_medians(const struct mrow *rows, struct group *g)
 	free(v);
 }
 
-void migrate_summary(const struct mrows *rows, FILE *table, FILE *csv)
+void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
 	struct mrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
 	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "rows.h"
 
 /* One run of one mix with one setting (or none) at one r. */
 struct yrow {
@@ -29,25 +30,19 @@ extern const char ycsb_csv_header[];
 /* Write one row as CSV. */
 void yrow_print(FILE *f, const struct yrow *r);
 
-/* A growing array of rows. */
-struct yrows {
-	struct yrow *v;
-	size_t n, cap;
-};
-
-/* Append a copy of r: 0 or -ENOMEM. */
-int yrows_add(struct yrows *rows, const struct yrow *r);
+/* Append a copy of r to rows of struct yrow: 0 or -ENOMEM. */
+int yrows_add(struct rows *rows, const struct yrow *r);
 
 /*
- * Medians per mix, r and setting: queries/s, pages migrated per second,
- * milliseconds per slice migration and the share of the workers' time
- * spent migrating, with their smallest and largest
- * value, and the ratios of queries/s to the baseline of the mix and of
- * queries/s and pages/s to move_pages at the same mix, r and pages per
- * call.  A table on table (stderr) and, when csv is not NULL, the same as
- * CSV (header ycsb_summary_header).
+ * Medians per mix, r and setting of the rows (of struct yrow): queries/s,
+ * pages migrated per second, milliseconds per slice migration and the
+ * share of the workers' time spent migrating, with their smallest and
+ * largest value, and the ratios of queries/s to the baseline of the mix
+ * and of queries/s and pages/s to move_pages at the same mix, r and pages
+ * per call.  A table on table (stderr) and, when csv is not NULL, the same
+ * as CSV (header ycsb_summary_header).
  */
 extern const char ycsb_summary_header[];
-void ycsb_summary(const struct yrows *rows, FILE *table, FILE *csv);
+void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv);
 
 #endif /* MP2BENCH_YCSB_H */

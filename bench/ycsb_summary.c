@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* mp2bench ycsb: one row per run, and medians per setting. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,19 +47,9 @@ void yrow_print(FILE *f, const struct yrow *r)
 		(unsigned long long)r->pages_failed, r->migration_s);
 }
 
-int yrows_add(struct yrows *rows, const struct yrow *r)
+int yrows_add(struct rows *rows, const struct yrow *r)
 {
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? 2 * rows->cap : 64;
-		struct yrow *v = realloc(rows->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rows->v = v;
-		rows->cap = cap;
-	}
-	rows->v[rows->n++] = *r;
-	return 0;
+	return rows_add(rows, r, sizeof(*r));
 }
 
 /* 0 none, 1 move_pages, 2 move_pages2 */
@@ -149,7 +138,7 @@ static void group_medians(const struct yrow *rows, struct group *g)
 	free(v);
 }
 
-void ycsb_summary(const struct yrows *rows, FILE *table, FILE *csv)
+void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
 	struct yrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
 	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));

@@ -332,7 +332,7 @@ static struct mrow summary_row(enum mp2_method m, double seconds,
 /* Medians over the good runs only, and the ratio to move_pages. */
 static void test_summary(void)
 {
-	struct mrows rows = { 0 };
+	struct rows rows = { 0 };
 	struct mrow add[] = {
 		summary_row(MP2_METHOD_MOVE_PAGES, 1, "ok"),
 		summary_row(MP2_METHOD_MOVE_PAGES2, 0.5, "ok"),

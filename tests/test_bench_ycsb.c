@@ -176,7 +176,7 @@ static void test_summary(void)
 		/* mix A has no move_pages: no ratio */
 		row('A', 2, 64, 0.5, 40, 300),
 	};
-	struct yrows rows = { 0 };
+	struct rows rows = { 0 };
 	FILE *table = tmpfile(), *csv = tmpfile();
 	char line[512];
 	int found = 0, n = 0;
