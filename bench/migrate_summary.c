@@ -5,9 +5,8 @@
 
 #include "migrate.h"
 
-/* The rows of one setting, after sorting. */
+/* The medians of one setting's rows. */
 struct group {
-	size_t first, n;	/* rows[first, first + n) */
 	int runs, bad;		/* rows whose check was ok, and not */
 	double pps, gbps, cpu_pp, qps;
 };
@@ -50,17 +49,17 @@ static bool same_place(const struct mrow *a, const struct mrow *b)
 	       a->s.pages_per_call == b->s.pages_per_call;
 }
 
-static void group_medians(const struct mrow *rows, struct group *g)
+/* The medians of the n rows at rows. */
+static void group_medians(const struct mrow *rows, size_t n, struct group *g)
 {
-	double *v = calloc(4 * (g->n ? g->n : 1), sizeof(*v));
-	double *pps = v, *gbps = v + g->n, *cpu = v + 2 * g->n,
-	       *qps = v + 3 * g->n;
+	double *v = calloc(4 * (n ? n : 1), sizeof(*v));
+	double *pps = v, *gbps = v + n, *cpu = v + 2 * n, *qps = v + 3 * n;
 
 	g->runs = g->bad = 0;
 	g->pps = g->gbps = g->cpu_pp = g->qps = 0;
 	if (!v)
 		return;
-	for (size_t i = g->first; i < g->first + g->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct mrow *r = &rows[i];
 		double t = r->seconds > 0 ? r->seconds : 1e-9;
 
@@ -84,26 +83,18 @@ static void group_medians(const struct mrow *rows, struct group *g)
 
 void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
-	struct mrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
-	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));
-	size_t ng = 0;
+	struct row_groups rg;
+	const struct mrow *sorted;
+	struct group *gs = NULL;
 
-	if (!sorted || !gs) {
+	if (row_groups_sort(&rg, rows, sizeof(struct mrow), cmp_row) ||
+	    !(gs = calloc(rg.n ? rg.n : 1, sizeof(*gs)))) {
 		fprintf(table, "mp2bench migrate: no memory for the summary\n");
 		goto out;
 	}
-	memcpy(sorted, rows->v, rows->n * sizeof(*sorted));
-	qsort(sorted, rows->n, sizeof(*sorted), cmp_row);
-	for (size_t i = 0; i < rows->n; i++) {
-		if (ng == 0 || cmp_setting(&sorted[gs[ng - 1].first],
-					   &sorted[i])) {
-			gs[ng].first = i;
-			ng++;
-		}
-		gs[ng - 1].n++;
-	}
-	for (size_t k = 0; k < ng; k++)
-		group_medians(sorted, &gs[k]);
+	sorted = rg.v;
+	for (size_t k = 0; k < rg.n; k++)
+		group_medians(&sorted[rg.g[k].first], rg.g[k].n, &gs[k]);
 
 	fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s %10s %7s %8s %6s "
 		"%6s %5s\n", "pages", "mappers", "busy", "method", "mode",
@@ -115,8 +106,8 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 			"pages_per_s,gb_per_s,cpu_us_per_page,"
 			"busy_reads_per_s,ratio_pages_per_s,"
 			"ratio_cpu_per_page\n");
-	for (size_t k = 0; k < ng; k++) {
-		const struct mrow *r = &sorted[gs[k].first];
+	for (size_t k = 0; k < rg.n; k++) {
+		const struct mrow *r = &sorted[rg.g[k].first];
 		const struct group *base = NULL;
 		double ratio = 0, cpu_ratio = 0;
 		const char *method = r->is_memcpy ? "memcpy" :
@@ -125,8 +116,8 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 				   r->s.method == MP2_METHOD_MOVE_PAGES ?
 				   "sync" : mp2_mode_name(r->s.mode);
 
-		for (size_t j = 0; !r->is_memcpy && j < ng; j++) {
-			const struct mrow *b = &sorted[gs[j].first];
+		for (size_t j = 0; !r->is_memcpy && j < rg.n; j++) {
+			const struct mrow *b = &sorted[rg.g[j].first];
 
 			if (!b->is_memcpy &&
 			    b->s.method == MP2_METHOD_MOVE_PAGES &&
@@ -168,6 +159,6 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 				ratio, cpu_ratio);
 	}
 out:
-	free(sorted);
+	row_groups_free(&rg);
 	free(gs);
 }

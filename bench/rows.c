@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* mp2bench: a growing array of result rows. */
+/* mp2bench: a growing array of result rows, and its sorted groups. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,4 +19,38 @@ int rows_add(struct rows *rows, const void *r, size_t size)
 	}
 	memcpy((char *)rows->v + rows->n++ * size, r, size);
 	return 0;
+}
+
+int row_groups_sort(struct row_groups *rg, const struct rows *rows,
+		    size_t size, int (*cmp)(const void *, const void *))
+{
+	size_t n = rows->n ? rows->n : 1;
+	char *v = malloc(n * size);
+
+	rg->v = v;
+	rg->g = calloc(n, sizeof(*rg->g));
+	rg->n = 0;
+	if (!v || !rg->g)
+		return -ENOMEM;
+	if (rows->n)	/* rows->v is NULL before the first row */
+		memcpy(v, rows->v, rows->n * size);
+	qsort(v, rows->n, size, cmp);
+	for (size_t i = 0; i < rows->n; i++) {
+		if (rg->n == 0 ||
+		    cmp(v + rg->g[rg->n - 1].first * size, v + i * size)) {
+			rg->g[rg->n].first = i;
+			rg->n++;
+		}
+		rg->g[rg->n - 1].n++;
+	}
+	return 0;
+}
+
+void row_groups_free(struct row_groups *rg)
+{
+	free(rg->v);
+	free(rg->g);
+	rg->v = NULL;
+	rg->g = NULL;
+	rg->n = 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mp2bench: the result rows of a subcommand (struct mrow, struct yrow)
- * in a growing array, whatever their type.
+ * in a growing array, and sorted into groups for a summary, whatever
+ * their type.
  */
 #ifndef MP2BENCH_ROWS_H
 #define MP2BENCH_ROWS_H
@@ -16,5 +17,27 @@ struct rows {
 
 /* Append a copy of the row r, of size bytes: 0 or -ENOMEM. */
 int rows_add(struct rows *rows, const void *r, size_t size);
+
+/* The rows [first, first + n) of a sorted copy: one group. */
+struct row_group {
+	size_t first, n;
+};
+
+/* A sorted copy of rows, cut into groups of rows that compare equal. */
+struct row_groups {
+	void *v;			/* the rows, sorted */
+	struct row_group *g;
+	size_t n;			/* groups */
+};
+
+/*
+ * Sort a copy of rows (of size bytes each) by cmp and cut it where cmp
+ * finds a row different from the first of its group: one group per
+ * setting, when cmp orders by setting.  0 or -ENOMEM; free rg with
+ * row_groups_free() either way.
+ */
+int row_groups_sort(struct row_groups *rg, const struct rows *rows,
+		    size_t size, int (*cmp)(const void *, const void *));
+void row_groups_free(struct row_groups *rg);
 
 #endif /* MP2BENCH_ROWS_H */

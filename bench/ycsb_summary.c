@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* mp2bench ycsb: one row per run, and medians per setting. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "ycsb.h"
 
@@ -91,8 +90,9 @@ static int cmp_row(const void *a, const void *b)
 	return cmp_setting(a, b);
 }
 
+/* The medians of one setting's rows, and their range. */
 struct group {
-	size_t first, n;
+	size_t n;		/* rows */
 	double qps, qps_min, qps_max, pps, pps_min, pps_max, ms_per_mig;
 	double share;
 };
@@ -108,18 +108,20 @@ static void minmax(const double *v, size_t n, double *lo, double *hi)
 	}
 }
 
-static void group_medians(const struct yrow *rows, struct group *g)
+/* The medians of the n rows at rows. */
+static void group_medians(const struct yrow *rows, size_t n, struct group *g)
 {
-	double *v = calloc(4 * g->n, sizeof(*v));
-	double *q = v, *p = v + g->n, *ms = v + 2 * g->n, *sh = v + 3 * g->n;
+	double *v = calloc(4 * n, sizeof(*v));
+	double *q = v, *p = v + n, *ms = v + 2 * n, *sh = v + 3 * n;
 	int nms = 0;
 
+	g->n = n;
 	g->qps = g->qps_min = g->qps_max = 0;
 	g->pps = g->pps_min = g->pps_max = g->ms_per_mig = g->share = 0;
 	if (!v)
 		return;
 	for (size_t i = 0; i < g->n; i++) {
-		const struct yrow *r = &rows[g->first + i];
+		const struct yrow *r = &rows[i];
 		double t = r->seconds > 0 ? r->seconds : 1e-9;
 
 		q[i] = (double)r->queries / t;
@@ -140,26 +142,18 @@ static void group_medians(const struct yrow *rows, struct group *g)
 
 void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
-	struct yrow *sorted = malloc((rows->n ? rows->n : 1) * sizeof(*sorted));
-	struct group *gs = calloc(rows->n ? rows->n : 1, sizeof(*gs));
-	size_t ng = 0;
+	struct row_groups rg;
+	const struct yrow *sorted;
+	struct group *gs = NULL;
 
-	if (!sorted || !gs) {
+	if (row_groups_sort(&rg, rows, sizeof(struct yrow), cmp_row) ||
+	    !(gs = calloc(rg.n ? rg.n : 1, sizeof(*gs)))) {
 		fprintf(table, "mp2bench ycsb: no memory for the summary\n");
 		goto out;
 	}
-	memcpy(sorted, rows->v, rows->n * sizeof(*sorted));
-	qsort(sorted, rows->n, sizeof(*sorted), cmp_row);
-	for (size_t i = 0; i < rows->n; i++) {
-		if (ng == 0 || cmp_setting(&sorted[gs[ng - 1].first],
-					   &sorted[i])) {
-			gs[ng].first = i;
-			ng++;
-		}
-		gs[ng - 1].n++;
-	}
-	for (size_t k = 0; k < ng; k++)
-		group_medians(sorted, &gs[k]);
+	sorted = rg.v;
+	for (size_t k = 0; k < rg.n; k++)
+		group_medians(&sorted[rg.g[k].first], rg.g[k].n, &gs[k]);
 
 	fprintf(table, "%-3s %5s %-12s %-10s %6s %6s %4s %10s %7s %7s %10s "
 		"%7s %9s\n", "mix", "r", "method", "mode", "kbatch", "ppc",
@@ -167,13 +161,13 @@ void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 		"ms/migr");
 	if (csv)
 		fprintf(csv, "%s\n", ycsb_summary_header);
-	for (size_t k = 0; k < ng; k++) {
-		const struct yrow *r = &sorted[gs[k].first];
+	for (size_t k = 0; k < rg.n; k++) {
+		const struct yrow *r = &sorted[rg.g[k].first];
 		const struct group *g = &gs[k], *none = NULL, *mp = NULL;
 		double vs_none = 0, q_mp = 0, p_mp = 0;
 
-		for (size_t j = 0; j < ng; j++) {
-			const struct yrow *b = &sorted[gs[j].first];
+		for (size_t j = 0; j < rg.n; j++) {
+			const struct yrow *b = &sorted[rg.g[j].first];
 
 			if (b->mix != r->mix)
 				continue;
@@ -207,6 +201,6 @@ void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 				g->share, vs_none, q_mp, p_mp);
 	}
 out:
-	free(sorted);
+	row_groups_free(&rg);
 	free(gs);
 }
