@@ -6,6 +6,8 @@
 #ifndef MP2_TEST_RUN_TOOL_H
 #define MP2_TEST_RUN_TOOL_H
 
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,16 @@
 #include <unistd.h>
 
 #include "harness.h"
+
+/* The path of the tree's program name: beside this test, in build/. */
+static inline void tool_path(const char *name, char *path, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(path, size, "%s/%s", dirname(self), name);
+}
 
 /* Run exe with args (NULL-terminated, at most 38); its exit status or -1. */
 static inline int run_tool(const char *exe, const char *const *args,

@@ -5,7 +5,6 @@
  * shared buffer, the reader threads, the CSV row and the summary.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -386,15 +385,9 @@ static void test_hugetlb_enough(void)
 	hugetlb_restore(&p);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	(void)argc;
-	(void)argv;
-	self[n > 0 ? n : 0] = '\0';
-	snprintf(mp2bench, sizeof(mp2bench), "%s/mp2bench", dirname(self));
+	tool_path("mp2bench", mp2bench, sizeof(mp2bench));
 	T_RUN(test_bad_options);
 	T_RUN(test_good_options);
 	T_RUN(test_page_kind_names);

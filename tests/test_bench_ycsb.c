@@ -5,7 +5,6 @@
  * the CSV row, the medians and ratios of the summary, and the zipfian
  * normalisation it needs for millions of keys.
  */
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -243,15 +242,9 @@ static void test_zipf_zeta(void)
 	T_CHECK(fabs((double)hits0 / 100000 - 1 / sum) < 0.01);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	(void)argc;
-	(void)argv;
-	self[n > 0 ? n : 0] = '\0';
-	snprintf(mp2bench, sizeof(mp2bench), "%s/mp2bench", dirname(self));
+	tool_path("mp2bench", mp2bench, sizeof(mp2bench));
 	T_RUN(test_bad_options);
 	T_RUN(test_sweep_run);
 	T_RUN(test_csv_row);
