@@ -389,8 +389,9 @@ else
 	run=("$scenario|$pages|$calls|$kind|$shared|$mappers|$busy|$copyref|$methods")
 fi
 if [ "$report_only" = 0 ]; then
-	cc -std=gnu11 -O2 -g -Wall -Wextra -Werror experiments/profile_call.c \
-		-lnuma -lpthread -o build/profile_call
+	cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Ibench \
+		experiments/profile_call.c bench/mappers.c -lnuma -lpthread \
+		-o build/profile_call
 	case " ${run[*]} " in *"|bench|"*) make -s build/mp2bench ;; esac
 	kernel/build-kernel.sh >/dev/null
 	spec_args=()

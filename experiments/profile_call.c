@@ -61,9 +61,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "mappers.h"	/* bench/: the children mp2bench uses */
 
 #define HUGE_BYTES ((size_t)2 << 20)
 #define BUSY_BYTES ((size_t)32 << 20)
@@ -161,52 +162,6 @@ static void *reader(void *arg)
 	return (void *)(uintptr_t)(sum & 1);
 }
 
-/* ---- mapping children --------------------------------------------------- */
-
-static void mapper(int ready_fd, int go_fd, const char *mem, size_t bytes)
-{
-	const volatile char *p = mem;
-	char c = 0, sink = 0;
-
-	for (size_t off = 0; off < bytes; off += 4096)
-		sink += p[off];
-	(void)sink;
-	if (write(ready_fd, &c, 1) != 1)
-		_exit(1);
-	close(ready_fd);
-	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
-		;
-	_exit(0);
-}
-
-/* Fork n children that map mem; returns the write end that lets them go. */
-static int mappers_start(int n, const char *mem, size_t bytes, pid_t *pids)
-{
-	int ready[2], go[2];
-	char c;
-
-	if (pipe(ready) || pipe(go))
-		die("pipe");
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			die("fork");
-		if (pids[i] == 0) {
-			close(ready[0]);
-			close(go[1]);
-			mapper(ready[1], go[0], mem, bytes);
-		}
-	}
-	close(ready[1]);
-	close(go[0]);
-	for (int i = 0; i < n; i++)
-		if (read(ready[0], &c, 1) != 1)
-			die("a mapping child");
-	close(ready[0]);
-	return go[1];
-}
-
 /* ---- the copy reference -------------------------------------------------- */
 
 static void movsb(void *dst, const void *src, size_t len)
@@ -281,8 +236,8 @@ int main(int argc, char **argv)
 	size_t psz = 4096, kb;	/* size of a page of the kind */
 	enum kind kind = KIND_4K;
 	pthread_t *tids = NULL;
-	pid_t *pids = NULL;
-	int go_fd = -1;
+	struct mappers kids;
+	int ret;
 	cpu_set_t set;
 	void **pages;
 	long warm_fail[64] = { 0 };	/* by -status; 0: others */
@@ -367,11 +322,10 @@ int main(int argc, char **argv)
 		nodes[i] = 0;
 	if (move_pages(0, total, pages, nodes, status, MPOL_MF_MOVE) < 0)
 		die("move_pages to node 0");
-	if (mappers > 1) {
-		pids = calloc(mappers - 1, sizeof(*pids));
-		if (!pids)
-			die("memory");
-		go_fd = mappers_start(mappers - 1, mem, total * psz, pids);
+	ret = mappers_start(&kids, (int)mappers, mem, total * psz);
+	if (ret) {
+		errno = -ret;
+		die("mapping children");
 	}
 	for (int to = 1; to >= 0; to--) {
 		if (move_to(total, pages, nodes, status, to) < 0)
@@ -447,10 +401,6 @@ int main(int argc, char **argv)
 	if (copy_ref)
 		copy_reference(mem, total * psz);
 	printf("\n");
-	if (go_fd >= 0) {
-		close(go_fd);
-		for (long i = 0; i < mappers - 1; i++)
-			waitpid(pids[i], NULL, 0);
-	}
+	mappers_stop(&kids);
 	return not_moved ? 1 : 0;
 }
