@@ -148,6 +148,7 @@ MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
 	bench/migrate_row.c bench/migrate_summary.c bench/pagekind.c \
 	bench/rows.c bench/smaps.c bench/zipf.c
 $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h tests/run_tool.h \
+		tests/csv.h \
 		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(MIGRATE_PARTS) \
 		$(B)/libmp2_san.a $(LIBS) -lm -o $@
@@ -155,6 +156,7 @@ $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h tests/run_to
 # mp2bench ycsb's rows and summary, and the program itself for its options.
 YCSB_PARTS := bench/common.c bench/rows.c bench/ycsb_summary.c bench/zipf.c
 $(B)/test_bench_ycsb: tests/test_bench_ycsb.c tests/harness.h tests/run_tool.h \
+		tests/csv.h \
 		$(YCSB_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -Ibench $< $(YCSB_PARTS) \
 		$(B)/libmp2_san.a $(LIBS) -lm -o $@

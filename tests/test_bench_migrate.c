@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "busy.h"
+#include "csv.h"
 #include "harness.h"
 #include "hugetlb.h"
 #include "mappers.h"
@@ -254,15 +255,6 @@ static void test_busy_readers(void)
 	busy_stop(NULL);
 }
 
-static int count_char(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
-}
-
 /* Read the first line of f into buf. */
 static void first_line(FILE *f, char *buf, size_t len)
 {
@@ -281,7 +273,7 @@ static void test_csv_row(void)
 		"busy_threads", "busy_reads_per_s", "cpu_s", "sys_s",
 		"cpu_us_per_page", "check",
 	};
-	int cols = count_char(migrate_csv_header, ',') + 1;
+	int cols = csv_columns(migrate_csv_header);
 	char line[1024], hdr[1024];
 	struct mrow r = { .s = { MP2_METHOD_MOVE_PAGES2, MP2_MODE_ASYNC, 0, 64 },
 			  .threads = 1, .pages = 1000, .seconds = 0.5,
@@ -300,7 +292,7 @@ static void test_csv_row(void)
 		T_CHECK(!strcmp(t, want[i]));
 	mrow_print(f, &r);
 	first_line(f, line, sizeof(line));
-	T_EQ(count_char(line, ','), cols - 1);
+	T_EQ(csv_columns(line), cols);
 	T_CHECK(!strncmp(line, "migrate,move_pages2,async,0,64,1,0,1000,"
 			 "0.500000,2000,4.194,0,thp,2097152,thp,thp,8,1,",
 			 strlen("migrate,move_pages2,async,0,64,1,0,1000,"
@@ -311,7 +303,7 @@ static void test_csv_row(void)
 	rewind(f);
 	mrow_print(f, &r);
 	first_line(f, line, sizeof(line));
-	T_EQ(count_char(line, ','), cols - 1);
+	T_EQ(csv_columns(line), cols);
 	T_CHECK(!strncmp(line, "memcpy,,,,,1,", 13));
 	fclose(f);
 }

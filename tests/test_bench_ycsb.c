@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "harness.h"
 #include "ycsb.h"
 #include "zipf.h"
@@ -24,15 +25,6 @@ static char out[16384];
 static int run(const char *const *args)
 {
 	return run_tool(mp2bench, args, out, sizeof(out));
-}
-
-static int count_char(const char *s, char c)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == c;
-	return n;
 }
 
 /* Every bad value exits 2, names the problem and points to --help. */
@@ -131,7 +123,7 @@ static void test_csv_row(void)
 	yrow_print(f, &r);
 	rewind(f);
 	T_CHECK(fgets(line, sizeof(line), f) != NULL);
-	T_EQ(count_char(line, ','), count_char(ycsb_csv_header, ','));
+	T_EQ(csv_columns(line), csv_columns(ycsb_csv_header));
 	T_CHECK(!strcmp(line, "E,move_pages2,async,256,65536,0.250,2,1,2.000,"
 			"100,50,4,4000,2000,3,3.500\n"));
 	T_CHECK(fgets(line, sizeof(line), f) != NULL);
