@@ -225,8 +225,8 @@ host_suites() {
 	if [ -x pg_extension/check-host.sh ]; then
 		for v in $PG_HOST_VERSIONS; do
 			echo "== host: PostgreSQL $v"
-			pg_config_of "$v" 4 "host-pg$v" &&
-				run_suite "host-pg$v" 4 env PG_CONFIG="${PG_CONFIGS[$v]}" \
+			pg_config_of "$v" 5 "host-pg$v" &&
+				run_suite "host-pg$v" 5 env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-host.sh
 		done
 	fi
