@@ -120,6 +120,8 @@ check "install: mp2.so loads the packaged libmp2.so.0" \
 	grep -qE "libmp2.so.0 => (/usr)?/lib/$MA/libmp2.so.0" <(ldd "$PKGLIB/mp2.so")
 check "install: the systemd drop-in is there as an example" \
 	[ -f "/usr/share/doc/postgresql-$PGV-mp2/examples/systemd-cap-sys-nice.conf" ]
+guide_installed() { compgen -G "/usr/share/doc/postgresql-$PGV-mp2/postgresql.md*" >/dev/null; }
+check "install: the DBA's guide is there" guide_installed
 
 phase "use: a program built with pkg-config against libmp2-dev"
 cat >"$WORK/consumer.c" <<'EOF'
