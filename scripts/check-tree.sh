@@ -7,6 +7,9 @@
 #   version   core/mp2.h, META.json, debian/changelog, mp2.control, the man
 #             pages and the README agree
 #   meta      META.json is valid PGXN metadata (tests/check_meta.py)
+#   docs      the figures the docs take from results/ match their files,
+#             and every link into results/ resolves
+#             (scripts/check-doc-figures.py)
 #   abi       libmp2.so exports exactly the calls mp2.h declares, under
 #             the soname libmp2.so.0
 #   install   make install DESTDIR=... puts every file where it belongs,
@@ -96,6 +99,25 @@ check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.j
 sed 's/"license": "mit"/"license": "MIT License"/' META.json >"$WORK/bad.json"
 rejects_license() { ! tests/check_meta.py "$WORK/bad.json" >"$WORK/bad.out" && grep -q '^[^:]*: license:' "$WORK/bad.out"; }
 check "meta: the validator rejects an unknown license" rejects_license
+
+phase "docs"
+scripts/check-doc-figures.py | sed 's/^/  /'
+check "docs: every checked figure matches its file in results/" \
+	scripts/check-doc-figures.py
+# The checker must see a wrong figure, and a link to nothing, as wrong.
+row=$(sed -n 2p results/rate/summary.csv | cut -d, -f1-3)
+IFS=, read -r mix clients method <<<"$row"
+tps=$(sed -n 2p results/rate/summary.csv | cut -d, -f8)
+fig="<!-- fig: results/rate/summary.csv | mix=$mix,clients=$clients,method=$method | tps -->"
+echo "$tps TPS $fig" >"$WORK/right.md"
+echo "$(awk -v t="$tps" 'BEGIN { printf "%.3f", t + 1 }') TPS $fig" >"$WORK/wrong.md"
+echo "[runs](results/rate/no-such-file.csv)" >"$WORK/link.md"
+check "docs: the checker accepts a figure that matches its file" \
+	scripts/check-doc-figures.py "$WORK/right.md"
+check "docs: ... and rejects one that does not" \
+	not scripts/check-doc-figures.py "$WORK/wrong.md"
+check "docs: ... and a link to a missing file" \
+	not scripts/check-doc-figures.py "$WORK/link.md"
 
 phase "abi"
 declared=$(grep -oE '^[a-z][a-z0-9_ ]*[ *](mp2_[a-z0-9_]+)\(' core/mp2.h | grep -oE 'mp2_[a-z0-9_]+' | sort)
