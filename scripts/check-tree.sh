@@ -96,7 +96,7 @@ check "version: the README names the library file libmp2.so.0.${v#*.}" \
 phase "meta"
 check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
 # The validator must see a bad file as bad.
-sed 's/"license": "mit"/"license": "MIT License"/' META.json >"$WORK/bad.json"
+sed 's/"mit",$/"MIT License",/' META.json >"$WORK/bad.json"
 rejects_license() { ! tests/check_meta.py "$WORK/bad.json" >"$WORK/bad.out" && grep -q '^[^:]*: license:' "$WORK/bad.out"; }
 check "meta: the validator rejects an unknown license" rejects_license
 
