@@ -91,7 +91,11 @@ vnum=$((vmaj * 10000 + vmin * 100 + vpat))
 check "version: man/libmp2.3 shows MP2_VERSION_NUM $vnum" \
 	grep -qx "\.B \"#define MP2_VERSION_NUM    $vnum\"" man/libmp2.3
 check "version: the README names the library file libmp2.so.0.${v#*.}" \
-	grep -qF "(and \`.0.${v#*.}\`)" README.md
+	grep -qF "(file \`libmp2.so.0.${v#*.}\`)" README.md
+check "version: the README's status names release $v and extension ${v%.*}" \
+	grep -qF "| release | $v (extension ${v%.*}," README.md
+check "version: the DBA's guide installs the packages of $v" \
+	grep -qF "postgresql-15-mp2_${v}_amd64.deb" docs/postgresql.md
 
 phase "meta"
 check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
