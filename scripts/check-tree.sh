@@ -96,6 +96,8 @@ check "version: the README's status names release $v and extension ${v%.*}" \
 	grep -qF "| release | $v (extension ${v%.*}," README.md
 check "version: the DBA's guide installs the packages of $v" \
 	grep -qF "postgresql-15-mp2_${v}_amd64.deb" docs/postgresql.md
+check "version: the DBA's guide unpacks the archive of $v" \
+	grep -qF "unzip mp2-$v.zip && cd mp2-$v" docs/postgresql.md
 
 phase "meta"
 check "meta: META.json is valid PGXN Meta Spec 1.0.0" tests/check_meta.py META.json
