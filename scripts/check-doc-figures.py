@@ -20,8 +20,8 @@ Text form: PATH ~ REGEX, whose first group is the number (first match).
 
 The number compared is the last one written before the comment on its
 line (thousands commas dropped); the file's value must round to it at
-as many decimals as the docs write.  Every Markdown link into results/ must name
-a file or directory that exists.  Prints one line per problem and a
+as many decimals as the docs write.  Every relative Markdown link must name a
+file or directory that exists.  Prints one line per problem and a
 closing "doc figures: N passed, N failed, N skipped" line; exits 1 on a
 problem.
 """
@@ -37,7 +37,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FIG = re.compile(r"<!--\s*fig:\s*(.*?)\s*-->")
 # A minus is a sign only after a space or a bracket: "1.5-5.2" is a range.
 NUMBER = re.compile(r"(?:(?<=[\s(])-|^-)?\d[\d,]*(?:\.\d+)?")
-LINK = re.compile(r"\]\(([^)#\s]*results/[^)#\s]*)")
+LINK = re.compile(r"\]\(([^)#\s]+)")
 AGGS = {
     "median": statistics.median,
     "min": min,
@@ -158,7 +158,7 @@ def check_figure(line, match):
 def check_links(path, lineno, line, problems):
     base = os.path.dirname(path)
     for target in LINK.findall(line):
-        if "://" in target:
+        if "://" in target or target.startswith("mailto:"):
             continue
         resolved = os.path.normpath(os.path.join(base, target))
         if not os.path.exists(resolved):

@@ -8,8 +8,8 @@
 #             pages and the README agree
 #   meta      META.json is valid PGXN metadata (tests/check_meta.py)
 #   docs      the figures the docs take from results/ match their files,
-#             and every link into results/ resolves
-#             (scripts/check-doc-figures.py)
+#             every relative link resolves (scripts/check-doc-figures.py),
+#             and every test the docs name exists
 #   abi       libmp2.so exports exactly the calls mp2.h declares, under
 #             the soname libmp2.so.0
 #   install   make install DESTDIR=... puts every file where it belongs,
@@ -108,8 +108,15 @@ check "meta: the validator rejects an unknown license" rejects_license
 
 phase "docs"
 scripts/check-doc-figures.py | sed 's/^/  /'
-check "docs: every checked figure matches its file in results/" \
+check "docs: every checked figure matches its file, every link resolves" \
 	scripts/check-doc-figures.py
+# `test_name` in the docs: a test of tests/ or kernel/tests/, or a suite.
+missing=()
+for t in $(grep -oh '`test_[a-z0-9_]*`' README.md docs/*.md | tr -d '`' | sort -u); do
+	[ -e "tests/$t.c" ] || grep -rqw -- "$t" tests kernel/tests || missing+=("$t")
+done
+[ ${#missing[@]} -eq 0 ] || printf '  no such test: %s\n' "${missing[@]}"
+check "docs: every test the docs name exists" [ ${#missing[@]} -eq 0 ]
 # The checker must see a wrong figure, and a link to nothing, as wrong.
 row=$(sed -n 2p results/rate/summary.csv | cut -d, -f1-3)
 IFS=, read -r mix clients method <<<"$row"
