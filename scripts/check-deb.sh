@@ -122,6 +122,8 @@ check "install: the systemd drop-in is there as an example" \
 	[ -f "/usr/share/doc/postgresql-$PGV-mp2/examples/systemd-cap-sys-nice.conf" ]
 guide_installed() { compgen -G "/usr/share/doc/postgresql-$PGV-mp2/postgresql.md*" >/dev/null; }
 check "install: the DBA's guide is there" guide_installed
+security_installed() { compgen -G "/usr/share/doc/postgresql-$PGV-mp2/security.md*" >/dev/null; }
+check "install: the security notes are there" security_installed
 
 phase "use: a program built with pkg-config against libmp2-dev"
 cat >"$WORK/consumer.c" <<'EOF'

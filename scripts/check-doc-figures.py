@@ -16,7 +16,8 @@ pairs, comma-separated ("-" for none), that select exactly one row;
 EXTRAS, space-separated: agg=median|min|max|mean|sum|count (FILTERS may
 then select several rows), over=key=value;key=value (divide by the same
 COLUMN of the row these filters select), scale=N (multiply by N).
-Text form: PATH ~ REGEX, whose first group is the number (first match).
+Inside a Markdown table, write the separators as "\\|".  Text form:
+PATH ~ REGEX, whose first group is the number (first match).
 
 The number compared is the last one written before the comment on its
 line (thousands commas dropped); the file's value must round to it at
@@ -147,7 +148,11 @@ def written_number(before):
 def check_figure(line, match):
     written, decimals, text = written_number(line[: match.start()])
     spec = match.group(1)
-    value = text_value(spec) if "~" in spec.split("|")[0] else csv_value(spec)
+    if "~" in spec.split("|")[0]:
+        value = text_value(spec)
+    else:
+        # In a Markdown table the separators are written "\\|".
+        value = csv_value(spec.replace("\\|", "|"))
     # Half a unit of the last written digit either way: the docs may round
     # half up or half to even.
     if abs(value - written) > 0.5 * 10 ** -decimals + 1e-9:
