@@ -107,7 +107,6 @@ rejects_license() { ! tests/check_meta.py "$WORK/bad.json" >"$WORK/bad.out" && g
 check "meta: the validator rejects an unknown license" rejects_license
 
 phase "docs"
-scripts/check-doc-figures.py | sed 's/^/  /'
 check "docs: every checked figure matches its file, every link resolves" \
 	scripts/check-doc-figures.py
 # `test_name` in the docs: a test of tests/ or kernel/tests/, or a suite.
