@@ -130,7 +130,8 @@ inside() {
 			# The hint of the WARNING about shared pages names this binary.
 			if ! grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: User=postgres and AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
 				"$PGTMP/server.log"; then
-				echo "not ok - the WARNING's hint in the server log names $PGBIN/postgres"
+				echo "not ok 1 - the WARNING's hint in the server log names $PGBIN/postgres"
+				echo "1..1"
 				echo "${PART_LABEL[nocap]}: 0 passed, 1 failed, 0 skipped"
 				status=1
 			fi

@@ -13,12 +13,12 @@
 # MP2_PG_VERSIONS (host, default "15 18") and MP2_PG_GUEST_VERSIONS
 # (guest, default "15 18").
 #
-# Every suite ends with "NAME: N passed, N failed, N skipped"; the
-# move_pages2 kselftest reports in TAP, which scripts/tap-suite.sh counts
-# into that line.  This script prints each suite's output, then the closing
-# lines, every failed test ("not ok") with the diagnostics under it, and one
-# total line.  It exits non-zero when a test failed or a suite did not reach its
-# closing line.
+# Every suite reports in TAP and ends with "NAME: N passed, N failed, N
+# skipped"; the move_pages2 kselftest reports in TAP only, and
+# scripts/tap-suite.sh counts it into that line.  This script prints each
+# suite's output, then the closing lines, every failed test ("not ok")
+# with the diagnostics around it, and one total line.  It exits non-zero
+# when a test failed or a suite did not reach its closing line.
 #
 # --fresh clones HEAD (committed work only) into DIR/mp2 (default
 # build/fresh/mp2; not under /tmp or /var/tmp, which the guest hides),
@@ -185,18 +185,18 @@ run_suite() {
 	rc=${PIPESTATUS[0]}
 	found=$(grep -cE "$summary_re" "$log")
 	grep -E "$summary_re" "$log" | sed "s|^|$label/|" >>"$LOG/summary"
-	# Each failed test with its diagnostics, for the end: TAP's "not ok"
-	# and the "#" lines under it, tests/harness.h's "FAIL" and the
-	# indented lines above it.
+	# Each failed test with its diagnostics, for the end: TAP's "not ok",
+	# the last three "#" lines right above it (tests/harness.h prints a
+	# failed check when it fails) and the first three under it.
 	awk -v label="$label" '
-		/^not ok/ { print label ": " $0; n = 3; next }
-		n > 0 && /^#/ { print label ":   " $0; n--; next }
-		/^    / { above[k++ % 3] = $0; next }
-		/^FAIL / {
+		/^not ok/ {
 			for (i = (k > 3 ? k - 3 : 0); i < k; i++)
-				print label ": " above[i % 3]
+				print label ":   " above[i % 3]
 			print label ": " $0
+			n = 3; k = 0; next
 		}
+		n > 0 && /^#/ { print label ":   " $0; n--; next }
+		/^#/ { above[k++ % 3] = $0; next }
 		{ n = 0; k = 0 }' "$log" >>"$LOG/failures"
 	if [ "$found" -lt "$expect" ]; then
 		echo "check: $label reported $found of $expect suite results (exit $rc)"

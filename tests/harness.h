@@ -3,14 +3,17 @@
  * A small test harness shared by mp2's C test suites.
  *
  * A suite is a program whose main() calls T_RUN() for each test and ends
- * with "return t_finish(\"suite-name\");".  Every test prints one line
- * ("ok", "FAIL" or "skip") and the suite closes with
+ * with "return t_finish(\"suite-name\");".  It reports in TAP, as every
+ * mp2 suite does: one line a test ("ok N - name", "not ok N - name", or
+ * "ok N - name # SKIP reason"), the plan "1..N" after the last, and then
+ * the closing line
  *
  *     suite-name: N passed, N failed, N skipped
  *
  * which scripts/check.sh sums over all suites.  The exit status is 1 when a
  * test failed.  Checks do not stop a test: every failed check is printed
- * with its file and line, then the test goes on.
+ * as a diagnostic ("# file:line: ...") when it fails, then the test goes
+ * on.
  */
 #ifndef MP2_TEST_HARNESS_H
 #define MP2_TEST_HARNESS_H
@@ -38,7 +41,7 @@ static inline void t_fail_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stdout, "    %s:%d: ", file, line);
+	fprintf(stdout, "# %s:%d: ", file, line);
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);
 	va_end(ap);
@@ -82,6 +85,12 @@ static inline void t_fail_at(const char *file, int line, const char *fmt, ...)
 		return;                                                      \
 	} while (0)
 
+/* The number of the test just counted, for its TAP line. */
+static inline int t_number(void)
+{
+	return t_counts.passed + t_counts.failed + t_counts.skipped;
+}
+
 static inline void t_run(const char *name, void (*fn)(void))
 {
 	t_cur_failed = 0;
@@ -91,13 +100,13 @@ static inline void t_run(const char *name, void (*fn)(void))
 	fn();
 	if (t_cur_failed) {
 		t_counts.failed++;
-		printf("FAIL %s\n", name);
+		printf("not ok %d - %s\n", t_number(), name);
 	} else if (t_cur_skipped) {
 		t_counts.skipped++;
-		printf("skip %s: %s\n", name, t_skip_reason);
+		printf("ok %d - %s # SKIP %s\n", t_number(), name, t_skip_reason);
 	} else {
 		t_counts.passed++;
-		printf("ok   %s\n", name);
+		printf("ok %d - %s\n", t_number(), name);
 	}
 	fflush(stdout);
 }
@@ -106,6 +115,7 @@ static inline void t_run(const char *name, void (*fn)(void))
 
 static inline int t_finish(const char *suite)
 {
+	printf("1..%d\n", t_number());
 	printf("%s: %d passed, %d failed, %d skipped\n", suite,
 	       t_counts.passed, t_counts.failed, t_counts.skipped);
 	fflush(stdout);

@@ -30,19 +30,20 @@ as_pg_cap() {
 		--inh-caps +sys_nice --ambient-caps +sys_nice -- "$@"
 }
 
+# ok, not_ok, skip DESC: one test's result, a TAP line.
 ok() {
 	T_PASS=$((T_PASS + 1))
-	echo "ok - $*"
+	echo "ok $((T_PASS + T_FAIL + T_SKIP)) - $*"
 }
 
 not_ok() {
 	T_FAIL=$((T_FAIL + 1))
-	echo "not ok - $*"
+	echo "not ok $((T_PASS + T_FAIL + T_SKIP)) - $*"
 }
 
 skip() {
 	T_SKIP=$((T_SKIP + 1))
-	echo "skip - $*"
+	echo "ok $((T_PASS + T_FAIL + T_SKIP)) - $* # SKIP"
 }
 
 # check DESC CMD...: one test, passed when CMD succeeds.
@@ -61,10 +62,11 @@ phase() {
 	echo "== $(date +%T) $*"
 }
 
-# suite_end NAME: print the closing line of a suite and reset the counters.
-# Returns non-zero when a test failed.
+# suite_end NAME: print the TAP plan and the closing line of a suite, and
+# reset the counters.  Returns non-zero when a test failed.
 suite_end() {
 	local fail=$T_FAIL
+	echo "1..$((T_PASS + T_FAIL + T_SKIP))"
 	echo "$1: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	T_PASS=0
 	T_FAIL=0
