@@ -28,15 +28,21 @@
 #
 # MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded capability
 # nomem tier huge1g" (the default) selects the parts to run.
+# "check-guest.sh --count" prints how many parts it would run, and so
+# closing lines it would print, and runs nothing.
 set -uo pipefail
+
+ALL_PARTS="cap load worker nocap huge thp bounded capability nomem tier huge1g"
+GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
+if [ "${1:-}" = --count ]; then
+	wc -w <<<"$GUEST_PARTS"
+	exit 0
+fi
+export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
-
-ALL_PARTS="cap load worker nocap huge thp bounded capability nomem tier huge1g"
-GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
-export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V

@@ -14,8 +14,15 @@
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
 # version V.  Each part ends with "NAME-V: N passed, N failed, N skipped".  Exits
 # non-zero when a test failed.  Needs root (to install, and to run the
-# server as postgres).
+# server as postgres).  "check-host.sh --count" prints how many closing
+# lines it prints, and runs nothing.
 set -uo pipefail
+
+PARTS=(pg_regress pg_worker pg_tier pg_docs pg_regress-nopreload)
+if [ "${1:-}" = --count ]; then
+	echo "${#PARTS[@]}"
+	exit 0
+fi
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh

@@ -208,7 +208,7 @@ run_suite() {
 }
 
 host_suites() {
-	# What the host suites assert or skip depends on these (README.md,
+	# What the host suites assert or skip depends on these (docs/testing.md,
 	# "What the host suites depend on").
 	echo "== host facts"
 	scripts/host-facts.sh | tee "$LOG/host-facts"
@@ -223,10 +223,12 @@ host_suites() {
 		run_suite host 1 scripts/tap-suite.sh move_pages2 "$B/move_pages2_test"
 	fi
 	if [ -x pg_extension/check-host.sh ]; then
+		local nparts
+		nparts=$(pg_extension/check-host.sh --count)
 		for v in $PG_HOST_VERSIONS; do
 			echo "== host: PostgreSQL $v"
-			pg_config_of "$v" 5 "host-pg$v" &&
-				run_suite "host-pg$v" 5 env PG_CONFIG="${PG_CONFIGS[$v]}" \
+			pg_config_of "$v" "$nparts" "host-pg$v" &&
+				run_suite "host-pg$v" "$nparts" env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-host.sh
 		done
 	fi
@@ -264,7 +266,7 @@ guest_suites() {
 	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
 		local nparts
-		nparts=$(wc -w <<<"${MP2_PG_GUEST_PARTS:-cap load worker nocap huge thp bounded capability nomem tier huge1g}")
+		nparts=$(pg_extension/check-guest.sh --count)
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
 			pg_config_of "$v" "$nparts" "guest-pg$v" &&

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Print the facts of this machine that mp2's host suites depend on, one
-# "fact: value" line each, for the head of a make check log.  The testing
-# section of README.md says what each suite does with each of them.
+# "fact: value" line each, for the head of a make check log.
+# docs/testing.md says what each suite does with each of them.
 #
 #   scripts/host-facts.sh                the facts
 #   scripts/host-facts.sh --memory-mib   only the memory this process may

@@ -157,7 +157,7 @@ SELECT default_version OPERATOR(pg_catalog.=) installed_version AS newest,
   FROM pg_catalog.pg_available_extensions WHERE name OPERATOR(pg_catalog.=) 'mp2';
 
 -- mp2's functions, called schema-qualified with typed arguments (the
--- README says why), run none of them either.
+-- docs/security.md says why), run none of them either.
 SELECT requested > 0 AS pages
   FROM public.mp2_migrate('public.victim'::pg_catalog.regclass, 0);
 SELECT requested > 0 AS pages
