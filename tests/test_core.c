@@ -120,6 +120,53 @@ static int local_node(void)
 	return node;
 }
 
+/* region_init()'s node for pages left where the first touch puts them. */
+#define FIRST_TOUCH (-1)
+
+/* A test's pages: n private pages filled with the pattern. */
+struct region {
+	char *base;
+	void **pages;			/* the address of each page */
+	size_t n;
+	int node;			/* the node they were put on */
+};
+
+/*
+ * n pattern-filled pages in r, on node: bound there before they are
+ * written, or with FIRST_TOUCH this process's local node.  False, with
+ * nothing left allocated, when the pages or the local node cannot be had.
+ */
+static bool region_init(struct region *r, size_t n, int node)
+{
+	r->n = n;
+	r->node = node == FIRST_TOUCH ? local_node() : node;
+	r->base = map_pages(n, MAP_PRIVATE);
+	r->pages = r->base ? page_array(r->base, n) : NULL;
+	if (!r->pages || r->node < 0) {
+		if (r->base)
+			munmap(r->base, n * psz);
+		free(r->pages);
+		return false;
+	}
+	if (node != FIRST_TOUCH)
+		numa_tonode_memory(r->base, n * psz, node);
+	fill(r->base, n);
+	return true;
+}
+
+static void region_free(struct region *r)
+{
+	munmap(r->base, r->n * psz);
+	free(r->pages);
+}
+
+/* Whatever moved where, every byte is still the pattern; then free. */
+static void region_done(struct region *r)
+{
+	T_EQ(bad_pages(r->base, r->n), 0);
+	region_free(r);
+}
+
 /* Whether CAP_SYS_NICE is in this process's effective set. */
 static bool has_cap_sys_nice(void)
 {
@@ -321,21 +368,17 @@ static void test_node_check(void)
 static void test_locate_touched(void)
 {
 	const size_t n = 32;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int where[32];
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	memset(base, 0x5a, n * psz);
-	T_EQ(mp2_locate(pages, n, where, 0), 0);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_EQ(mp2_locate(reg.pages, n, where, 0), 0);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(where[i], node);
-	T_EQ(mp2_locate_range(base, n * psz, where, 0), 0);
+		T_EQ(where[i], reg.node);
+	T_EQ(mp2_locate_range(reg.base, n * psz, where, 0), 0);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(where[i], node);
-	munmap(base, n * psz);
-	free(pages);
+		T_EQ(where[i], reg.node);
+	region_free(&reg);
 }
 
 /*
@@ -469,15 +512,12 @@ static void test_locate_bad_args(void)
 static void test_migrate_to_current_node(void)
 {
 	const size_t n = 100;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int status[100];
 	struct mp2_stats st;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	fill(base, n);
-	T_EQ(mp2_migrate(pages, n, NULL, node, NULL, status, &st), 0);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, NULL, status, &st), 0);
 	T_EQ(st.requested, n);
 	T_EQ(st.moved, 0);
 	T_EQ(st.already, n);
@@ -486,10 +526,8 @@ static void test_migrate_to_current_node(void)
 	T_CHECK(st.query_calls >= 1);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(status[i], node);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
-	free(pages);
+		T_EQ(status[i], reg.node);
+	region_done(&reg);
 }
 
 static void test_migrate_statuses(void)
@@ -534,20 +572,19 @@ static void test_migrate_statuses(void)
 static void test_invalid_arguments(void)
 {
 	const size_t n = 4;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	void *odd[2];
 	int nodes[4];
 	int status[4] = { 7, 7, 7, 7 };
 	struct mp2_options o;
 	struct mp2_range r;
 	struct mp2_stats st;
-	int node = local_node();
+	int node;
 
-	T_REQUIRE(base && pages && node >= 0);
-	fill(base, n);
-	odd[0] = base;
-	odd[1] = base + psz + 8;
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	node = reg.node;
+	odd[0] = reg.base;
+	odd[1] = reg.base + psz + 8;
 
 #define BAD(expect, call)                                                    \
 	do {                                                                 \
@@ -557,61 +594,61 @@ static void test_invalid_arguments(void)
 
 	mp2_options_init(&o);
 	BAD(-EINVAL, mp2_migrate(NULL, n, NULL, node, &o, status, NULL));
-	BAD(-EINVAL, mp2_migrate(pages, 0, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, 0, NULL, node, &o, status, NULL));
 	BAD(-EINVAL, mp2_migrate(odd, 2, NULL, node, &o, status, NULL));
-	BAD(-ENODEV, mp2_migrate(pages, n, NULL, -1, &o, status, NULL));
-	BAD(-ENODEV, mp2_migrate(pages, n, NULL, topo->max_node + 1, &o,
+	BAD(-ENODEV, mp2_migrate(reg.pages, n, NULL, -1, &o, status, NULL));
+	BAD(-ENODEV, mp2_migrate(reg.pages, n, NULL, topo->max_node + 1, &o,
 				 status, NULL));
-	BAD(-ENODEV, mp2_migrate(pages, n, NULL, 4096, &o, status, NULL));
+	BAD(-ENODEV, mp2_migrate(reg.pages, n, NULL, 4096, &o, status, NULL));
 	for (int id = 0; id <= topo->max_node; id++)
 		if (mp2_node_check(id) == -ENODEV)	/* a node without memory */
-			BAD(-ENODEV, mp2_migrate(pages, n, NULL, id, &o, status,
-						 NULL));
+			BAD(-ENODEV, mp2_migrate(reg.pages, n, NULL, id, &o,
+						 status, NULL));
 	for (size_t i = 0; i < n; i++)
 		nodes[i] = node;
 	nodes[2] = -1;
-	BAD(-ENODEV, mp2_migrate(pages, n, nodes, node, &o, status, NULL));
+	BAD(-ENODEV, mp2_migrate(reg.pages, n, nodes, node, &o, status, NULL));
 	o.method = (enum mp2_method)7;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.mode = (enum mp2_mode)3;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.mode = (enum mp2_mode)-1;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.threads = 0;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.threads = -3;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.pages_per_call = 0;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.kernel_batch = MP2_KBATCH_MAX + 1;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.busy_retries = -1;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.adaptive = true;
 	o.call_us = 0;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	/* An option of a later library, unknown to this one. */
 	o.reserved[0] = 1;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 	o.reserved[3] = 1;
-	BAD(-EINVAL, mp2_migrate(pages, n, NULL, node, &o, status, NULL));
+	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
-	r.addr = base;
+	r.addr = reg.base;
 	r.len = 0;
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
 	r.len = psz + 1;
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
-	r.addr = base + 1;
+	r.addr = reg.base + 1;
 	r.len = psz;
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
-	r.addr = base;
+	r.addr = reg.base;
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 0, node, &o, status, NULL));
 #undef BAD
 
 	/* Nothing moved, nothing written but the stats, which add up. */
 	memset(&st, 0x5a, sizeof(st));
-	T_EQ(mp2_migrate(pages, n, NULL, -1, &o, status, &st), -ENODEV);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, -1, &o, status, &st), -ENODEV);
 	T_EQ(st.requested, n);
 	T_EQ(st.not_tried, n);
 	T_EQ(stats_sum(&st), n);
@@ -619,10 +656,8 @@ static void test_invalid_arguments(void)
 		T_EQ(st.reserved[i], 0);
 	for (size_t i = 0; i < n; i++)
 		T_EQ(status[i], 7);
-	T_EQ(pages_off_node(pages, n, node), 0);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
-	free(pages);
+	T_EQ(pages_off_node(reg.pages, n, node), 0);
+	region_done(&reg);
 }
 
 static void test_error_messages(void)
@@ -686,51 +721,43 @@ static void test_version(void)
 static void test_budget_pages(void)
 {
 	const size_t n = 100;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int status[100];
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.max_pages = 10;
 	o.pages_per_call = 4;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(st.already, 10);
 	T_EQ(st.not_tried, 90);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
 	T_EQ(stats_sum(&st), n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(status[i], i < 10 ? node : MP2_STATUS_NOT_TRIED);
-	munmap(base, n * psz);
-	free(pages);
+		T_EQ(status[i], i < 10 ? reg.node : MP2_STATUS_NOT_TRIED);
+	region_free(&reg);
 }
 
 static void test_budget_time(void)
 {
 	const size_t n = 20000;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	memset(base, 1, n * psz);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.pages_per_call = 1;
 	o.max_us = 500;
 	/* 20000 system calls cannot fit in half a millisecond. */
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
 	T_CHECK(st.not_tried > 0);
 	T_EQ(st.already + st.not_tried, n);
 	T_EQ(stats_sum(&st), n);
-	munmap(base, n * psz);
-	free(pages);
+	region_free(&reg);
 }
 
 /*
@@ -741,51 +768,44 @@ static void test_budget_time(void)
 static void test_rate_in_place(void)
 {
 	const size_t n = 64;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	memset(base, 1, n * psz);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.pages_per_call = 1;
 	o.max_rate = 1;
 	o.max_us = 5000000;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
 	T_EQ(st.move_calls, 0);
 
 	o.window = 16;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
-	munmap(base, n * psz);
-	free(pages);
+	region_free(&reg);
 }
 
 static void test_fallback(void)
 {
 	const size_t n = 8;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 	bool sysfs = access(MP2_SYSFS_SYSCALL_NR, R_OK) == 0;
 	long nr = -1;
 	int version = -1;
 	int has = mp2_kernel_has_move_pages2(&nr, &version);
 
-	T_REQUIRE(base && pages && node >= 0);
-	memset(base, 1, n * psz);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	T_EQ(has, sysfs);
 	mp2_options_init(&o);
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
 	if (has) {
 		T_CHECK(nr > 0);
 		T_EQ(version, MP2_KABI_VERSION);
@@ -796,45 +816,41 @@ static void test_fallback(void)
 		T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
 		T_CHECK(st.fell_back);
 		o.method = MP2_METHOD_MOVE_PAGES2;
-		T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), -ENOSYS);
+		T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st),
+		     -ENOSYS);
 	}
 	o.method = MP2_METHOD_MOVE_PAGES;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
 	T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
 	T_CHECK(!st.fell_back);
-	munmap(base, n * psz);
-	free(pages);
+	region_free(&reg);
 }
 
 static void test_threads_single_node(void)
 {
 	const size_t n = 1000;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int *status = calloc(n, sizeof(*status));
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && status && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_REQUIRE(status);
 	mp2_options_init(&o);
 	o.threads = 4;
 	o.pages_per_call = 16;
 	o.max_pages = 500;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(st.already, 500);
 	T_EQ(st.not_tried, 500);
 	T_EQ(stats_sum(&st), n);
 	o.max_pages = 0;
 	o.threads = 64;
-	T_EQ(mp2_migrate(pages, 10, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, 10, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(st.already, 10);
 	for (size_t i = 0; i < 10; i++)
-		T_EQ(status[i], node);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
-	free(pages);
+		T_EQ(status[i], reg.node);
+	region_done(&reg);
 	free(status);
 }
 
@@ -843,16 +859,13 @@ static void test_threads_single_node(void)
 static void test_stop_callback(void)
 {
 	const size_t n = 100;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int status[100];
 	struct mp2_stats st;
 	struct mp2_options o;
 	struct stop_counter c;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	T_CHECK(o.should_stop == NULL);
 	o.pages_per_call = 4;
@@ -861,7 +874,7 @@ static void test_stop_callback(void)
 
 	/* Asked between chunks: the third answer stops after 3 chunks. */
 	stop_counter_init(&c, 3);
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(atomic_load(&c.calls), 3);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_EQ(c.last.requested, 12);
@@ -872,42 +885,38 @@ static void test_stop_callback(void)
 	T_EQ(st.requested, n);
 	T_EQ(stats_sum(&st), n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(status[i], i < 12 ? node : MP2_STATUS_NOT_TRIED);
+		T_EQ(status[i], i < 12 ? reg.node : MP2_STATUS_NOT_TRIED);
 
 	/* Never stopping: asked between every two of the 25 chunks. */
 	stop_counter_init(&c, 0);
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(atomic_load(&c.calls), 24);
 	T_EQ(c.last.requested, 96);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
 
-	/* Not asked once the budget is spent: 4 + 4 + 2 pages, 2 gaps. */
+	/* Not asked once the budget is spent: 4 + 4 + 2 reg.pages, 2 gaps. */
 	stop_counter_init(&c, 0);
 	o.max_pages = 10;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
 	T_EQ(st.already, 10);
 	T_EQ(atomic_load(&c.calls), 2);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
-	free(pages);
+	region_done(&reg);
 }
 
 static void test_stop_callback_threads(void)
 {
 	const size_t n = 4000;
-	char *base = map_pages(n, MAP_PRIVATE);
-	void **pages = page_array(base, n);
+	struct region reg;
 	int *status = calloc(n, sizeof(*status));
 	struct mp2_stats st;
 	struct mp2_options o;
 	struct stop_counter c;
 	size_t nr_not_tried = 0;
-	int node = local_node();
 
-	T_REQUIRE(base && pages && status && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_REQUIRE(status);
 	mp2_options_init(&o);
 	o.threads = 4;
 	o.pages_per_call = 16;
@@ -915,7 +924,7 @@ static void test_stop_callback_threads(void)
 	o.stop_arg = &c;
 	stop_counter_init(&c, 1);
 	c.record = false;
-	T_EQ(mp2_migrate(pages, n, NULL, node, &o, status, &st), 0);
+	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_CALLER);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_CHECK(atomic_load(&c.calls) >= 1);
@@ -925,28 +934,24 @@ static void test_stop_callback_threads(void)
 	for (size_t i = 0; i < n; i++)
 		nr_not_tried += status[i] == MP2_STATUS_NOT_TRIED;
 	T_EQ(nr_not_tried, st.not_tried);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
-	free(pages);
+	region_done(&reg);
 	free(status);
 }
 
 static void test_stream(void)
 {
 	const size_t n = 1000;
-	char *base = map_pages(n, MAP_PRIVATE);
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	T_EQ(o.window, MP2_DEFAULT_WINDOW);
 
-	/* The default window holds all 1000 pages: one window. */
-	region_source_init(&src, base, n, node);
+	/* The default window holds all 1000 reg.pages: one window. */
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, NULL, &st), 0);
 	T_EQ(src.calls, 2);
 	T_EQ(src.max_seen, MP2_DEFAULT_WINDOW);
@@ -958,7 +963,7 @@ static void test_stream(void)
 	/* Windows smaller than the region: every page delivered is counted. */
 	o.window = 64;
 	o.pages_per_call = 16;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, (int)((n + 63) / 64) + 1);
 	T_EQ(src.max_seen, 64);
@@ -972,7 +977,7 @@ static void test_stream(void)
 
 	/* A source that delivers less than asked, with threads. */
 	o.threads = 3;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	src.per_call = 10;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, (int)(n / 10) + 1);
@@ -981,7 +986,7 @@ static void test_stream(void)
 	T_EQ(stats_sum(&st), n);
 
 	/* An empty source. */
-	region_source_init(&src, base, 0, node);
+	region_source_init(&src, reg.base, 0, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, 1);
 	T_EQ(st.requested, 0);
@@ -990,28 +995,25 @@ static void test_stream(void)
 	T_EQ(st.method_used, mp2_kernel_has_move_pages2(NULL, NULL) ?
 				     MP2_METHOD_MOVE_PAGES2 :
 				     MP2_METHOD_MOVE_PAGES);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
+	region_done(&reg);
 }
 
 static void test_stream_budget(void)
 {
 	const size_t n = 300;
-	char *base = map_pages(n, MAP_PRIVATE);
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
 
 	/* The budget holds across windows and stops in the second. */
 	o.max_pages = 100;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, 2);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
@@ -1022,7 +1024,7 @@ static void test_stream_budget(void)
 
 	/* Spent exactly at a window's end: the source is not asked again. */
 	o.max_pages = 128;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, 2);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
@@ -1032,47 +1034,44 @@ static void test_stream_budget(void)
 
 	/* A budget larger than the region changes nothing. */
 	o.max_pages = 10 * n;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
+	region_done(&reg);
 }
 
 static void test_stream_time(void)
 {
 	const size_t n = 20000;
-	char *base = map_pages(n, MAP_PRIVATE);
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && node >= 0);
-	memset(base, 1, n * psz);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.window = 1000;
 	o.pages_per_call = 1;
 
 	/* A huge max_us saturates: it must not wrap into a past deadline. */
 	o.max_us = UINT64_MAX;
-	region_source_init(&src, base, 100, node);
+	region_source_init(&src, reg.base, 100, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, 100);
-	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ base, 100 * psz }, 1,
-				node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ reg.base, 100 * psz }, 1,
+				reg.node, &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, 100);
 	o.max_us = UINT64_MAX / 1000 + 1;
-	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ base, 100 * psz }, 1,
-				node, &o, NULL, &st), 0);
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ reg.base, 100 * psz }, 1,
+				reg.node, &o, NULL, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 
 	/* 20 windows, 1 ms each in the source, do not fit in 3 ms. */
 	o.max_us = 3000;
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	src.delay_us = 1000;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
@@ -1080,21 +1079,19 @@ static void test_stream_time(void)
 	T_EQ((size_t)src.calls, st.requested / 1000);
 	T_EQ(st.already + st.not_tried, st.requested);
 	T_CHECK(st.elapsed_ns >= 3000000);
-	munmap(base, n * psz);
+	region_free(&reg);
 }
 
 static void test_stream_stop(void)
 {
 	const size_t n = 300;
-	char *base = map_pages(n, MAP_PRIVATE);
+	struct region reg;
 	struct region_source src;
 	struct stop_counter c;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
@@ -1107,7 +1104,7 @@ static void test_stream_stop(void)
 	 * chunk, and sofar includes the first window.
 	 */
 	stop_counter_init(&c, 5);
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(atomic_load(&c.calls), 5);
 	T_EQ(atomic_load(&c.bad), 0);
@@ -1121,7 +1118,7 @@ static void test_stream_stop(void)
 
 	/* Stopped between windows: the source is not asked again. */
 	stop_counter_init(&c, 4);
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(c.last.requested, 64);
 	T_EQ(src.calls, 1);
@@ -1131,18 +1128,17 @@ static void test_stream_stop(void)
 	T_EQ(st.not_tried, 0);
 
 	/*
-	 * Never stopping: 300 pages, 19 chunks in 5 windows, asked 14 times
+	 * Never stopping: 300 reg.pages, 19 chunks in 5 windows, asked 14 times
 	 * within them and 5 times before asking the source again.
 	 */
 	stop_counter_init(&c, 0);
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(atomic_load(&c.calls), 19);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_EQ(st.stopped, MP2_STOP_NONE);
 	T_EQ(st.already, n);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
+	region_done(&reg);
 }
 
 static long too_many(void *arg, void **pages, int *nodes, size_t max)
@@ -1156,20 +1152,18 @@ static long too_many(void *arg, void **pages, int *nodes, size_t max)
 static void test_stream_errors(void)
 {
 	const size_t n = 300;
-	char *base = map_pages(n, MAP_PRIVATE);
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
-	int node = local_node();
 
-	T_REQUIRE(base && node >= 0);
-	fill(base, n);
+	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
 
 	/* The source's error is returned, with what ran before it. */
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	src.fail_call = 3;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
 	T_EQ(src.calls, 3);
@@ -1178,7 +1172,7 @@ static void test_stream_errors(void)
 	T_EQ(stats_sum(&st), 128);
 
 	/* A bad target in the second window stops there. */
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	src.bad_page = 70;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
 	T_EQ(src.calls, 2);
@@ -1188,7 +1182,7 @@ static void test_stream_errors(void)
 	T_EQ(stats_sum(&st), 128);
 
 	/* So does an unaligned page. */
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	src.bad_page = 64;
 	src.bad_unaligned = true;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
@@ -1197,7 +1191,7 @@ static void test_stream_errors(void)
 	T_EQ(st.not_tried, 64);
 
 	/* Bad options: the source is never asked. */
-	region_source_init(&src, base, n, node);
+	region_source_init(&src, reg.base, n, reg.node);
 	o.threads = 0;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
 	T_EQ(src.calls, 0);
@@ -1209,8 +1203,7 @@ static void test_stream_errors(void)
 	o.window = SIZE_MAX / 2;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENOMEM);
 	T_EQ(src.calls, 0);
-	T_EQ(bad_pages(base, n), 0);
-	munmap(base, n * psz);
+	region_done(&reg);
 }
 
 /*
@@ -1258,40 +1251,16 @@ static int node_b(void)
 	return topo->nodes[1].id;
 }
 
-/* n pattern-filled pages placed on node. */
-static char *pages_on(size_t n, int node)
-{
-	char *base = numa_alloc_onnode(n * psz, node);
-
-	if (base)
-		fill(base, n);
-	return base;
-}
-
-/* A test's pages: n pattern-filled pages on node_a(), and their addresses. */
-struct on_node {
-	char *base;
-	void **pages;
-	size_t n;
-};
-
-static bool on_node_init(struct on_node *r, size_t n)
-{
-	r->n = n;
-	r->base = pages_on(n, node_a());
-	r->pages = r->base ? page_array(r->base, n) : NULL;
-	if (r->base && !r->pages)
-		numa_free(r->base, n * psz);
-	return r->pages != NULL;
-}
-
-/* Whatever moved where, every byte is still the pattern; then free. */
-static void on_node_done(struct on_node *r)
-{
-	T_EQ(bad_pages(r->base, r->n), 0);
-	numa_free(r->base, r->n * psz);
-	free(r->pages);
-}
+/*
+ * The start of a test that moves pages between nodes: skip unless the
+ * machine has two memory nodes, then n pattern-filled pages on node_a()
+ * in *r (the test fails when they cannot be had).
+ */
+#define TWO_NODE_REGION(r, n)                                                \
+	do {                                                                 \
+		NEED_NODES(2);                                               \
+		T_REQUIRE(region_init((r), (n), node_a()));                  \
+	} while (0)
 
 /* Move n pages to `to` with opts, then check stats, nodes and bytes. */
 static void move_and_check(char *base, void **pages, size_t n, int to,
@@ -1314,10 +1283,10 @@ static void move_and_check(char *base, void **pages, size_t n, int to,
 static void move_there_and_back(enum mp2_method method, enum mp2_mode mode,
 				unsigned int kbatch)
 {
-	struct on_node reg;
+	struct region reg;
 	struct mp2_options o;
 
-	T_REQUIRE(on_node_init(&reg, 300));
+	T_REQUIRE(region_init(&reg, 300, node_a()));
 	T_EQ(pages_off_node(reg.pages, reg.n, node_a()), 0);
 	mp2_options_init(&o);
 	o.method = method;
@@ -1326,7 +1295,7 @@ static void move_there_and_back(enum mp2_method method, enum mp2_mode mode,
 	o.pages_per_call = 128;
 	move_and_check(reg.base, reg.pages, reg.n, node_b(), &o);
 	move_and_check(reg.base, reg.pages, reg.n, node_a(), &o);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_move_pages_moves(void)
@@ -1351,12 +1320,11 @@ static void test_move_pages2_moves(void)
 static void test_per_page_nodes(void)
 {
 	const size_t n = 64;
-	struct on_node reg;
+	struct region reg;
 	int nodes[64], status[64];
 	struct mp2_stats st;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	for (size_t i = 0; i < n; i++)
 		nodes[i] = topo->nodes[i % topo->nr_nodes].id;
 	T_EQ(mp2_migrate(reg.pages, n, nodes, -1, NULL, status, &st), 0);
@@ -1366,24 +1334,23 @@ static void test_per_page_nodes(void)
 		T_EQ(status[i], nodes[i]);
 		T_EQ(pages_off_node(&reg.pages[i], 1, nodes[i]), 0);
 	}
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_threads_move(void)
 {
 	const size_t n = 2048;
-	struct on_node reg;
+	struct region reg;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.threads = 4;
 	o.pages_per_call = 64;
 	move_and_check(reg.base, reg.pages, n, node_b(), &o);
 	o.method = MP2_METHOD_MOVE_PAGES;
 	move_and_check(reg.base, reg.pages, n, node_a(), &o);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 /*
@@ -1422,12 +1389,11 @@ static void test_huge_page_counts(void)
 static void test_budget_moves_exactly(void)
 {
 	const size_t n = 300;
-	struct on_node reg;
+	struct region reg;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.max_pages = 100;
 	o.pages_per_call = 32;
@@ -1437,18 +1403,17 @@ static void test_budget_moves_exactly(void)
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
 	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
 	T_EQ(pages_off_node(reg.pages + 100, 200, node_a()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_adaptive(void)
 {
 	const size_t n = 400;
-	struct on_node reg;
+	struct region reg;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.adaptive = true;
 	/* No kernel moves a page in a microsecond: calls shrink to 1 page. */
@@ -1464,18 +1429,17 @@ static void test_adaptive(void)
 	T_EQ(st.moved, n);
 	T_EQ(st.last_pages_per_call, 128);
 	T_EQ(pages_off_node(reg.pages, n, node_a()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_ranges_move(void)
 {
 	const size_t n = 64;
-	struct on_node reg;
+	struct region reg;
 	struct mp2_range r[2];
 	struct mp2_stats st;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	r[0].addr = reg.base;
 	r[0].len = 16 * psz;
 	r[1].addr = reg.base + 32 * psz;
@@ -1486,19 +1450,18 @@ static void test_ranges_move(void)
 	T_EQ(pages_off_node(reg.pages, 16, node_b()), 0);
 	T_EQ(pages_off_node(reg.pages + 16, 16, node_a()), 0);
 	T_EQ(pages_off_node(reg.pages + 32, 32, node_b()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_stop_moves(void)
 {
 	const size_t n = 300;
-	struct on_node reg;
+	struct region reg;
 	struct stop_counter c;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.pages_per_call = 32;
 	o.should_stop = stop_after;
@@ -1512,19 +1475,18 @@ static void test_stop_moves(void)
 	T_EQ(stats_sum(&st), n);
 	T_EQ(pages_off_node(reg.pages, 64, node_b()), 0);
 	T_EQ(pages_off_node(reg.pages + 64, n - 64, node_a()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_stream_moves(void)
 {
 	const size_t n = 300;
-	struct on_node reg;
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
@@ -1544,19 +1506,18 @@ static void test_stream_moves(void)
 	T_EQ(st.moved + st.already, n);
 	for (size_t i = 0; i < n; i++)
 		T_EQ(pages_off_node(&reg.pages[i], 1, region_target(&src, i)), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_stream_budget_moves(void)
 {
 	const size_t n = 300;
-	struct on_node reg;
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
@@ -1569,19 +1530,18 @@ static void test_stream_budget_moves(void)
 	T_EQ(st.not_tried, 28);
 	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
 	T_EQ(pages_off_node(reg.pages + 100, n - 100, node_a()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_stream_error_moves(void)
 {
 	const size_t n = 300;
-	struct on_node reg;
+	struct region reg;
 	struct region_source src;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.window = 64;
 	o.pages_per_call = 16;
@@ -1602,7 +1562,7 @@ static void test_stream_error_moves(void)
 	T_EQ(st.already, 64);
 	T_EQ(pages_off_node(reg.pages, 128, node_b()), 0);
 	T_EQ(pages_off_node(reg.pages + 128, n - 128, node_a()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 /*
@@ -1618,14 +1578,13 @@ static void test_stream_error_moves(void)
 static void test_rate_moves(void)
 {
 	const size_t n = 64;
-	struct on_node reg;
+	struct region reg;
 	struct region_source src;
 	struct stop_counter stop;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.pages_per_call = 8;
 	o.max_rate = 400;
@@ -1692,19 +1651,18 @@ static void test_rate_moves(void)
 	T_EQ(atomic_load(&stop.calls), 3);
 	T_EQ(atomic_load(&stop.bad), 0);
 	T_CHECK(st.elapsed_ns < 900000000);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 static void test_call_hooks_moves(void)
 {
 	const size_t n = 64;
-	struct on_node reg;
+	struct region reg;
 	struct call_hooks h;
 	struct mp2_stats st;
 	struct mp2_options o;
 
-	NEED_NODES(2);
-	T_REQUIRE(on_node_init(&reg, n));
+	TWO_NODE_REGION(&reg, n);
 	mp2_options_init(&o);
 	o.pages_per_call = 8;
 	o.max_rate = 2000;
@@ -1739,7 +1697,7 @@ static void test_call_hooks_moves(void)
 	T_EQ(h.unbalanced, 0);
 	T_EQ(pages_off_node(reg.pages, 32, node_a()), 0);
 	T_EQ(pages_off_node(reg.pages + 32, n - 32, node_b()), 0);
-	on_node_done(&reg);
+	region_done(&reg);
 }
 
 /* A page shared with a child: refused without move_all, moved with it. */
