@@ -592,6 +592,14 @@ static void test_invalid_arguments(void)
 		mp2_options_init(&o);                                        \
 	} while (0)
 
+/* One option that mp2_migrate refuses, set by the statements set. */
+#define BAD_OPTION(set)                                                      \
+	do {                                                                 \
+		set;                                                         \
+		BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o,       \
+					 status, NULL));                     \
+	} while (0)
+
 	mp2_options_init(&o);
 	BAD(-EINVAL, mp2_migrate(NULL, n, NULL, node, &o, status, NULL));
 	BAD(-EINVAL, mp2_migrate(reg.pages, 0, NULL, node, &o, status, NULL));
@@ -608,30 +616,18 @@ static void test_invalid_arguments(void)
 		nodes[i] = node;
 	nodes[2] = -1;
 	BAD(-ENODEV, mp2_migrate(reg.pages, n, nodes, node, &o, status, NULL));
-	o.method = (enum mp2_method)7;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.mode = (enum mp2_mode)3;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.mode = (enum mp2_mode)-1;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.threads = 0;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.threads = -3;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.pages_per_call = 0;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.kernel_batch = MP2_KBATCH_MAX + 1;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.busy_retries = -1;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.adaptive = true;
-	o.call_us = 0;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
+	BAD_OPTION(o.method = (enum mp2_method)7);
+	BAD_OPTION(o.mode = (enum mp2_mode)3);
+	BAD_OPTION(o.mode = (enum mp2_mode)-1);
+	BAD_OPTION(o.threads = 0);
+	BAD_OPTION(o.threads = -3);
+	BAD_OPTION(o.pages_per_call = 0);
+	BAD_OPTION(o.kernel_batch = MP2_KBATCH_MAX + 1);
+	BAD_OPTION(o.busy_retries = -1);
+	BAD_OPTION(o.adaptive = true; o.call_us = 0);
 	/* An option of a later library, unknown to this one. */
-	o.reserved[0] = 1;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
-	o.reserved[3] = 1;
-	BAD(-EINVAL, mp2_migrate(reg.pages, n, NULL, node, &o, status, NULL));
+	BAD_OPTION(o.reserved[0] = 1);
+	BAD_OPTION(o.reserved[3] = 1);
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
 	r.addr = reg.base;
@@ -644,6 +640,7 @@ static void test_invalid_arguments(void)
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 1, node, &o, status, NULL));
 	r.addr = reg.base;
 	BAD(-EINVAL, mp2_migrate_ranges(&r, 0, node, &o, status, NULL));
+#undef BAD_OPTION
 #undef BAD
 
 	/* Nothing moved, nothing written but the stats, which add up. */
