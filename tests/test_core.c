@@ -326,6 +326,17 @@ static long region_next(void *arg, void **pages, int *nodes, size_t max)
 	return (long)k;
 }
 
+/*
+ * The options of the stream tests: windows of 64 pages and calls of 16,
+ * which the counts they expect are worked out for.
+ */
+static void stream_options(struct mp2_options *o)
+{
+	mp2_options_init(o);
+	o->window = 64;
+	o->pages_per_call = 16;
+}
+
 /* ---- topology ------------------------------------------------------- */
 
 static void test_topology(void)
@@ -958,8 +969,7 @@ static void test_stream(void)
 	T_EQ(st.stopped, MP2_STOP_NONE);
 
 	/* Windows smaller than the region: every page delivered is counted. */
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 	region_source_init(&src, reg.base, n, reg.node);
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(src.calls, (int)((n + 63) / 64) + 1);
@@ -1004,9 +1014,7 @@ static void test_stream_budget(void)
 	struct mp2_options o;
 
 	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 
 	/* The budget holds across windows and stops in the second. */
 	o.max_pages = 100;
@@ -1089,9 +1097,7 @@ static void test_stream_stop(void)
 	struct mp2_options o;
 
 	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 	o.should_stop = stop_after;
 	o.stop_arg = &c;
 
@@ -1155,9 +1161,7 @@ static void test_stream_errors(void)
 	struct mp2_options o;
 
 	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 
 	/* The source's error is returned, with what ran before it. */
 	region_source_init(&src, reg.base, n, reg.node);
@@ -1484,9 +1488,7 @@ static void test_stream_moves(void)
 	struct mp2_options o;
 
 	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 	region_source_init(&src, reg.base, n, node_b());
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
 	T_EQ(st.requested, n);
@@ -1515,9 +1517,7 @@ static void test_stream_budget_moves(void)
 	struct mp2_options o;
 
 	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 	o.max_pages = 100;
 	region_source_init(&src, reg.base, n, node_b());
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
@@ -1539,9 +1539,7 @@ static void test_stream_error_moves(void)
 	struct mp2_options o;
 
 	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.window = 64;
-	o.pages_per_call = 16;
+	stream_options(&o);
 	region_source_init(&src, reg.base, n, node_b());
 	src.bad_page = 100;
 	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
