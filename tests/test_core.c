@@ -1263,6 +1263,17 @@ static int node_b(void)
 		T_REQUIRE(region_init((r), (n), node_a()));                  \
 	} while (0)
 
+/*
+ * The pages of r not where a partial move leaves them: the first k on
+ * node first, the others on node rest.
+ */
+static size_t pages_off_split(const struct region *r, size_t k, int first,
+			      int rest)
+{
+	return pages_off_node(r->pages, k, first) +
+	       pages_off_node(r->pages + k, r->n - k, rest);
+}
+
 /* Move n pages to `to` with opts, then check stats, nodes and bytes. */
 static void move_and_check(char *base, void **pages, size_t n, int to,
 			   const struct mp2_options *o)
@@ -1402,8 +1413,7 @@ static void test_budget_moves_exactly(void)
 	T_EQ(st.moved, 100);
 	T_EQ(st.not_tried, 200);
 	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 100, 200, node_a()), 0);
+	T_EQ(pages_off_split(&reg, 100, node_b(), node_a()), 0);
 	region_done(&reg);
 }
 
@@ -1474,8 +1484,7 @@ static void test_stop_moves(void)
 	T_EQ(st.moved, 64);
 	T_EQ(st.not_tried, n - 64);
 	T_EQ(stats_sum(&st), n);
-	T_EQ(pages_off_node(reg.pages, 64, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 64, n - 64, node_a()), 0);
+	T_EQ(pages_off_split(&reg, 64, node_b(), node_a()), 0);
 	region_done(&reg);
 }
 
@@ -1525,8 +1534,7 @@ static void test_stream_budget_moves(void)
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 100);
 	T_EQ(st.not_tried, 28);
-	T_EQ(pages_off_node(reg.pages, 100, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 100, n - 100, node_a()), 0);
+	T_EQ(pages_off_split(&reg, 100, node_b(), node_a()), 0);
 	region_done(&reg);
 }
 
@@ -1546,8 +1554,7 @@ static void test_stream_error_moves(void)
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 64);
 	T_EQ(st.not_tried, 64);
-	T_EQ(pages_off_node(reg.pages, 64, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 64, n - 64, node_a()), 0);
+	T_EQ(pages_off_split(&reg, 64, node_b(), node_a()), 0);
 
 	region_source_init(&src, reg.base, n, node_b());
 	src.fail_call = 3;
@@ -1555,8 +1562,7 @@ static void test_stream_error_moves(void)
 	T_EQ(st.requested, 128);
 	T_EQ(st.moved, 64);
 	T_EQ(st.already, 64);
-	T_EQ(pages_off_node(reg.pages, 128, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 128, n - 128, node_a()), 0);
+	T_EQ(pages_off_split(&reg, 128, node_b(), node_a()), 0);
 	region_done(&reg);
 }
 
@@ -1678,8 +1684,7 @@ static void test_call_hooks_moves(void)
 	T_EQ(st.moved, 16);
 	T_EQ(st.not_tried, n - 16);
 	T_EQ(h.ends, 2);
-	T_EQ(pages_off_node(reg.pages, 16, node_a()), 0);
-	T_EQ(pages_off_node(reg.pages + 16, n - 16, node_b()), 0);
+	T_EQ(pages_off_split(&reg, 16, node_a(), node_b()), 0);
 
 	/* A refused end: that call's reg.pages count, no call follows. */
 	call_hooks_set(&h, &o);
@@ -1690,8 +1695,7 @@ static void test_call_hooks_moves(void)
 	T_EQ(st.not_tried, n - 32);
 	T_EQ(h.begins, 2);
 	T_EQ(h.unbalanced, 0);
-	T_EQ(pages_off_node(reg.pages, 32, node_a()), 0);
-	T_EQ(pages_off_node(reg.pages + 32, n - 32, node_b()), 0);
+	T_EQ(pages_off_split(&reg, 32, node_a(), node_b()), 0);
 	region_done(&reg);
 }
 
