@@ -24,37 +24,6 @@
 #include "smaps.h"
 #include "run_tool.h"
 
-static char mp2bench[PATH_MAX];
-static char out[8192];
-
-/* Run mp2bench with args; its stdout and stderr go to out.  Exit status. */
-static int run(const char *const *args)
-{
-	return run_tool(mp2bench, args, out, sizeof(out));
-}
-
-/* Every bad value exits 2, names the problem and points to --help. */
-static void test_bad_options(void)
-{
-	static const struct refusal cases[] = {
-		{ { "migrate", "--page-kind", "2m" }, "unknown page kind '2m'" },
-		{ { "migrate", "--page-kind", "" }, "--page-kind: empty list" },
-		{ { "migrate", "--page-kind", "4k,huge" }, "(4k, thp or hugetlb)" },
-		{ { "migrate", "--mappers", "0" }, "--mappers wants an integer from 1" },
-		{ { "migrate", "--mappers", "1,1025" }, "from 1 to 1024, not '1025'" },
-		{ { "migrate", "--mappers", "1,x" }, "--mappers wants an integer" },
-		{ { "migrate", "--busy-threads", "-1" }, "--busy-threads wants an integer from 0 to 64" },
-		{ { "migrate", "--busy-threads", "65" }, "not '65'" },
-		{ { "migrate", "--pages-per-call", "0" }, "--pages-per-call wants an integer from 1" },
-		{ { "migrate", "--page-kind", "thp", "--mib", "3" }, "need a multiple of 2 MiB" },
-		{ { "migrate", "--page-kind", "hugetlb", "--mib", "1" }, "need a multiple of 2 MiB" },
-		{ { "migrate", "--summary", "/nonexistent/dir/s.csv" }, "cannot write '/nonexistent/dir/s.csv'" },
-	};
-
-	check_refusals(mp2bench, cases, sizeof(cases) / sizeof(cases[0]),
-		       "Try 'mp2bench migrate --help'", out, sizeof(out));
-}
-
 /* The matrix's options are accepted (a one-node host then says why not). */
 static void test_good_options(void)
 {
@@ -379,7 +348,7 @@ static void test_hugetlb_enough(void)
 
 int main(void)
 {
-	tool_path("mp2bench", mp2bench, sizeof(mp2bench));
+	bench_suite_init("migrate");
 	T_RUN(test_bad_options);
 	T_RUN(test_good_options);
 	T_RUN(test_page_kind_names);

@@ -18,34 +18,6 @@
 #include "zipf.h"
 #include "run_tool.h"
 
-static char mp2bench[PATH_MAX];
-static char out[16384];
-
-/* Run mp2bench with args; its stdout and stderr go to out.  Exit status. */
-static int run(const char *const *args)
-{
-	return run_tool(mp2bench, args, out, sizeof(out));
-}
-
-/* Every bad value exits 2, names the problem and points to --help. */
-static void test_bad_options(void)
-{
-	static const struct refusal cases[] = {
-		{ { "ycsb", "--r", "0.1,2" }, "--r wants a number from 0 to 1, not '2'" },
-		{ { "ycsb", "--r", "0.1,x" }, "--r wants a number" },
-		{ { "ycsb", "--r", "," }, "--r: empty list" },
-		{ { "ycsb", "--mix", "C,B" }, "--mix wants a list of A, C and E" },
-		{ { "ycsb", "--also", "sync" }, "--also wants MODE:BATCH, not 'sync'" },
-		{ { "ycsb", "--also", "fast:64" }, "--also: unknown mode 'fast'" },
-		{ { "ycsb", "--also", "sync:x" }, "--also wants an integer from 0" },
-		{ { "ycsb", "--summary", "/nonexistent/dir/s.csv" }, "cannot write '/nonexistent/dir/s.csv'" },
-		{ { "ycsb", "--keys", "100" }, "--keys wants an integer from 1000" },
-	};
-
-	check_refusals(mp2bench, cases, sizeof(cases) / sizeof(cases[0]),
-		       "Try 'mp2bench ycsb --help'", out, sizeof(out));
-}
-
 /*
  * The sweep's options are accepted; a run writes a row per run and a
  * summary row per setting.  On a one-node host only the baselines run;
@@ -236,7 +208,7 @@ static void test_zipf_zeta(void)
 
 int main(void)
 {
-	tool_path("mp2bench", mp2bench, sizeof(mp2bench));
+	bench_suite_init("ycsb");
 	T_RUN(test_bad_options);
 	T_RUN(test_sweep_run);
 	T_RUN(test_csv_row);
