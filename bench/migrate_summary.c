@@ -49,9 +49,11 @@ static bool same_place(const struct mrow *a, const struct mrow *b)
 	       a->s.pages_per_call == b->s.pages_per_call;
 }
 
-/* The medians of the n rows at rows. */
-static void group_medians(const struct mrow *rows, size_t n, struct group *g)
+/* The medians (struct group) of the n rows (struct mrow) at first. */
+static void group_medians(const void *first, size_t n, void *summary)
 {
+	const struct mrow *rows = first;
+	struct group *g = summary;
 	double *v = calloc(4 * (n ? n : 1), sizeof(*v));
 	double *pps = v, *gbps = v + n, *cpu = v + 2 * n, *qps = v + 3 * n;
 
@@ -85,16 +87,15 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
 	struct row_groups rg;
 	const struct mrow *sorted;
-	struct group *gs = NULL;
+	struct group *gs = row_groups_summarize(&rg, rows, sizeof(struct mrow),
+						cmp_row, sizeof(*gs),
+						group_medians);
 
-	if (row_groups_sort(&rg, rows, sizeof(struct mrow), cmp_row) ||
-	    !(gs = calloc(rg.n ? rg.n : 1, sizeof(*gs)))) {
+	if (!gs) {
 		fprintf(table, "mp2bench migrate: no memory for the summary\n");
 		goto out;
 	}
 	sorted = rg.v;
-	for (size_t k = 0; k < rg.n; k++)
-		group_medians(&sorted[rg.g[k].first], rg.g[k].n, &gs[k]);
 
 	fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s %10s %7s %8s %6s "
 		"%6s %5s\n", "pages", "mappers", "busy", "method", "mode",

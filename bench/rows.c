@@ -46,6 +46,23 @@ int row_groups_sort(struct row_groups *rg, const struct rows *rows,
 	return 0;
 }
 
+void *row_groups_summarize(struct row_groups *rg, const struct rows *rows,
+			   size_t size, int (*cmp)(const void *, const void *),
+			   size_t gsize,
+			   void (*summarize)(const void *first, size_t n,
+					     void *summary))
+{
+	char *gs;
+
+	if (row_groups_sort(rg, rows, size, cmp))
+		return NULL;
+	gs = calloc(rg->n ? rg->n : 1, gsize);
+	for (size_t k = 0; gs && k < rg->n; k++)
+		summarize((char *)rg->v + rg->g[k].first * size, rg->g[k].n,
+			  gs + k * gsize);
+	return gs;
+}
+
 void row_groups_free(struct row_groups *rg)
 {
 	free(rg->v);

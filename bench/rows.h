@@ -40,4 +40,16 @@ int row_groups_sort(struct row_groups *rg, const struct rows *rows,
 		    size_t size, int (*cmp)(const void *, const void *));
 void row_groups_free(struct row_groups *rg);
 
+/*
+ * row_groups_sort(), then a summary of each group, of gsize bytes, that
+ * summarize() works out from the group's n rows at first: an array of
+ * rg->n summaries, or NULL when memory runs out.  Free it, and rg with
+ * row_groups_free() either way.
+ */
+void *row_groups_summarize(struct row_groups *rg, const struct rows *rows,
+			   size_t size, int (*cmp)(const void *, const void *),
+			   size_t gsize,
+			   void (*summarize)(const void *first, size_t n,
+					     void *summary));
+
 #endif /* MP2BENCH_ROWS_H */

@@ -108,9 +108,11 @@ static void minmax(const double *v, size_t n, double *lo, double *hi)
 	}
 }
 
-/* The medians of the n rows at rows. */
-static void group_medians(const struct yrow *rows, size_t n, struct group *g)
+/* The medians (struct group) of the n rows (struct yrow) at first. */
+static void group_medians(const void *first, size_t n, void *summary)
 {
+	const struct yrow *rows = first;
+	struct group *g = summary;
 	double *v = calloc(4 * n, sizeof(*v));
 	double *q = v, *p = v + n, *ms = v + 2 * n, *sh = v + 3 * n;
 	int nms = 0;
@@ -144,16 +146,15 @@ void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 {
 	struct row_groups rg;
 	const struct yrow *sorted;
-	struct group *gs = NULL;
+	struct group *gs = row_groups_summarize(&rg, rows, sizeof(struct yrow),
+						cmp_row, sizeof(*gs),
+						group_medians);
 
-	if (row_groups_sort(&rg, rows, sizeof(struct yrow), cmp_row) ||
-	    !(gs = calloc(rg.n ? rg.n : 1, sizeof(*gs)))) {
+	if (!gs) {
 		fprintf(table, "mp2bench ycsb: no memory for the summary\n");
 		goto out;
 	}
 	sorted = rg.v;
-	for (size_t k = 0; k < rg.n; k++)
-		group_medians(&sorted[rg.g[k].first], rg.g[k].n, &gs[k]);
 
 	fprintf(table, "%-3s %5s %-12s %-10s %6s %6s %4s %10s %7s %7s %10s "
 		"%7s %9s\n", "mix", "r", "method", "mode", "kbatch", "ppc",
