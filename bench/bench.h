@@ -69,6 +69,12 @@ void sweep_build(const char *cmd, struct sweep *sw, const char *methods,
  */
 int pick_nodes(const char *cmd, int *from, int *to);
 
+/*
+ * The order of two settings of one method and pages per call, for the
+ * summaries: by mode, then by kernel batch.
+ */
+int cmp_mode_batch(const struct setting *a, const struct setting *b);
+
 double now_s(void);
 
 /* The median of n values (sorts them). */

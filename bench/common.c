@@ -184,6 +184,15 @@ int pick_nodes(const char *cmd, int *from, int *to)
 	return 0;
 }
 
+int cmp_mode_batch(const struct setting *a, const struct setting *b)
+{
+	if (a->mode != b->mode)
+		return (int)a->mode - (int)b->mode;
+	if (a->kernel_batch != b->kernel_batch)
+		return a->kernel_batch < b->kernel_batch ? -1 : 1;
+	return 0;
+}
+
 double now_s(void)
 {
 	struct timespec ts;

@@ -78,11 +78,7 @@ static int cmp_setting(const struct yrow *a, const struct yrow *b)
 		return a->s.pages_per_call < b->s.pages_per_call ? -1 : 1;
 	if (rank(a) == 1)
 		return 0;
-	if (a->s.mode != b->s.mode)
-		return (int)a->s.mode - (int)b->s.mode;
-	if (a->s.kernel_batch != b->s.kernel_batch)
-		return a->s.kernel_batch < b->s.kernel_batch ? -1 : 1;
-	return 0;
+	return cmp_mode_batch(&a->s, &b->s);
 }
 
 static int cmp_row(const void *a, const void *b)
