@@ -3,6 +3,7 @@
 #ifndef MP2BENCH_H
 #define MP2BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +54,31 @@ void parse_int_list(const char *cmd, const char *flag, const char *s,
 		    long min, long max, struct int_list *out);
 void parse_double_list(const char *cmd, const char *flag, const char *s,
 		       double min, double max, struct double_list *out);
+
+/*
+ * The options of the settings to compare and of the nodes, which both
+ * subcommands take: their getopt_long() entries, their values (from
+ * SWEEP_ARGS_INIT on), and sweep_option() to read one.
+ */
+#define SWEEP_OPTIONS                                                        \
+	{ "methods", required_argument, NULL, 'M' },                         \
+	{ "modes", required_argument, NULL, 'd' },                           \
+	{ "kernel-batch", required_argument, NULL, 'k' },                    \
+	{ "from", required_argument, NULL, 'f' },                            \
+	{ "to", required_argument, NULL, 't' }
+
+struct sweep_args {
+	const char *methods, *modes;	/* lists, for sweep_build() */
+	struct int_list kbatch;
+	int from, to;			/* nodes; -1: pick_nodes() picks */
+};
+
+#define SWEEP_ARGS_INIT                                                      \
+	{ "move_pages,move_pages2", "async", { 1, { 0 } }, -1, -1 }
+
+/* Read option c, with argument arg, into a: false if c is not theirs. */
+bool sweep_option(const char *cmd, int c, const char *arg,
+		  struct sweep_args *a);
 
 /*
  * Build the cross product of methods x modes x kernel batches x pages per

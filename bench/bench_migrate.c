@@ -411,12 +411,8 @@ int cmd_migrate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mib", required_argument, NULL, 'm' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
 		{ "repeats", required_argument, NULL, 'r' },
-		{ "methods", required_argument, NULL, 'M' },
-		{ "modes", required_argument, NULL, 'd' },
-		{ "kernel-batch", required_argument, NULL, 'k' },
+		SWEEP_OPTIONS,
 		{ "pages-per-call", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "page-kind", required_argument, NULL, 'K' },
@@ -427,13 +423,13 @@ int cmd_migrate(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *methods = "move_pages,move_pages2", *modes = "async";
+	struct sweep_args sa = SWEEP_ARGS_INIT;
 	const char *summary_path = NULL;
-	struct int_list kbatch = { 1, { 0 } }, ppc = { 1, { 512 } };
+	struct int_list ppc = { 1, { 512 } };
 	struct int_list mappers = { 1, { 1 } }, busy = { 1, { 0 } };
 	bool want[NR_KINDS] = { [KIND_4K] = true };
 	long mib = 64, repeats = 3, threads = 1;
-	int from = -1, to = -1, c, ngroups = 0, nruns = 0, rc = 0;
+	int c, ngroups = 0, nruns = 0, rc = 0;
 	static struct sweep sw;
 	static struct bench b;
 	struct hugetlb_pools pools = { 0 };
@@ -445,17 +441,11 @@ int cmd_migrate(int argc, char **argv)
 	sw.csv = stdout;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (sweep_option(CMD, c, optarg, &sa))
+			continue;
 		switch (c) {
 		case 'm': mib = parse_long(CMD, "--mib", optarg, 1, 1 << 20); break;
-		case 'f': from = (int)parse_long(CMD, "--from", optarg, 0, 4095); break;
-		case 't': to = (int)parse_long(CMD, "--to", optarg, 0, 4095); break;
 		case 'r': repeats = parse_long(CMD, "--repeats", optarg, 1, 1000); break;
-		case 'M': methods = optarg; break;
-		case 'd': modes = optarg; break;
-		case 'k':
-			parse_int_list(CMD, "--kernel-batch", optarg, 0,
-				       MP2_KBATCH_MAX, &kbatch);
-			break;
 		case 'p':
 			parse_int_list(CMD, "--pages-per-call", optarg, 1,
 				       1 << 20, &ppc);
@@ -493,14 +483,14 @@ int cmd_migrate(int argc, char **argv)
 		if (!summary)
 			usage_error(CMD, "cannot write '%s'", summary_path);
 	}
-	sweep_build(CMD, &sw, methods, modes, &kbatch, &ppc);
-	if (pick_nodes(CMD, &from, &to))
+	sweep_build(CMD, &sw, sa.methods, sa.modes, &sa.kbatch, &ppc);
+	if (pick_nodes(CMD, &sa.from, &sa.to))
 		return 0;
 	if (sw.n == 0)
 		usage_error(CMD, "no method to run");
 
-	b.from = from;
-	b.to = to;
+	b.from = sa.from;
+	b.to = sa.to;
 	b.threads = (int)threads;
 	b.bytes = (size_t)mib << 20;
 	b.csv = sw.csv;
@@ -518,7 +508,7 @@ int cmd_migrate(int argc, char **argv)
 			runs[nruns++] = (struct run){ &sw.s[j], (int)busy.v[i] };
 	}
 	if (any_busy) {
-		b.busy_buf = numa_alloc_onnode(BUSY_BYTES, from);
+		b.busy_buf = numa_alloc_onnode(BUSY_BYTES, b.from);
 		if (!b.busy_buf) {
 			fprintf(stderr, "mp2bench migrate: out of memory for "
 				"the readers' buffer\n");

@@ -344,25 +344,21 @@ int cmd_ycsb(int argc, char **argv)
 		{ "theta", required_argument, NULL, 'z' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "repeats", required_argument, NULL, 'R' },
-		{ "methods", required_argument, NULL, 'M' },
-		{ "modes", required_argument, NULL, 'd' },
-		{ "kernel-batch", required_argument, NULL, 'k' },
+		SWEEP_OPTIONS,
 		{ "pages-per-call", required_argument, NULL, 'p' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
 		{ "csv", required_argument, NULL, 'c' },
 		{ "summary", required_argument, NULL, 'u' },
 		{ "also", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *methods = "move_pages,move_pages2", *modes = "async";
+	struct sweep_args sa = SWEEP_ARGS_INIT;
 	const char *mixes = "C", *also = NULL;
-	struct int_list kbatch = { 1, { 0 } }, ppc = { 1, { 512 } };
+	struct int_list ppc = { 1, { 512 } };
 	struct double_list rs = { 1, { 0.25 } };
 	long keys = 2000000, slices = 256, threads = 2, repeats = 3;
 	double theta = 0.99, seconds = 3;
-	int from = -1, to = -1, c, nmix = 0;
+	int c, nmix = 0;
 	enum mix mix[3];
 	static struct sweep sw;
 	static struct world w;
@@ -373,6 +369,8 @@ int cmd_ycsb(int argc, char **argv)
 	sw.csv = stdout;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (sweep_option(CMD, c, optarg, &sa))
+			continue;
 		switch (c) {
 		case 'x': mixes = optarg; break;
 		case 'K': keys = parse_long(CMD, "--keys", optarg, 1000, 1L << 32); break;
@@ -382,20 +380,12 @@ int cmd_ycsb(int argc, char **argv)
 		case 'z': theta = parse_double(CMD, "--theta", optarg, 0.01, 0.999); break;
 		case 's': seconds = parse_double(CMD, "--seconds", optarg, 0.1, 3600); break;
 		case 'R': repeats = parse_long(CMD, "--repeats", optarg, 1, 1000); break;
-		case 'M': methods = optarg; break;
 		case 'a': also = optarg; break;
-		case 'd': modes = optarg; break;
-		case 'k':
-			parse_int_list(CMD, "--kernel-batch", optarg, 0,
-				       MP2_KBATCH_MAX, &kbatch);
-			break;
 		case 'p':
 			ppc.n = 1;
 			ppc.v[0] = parse_long(CMD, "--pages-per-call", optarg, 1,
 					      1 << 20);
 			break;
-		case 'f': from = (int)parse_long(CMD, "--from", optarg, 0, 4095); break;
-		case 't': to = (int)parse_long(CMD, "--to", optarg, 0, 4095); break;
 		case 'c':
 			if (sw.csv != stdout)
 				fclose(sw.csv);
@@ -430,19 +420,19 @@ int cmd_ycsb(int argc, char **argv)
 	if (slices > keys)
 		usage_error(CMD, "--slices %ld is more than --keys %ld", slices,
 			    keys);
-	sweep_build(CMD, &sw, methods, modes, &kbatch, &ppc);
+	sweep_build(CMD, &sw, sa.methods, sa.modes, &sa.kbatch, &ppc);
 	if (also)
 		add_also(&sw, also, ppc.v[0]);
-	one_node = pick_nodes(CMD, &from, &to) != 0;
+	one_node = pick_nodes(CMD, &sa.from, &sa.to) != 0;
 	if (one_node) {
 		printf("mp2bench ycsb: running the no-migration baseline only\n");
 		sw.n = 0;
-		to = from;
+		sa.to = sa.from;
 	}
 
 	fprintf(stderr, "mp2bench ycsb: building %ld keys in %ld slices on "
-		"node %d\n", keys, slices, from);
-	if (world_build(&w, (uint64_t)keys, slices, theta, from, to)) {
+		"node %d\n", keys, slices, sa.from);
+	if (world_build(&w, (uint64_t)keys, slices, theta, sa.from, sa.to)) {
 		fprintf(stderr, "mp2bench ycsb: out of memory for %ld keys\n",
 			keys);
 		return 1;

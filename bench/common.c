@@ -96,6 +96,23 @@ void parse_double_list(const char *cmd, const char *flag, const char *s,
 		out->v[i] = parse_double(cmd, flag, item[i], min, max);
 }
 
+bool sweep_option(const char *cmd, int c, const char *arg,
+		  struct sweep_args *a)
+{
+	switch (c) {
+	case 'M': a->methods = arg; break;
+	case 'd': a->modes = arg; break;
+	case 'k':
+		parse_int_list(cmd, "--kernel-batch", arg, 0, MP2_KBATCH_MAX,
+			       &a->kbatch);
+		break;
+	case 'f': a->from = (int)parse_long(cmd, "--from", arg, 0, 4095); break;
+	case 't': a->to = (int)parse_long(cmd, "--to", arg, 0, 4095); break;
+	default: return false;
+	}
+	return true;
+}
+
 static void add_setting(struct sweep *sw, enum mp2_method m, enum mp2_mode md,
 			long kb, long ppc)
 {
