@@ -358,27 +358,29 @@ static void region_free(struct region *r)
 	free(r);
 }
 
+/* Sweep the call c over a new region, migrating in threads threads. */
+static void sweep_region(const struct call *c, int threads)
+{
+	struct region *r = region_new();
+
+	T_REQUIRE(r);
+	r->o.threads = threads;
+	sweep(c, r);
+	region_free(r);
+}
+
 static const struct call migrate_call = {
 	call_migrate, check_migrate, region_reset
 };
 
 static void test_migrate(void)
 {
-	struct region *r = region_new();
-
-	T_REQUIRE(r);
-	sweep(&migrate_call, r);
-	region_free(r);
+	sweep_region(&migrate_call, 1);
 }
 
 static void test_migrate_threads(void)
 {
-	struct region *r = region_new();
-
-	T_REQUIRE(r);
-	r->o.threads = 4;
-	sweep(&migrate_call, r);
-	region_free(r);
+	sweep_region(&migrate_call, 4);
 }
 
 static void test_migrate_ranges(void)
@@ -386,11 +388,8 @@ static void test_migrate_ranges(void)
 	static const struct call c = {
 		call_migrate_ranges, check_migrate_ranges, region_reset
 	};
-	struct region *r = region_new();
 
-	T_REQUIRE(r);
-	sweep(&c, r);
-	region_free(r);
+	sweep_region(&c, 1);
 }
 
 static void test_migrate_stream(void)
@@ -398,13 +397,9 @@ static void test_migrate_stream(void)
 	static const struct call c = {
 		call_stream, check_stream, region_reset
 	};
-	struct region *r = region_new();
 
-	T_REQUIRE(r);
-	sweep(&c, r);
-	r->o.threads = 2;
-	sweep(&c, r);
-	region_free(r);
+	sweep_region(&c, 1);
+	sweep_region(&c, 2);
 }
 
 /* ---- locate and discovery ------------------------------------------- */
@@ -429,11 +424,8 @@ static int check_locate(void *arg, int ret)
 static void test_locate_range(void)
 {
 	static const struct call c = { call_locate, check_locate, NULL };
-	struct region *r = region_new();
 
-	T_REQUIRE(r);
-	sweep(&c, r);
-	region_free(r);
+	sweep_region(&c, 1);
 }
 
 /* Discovery runs once: with every allocation failing, it must still see. */
