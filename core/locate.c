@@ -22,6 +22,24 @@ static void touch_pages(void *const *pages, size_t count)
 		(void)*(volatile const char *)pages[i];
 }
 
+/* Ask the kernel where pid's pages are, in chunks; 0 or a negative errno. */
+static int query_chunks(pid_t pid, void *const *pages, size_t count, int *nodes)
+{
+	for (size_t done = 0; done < count; done += MP2_LOCATE_CHUNK) {
+		size_t n = count - done;
+		long ret;
+
+		if (n > MP2_LOCATE_CHUNK)
+			n = MP2_LOCATE_CHUNK;
+		/* move_pages(2) takes a non-const array it only reads. */
+		ret = mp2_sys_query(pid, n, (void **)(uintptr_t)(pages + done),
+				    nodes + done);
+		if (ret < 0)
+			return (int)ret;
+	}
+	return 0;
+}
+
 int mp2_locate(void *const *pages, size_t count, int *nodes, unsigned int flags)
 {
 	if (!pages || !nodes || count == 0 || (flags & ~MP2_LOCATE_TOUCH))
@@ -30,19 +48,16 @@ int mp2_locate(void *const *pages, size_t count, int *nodes, unsigned int flags)
 		return -EINVAL;
 	if (flags & MP2_LOCATE_TOUCH)
 		touch_pages(pages, count);
-	for (size_t done = 0; done < count; done += MP2_LOCATE_CHUNK) {
-		size_t n = count - done;
-		long ret;
+	return query_chunks(0, pages, count, nodes);
+}
 
-		if (n > MP2_LOCATE_CHUNK)
-			n = MP2_LOCATE_CHUNK;
-		/* move_pages(2) takes a non-const array it only reads. */
-		ret = mp2_sys_query(n, (void **)(uintptr_t)(pages + done),
-				    nodes + done);
-		if (ret < 0)
-			return (int)ret;
-	}
-	return 0;
+int mp2_locate_pid(pid_t pid, void *const *pages, size_t count, int *nodes)
+{
+	if (pid < 0 || !pages || !nodes || count == 0)
+		return -EINVAL;
+	if (check_aligned(pages, count))
+		return -EINVAL;
+	return query_chunks(pid, pages, count, nodes);
 }
 
 int mp2_locate_range(void *addr, size_t len, int *nodes, unsigned int flags)

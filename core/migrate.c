@@ -223,7 +223,7 @@ static int recheck_busy(struct worker *w, size_t n, int unset_status)
 		idx[m] = k;
 		pages[m++] = w->todo_pages[k];
 	}
-	ret = mp2_sys_query(m, pages, where);
+	ret = mp2_sys_query(0, m, pages, where);
 	w->stats.query_calls++;
 	if (ret < 0)
 		goto out;
@@ -593,7 +593,7 @@ static int locate_all(struct job *j, size_t count, struct mp2_stats *stats)
 
 		if (n > MP2_LOCATE_CHUNK)
 			n = MP2_LOCATE_CHUNK;
-		ret = mp2_sys_query(n, (void **)(uintptr_t)(j->pages + done),
+		ret = mp2_sys_query(0, n, (void **)(uintptr_t)(j->pages + done),
 				    j->initial + done);
 		stats->query_calls++;
 		if (ret < 0)

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "mp2_kabi.h"
 
@@ -41,9 +42,9 @@ struct bitmask;			/* libnuma's node and CPU masks */
  * libmp2.so.0: a newer library keeps every older caller working).
  */
 #define MP2_VERSION_MAJOR	1
-#define MP2_VERSION_MINOR	4
+#define MP2_VERSION_MINOR	5
 #define MP2_VERSION_PATCH	0
-#define MP2_VERSION		"1.4.0"
+#define MP2_VERSION		"1.5.0"
 #define MP2_VERSION_NUM		(MP2_VERSION_MAJOR * 10000 + \
 				 MP2_VERSION_MINOR * 100 + MP2_VERSION_PATCH)
 
@@ -136,6 +137,17 @@ int mp2_locate(void *const *pages, size_t count, int *nodes, unsigned int flags)
  * page-aligned; len must be a non-zero multiple of the page size.
  */
 int mp2_locate_range(void *addr, size_t len, int *nodes, unsigned int flags);
+
+/*
+ * Like mp2_locate() for the pages as process pid maps them at the same
+ * addresses (pid 0 is the caller): -ENOENT where pid has not mapped a page.
+ * Nothing is touched, so another process that keeps a shared mapping
+ * faulted in answers for the caller without the caller faulting.  The
+ * kernel lets the caller read pid's page tables only under
+ * PTRACE_MODE_READ (the same user, or CAP_SYS_PTRACE): -EPERM otherwise,
+ * -ESRCH if there is no such process.  Since 1.5.0 (version node MP2_0.5).
+ */
+int mp2_locate_pid(pid_t pid, void *const *pages, size_t count, int *nodes);
 
 /* ------------------------------------------------------------------ */
 /* Migrate                                                            */

@@ -48,7 +48,7 @@ bool mp2_node_in(const struct bitmask *mask, int node);
  * The system calls, each returning what the kernel returned (>= 0) or a
  * negative errno.
  */
-long mp2_sys_query(size_t n, void **pages, int *status);
+long mp2_sys_query(pid_t pid, size_t n, void **pages, int *status);
 long mp2_sys_move_pages(size_t n, void **pages, const int *nodes, int *status,
 			bool move_all);
 long mp2_sys_move_pages2(long nr, size_t n, void **pages, const int *nodes,

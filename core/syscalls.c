@@ -25,9 +25,9 @@ size_t mp2_page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-long mp2_sys_query(size_t n, void **pages, int *status)
+long mp2_sys_query(pid_t pid, size_t n, void **pages, int *status)
 {
-	long ret = numa_move_pages(0, n, pages, NULL, status, 0);
+	long ret = numa_move_pages(pid, n, pages, NULL, status, 0);
 
 	return ret < 0 ? -errno : ret;
 }

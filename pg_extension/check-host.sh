@@ -9,6 +9,7 @@
 #   pg_worker-V             the relocation worker (test/worker.sh)
 #   pg_tier-V               policy tier's settings (test/tier.sh)
 #   pg_docs-V               the SQL examples of docs/postgresql.md (test/docs.sh)
+#   pg_mapper-V             locating through the worker's mapping (test/mapper.sh)
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
@@ -18,7 +19,7 @@
 # lines it prints, and runs nothing.
 set -uo pipefail
 
-PARTS=(pg_regress pg_worker pg_tier pg_docs pg_regress-nopreload)
+PARTS=(pg_regress pg_worker pg_tier pg_docs pg_mapper pg_regress-nopreload)
 if [ "${1:-}" = --count ]; then
 	echo "${#PARTS[@]}"
 	exit 0
@@ -33,6 +34,8 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/pg_extension/test/tier.sh"
 # shellcheck source=test/docs.sh
 . "$TOP/pg_extension/test/docs.sh"
+# shellcheck source=test/mapper.sh
+. "$TOP/pg_extension/test/mapper.sh"
 
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
@@ -89,6 +92,7 @@ pg_start || status=1
 worker_tests "pg_worker-$PG_MAJOR" || status=1
 tier_settings_tests "pg_tier-$PG_MAJOR" || status=1
 docs_sql_tests "pg_docs-$PG_MAJOR" || status=1
+mapper_tests "pg_mapper-$PG_MAJOR" || status=1
 
 # Without shared_preload_libraries.
 pg_stop

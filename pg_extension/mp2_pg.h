@@ -12,6 +12,8 @@
  *	buffers.c	the buffer pool as OS pages: geometry, which pages exist,
  *				walking the pages of the pool or of one relation
  *	census.c	counting buffers and pages per node, window by window
+ *	mapper.c	the worker's warm mapping of the pool, which backends
+ *				locate pages through
  *	migrate.c	one migration: a walk handed to libmp2 as a page source,
  *				added to the cumulative counters
  *	nodes.c		node lists
@@ -186,6 +188,13 @@ typedef enum Mp2PoolThp
 	PGMP2_POOL_THP_ADVISED		/* madvise(MADV_HUGEPAGE) on the pool */
 }			Mp2PoolThp;
 
+/* The worker's warm mapping of the pool (mapper.c); under mutex. */
+typedef struct Mp2MapperState
+{
+	int64		mapped;			/* pages it mapped in its last full pass */
+	uint64		passes;			/* full passes over the pool so far */
+}			Mp2MapperState;
+
 typedef struct Mp2Shared
 {
 	LWLock	   *lock;			/* the worker state, tier */
@@ -196,6 +205,7 @@ typedef struct Mp2Shared
 	Mp2TierState tier;
 	Mp2PoolThp	pool_thp;
 	char		pool_thp_why[112];	/* for PGMP2_POOL_THP_UNAVAILABLE */
+	Mp2MapperState mapper;
 }			Mp2Shared;
 
 /*
@@ -296,8 +306,9 @@ extern int	pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 
 /*
  * Where the pages of a window are: of the n pages of a window, those that
- * exist, touched so that the kernel sees them in this process, and their
- * nodes.  The arrays hold PGMP2_WINDOW_PAGES entries.
+ * exist, and their nodes, asked of the worker's warm mapping (mapper.c)
+ * or, for pages it has not mapped, touched so that the kernel sees them in
+ * this process.  The arrays hold PGMP2_WINDOW_PAGES entries.
  */
 typedef struct Mp2WindowNodes
 {
@@ -306,6 +317,9 @@ typedef struct Mp2WindowNodes
 	int64	   *resident;		/* the pages that exist, ascending */
 	int		   *where;			/* resident[k]'s node, -1 if not known */
 	void	  **addrs;			/* scratch: resident[k]'s address */
+	int		   *miss;			/* scratch: k not mapped by the worker */
+	int64	   *miss_pages;		/* scratch: their pages */
+	int64		touched;		/* pages this process touched to locate */
 }			Mp2WindowNodes;
 
 extern void pgmp2_window_nodes_init(Mp2WindowNodes *wn);
@@ -314,6 +328,20 @@ extern void pgmp2_window_nodes_free(Mp2WindowNodes *wn);
 /* Fill wn for the n pages of a window; ERROR if they cannot be located. */
 extern void pgmp2_window_nodes(Mp2WindowNodes *wn, const Mp2Pool *pool,
 							   const int64 *pages, int n);
+
+/* ----------------------------------------------------------------
+ *		mapper.c: the worker's warm mapping of the pool
+ * ----------------------------------------------------------------
+ */
+
+/* Touch the next slice of the pool's existing pages (the worker). */
+extern void pgmp2_mapper_tick(bool (*should_stop) (void));
+
+/* The pid to locate pages through, or 0 (no worker, or this is it). */
+extern pid_t pgmp2_mapper_pid(void);
+
+/* Pages mapped in the last full pass, and the passes so far. */
+extern void pgmp2_mapper_info(int64 *mapped, uint64 *passes);
 
 /* Whether the walk has visited every buffer. */
 static inline bool

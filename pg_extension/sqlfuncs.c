@@ -112,6 +112,26 @@ info_pool_thp(Mp2ResultRow *row, const Mp2Pool *pool)
 		pgmp2_result_set(row, "pool_thp_pages", Int64GetDatum(thp));
 }
 
+/*
+ * mapper_pid: the worker whose page tables looks go through (NULL: each
+ * backend faults in what it locates); mapper_pages: the pages it mapped in
+ * its last full pass over the pool (NULL before the first).
+ */
+static void
+info_mapper(Mp2ResultRow *row)
+{
+	pid_t		pid = pgmp2_mapper_pid();
+	int64		mapped;
+	uint64		passes;
+
+	if (pid == 0)
+		return;
+	pgmp2_result_set(row, "mapper_pid", Int32GetDatum((int32) pid));
+	pgmp2_mapper_info(&mapped, &passes);
+	if (passes > 0)
+		pgmp2_result_set(row, "mapper_pages", Int64GetDatum(mapped));
+}
+
 Datum
 pgmp2_info(PG_FUNCTION_ARGS)
 {
@@ -133,6 +153,7 @@ pgmp2_info(PG_FUNCTION_ARGS)
 	pgmp2_result_set(&row, "pool_pages", Int64GetDatum(pool.npages));
 	pgmp2_result_set(&row, "preloaded", BoolGetDatum(pgmp2_preloaded));
 	info_pool_thp(&row, &pool);
+	info_mapper(&row);
 	return pgmp2_result_datum(&row);
 }
 

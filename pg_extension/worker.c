@@ -26,6 +26,9 @@
  * tries again later; a round that cannot run at all (the database is
  * missing) is logged once and retried with back-off.
  *
+ * Before each round the worker maps the next slice of the pool, so that
+ * backends can locate pages through its page tables (mapper.c).
+ *
  * The worker runs in the one worker slot in shared memory (worker_slot.c).
  *
  *-------------------------------------------------------------------------
@@ -480,6 +483,9 @@ pgmp2_worker_main(Datum main_arg)
 			wait_first = false;
 			continue;
 		}
+		pgmp2_mapper_tick(stop_requested);
+		if (stop_requested())
+			break;
 		run_round();
 	}
 

@@ -518,6 +518,184 @@ static void test_locate_bad_args(void)
 	munmap(base, psz);
 }
 
+/* ---- locate through another process ---------------------------------- */
+
+/*
+ * A child that writes pages [0, n) of the shared mapping base, moves them to
+ * the highest node with memory where there are several, writes where it
+ * finds them to its pipe and waits until the parent closes the other pipe.
+ */
+struct mapper {
+	pid_t pid;
+	int hold;		/* closing it lets the child exit */
+	int where[8];
+};
+
+static bool mapper_start(struct mapper *m, char *base, size_t n)
+{
+	int ready[2], hold[2];
+	char c;
+
+	if (n > 8 || pipe(ready) || pipe(hold))
+		return false;
+	m->pid = fork();
+	if (m->pid < 0)
+		return false;
+	if (m->pid == 0) {
+		void *pages[8];
+		int target = numa_max_node(), status[8];
+
+		close(ready[0]);
+		close(hold[1]);
+		for (size_t i = 0; i < n; i++) {
+			pages[i] = base + i * psz;
+			memset(pages[i], (int)(0x40 + i), psz);
+		}
+		while (target > 0 && mp2_node_check(target) != 0)
+			target--;
+		if (target > 0)
+			(void)mp2_migrate(pages, n, NULL, target, NULL,
+					  status, NULL);
+		if (mp2_locate(pages, n, m->where, 0) != 0 ||
+		    write(ready[1], m->where, n * sizeof(int)) !=
+		    (ssize_t)(n * sizeof(int)))
+			_exit(1);
+		(void)!read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	m->hold = hold[1];
+	if (read(ready[0], m->where, n * sizeof(int)) !=
+	    (ssize_t)(n * sizeof(int))) {
+		close(ready[0]);
+		return false;
+	}
+	close(ready[0]);
+	return true;
+}
+
+static void mapper_stop(struct mapper *m)
+{
+	int st;
+
+	close(m->hold);
+	T_EQ(waitpid(m->pid, &st, 0), m->pid);
+	T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/*
+ * A shared page written by a child only: the child's page tables say
+ * where it is, and asking them faults nothing into the caller's.
+ */
+static void test_locate_pid(void)
+{
+	const size_t n = 8;
+	char *base = map_pages(n, MAP_SHARED);
+	void **pages = page_array(base, n);
+	struct mapper m;
+	int where[8];
+
+	T_REQUIRE(base && pages);
+	T_REQUIRE(mapper_start(&m, base, n - 2));
+	T_EQ(mp2_locate_pid(m.pid, pages, n, where), 0);
+	for (size_t i = 0; i < n - 2; i++) {
+		T_CHECK(m.where[i] >= 0);
+		T_EQ(where[i], m.where[i]);
+	}
+	/* Pages the child has not mapped: no page in its tables. */
+	T_EQ(where[n - 2], -ENOENT);
+	T_EQ(where[n - 1], -ENOENT);
+	/* Nothing was faulted into the caller. */
+	T_EQ(mp2_locate(pages, n, where, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], -ENOENT);
+	/* pid 0 is the caller, as for move_pages(2). */
+	T_EQ(mp2_locate_pid(0, pages, n, where), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], -ENOENT);
+	mapper_stop(&m);
+	/* The child wrote the bytes; they are what it wrote. */
+	for (size_t i = 0; i < n - 2; i++)
+		T_EQ(base[i * psz + psz - 1], 0x40 + (int)i);
+	free(pages);
+	munmap(base, n * psz);
+}
+
+/* A process that is gone: -ESRCH, and nothing is reported. */
+static void test_locate_pid_gone(void)
+{
+	char *base = map_pages(1, MAP_SHARED);
+	int where[1] = { 12345 };
+	pid_t pid;
+
+	T_REQUIRE(base);
+	pid = fork();
+	T_REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	T_EQ(waitpid(pid, NULL, 0), pid);
+	T_EQ(mp2_locate_pid(pid, (void **)&base, 1, where), -ESRCH);
+	munmap(base, psz);
+}
+
+/*
+ * Another user may not read the mapper's page tables: the kernel's
+ * PTRACE_MODE_READ check refuses a caller of another uid without
+ * CAP_SYS_PTRACE.  Needs root to become that user.
+ */
+static void test_locate_pid_other_user(void)
+{
+	char *base = map_pages(1, MAP_SHARED);
+	struct mapper m;
+	int res[2] = { 0, 0 };
+	int fds[2];
+	pid_t asker;
+
+	T_REQUIRE(base);
+	if (geteuid() != 0) {
+		munmap(base, psz);
+		T_SKIP("needs root to ask as another user");
+	}
+	T_REQUIRE(pipe(fds) == 0);
+	T_REQUIRE(mapper_start(&m, base, 1));
+	asker = fork();
+	T_REQUIRE(asker >= 0);
+	if (asker == 0) {
+		int where = 12345;
+
+		close(fds[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		res[0] = mp2_locate_pid(m.pid, (void **)&base, 1, &where);
+		res[1] = where;
+		_exit(write(fds[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(fds[1]);
+	T_EQ(read(fds[0], res, sizeof(res)), (ssize_t)sizeof(res));
+	T_EQ(waitpid(asker, NULL, 0), asker);
+	T_EQ(res[0], -EPERM);
+	T_EQ(res[1], 12345);
+	close(fds[0]);
+	mapper_stop(&m);
+	munmap(base, psz);
+}
+
+static void test_locate_pid_bad_args(void)
+{
+	char *base = map_pages(1, MAP_SHARED);
+	void *odd = base + 1;
+	int where[1];
+
+	T_REQUIRE(base);
+	T_EQ(mp2_locate_pid(-1, (void **)&base, 1, where), -EINVAL);
+	T_EQ(mp2_locate_pid(0, NULL, 1, where), -EINVAL);
+	T_EQ(mp2_locate_pid(0, (void **)&base, 1, NULL), -EINVAL);
+	T_EQ(mp2_locate_pid(0, (void **)&base, 0, where), -EINVAL);
+	T_EQ(mp2_locate_pid(0, &odd, 1, where), -EINVAL);
+	munmap(base, psz);
+}
+
 /* ---- migrate: single node ------------------------------------------- */
 
 static void test_migrate_to_current_node(void)
@@ -1789,6 +1967,10 @@ int main(void)
 	T_RUN(test_locate_read_huge);
 	T_RUN(test_locate_unmapped);
 	T_RUN(test_locate_bad_args);
+	T_RUN(test_locate_pid);
+	T_RUN(test_locate_pid_gone);
+	T_RUN(test_locate_pid_other_user);
+	T_RUN(test_locate_pid_bad_args);
 	T_RUN(test_migrate_to_current_node);
 	T_RUN(test_migrate_statuses);
 	T_RUN(test_invalid_arguments);

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
-/* pg_extension/mp2--1.4.sql */
+/* pg_extension/mp2--1.5.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mp2" to load this file. \quit
@@ -79,7 +79,10 @@ LANGUAGE C STRICT VOLATILE;
 -- The kernel, the capability and the pool as mp2 sees them.  pool_thp:
 -- what the pool got: hugetlb (huge_pages), advised (mp2.pool_thp), off, or
 -- "unavailable: " and the reason; pool_thp_pages: how many of its 2 MiB are
--- transparent huge pages (mapped whole; see pool_thp.c).
+-- transparent huge pages (mapped whole; see pool_thp.c).  mapper_pid: the
+-- worker whose page tables pages are located through (NULL: each backend
+-- faults in what it locates); mapper_pages: the pages it mapped in its
+-- last full pass over the pool (NULL before the first).
 CREATE FUNCTION mp2_info(
 	OUT move_pages2 boolean,
 	OUT move_pages2_abi int,
@@ -89,7 +92,9 @@ CREATE FUNCTION mp2_info(
 	OUT pool_pages bigint,
 	OUT preloaded boolean,
 	OUT pool_thp text,
-	OUT pool_thp_pages bigint)
+	OUT pool_thp_pages bigint,
+	OUT mapper_pid int,
+	OUT mapper_pages bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgmp2_info'
 LANGUAGE C STRICT VOLATILE;
