@@ -24,6 +24,7 @@ int			pgmp2_mode = MP2_MODE_ASYNC;
 int			pgmp2_method = MP2_METHOD_AUTO;
 char	   *pgmp2_database = NULL;
 bool		pgmp2_start_worker = true;
+bool		pgmp2_warm_mapping = false;
 char	   *pgmp2_fast_nodes = NULL;
 char	   *pgmp2_slow_nodes = NULL;
 double		pgmp2_fast_fraction = 1.0;

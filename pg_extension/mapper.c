@@ -16,6 +16,12 @@
  * through it; a page the worker has not mapped yet is reported -ENOENT, and
  * the backend touches and locates that one itself, as without the worker.
  *
+ * It is off by default (mp2.warm_mapping): a page the worker maps has one
+ * more mapping, so moving it without CAP_SYS_NICE (MPOL_MF_MOVE) is
+ * refused as shared, and every move visits one more mapping.  Turned off
+ * at a reload, backends stop asking the worker at once; what the worker
+ * mapped stays mapped until it exits.
+ *
  * The kernel lets a process read another's page tables only under
  * PTRACE_MODE_READ: backends and the worker run as the same OS user, so
  * they may; nothing is moved through the worker, so CAP_SYS_NICE is not
@@ -43,6 +49,8 @@ pgmp2_mapper_tick(bool (*should_stop) (void))
 	int64		budget;
 	int64		end;
 
+	if (!pgmp2_warm_mapping)
+		return;
 	pgmp2_pool_get(&pool);
 	budget = Max((int64) (MAPPER_TICK_BYTES / pool.page_size), 1);
 	if (cursor >= pool.npages)
@@ -82,7 +90,7 @@ pgmp2_mapper_pid(void)
 {
 	pid_t		pid = 0;
 
-	if (!pgmp2_preloaded)
+	if (!pgmp2_preloaded || !pgmp2_warm_mapping)
 		return 0;
 	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
 	if (pgmp2_shared->worker.state == PGMP2_SLOT_RUNNING)

@@ -181,6 +181,14 @@ define_gucs(void)
 								 "Only when mp2 is in shared_preload_libraries.",
 								 &pgmp2_start_worker, true,
 								 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomBoolVariable("mp2.warm_mapping",
+								 "Locate pages through the worker's mapping of the pool.",
+								 "The worker keeps the pool's pages mapped, and backends "
+								 "ask its page tables where a page is instead of faulting "
+								 "the pool into their own.  Each page the worker maps is "
+								 "shared with it, so moving it needs CAP_SYS_NICE.",
+								 &pgmp2_warm_mapping, false,
+								 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	}
 	MarkGUCPrefixReserved("mp2");
 }

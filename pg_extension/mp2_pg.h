@@ -80,6 +80,7 @@ extern int	pgmp2_mode;
 extern int	pgmp2_method;
 extern char *pgmp2_database;
 extern bool pgmp2_start_worker;
+extern bool pgmp2_warm_mapping;
 extern char *pgmp2_fast_nodes;
 extern char *pgmp2_slow_nodes;
 extern double pgmp2_fast_fraction;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The worker's warm mapping (mapper.c).  Source pglib.sh first.
+# The worker's warm mapping (mapper.c, mp2.warm_mapping).  Source pglib.sh first.
 #
 #   mapper_tests LABEL   any machine, against the running cluster (mp2
 #                        preloaded): a backend locates the pool through the
@@ -12,6 +12,10 @@ MAP_DB=mp2_mapper
 # The pool pages that exist, as mp2_buffer_nodes() counts them.
 pool_pages_located() {
 	psql_q -d $MAP_DB "SELECT sum(os_pages) FROM mp2_buffer_nodes() WHERE node IS NOT NULL"
+}
+
+warm_mapping_on() {
+	[ "$(psql_q "SHOW mp2.warm_mapping")" = on ]
 }
 
 # Whether the worker's last full pass mapped at least $1 pages.
@@ -39,6 +43,11 @@ mapper_tests() {
 	psql_q "DROP DATABASE IF EXISTS $MAP_DB WITH (FORCE)" >/dev/null
 	psql_q "CREATE DATABASE $MAP_DB" >/dev/null
 	psql_q -d $MAP_DB "CREATE EXTENSION mp2" >/dev/null
+	check "$label: mp2.warm_mapping is off by default, and then there is no mapper" \
+		[ "$(psql_q -d $MAP_DB "SELECT current_setting('mp2.warm_mapping') || (mapper_pid IS NULL)::text FROM mp2_info()")" = offtrue ]
+	echo "mp2.warm_mapping = on" >>"$PGDATA/postgresql.conf"
+	psql_q "SELECT pg_reload_conf()" >/dev/null
+	wait_for 30 warm_mapping_on
 	if [ -z "$(psql_q -d $MAP_DB "SELECT mapper_pid FROM mp2_info()")" ]; then
 		psql_q -d $MAP_DB "SELECT mp2_worker_start()" >/dev/null
 	fi
@@ -72,6 +81,8 @@ mapper_tests() {
 	echo "# faulting in the pool alone cost $grown kB more than through the worker"
 
 	psql_q -d $MAP_DB "SELECT mp2_worker_start()" >/dev/null
+	sed -i '/^mp2\.warm_mapping = /d' "$PGDATA/postgresql.conf"
+	psql_q "SELECT pg_reload_conf()" >/dev/null
 	psql_q "DROP DATABASE IF EXISTS $MAP_DB WITH (FORCE)" >/dev/null
 	suite_end "$label"
 }
