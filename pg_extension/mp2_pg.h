@@ -14,6 +14,8 @@
  *	census.c	counting buffers and pages per node, window by window
  *	mapper.c	the worker's warm mapping of the pool, which backends
  *				locate pages through
+ *	window_nodes.c	the nodes of a window's pages, through the worker's
+ *				mapping or here
  *	migrate.c	one migration: a walk handed to libmp2 as a page source,
  *				added to the cumulative counters
  *	nodes.c		node lists
