@@ -18,7 +18,8 @@
  *
  * It is off by default (mp2.warm_mapping): a page the worker maps has one
  * more mapping, so moving it without CAP_SYS_NICE (MPOL_MF_MOVE) is
- * refused as shared, and every move visits one more mapping.  Turned off
+ * refused as shared, and every move visits one more mapping (a cost not
+ * measured yet).  Turned off
  * at a reload, backends stop asking the worker at once; what the worker
  * mapped stays mapped until it exits.
  *

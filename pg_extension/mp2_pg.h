@@ -322,7 +322,7 @@ typedef struct Mp2WindowNodes
 	void	  **addrs;			/* scratch: resident[k]'s address */
 	int		   *miss;			/* scratch: k not mapped by the worker */
 	int64	   *miss_pages;		/* scratch: their pages */
-	int64		touched;		/* pages this process touched to locate */
+	int		   *miss_where;		/* scratch: their nodes */
 }			Mp2WindowNodes;
 
 extern void pgmp2_window_nodes_init(Mp2WindowNodes *wn);

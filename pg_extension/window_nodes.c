@@ -21,7 +21,7 @@ pgmp2_window_nodes_init(Mp2WindowNodes *wn)
 	wn->addrs = palloc(sizeof(void *) * PGMP2_WINDOW_PAGES);
 	wn->miss = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
 	wn->miss_pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
-	wn->touched = 0;
+	wn->miss_where = palloc(sizeof(int) * PGMP2_WINDOW_PAGES);
 }
 
 void
@@ -33,6 +33,7 @@ pgmp2_window_nodes_free(Mp2WindowNodes *wn)
 	pfree(wn->addrs);
 	pfree(wn->miss);
 	pfree(wn->miss_pages);
+	pfree(wn->miss_where);
 }
 
 /* Locate the nres pages of wn here: touch them, then ask the kernel. */
@@ -43,7 +44,6 @@ locate_here(Mp2WindowNodes *wn, const Mp2Pool *pool, const int64 *pages,
 	int			err;
 
 	pgmp2_pages_touch(pool, pages, n);
-	wn->touched += n;
 	err = mp2_locate(addrs, (size_t) n, where, 0);
 	if (err != 0)
 		ereport(ERROR,
@@ -92,12 +92,9 @@ pgmp2_window_nodes(Mp2WindowNodes *wn, const Mp2Pool *pool,
 			}
 		if (nmiss > 0)
 		{
-			int		   *mwhere = palloc(sizeof(int) * nmiss);
-
-			locate_here(wn, pool, wn->miss_pages, wn->addrs, mwhere, nmiss);
+			locate_here(wn, pool, wn->miss_pages, wn->addrs, wn->miss_where, nmiss);
 			for (int j = 0; j < nmiss; j++)
-				wn->where[wn->miss[j]] = mwhere[j];
-			pfree(mwhere);
+				wn->where[wn->miss[j]] = wn->miss_where[j];
 		}
 	}
 	for (int k = 0; k < wn->nres; k++)
