@@ -8,8 +8,8 @@
 #   pg_regress-V            ../sql against ../expected
 #   pg_worker-V             the relocation worker (test/worker.sh)
 #   pg_tier-V               policy tier's settings (test/tier.sh)
-#   pg_docs-V               the SQL examples of docs/postgresql.md (test/docs.sh)
-#   pg_mapper-V             locating through the worker's mapping (test/mapper.sh)
+#   pg_docs-V               the SQL examples of docs/postgresql.md (t/003_docs.pl)
+#   pg_mapper-V             locating through the worker's mapping (t/004_mapper.pl)
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
@@ -32,10 +32,6 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/pg_extension/test/worker.sh"
 # shellcheck source=test/tier.sh
 . "$TOP/pg_extension/test/tier.sh"
-# shellcheck source=test/docs.sh
-. "$TOP/pg_extension/test/docs.sh"
-# shellcheck source=test/mapper.sh
-. "$TOP/pg_extension/test/mapper.sh"
 
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
@@ -91,8 +87,9 @@ pg_stop
 pg_start || status=1
 worker_tests "pg_worker-$PG_MAJOR" || status=1
 tier_settings_tests "pg_tier-$PG_MAJOR" || status=1
-docs_sql_tests "pg_docs-$PG_MAJOR" || status=1
-mapper_tests "pg_mapper-$PG_MAJOR" || status=1
+# The TAP suites start clusters of their own.
+run_tap "pg_docs-$PG_MAJOR" 003_docs.pl || status=1
+run_tap "pg_mapper-$PG_MAJOR" 004_mapper.pl || status=1
 
 # Without shared_preload_libraries.
 pg_stop

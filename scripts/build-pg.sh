@@ -37,10 +37,11 @@ stdout, building that PostgreSQL first if need be.  VERSION is one of:
           alone).  The upstream tarball of that package (.orig.tar.*) is
           checked against the .dsc and built without Debian's patches:
             ./configure --prefix=<cache>/install --enable-debug --without-icu
+                        --enable-tap-tests
                         [--with-libnuma for 18]
             make; make install; contrib ${CONTRIB[*]}
           The install has initdb, pg_ctl, postgres, psql, pgbench, the
-          headers and PGXS with pg_regress.
+          headers and PGXS with pg_regress and PostgreSQL::Test::Cluster.
   16      refused (exit 2): Debian's suites ${SUITES[*]} have no source
           package postgresql-16.
 
@@ -68,7 +69,7 @@ Options:
   -j, --jobs N    parallel make jobs (default: nproc = $(nproc))
   -h, --help      this text
 
-Needs the packages of scripts/setup-deps.sh (build-essential, bison, flex,
+Needs the packages of scripts/setup-deps.sh (build-essential, bison, flex, libipc-run-perl,
 zlib1g-dev, libreadline-dev, libnuma-dev).
 Output: progress on stderr ("pg-VERSION: ..."); pg_config's path is the last
 line on stdout.  Exit 0 on success, 1 when a build fails, 2 for a bad
@@ -135,7 +136,7 @@ if [ "$VERSION" = 15 ]; then
 fi
 
 # ---- what the build needs ----------------------------------------------------
-NEED_PKGS=(build-essential bison flex zlib1g-dev libreadline-dev)
+NEED_PKGS=(build-essential bison flex zlib1g-dev libreadline-dev libipc-run-perl)
 [ "$VERSION" -ge 18 ] && NEED_PKGS+=(libnuma-dev)
 missing=()
 for p in "${NEED_PKGS[@]}"; do
@@ -343,7 +344,7 @@ run "unpacking $ORIG_NAME" tar -xf "$ORIG" -C "$WORK/src" --strip-components=1 |
 	fail "could not unpack $ORIG_NAME"
 [ -x "$WORK/src/configure" ] || fail "$ORIG_NAME has no configure script"
 
-CONFIGURE=(--prefix="$PREFIX" --enable-debug --without-icu)
+CONFIGURE=(--prefix="$PREFIX" --enable-debug --without-icu --enable-tap-tests)
 [ "$VERSION" -ge 18 ] && CONFIGURE+=(--with-libnuma)
 cd "$WORK/src"
 run "./configure ${CONFIGURE[*]}" "${BUILD_ENV[@]}" ./configure "${CONFIGURE[@]}" ||
@@ -374,6 +375,8 @@ readelf -d "$D/bin/psql" | grep -qF "[$PREFIX/lib]" ||
 	fail "bin/psql has no run path $PREFIX/lib"
 regress="$(dirname "$(dpg --pgxs)")/../../src/test/regress/pg_regress"
 [ -x "$regress" ] || fail "make install left no pg_regress at \$(pg_config --pgxs)/../../src/test/regress/pg_regress"
+cluster_pm="$(dirname "$(dpg --pgxs)")/../../src/test/perl/PostgreSQL/Test/Cluster.pm"
+[ -f "$cluster_pm" ] || fail "make install left no PostgreSQL::Test::Cluster at $cluster_pm"
 for m in "${CONTRIB[@]}"; do
 	[ -f "$(dpg --pkglibdir)/$m.so" ] || fail "contrib/$m installed no $m.so"
 	[ -f "$(dpg --sharedir)/extension/$m.control" ] || fail "contrib/$m installed no $m.control"

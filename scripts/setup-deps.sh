@@ -14,6 +14,8 @@ BASE_PKGS=(
 	# The Debian packages (make deb), PGXN metadata (make dist), their checks.
 	debhelper dpkg-dev postgresql-server-dev-all lintian man-db unzip
 	python3 python3-jsonschema
+	# The extension's TAP suites (PostgreSQL::Test::Cluster, prove).
+	libipc-run-perl
 	# PostgreSQL 17 and 18 from Debian's source packages (scripts/build-pg.sh).
 	bison flex bzip2 zlib1g-dev libreadline-dev
 )

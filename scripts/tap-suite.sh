@@ -5,8 +5,8 @@
 # Runs COMMAND, a test program that reports in TAP (a kselftest), shows its
 # output, and closes with "NAME: N passed, N failed, N skipped" as every
 # mp2 suite does, for scripts/check.sh.  "ok N" is passed, "ok N # SKIP"
-# skipped, "not ok N" failed.  Tests of the plan ("1..N") that never
-# reported, and an exit status other than 0 or 4 (kselftest's "skip") with
+# (or "# skip": TAP's directives ignore case) skipped, "not ok N" failed.
+# Tests of the plan ("1..N") that never reported, and an exit status other than 0 or 4 (kselftest's "skip") with
 # no failure reported, count as one failure each.  Exits 1 when a test
 # failed.
 set -uo pipefail
@@ -19,7 +19,7 @@ trap 'rm -f "$out"' EXIT
 "$@" | tee "$out"
 rc=${PIPESTATUS[0]}
 
-skip=$(grep -cE '^ok [0-9]+( .*)?# *SKIP' "$out")
+skip=$(grep -ciE '^ok [0-9]+( .*)?# *SKIP' "$out")
 pass=$(($(grep -cE '^ok [0-9]+' "$out") - skip))
 fail=$(grep -cE '^not ok [0-9]+' "$out")
 plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' "$out" | head -n 1)

@@ -11,6 +11,8 @@ PGBIN=$("$PG_CONFIG" --bindir)
 # The major version, which every suite's name ends with (pg_regress-15).
 PG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 PG_REGRESS="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/regress/pg_regress"
+# PostgreSQL::Test::Cluster and its kin, for the TAP suites in ../t.
+PG_PERL="$(dirname "$("$PG_CONFIG" --pgxs)")/../test/perl"
 PG_USER=${MP2_PG_USER:-postgres}
 
 # Test counters of the current suite.
@@ -180,6 +182,41 @@ run_regress() {
 	fi
 	echo "$label: $pass passed, $fail failed, 0 skipped"
 	[ "$fail" -eq 0 ]
+}
+
+# run_tap LABEL FILE [cap]: the TAP suite pg_extension/t/FILE under
+# prove, run as postgres (with CAP_SYS_NICE ambient if "cap") from a copy
+# postgres can read, in a directory of its own; the test's own clusters
+# (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
+# LABEL's line; the suite's logs go to build/check/tap/LABEL/.
+run_tap() {
+	local label=$1 file=$2 dir rc
+	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
+	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
+	chmod 755 "$dir"
+	mkdir -p "$dir/top/docs" "$dir/top/tests"
+	cp -r "$TOP/pg_extension/t" "$dir/"
+	cp "$TOP/docs/postgresql.md" "$dir/top/docs/" 2>/dev/null
+	cp "$TOP/tests/docs_sql.py" "$dir/top/tests/"
+	chown -R "$PG_USER": "$dir"
+	(
+		cd "$dir" &&
+			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
+				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
+				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
+	)
+	rc=$?
+	rm -rf "$TOP/build/check/tap/$label"
+	mkdir -p "$TOP/build/check/tap"
+	cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
+	if [ "$rc" -ne 0 ]; then
+		echo "---- $label: build/check/tap/$label/regress_log_* (last 60 lines)"
+		tail -n 60 "$TOP/build/check/tap/$label"/regress_log_* 2>/dev/null
+		echo "----"
+	fi
+	rm -rf "$dir"
+	return $rc
 }
 
 # The backend whose session runs with application_name $1.
