@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+# What the experiments that run in the QEMU guest share: their options'
+# checks, and the host side that installs the extension and runs the
+# experiment again inside a guest.  Source it with TOP set to the top of
+# the mp2 tree and EXP set to the experiment's name (for messages).
+
+# exp_number OPTION VALUE: VALUE is a positive whole number, or exit 2.
+exp_number() {
+	[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || {
+		echo "$EXP: $1 wants a positive whole number, got '${2:-}' (try --help)" >&2
+		exit 2
+	}
+}
+
+# exp_out DIR: DIR made absolute against the top of the tree (the guest
+# runs in another directory).
+exp_out() {
+	case "$1" in
+	/*) echo "$1" ;;
+	*) echo "$TOP/$1" ;;
+	esac
+}
+
+# exp_pg_config VERSION: the pg_config of PostgreSQL VERSION: Debian's for
+# 15, else the one scripts/build-pg.sh builds (cached).
+exp_pg_config() {
+	if [ "$1" = 15 ]; then
+		echo /usr/lib/postgresql/15/bin/pg_config
+	else
+		"$TOP/scripts/build-pg.sh" "$1" | tail -n 1
+	fi
+}
+
+# exp_in_guest NODES MIB_PER_NODE TIMEOUT OUT PG_CONFIG -- COMMAND...: on
+# the host, install the extension into PG_CONFIG's PostgreSQL, build the
+# patched kernel (cached), and run COMMAND in a guest of NODES nodes that
+# shares OUT read-write, for at most TIMEOUT seconds.
+exp_in_guest() {
+	local nodes=$1 mib=$2 timeout=$3 out=$4 pg_config=$5
+	shift 6
+	echo "$EXP: installing the extension into $("$pg_config" --pkglibdir)"
+	make -s -C "$TOP" install PG_CONFIG="$pg_config" >/dev/null
+	"$TOP/kernel/build-kernel.sh" >/dev/null
+	mkdir -p "$out"
+	echo "$EXP: booting a $nodes-node guest ($mib MiB per node)"
+	(cd "$TOP" && kernel/run-guest.sh --nodes "$nodes" --mem-per-node "$mib" \
+		--share "$out" --timeout "$timeout" --env "PG_CONFIG=$pg_config" -- "$@")
+}
