@@ -31,6 +31,13 @@ exp_pg_config() {
 	fi
 }
 
+# exp_install PG_CONFIG: the tree's extension (and libmp2) installed into
+# that PostgreSQL.
+exp_install() {
+	echo "$EXP: installing the extension into $("$1" --pkglibdir)"
+	make -s -C "$TOP" install PG_CONFIG="$1" >/dev/null
+}
+
 # exp_in_guest NODES MIB_PER_NODE TIMEOUT OUT PG_CONFIG -- COMMAND...: on
 # the host, install the extension into PG_CONFIG's PostgreSQL, build the
 # patched kernel (cached), and run COMMAND in a guest of NODES nodes that
@@ -38,8 +45,7 @@ exp_pg_config() {
 exp_in_guest() {
 	local nodes=$1 mib=$2 timeout=$3 out=$4 pg_config=$5
 	shift 6
-	echo "$EXP: installing the extension into $("$pg_config" --pkglibdir)"
-	make -s -C "$TOP" install PG_CONFIG="$pg_config" >/dev/null
+	exp_install "$pg_config"
 	"$TOP/kernel/build-kernel.sh" >/dev/null
 	mkdir -p "$out"
 	echo "$EXP: booting a $nodes-node guest ($mib MiB per node)"

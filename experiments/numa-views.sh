@@ -38,6 +38,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=numa-views
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'
@@ -50,13 +53,12 @@ fills=50
 methods="mp2 buffercache shmem"
 where=guest
 inside=0
+# num_list OPTION VALUE...: at least one value, each a whole number.
 num_list() {
-	local what=$1 v
+	local opt=$1 v
 	shift
-	[ $# -gt 0 ] || { echo "numa-views.sh: $what wants at least one number" >&2; exit 2; }
-	for v in "$@"; do
-		[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "numa-views.sh: $what wants numbers, got '$v'" >&2; exit 2; }
-	done
+	[ $# -gt 0 ] || exp_number "$opt" ""
+	for v in "$@"; do exp_number "$opt" "$v"; done
 }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -90,29 +92,22 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-case "$out" in
-/*) ;;
-*) out="$TOP/$out" ;;
-esac
+out=$(exp_out "$out")
 pass=(--repeats "$repeats" --sizes "$sizes" --fills "$fills" --methods "$methods" --out "$out")
 [ "$where" = host ] && pass+=(--host)
 
 if [ "$inside" = 0 ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "numa-views.sh: needs root (make install, the server as postgres)" >&2; exit 1; }
 	echo "numa-views: PostgreSQL 18 (built from Debian's source package, cached)"
-	PG_CONFIG=$(scripts/build-pg.sh 18 | tail -n 1)
+	PG_CONFIG=$(exp_pg_config 18)
 	export PG_CONFIG
-	echo "numa-views: installing the extension into $("$PG_CONFIG" --pkglibdir)"
-	make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
-	mkdir -p "$out"
 	if [ "$where" = host ]; then
+		exp_install "$PG_CONFIG"
+		mkdir -p "$out"
 		echo "numa-views: on this host ($(uname -r))"
 		"$0" --inside "${pass[@]}"
 	else
-		kernel/build-kernel.sh >/dev/null
-		echo "numa-views: booting a 2-node guest (2 GB per node)"
-		kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --share "$out" \
-			--timeout 5000 --env "PG_CONFIG=$PG_CONFIG" -- \
+		exp_in_guest 2 2048 5000 "$out" "$PG_CONFIG" -- \
 			experiments/numa-views.sh --inside "${pass[@]}"
 	fi
 	cat "$out/summary.md"
