@@ -26,13 +26,12 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=pool-pages
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
-}
-
-number() {
-	[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "pool-pages.sh: $1 wants a number" >&2; exit 2; }
 }
 
 repeats=3
@@ -45,11 +44,11 @@ inside=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
-	--repeats) number "$1" "${2:-}"; repeats=$2; shift ;;
-	--moves) number "$1" "${2:-}"; moves=$2; shift ;;
-	--pool) number "$1" "${2:-}"; pool=$2; shift ;;
-	--table) number "$1" "${2:-}"; table=$2; shift ;;
-	--pg) number "$1" "${2:-}"; pg=$2; shift ;;
+	--repeats) exp_number "$1" "${2:-}"; repeats=$2; shift ;;
+	--moves) exp_number "$1" "${2:-}"; moves=$2; shift ;;
+	--pool) exp_number "$1" "${2:-}"; pool=$2; shift ;;
+	--table) exp_number "$1" "${2:-}"; table=$2; shift ;;
+	--pg) exp_number "$1" "${2:-}"; pg=$2; shift ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
 	--inside) inside=1 ;;
 	*) echo "pool-pages.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -57,25 +56,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-case "$out" in
-/*) ;;
-*) out="$TOP/$out" ;;
-esac
+out=$(exp_out "$out")
 args=(--repeats "$repeats" --moves "$moves" --pool "$pool" --table "$table" --out "$out")
 
 if [ "$inside" = 0 ]; then
-	if [ "$pg" = 15 ]; then
-		PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-	else
-		PG_CONFIG=$(scripts/build-pg.sh "$pg" | tail -n 1)
-	fi
-	echo "pool-pages: installing the extension into $("$PG_CONFIG" --pkglibdir)"
-	make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
-	kernel/build-kernel.sh >/dev/null
-	mkdir -p "$out"
-	echo "pool-pages: booting a 2-node guest (2 GB per node)"
-	kernel/run-guest.sh --nodes 2 --mem-per-node 2048 --share "$out" \
-		--timeout 3000 --env "PG_CONFIG=$PG_CONFIG" -- \
+	exp_in_guest 2 2048 3000 "$out" "$(exp_pg_config "$pg")" -- \
 		experiments/pool-pages.sh --inside "${args[@]}"
 	cat "$out/summary.md"
 	exit 0

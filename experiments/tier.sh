@@ -29,6 +29,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=tier
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
@@ -41,33 +44,21 @@ inside=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
-	--repeats | --seconds)
-		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { echo "tier.sh: $1 wants a number" >&2; exit 2; }
-		[ "$1" = --repeats ] && repeats=$2 || seconds=$2
-		shift
-		;;
+	--repeats) exp_number "$1" "${2:-}"; repeats=$2; shift ;;
+	--seconds) exp_number "$1" "${2:-}"; seconds=$2; shift ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
 	--inside) inside=1 ;;
 	*) echo "tier.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
-case "$out" in
-/*) ;;
-*) out="$TOP/$out" ;;
-esac
+out=$(exp_out "$out")
 
 POLICIES=(tier interleave off)
 
 if [ "$inside" = 0 ]; then
-	PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-	echo "tier: installing the extension into $("$PG_CONFIG" --pkglibdir)"
-	make -s install PG_CONFIG="$PG_CONFIG" >/dev/null
-	kernel/build-kernel.sh >/dev/null
-	mkdir -p "$out"
-	echo "tier: booting a 4-node guest (1 GB per node)"
-	kernel/run-guest.sh --nodes 4 --mem-per-node 1024 --share "$out" \
-		--timeout $((600 + repeats * 3 * (seconds + 120))) --env "PG_CONFIG=$PG_CONFIG" -- \
+	exp_in_guest 4 1024 $((600 + repeats * 3 * (seconds + 120))) "$out" \
+		"${PG_CONFIG:-$(exp_pg_config 15)}" -- \
 		experiments/tier.sh --inside --repeats "$repeats" --seconds "$seconds" --out "$out"
 	experiments/tier-plot.sh "$out"
 	cat "$out/summary.md"
