@@ -196,10 +196,11 @@ run_tap() {
 	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
 	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
 	chmod 755 "$dir"
-	mkdir -p "$dir/top/docs" "$dir/top/tests"
+	mkdir -p "$dir/top/docs" "$dir/top/tests" "$dir/top/experiments/pgbench"
 	cp -r "$TOP/pg_extension/t" "$dir/"
 	cp "$TOP/docs/postgresql.md" "$dir/top/docs/" 2>/dev/null
 	cp "$TOP/tests/docs_sql.py" "$dir/top/tests/"
+	cp "$TOP/experiments/pgbench/tier-hot.sql" "$dir/top/experiments/pgbench/"
 	chown -R "$PG_USER": "$dir"
 	(
 		cd "$dir" &&
