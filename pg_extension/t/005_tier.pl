@@ -37,6 +37,10 @@ plan skip_all =>
   "needs nodes 0-1 with CPUs and 2-3 with memory only (this machine: CPUs on $has_cpu, memory on $has_memory)"
   unless $has_cpu eq '0-1' && $has_memory eq '0-3';
 
+# pg_ctl waits up to 300 s for the server to start or stop, not 60: the
+# guest emulates its CPUs.
+$ENV{PGCTLTIMEOUT} = 300;
+
 my $script = mp2_top() . '/experiments/pgbench/tier-hot.sql';
 BAIL_OUT("no $script") unless -r $script;
 my $dir = PostgreSQL::Test::Utils::tempdir;
