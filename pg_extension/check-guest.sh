@@ -16,8 +16,8 @@
 #   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
-#   pg_tier-guest-V           policy tier, in a second guest with four nodes
-#                             (0-1 with CPUs, 2-3 memory only)
+#   pg_tier-guest-V           policy tier (t/005_tier.pl), in a second guest
+#                             with four nodes (0-1 with CPUs, 2-3 memory only)
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
 # version V.  On the host it installs the extension into that PostgreSQL
@@ -81,8 +81,6 @@ inside() {
 	. "$TOP/pg_extension/test/thp.sh"
 	# shellcheck source=test/bounded.sh
 	. "$TOP/pg_extension/test/bounded.sh"
-	# shellcheck source=test/tier.sh
-	. "$TOP/pg_extension/test/tier.sh"
 	# shellcheck source=test/capability.sh
 	. "$TOP/pg_extension/test/capability.sh"
 	# shellcheck source=test/nomem.sh
@@ -174,8 +172,10 @@ inside() {
 
 	if want tier; then
 		phase "policy tier"
+		# Its own cluster, started under numactl with CAP_SYS_NICE: the
+		# shared one stops first, to leave the nodes' memory to it.
 		pg_stop
-		tier_tests "${PART_LABEL[tier]}" || status=1
+		run_tap "${PART_LABEL[tier]}" 005_tier.pl cap || status=1
 	fi
 
 	if want huge1g; then

@@ -7,7 +7,7 @@
 #
 #   pg_regress-V            ../sql against ../expected
 #   pg_worker-V             the relocation worker (test/worker.sh)
-#   pg_tier-V               policy tier's settings (test/tier.sh)
+#   pg_tier-V               policy tier's settings (t/002_tier_settings.pl)
 #   pg_docs-V               the SQL examples of docs/postgresql.md (t/003_docs.pl)
 #   pg_mapper-V             locating through the worker's mapping (t/004_mapper.pl)
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
@@ -30,8 +30,6 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/pg_extension/test/pglib.sh"
 # shellcheck source=test/worker.sh
 . "$TOP/pg_extension/test/worker.sh"
-# shellcheck source=test/tier.sh
-. "$TOP/pg_extension/test/tier.sh"
 
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
@@ -86,8 +84,8 @@ run_regress "pg_regress-$PG_MAJOR" "$WORK/in" "$WORK/out" "${REGRESS_TESTS[@]}" 
 pg_stop
 pg_start || status=1
 worker_tests "pg_worker-$PG_MAJOR" || status=1
-tier_settings_tests "pg_tier-$PG_MAJOR" || status=1
 # The TAP suites start clusters of their own.
+run_tap "pg_tier-$PG_MAJOR" 002_tier_settings.pl || status=1
 run_tap "pg_docs-$PG_MAJOR" 003_docs.pl || status=1
 run_tap "pg_mapper-$PG_MAJOR" 004_mapper.pl || status=1
 

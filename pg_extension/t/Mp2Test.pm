@@ -143,6 +143,66 @@ sub mp2_top
 	return $ENV{MP2_TOP} || abs_path('..');
 }
 
+# Reloading the configuration: knowing the postmaster read it, and what
+# it said then.
+push @EXPORT, qw(mp2_reload mp2_alter_system log_from);
+
+=pod
+
+=item mp2_reload(NODE)
+
+Reloads the configuration of NODE (C<pg_ctl reload>) and waits up to
+30 s until the server log says C<received SIGHUP>, that is until the
+postmaster has read the files (a value it refuses leaves nothing else to
+wait for), then one second more for the worker and the backends to read
+them too.  Dies when the line does not come.  Returns the length of the
+server log before the reload, for C<log_from>.
+
+=cut
+
+sub mp2_reload
+{
+	my ($node) = @_;
+	my $offset = -s $node->logfile;
+
+	$node->reload;
+	wait_until(30, sub { log_from($node, $offset) =~ /received SIGHUP/ })
+	  or die 'the postmaster did not log "received SIGHUP" within 30 s';
+	sleep 1;
+	return $offset;
+}
+
+=pod
+
+=item mp2_alter_system(NODE, SETTINGS...)
+
+C<ALTER SYSTEM SET> each of SETTINGS (C<"mp2.policy = 'tier'">), then
+C<mp2_reload>; returns what it returns.
+
+=cut
+
+sub mp2_alter_system
+{
+	my ($node, @settings) = @_;
+
+	mp2_q($node, "ALTER SYSTEM SET $_") foreach @settings;
+	return mp2_reload($node);
+}
+
+=pod
+
+=item log_from(NODE, OFFSET)
+
+The server log of NODE from byte OFFSET on (what C<mp2_reload> returned).
+
+=cut
+
+sub log_from
+{
+	my ($node, $offset) = @_;
+	return slurp_file($node->logfile, $offset);
+}
+
 =pod
 
 =back

@@ -1,0 +1,312 @@
+# SPDX-License-Identifier: MIT
+#
+# Policy tier (tier.c) on four nodes, 0-1 with CPUs and 2-3 memory only,
+# the pool first touched on the slow ones (2, 3): under pgbench the hot
+# table moves to nodes 0-1 while a cold table stays on 2-3; the fast tier
+# never holds more than its cap (mp2.fast_fraction) by the worker's count
+# or the kernel's; steady load moves few pages; a lower cap is honoured
+# within a few rounds; without load the hot pages go cold and back to
+# 2-3, after which next to nothing moves; no transaction is lost and the
+# tables are intact.  On a machine without that layout it skips.
+#
+# The server needs CAP_SYS_NICE to move the pool's shared pages:
+# check-guest.sh runs this file with the capability in prove's ambient
+# set (pglib.sh's run_tap ... cap), which pg_ctl and the server inherit.
+
+use strict;
+use warnings FATAL => 'all';
+
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use lib 't';
+use Mp2Test;
+
+sub sysfs
+{
+	my ($f) = @_;
+	return '' unless -r $f;
+	my $s = slurp_file($f);
+	chomp $s;
+	return $s;
+}
+my $has_cpu = sysfs('/sys/devices/system/node/has_cpu');
+my $has_memory = sysfs('/sys/devices/system/node/has_memory');
+plan skip_all =>
+  "needs nodes 0-1 with CPUs and 2-3 with memory only (this machine: CPUs on $has_cpu, memory on $has_memory)"
+  unless $has_cpu eq '0-1' && $has_memory eq '0-3';
+
+# pg_ctl waits up to 300 s for the server to start or stop, not 60: the
+# guest emulates its CPUs.
+$ENV{PGCTLTIMEOUT} = 300;
+
+my $script = mp2_top() . '/experiments/pgbench/tier-hot.sql';
+BAIL_OUT("no $script") unless -r $script;
+my $dir = PostgreSQL::Test::Utils::tempdir;
+
+my $node = mp2_node(
+	'tier',
+	conf => [
+		'shared_buffers = 256MB',
+		'synchronous_commit = off',
+		'mp2.fast_fraction = 0.25',
+		'mp2.max_pages_per_round = 0'
+	]);
+
+# Every process of the server allocates on the slow nodes only: the worst
+# start a server can have.  Only mp2 moves pages to 0 and 1.
+#
+# numactl --membind=2,3 sets a memory policy that fork and exec keep, so
+# pg_ctl started under it starts a postmaster, and every process it forks,
+# bound to 2-3.  Cluster.pm's start runs the pg_ctl it finds in PATH and
+# has no way to put a command before it: here PATH finds, for the start
+# only, a pg_ctl that is numactl in front of the real one.  (Binding the
+# whole test instead would bind pgbench and psql too, and stop and reload
+# need no binding.)
+my ($pg_ctl) = grep { -x $_ } map { "$_/pg_ctl" } split /:/, $ENV{PATH};
+BAIL_OUT('no pg_ctl in PATH') unless $pg_ctl;
+mkdir "$dir/membind" or die "mkdir $dir/membind: $!";
+append_to_file("$dir/membind/pg_ctl",
+	"#!/bin/sh\nexec numactl --membind=2,3 '$pg_ctl' \"\$@\"\n");
+chmod 0755, "$dir/membind/pg_ctl" or die "chmod: $!";
+{
+	local $ENV{PATH} = "$dir/membind:$ENV{PATH}";
+	$node->start(fail_ok => 1)
+	  or BAIL_OUT('the server does not start under numactl --membind=2,3');
+}
+my ($postmaster) = split /\n/,
+  slurp_file($node->data_dir . '/postmaster.pid');
+my %policies =
+  map { (split / /)[1] => 1 } split /\n/,
+  slurp_file("/proc/$postmaster/numa_maps");
+note("the postmaster's memory policies: ", join(' ', sort keys %policies));
+
+sub query { return mp2_q($node, $_[0]); }
+
+# Pages of relation REL (or of the pool, with REL '') on NODES (a list
+# such as "0,1"), and in all.
+sub pages_on
+{
+	my ($rel, $nodes) = @_;
+	my $src =
+	  $rel eq '' ? 'mp2_buffer_nodes()' : "mp2_relation_nodes('$rel')";
+	return split /\|/, query(
+		"SELECT coalesce(sum(os_pages) FILTER (WHERE node IN ($nodes)), 0),
+		        coalesce(sum(os_pages) FILTER (WHERE node IS NOT NULL), 0)
+		   FROM $src");
+}
+
+# share_on(REL, NODES, MIN): at least MIN (0..1) of REL's pages are on
+# NODES.
+sub share_on
+{
+	my ($rel, $nodes, $min) = @_;
+	my ($on, $all) = pages_on($rel, $nodes);
+	return $all > 0 && $on >= $min * $all;
+}
+
+sub tier_row
+{
+	my ($tier, $expr) = @_;
+	return query("SELECT $expr FROM mp2_tier_info() WHERE tier = '$tier'");
+}
+
+sub tier_rounds { return query('SELECT rounds FROM mp2_worker_info()'); }
+
+# Wait for the next round of the worker to end, for at most two minutes
+# (a round that moves much of the pool is slow in an emulated guest).
+sub next_round
+{
+	my $r0 = tier_rounds();
+	return wait_until(120, sub { tier_rounds() > $r0 });
+}
+
+# Wait until ROUNDS rounds have ended since R0 or one does not end.
+sub rounds_since
+{
+	my ($r0, $rounds) = @_;
+	while (tier_rounds() - $r0 < $rounds)
+	{
+		next_round() or return;
+	}
+	return;
+}
+
+# The fast tier holds no more than its cap, by the worker's count (as its
+# last round found it) and by the kernel's (the pool's pages on nodes 0
+# and 1, now).
+sub within_cap
+{
+	my $cap = tier_row('fast', 'cap_pages');
+	my $fast = tier_row('fast', 'pages');
+	my ($on) = pages_on('', '0,1');
+	return 1
+	  if $cap ne '' && $fast ne '' && $fast <= $cap && $on <= $cap;
+	note("over the cap: cap $cap, worker counts $fast, kernel $on");
+	return 0;
+}
+
+query(
+	'CREATE EXTENSION mp2; CREATE EXTENSION amcheck; CREATE EXTENSION pg_prewarm'
+);
+$node->run_log([ 'pgbench', '-i', '-s', '1', '-q', 'postgres' ])
+  or BAIL_OUT('pgbench -i failed');
+query(
+	"CREATE TABLE tier_cold AS
+     SELECT g, md5(g::text) || repeat('x', 400) AS pad
+       FROM generate_series(1, 120000) g");
+my $cold_md5 = "SELECT md5(string_agg(pad, '' ORDER BY g)) FROM tier_cold";
+my $cold0 = query($cold_md5);
+query(
+	"SELECT pg_prewarm('tier_cold'), pg_prewarm('pgbench_accounts'),
+          pg_prewarm('pgbench_accounts_pkey')");
+ok(share_on('', '2,3', 1),
+	'before the policy, none of the pool is on nodes 0-1');
+note(
+	'pool: ',
+	join(' of ', pages_on('', '0,1')),
+	' pages on 0-1; tier_cold ',
+	join(' of ', pages_on('tier_cold', '2,3')),
+	' on 2-3');
+
+mp2_alter_system($node, "mp2.policy = 'tier'");
+# Long enough for the phases below; what is left is waited for.
+my $pgbench_log = "$dir/pgbench.log";
+my $pgbench = IPC::Run::start(
+	[
+		'pgbench', '-n', '-c', '2',
+		'-j', '2', '-T', '150',
+		'-D', 'rows=100000', '-f', $script,
+		'-h', $node->host, '-p', $node->port,
+		'postgres'
+	],
+	'>',
+	$pgbench_log,
+	'2>&1');
+
+note('the hot table moves to nodes 0-1');
+my $ok_cap = 1;
+my $r0 = tier_rounds();
+my $rounds;
+while (tier_rounds() - $r0 < 60)
+{
+	next_round() or last;
+	within_cap() or $ok_cap = 0;
+	if (share_on('pgbench_accounts', '0,1', 0.85))
+	{
+		$rounds = tier_rounds() - $r0;
+		last;
+	}
+}
+ok( defined $rounds,
+	'85% of the hot table on nodes 0-1 within 60 rounds (took '
+	  . ($rounds // 'more') . ')');
+note(
+	'hot table ',
+	join(' of ', pages_on('pgbench_accounts', '0,1')),
+	' on 0-1; ',
+	join(
+		';',
+		split /\n/,
+		query(
+			"SELECT tier, pages, hot_pages, cap_pages, promoted_total, demoted_total,
+		        round(use_share::numeric, 3)
+		   FROM mp2_tier_info()")));
+ok(share_on('tier_cold', '2,3', 0.99), 'the cold table stayed on nodes 2-3');
+
+note('steady load, few moves');
+my $moved = 'promoted_total + demoted_total';
+$r0 = tier_rounds();
+my $m0 = tier_row('fast', $moved);
+while (tier_rounds() - $r0 < 10)
+{
+	next_round() or last;
+	within_cap() or $ok_cap = 0;
+}
+my $r1 = tier_rounds();
+my $m1 = tier_row('fast', $moved);
+my $hot = tier_row('fast', 'hot_pages');
+my $per = $r1 > $r0 ? int(($m1 - $m0) / ($r1 - $r0)) : undef;
+note(
+	$m1 - $m0, ' pages moved in ',
+	$r1 - $r0, ' rounds: ',
+	$per // '?',
+	" a round; $hot hot pages on the fast tier");
+ok( defined $per && $per <= int($hot / 10) + 5,
+	'steady load moves at most 10% of the hot pages a round ('
+	  . ($per // '?')
+	  . " of $hot)");
+is( query("SELECT use_share >= 0.9 FROM mp2_tier_info() WHERE tier = 'fast'"),
+	't', 'the fast tier is mostly used pages');
+
+note('a lower cap is honoured');
+mp2_alter_system($node, 'mp2.fast_fraction = 0.01');
+for (1 .. 5)
+{
+	next_round() or last;
+	last if within_cap();
+}
+ok(within_cap(), 'within 5 rounds the fast tier is within a cap of 1%');
+is(tier_row('fast', 'hot_pages = pages'), 't',
+	'... and holds hot pages only');
+mp2_alter_system($node, 'mp2.fast_fraction = 0.25');
+ok($ok_cap, 'the fast tier never held more than its cap');
+
+$pgbench->finish;
+my $out = slurp_file($pgbench_log);
+note($_) foreach grep { /processed|failed|tps/ } split /\n/, $out;
+my ($txns) = $out =~ /^number of transactions actually processed: (\d+)/m;
+like(
+	$out,
+	qr/^number of failed transactions: 0 /m,
+	'pgbench ran, no failed transaction');
+my $sum = query('SELECT sum(abalance) FROM pgbench_accounts');
+ok( defined $txns && $sum eq $txns,
+	"every update is there (sum of balances $sum = "
+	  . ($txns // '?')
+	  . ' transactions)');
+
+note('without load, the hot pages go cold, then back to 2-3');
+# Pages used until the end are not cold before 8 rounds without a use.
+$r0 = tier_rounds();
+rounds_since($r0, 5);
+ok(share_on('pgbench_accounts', '0,1', 0.5),
+	'5 rounds after the load, most of the hot table is still on 0-1');
+my $back;
+while (tier_rounds() - $r0 < 20)
+{
+	next_round() or last;
+	if (share_on('pgbench_accounts', '2,3', 0.99))
+	{
+		$back = tier_rounds() - $r0;
+		last;
+	}
+}
+ok( defined $back,
+	'then it is back on 2-3 within 20 rounds (took '
+	  . ($back // 'more') . ')');
+# At 99% up to 1% of the table may still be on its way (76 pages once,
+# PostgreSQL 18): three rounds to settle, then three to count.
+rounds_since(tier_rounds(), 3);
+$r0 = tier_rounds();
+$m0 = tier_row('fast', $moved);
+rounds_since($r0, 3);
+$m1 = tier_row('fast', $moved);
+# (The catalog pages the test's own queries use may still move.)
+cmp_ok($m1 - $m0, '<=', 64,
+	'then next to nothing moves (' . ($m1 - $m0) . ' pages in 3 rounds)');
+
+mp2_alter_system($node, "mp2.policy = 'off'");
+is(query($cold_md5), $cold0, "the cold table's bytes are unchanged");
+is(query("SELECT count(*) FROM verify_heapam('pgbench_accounts')"),
+	'0', 'amcheck finds the heap and index intact');
+is( scalar $node->psql(
+		'postgres', "SELECT bt_index_check('pgbench_accounts_pkey', true)"),
+	0,
+	'... and the primary key');
+is(query('SELECT failed_rounds FROM mp2_worker_info()'),
+	'0', 'no worker round failed');
+
+$node->stop;
+done_testing();
