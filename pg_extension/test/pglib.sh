@@ -136,6 +136,27 @@ psql_q() {
 	as_pg "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"
 }
 
+# psql_s: run the SQL on stdin statement by statement (ALTER SYSTEM).
+psql_s() {
+	as_pg "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d postgres -f -
+}
+
+# set_and_reload SETTING...: ALTER SYSTEM SET each ("mp2.policy = 'off'"),
+# then reload.
+set_and_reload() {
+	{
+		for s in "$@"; do
+			echo "ALTER SYSTEM SET $s;"
+		done
+		echo "SELECT pg_reload_conf();"
+	} | psql_s >/dev/null
+}
+
+# log_has TEXT: the server log has a line that matches TEXT (grep).
+log_has() {
+	grep -q -- "$1" "$PGTMP/server.log"
+}
+
 # wait_for SECONDS CMD...: retry CMD every half second until it succeeds,
 # for at most SECONDS of wall time.
 wait_for() {
