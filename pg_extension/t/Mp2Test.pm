@@ -20,8 +20,9 @@ Mp2Test - what mp2's TAP suites share on top of PostgreSQL::Test::Cluster
 
 =head1 DESCRIPTION
 
-A cluster as every suite wants it: mp2 in shared_preload_libraries, the
-worker waking every second, the pool in base pages (the outputs count
+A cluster as every suite wants it: data checksums on (a page that a
+move spoiled fails when it is read), mp2 in shared_preload_libraries,
+the worker waking every second, the pool in base pages (the outputs count
 pages of the base size whatever huge pages the machine reserved), and no
 statement logging, so that a suite looking for a message in the server
 log finds what the server said, not the query that looked for it.
@@ -65,7 +66,7 @@ sub mp2_node
 	my $preload = exists $opts{preload} ? $opts{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 
-	$node->init;
+	$node->init(extra => ['--data-checksums']);
 	$node->append_conf(
 		'postgresql.conf', join(
 			"\n",
