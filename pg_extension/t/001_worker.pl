@@ -136,6 +136,8 @@ sql("SELECT pg_prewarm('mp2_w')");
 sql('CREATE INDEX mp2_w_id ON mp2_w (id)');
 my $last = sql('SELECT max(node) FROM mp2_numa_nodes()');
 my $pool = sql('SELECT pool_pages FROM mp2_info()');
+note("nodes 0-$last, $pool pool pages, CAP_SYS_NICE ",
+	sql('SELECT cap_sys_nice FROM mp2_info()'));
 my ($r0, $r1, $m0, $m1, $f0);
 
 ok(wait_until(30, \&w_running), 'the preloaded worker runs');
