@@ -5,7 +5,8 @@
 #
 #   pg_regress-guest-cap-V    ../sql with a server that has CAP_SYS_NICE
 #   pg_load-guest-V           pgbench while the whole pool moves back and forth
-#   pg_worker-guest-V         the relocation worker
+#   pg_worker-guest-V         the relocation worker (t/001_worker.pl, a
+#                             cluster of its own with CAP_SYS_NICE)
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
 #   pg_hugepages-guest-V      huge_pages = on
 #   pg_hugepages_1g-guest-V   huge_page_size = 1GB, in a second guest that
@@ -71,8 +72,6 @@ NOCAP_TESTS=(mp2_setup mp2_guest_nocap)
 summary_re='^([A-Za-z0-9_./-]+): ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
 
 inside() {
-	# shellcheck source=test/worker.sh
-	. "$TOP/pg_extension/test/worker.sh"
 	# shellcheck source=test/load.sh
 	. "$TOP/pg_extension/test/load.sh"
 	# shellcheck source=test/hugepages.sh
@@ -102,7 +101,7 @@ inside() {
 	# A pool small enough that pgbench -s 5 fills it (see load.sh).
 	echo "shared_buffers = 32MB" >>"$PGDATA/postgresql.conf"
 
-	if want cap || want load || want worker; then
+	if want cap || want load; then
 		if pg_start cap; then
 			if want cap; then
 				phase "with CAP_SYS_NICE: pg_regress"
@@ -113,17 +112,15 @@ inside() {
 				phase "with CAP_SYS_NICE: integrity under load"
 				load_tests "${PART_LABEL[load]}" || status=1
 			fi
-			if want worker; then
-				# The static worker again (mp2_worker stopped it).
-				phase "with CAP_SYS_NICE: the worker"
-				pg_stop
-				pg_start cap || status=1
-				PG_START_CAP=cap worker_tests "${PART_LABEL[worker]}" || status=1
-			fi
 			pg_stop
 		else
 			status=1
 		fi
+	fi
+
+	if want worker; then
+		phase "with CAP_SYS_NICE: the worker"
+		run_tap "${PART_LABEL[worker]}" 001_worker.pl cap || status=1
 	fi
 
 	if want nocap; then

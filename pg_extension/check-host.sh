@@ -3,10 +3,11 @@
 # The mp2 extension's tests on this machine (any number of NUMA nodes):
 # installs the extension into the system PostgreSQL, starts a throw-away
 # cluster as the user postgres (initdb in a temporary directory, mp2 in
-# shared_preload_libraries, a unix socket only), and runs
+# shared_preload_libraries, a unix socket only), and runs, there or (the
+# TAP suites of ../t, under prove) in clusters of their own,
 #
 #   pg_regress-V            ../sql against ../expected
-#   pg_worker-V             the relocation worker (test/worker.sh)
+#   pg_worker-V             the relocation worker (t/001_worker.pl)
 #   pg_tier-V               policy tier's settings (t/002_tier_settings.pl)
 #   pg_docs-V               the SQL examples of docs/postgresql.md (t/003_docs.pl)
 #   pg_mapper-V             locating through the worker's mapping (t/004_mapper.pl)
@@ -28,8 +29,6 @@ fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/pglib.sh
 . "$TOP/pg_extension/test/pglib.sh"
-# shellcheck source=test/worker.sh
-. "$TOP/pg_extension/test/worker.sh"
 
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
@@ -80,11 +79,8 @@ echo "check-host: cluster in $PGDATA, socket $PGHOST port $PGPORT"
 
 run_regress "pg_regress-$PG_MAJOR" "$WORK/in" "$WORK/out" "${REGRESS_TESTS[@]}" || status=1
 
-# The worker, with the static worker back (pg_regress stopped it).
-pg_stop
-pg_start || status=1
-worker_tests "pg_worker-$PG_MAJOR" || status=1
 # The TAP suites start clusters of their own.
+run_tap "pg_worker-$PG_MAJOR" 001_worker.pl || status=1
 run_tap "pg_tier-$PG_MAJOR" 002_tier_settings.pl || status=1
 run_tap "pg_docs-$PG_MAJOR" 003_docs.pl || status=1
 run_tap "pg_mapper-$PG_MAJOR" 004_mapper.pl || status=1

@@ -20,8 +20,9 @@ Mp2Test - what mp2's TAP suites share on top of PostgreSQL::Test::Cluster
 
 =head1 DESCRIPTION
 
-A cluster as every suite wants it: mp2 in shared_preload_libraries, the
-worker waking every second, the pool in base pages (the outputs count
+A cluster as every suite wants it: data checksums on (a page that a
+move spoiled fails when it is read), mp2 in shared_preload_libraries,
+the worker waking every second, the pool in base pages (the outputs count
 pages of the base size whatever huge pages the machine reserved), and no
 statement logging, so that a suite looking for a message in the server
 log finds what the server said, not the query that looked for it.
@@ -44,7 +45,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top);
+our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top
+  worker_info set_and_reload all_pages_on relation_on log_count
+  worker_processes);
 
 =pod
 
@@ -63,7 +66,7 @@ sub mp2_node
 	my $preload = exists $opts{preload} ? $opts{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 
-	$node->init;
+	$node->init(extra => ['--data-checksums']);
 	$node->append_conf(
 		'postgresql.conf', join(
 			"\n",
@@ -201,6 +204,135 @@ sub log_from
 {
 	my ($node, $offset) = @_;
 	return slurp_file($node->logfile, $offset);
+}
+
+=pod
+
+=back
+
+=head2 The relocation worker and where pages are
+
+These run their SQL in database postgres, where the suites create the
+extension.
+
+=over
+
+=item worker_info(NODE, COLUMN)
+
+COLUMN of mp2_worker_info() as psql prints it (the empty string for
+NULL).
+
+=cut
+
+sub worker_info
+{
+	my ($node, $column) = @_;
+	return mp2_q($node, "SELECT $column FROM mp2_worker_info()");
+}
+
+=pod
+
+=item set_and_reload(NODE, SETTING...)
+
+C<ALTER SYSTEM SET> each SETTING (C<"mp2.policy = 'rules'">), then
+pg_reload_conf().  It does not wait for the server to read them: a
+suite waits for what the setting changes.
+
+=cut
+
+sub set_and_reload
+{
+	my ($node, @settings) = @_;
+	mp2_q($node,
+		join('', map { "ALTER SYSTEM SET $_;\n" } @settings)
+		  . 'SELECT pg_reload_conf();');
+	return;
+}
+
+=pod
+
+=item all_pages_on(NODE, N)
+
+Whether the pool's pages that exist are all on NUMA node N, but for 1%
+and 8 pages (buffers busy when the worker passed by).
+
+=cut
+
+sub all_pages_on
+{
+	my ($node, $numa) = @_;
+	return mp2_q(
+		$node, "
+		SELECT coalesce(sum(os_pages) FILTER (WHERE node <> $numa), 0) <=
+		       0.01 * sum(os_pages) + 8
+		  FROM mp2_buffer_nodes() WHERE node IS NOT NULL") eq 't';
+}
+
+=pod
+
+=item relation_on(NODE, RELATION, N)
+
+Whether RELATION has pages in the pool, and all of them are on NUMA node
+N.
+
+=cut
+
+sub relation_on
+{
+	my ($node, $rel, $numa) = @_;
+	return mp2_q(
+		$node, "
+		SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $numa), 0) = 0
+		   AND sum(os_pages) > 0
+		  FROM mp2_relation_nodes('$rel')") eq 't';
+}
+
+=pod
+
+=item log_count(NODE, REGEX)
+
+How many lines of the server log of NODE match REGEX.
+
+=cut
+
+sub log_count
+{
+	my ($node, $re) = @_;
+	return scalar grep { $_ =~ $re } split /\n/, slurp_file($node->logfile);
+}
+
+=pod
+
+=item worker_processes(NODE)
+
+How many processes of the relocation worker NODE's postmaster has (the
+worker is in no database, so not in pg_stat_activity).  Only NODE's:
+another server on the machine may have a worker of its own.
+
+=cut
+
+sub worker_processes
+{
+	my ($node) = @_;
+	my $pidfile = $node->data_dir . '/postmaster.pid';
+	return 0 unless -f $pidfile;
+	my ($postmaster) = split /\n/, slurp_file($pidfile);
+	my $n = 0;
+
+	foreach my $proc (glob '/proc/[0-9]*')
+	{
+		open(my $fh, '<', "$proc/stat") or next;
+		my $stat = <$fh>;
+		close $fh;
+		# The parent is the second field after the command, in parentheses.
+		next unless defined $stat && $stat =~ /.*\) \S+ (\d+) /s;
+		next unless $1 == $postmaster;
+		open($fh, '<', "$proc/cmdline") or next;
+		my $cmd = <$fh>;
+		close $fh;
+		$n++ if defined $cmd && $cmd =~ /mp2 relocation worker/;
+	}
+	return $n;
 }
 
 =pod

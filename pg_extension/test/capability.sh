@@ -39,6 +39,14 @@ capfail_session() {
 	cat "$2"
 }
 
+# relation_on REL N: REL has pages in the pool, all of them on node N.
+relation_on() {
+	[ "$(psql_q "
+		SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $2), 0) = 0
+		   AND sum(os_pages) > 0
+		  FROM mp2_relation_nodes('$1')")" = t ]
+}
+
 capability_tests() {
 	local label=$1 shim=$2 out bg pid="" raised=0 taken=0 b r sum0 sum1
 	out=$(mktemp)
