@@ -40,7 +40,7 @@ missing=()
 wrong=()
 while IFS= read -r f; do
 	case "$f" in
-	*.c | *.h | *.sh | *.sql | *.py | *.map | *.in | *.control | *.conf | *.[1-8] | \
+	*.c | *.h | *.sh | *.sql | *.py | *.pl | *.pm | *.map | *.in | *.control | *.conf | *.[1-8] | \
 		Makefile | */Makefile | .ci/run | debian/rules | kernel/config.fragment) ;;
 	*) continue ;;
 	esac
