@@ -52,3 +52,31 @@ exp_in_guest() {
 	(cd "$TOP" && kernel/run-guest.sh --nodes "$nodes" --mem-per-node "$mib" \
 		--share "$out" --timeout "$timeout" --env "PG_CONFIG=$pg_config" -- "$@")
 }
+
+# exp_options SPEC ARGS...: set a variable per option of ARGS.  SPEC
+# lists the options as NAME:KIND (KIND number, text or flag), space
+# separated; --NAME sets the variable NAME (dashes as underscores): a
+# positive whole number, any text, or 1.  -h and --help call usage and
+# exit; anything else is an error (exit 2).
+exp_options() {
+	local spec=" $1 " opt name kind
+	shift
+	while [ $# -gt 0 ]; do
+		opt=$1
+		case "$opt" in
+		-h | --help) usage; exit 0 ;;
+		--*) name=${opt#--} ;;
+		*) name="" ;;
+		esac
+		kind=""
+		[ -n "$name" ] && [[ $spec == *" $name:"* ]] && kind=${spec#* "$name":} && kind=${kind%% *}
+		case "$kind" in
+		number) exp_number "$opt" "${2:-}" ;;
+		text) [ -n "${2:-}" ] || { echo "$EXP: $opt needs a value (try --help)" >&2; exit 2; } ;;
+		flag) printf -v "${name//-/_}" 1; shift; continue ;;
+		*) echo "$EXP: unknown option '$opt' (try --help)" >&2; exit 2 ;;
+		esac
+		printf -v "${name//-/_}" '%s' "$2"
+		shift 2
+	done
+}

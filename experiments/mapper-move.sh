@@ -36,18 +36,7 @@ table=128
 pg=15
 out=results/mapper-move
 inside=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--repeats) exp_number "$1" "${2:-}"; repeats=$2; shift ;;
-	--table) exp_number "$1" "${2:-}"; table=$2; shift ;;
-	--pg) exp_number "$1" "${2:-}"; pg=$2; shift ;;
-	--out) out=${2:?--out needs a folder}; shift ;;
-	--inside) inside=1 ;;
-	*) echo "$EXP: unknown option '$1' (try --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
+exp_options "repeats:number table:number pg:number out:text inside:flag" "$@"
 out=$(exp_out "$out")
 pool=$((table * 2))
 

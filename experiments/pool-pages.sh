@@ -41,20 +41,7 @@ table=160
 pg=15
 out=results/pool-pages
 inside=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--repeats) exp_number "$1" "${2:-}"; repeats=$2; shift ;;
-	--moves) exp_number "$1" "${2:-}"; moves=$2; shift ;;
-	--pool) exp_number "$1" "${2:-}"; pool=$2; shift ;;
-	--table) exp_number "$1" "${2:-}"; table=$2; shift ;;
-	--pg) exp_number "$1" "${2:-}"; pg=$2; shift ;;
-	--out) out=${2:?--out needs a folder}; shift ;;
-	--inside) inside=1 ;;
-	*) echo "pool-pages.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
+exp_options "repeats:number moves:number pool:number table:number pg:number out:text inside:flag" "$@"
 
 out=$(exp_out "$out")
 args=(--repeats "$repeats" --moves "$moves" --pool "$pool" --table "$table" --out "$out")

@@ -41,17 +41,7 @@ repeats=1
 seconds=60
 out=results/tier
 inside=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--repeats) exp_number "$1" "${2:-}"; repeats=$2; shift ;;
-	--seconds) exp_number "$1" "${2:-}"; seconds=$2; shift ;;
-	--out) out=${2:?--out needs a folder}; shift ;;
-	--inside) inside=1 ;;
-	*) echo "tier.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-	esac
-	shift
-done
+exp_options "repeats:number seconds:number out:text inside:flag" "$@"
 out=$(exp_out "$out")
 
 POLICIES=(tier interleave off)
