@@ -188,7 +188,8 @@ run_regress() {
 # prove, run as postgres (with CAP_SYS_NICE ambient if "cap") from a copy
 # postgres can read, in a directory of its own; the test's own clusters
 # (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
-# LABEL's line; the suite's logs go to build/check/tap/LABEL/.
+# LABEL's line; the suite's logs go to build/check/tap/LABEL/ (where the
+# tree is writable), and their ends are shown when a test failed.
 run_tap() {
 	local label=$1 file=$2 dir rc
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
@@ -207,14 +208,19 @@ run_tap() {
 				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
 	)
 	rc=$?
-	rm -rf "$TOP/build/check/tap/$label"
-	mkdir -p "$TOP/build/check/tap"
-	cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
+	# Shown from the run's own directory: in the guest the tree is
+	# read-only, and the copy below fails.
 	if [ "$rc" -ne 0 ]; then
-		echo "---- $label: build/check/tap/$label/regress_log_* (last 60 lines)"
-		tail -n 60 "$TOP/build/check/tap/$label"/regress_log_* 2>/dev/null
+		for f in "$dir"/tmp_check/log/regress_log_* "$dir"/tmp_check/log/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $label: $(basename "$f") (last 60 lines)"
+			tail -n 60 "$f"
+		done
 		echo "----"
 	fi
+	rm -rf "$TOP/build/check/tap/$label" 2>/dev/null
+	mkdir -p "$TOP/build/check/tap" 2>/dev/null &&
+		cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
 	rm -rf "$dir"
 	return $rc
 }
