@@ -120,8 +120,6 @@ nomem_release() {
 inside() {
 	# shellcheck source=test/worker.sh
 	. "$TOP/pg_extension/test/worker.sh"
-	# shellcheck source=test/load.sh
-	. "$TOP/pg_extension/test/load.sh"
 	# shellcheck source=test/hugepages.sh
 	. "$TOP/pg_extension/test/hugepages.sh"
 	# shellcheck source=test/thp.sh
@@ -146,7 +144,8 @@ inside() {
 		for p in "${PARTS[@]}"; do echo "$p: 0 passed, 1 failed, 0 skipped"; done
 		return 1
 	fi
-	# A pool small enough that pgbench -s 5 fills it (see load.sh).
+	# A pool of 32 MB for the parts on this cluster (t/010_load.pl gives
+	# its own cluster the same, which pgbench -s 5 fills).
 	echo "shared_buffers = 32MB" >>"$PGDATA/postgresql.conf"
 
 	if want cap || want load || want worker; then
@@ -157,8 +156,9 @@ inside() {
 					"${COMMON_TESTS[@]}" mp2_guest_cap || status=1
 			fi
 			if want load; then
+				# A cluster of its own, whose server has CAP_SYS_NICE.
 				phase "with CAP_SYS_NICE: integrity under load"
-				load_tests "${PART_LABEL[load]}" || status=1
+				run_tap "${PART_LABEL[load]}" 010_load.pl cap || status=1
 			fi
 			if want worker; then
 				# The static worker again (mp2_worker stopped it).
@@ -272,20 +272,22 @@ if want capability &&
 	exit 1
 fi
 
-# The hashes of the pgbench run without moves (see test/load.sh), taken
-# on a throw-away cluster here, where it is fast.
-# shellcheck source=test/load.sh
-. "$TOP/pg_extension/test/load.sh"
+# The hashes of the pgbench run without moves (pgbench_reference of
+# t/Mp2Test.pm; t/010_load.pl says why), taken on a throw-away cluster
+# here, where it is fast.  The guest's suites find them in MP2_LOAD_REF.
 host_reference() {
 	local dir
 	dir=$(mktemp -d /tmp/mp2-pgref.XXXXXX)
 	chmod 755 "$dir"
+	cp -r "$TOP/pg_extension/t" "$dir/"
+	chown -R "$PG_USER": "$dir"
 	(
-		pg_cluster_init "$dir/pg" >/dev/null &&
-			echo "shared_buffers = 32MB" >>"$PGDATA/postgresql.conf" &&
-			pg_start >/dev/null && load_reference
-		pg_stop
+		cd "$dir" &&
+			as_pg env PATH="$PGBIN:$PATH" PERL5LIB="$PG_PERL:$dir/t" TESTDIR="$dir" \
+				PG_REGRESS="$PG_REGRESS" perl -MMp2Test -e 'pgbench_reference($ARGV[0])' \
+				"$dir/ref" >/dev/null 2>&1
 	)
+	cat "$dir/ref" 2>/dev/null
 	rm -rf "$dir"
 }
 if want load || want nomem; then

@@ -269,17 +269,6 @@ tap_root_serve() {
 }
 
 # The backend whose session runs with application_name $1.
-# amcheck_clean NAME DB LOG: pg_amcheck of every heap and B-tree (with
-# heapallindexed) of DB is clean, as test NAME; its output goes to LOG.
-amcheck_clean() {
-	if as_pg "$PGBIN/pg_amcheck" --install-missing --heapallindexed -d "$2" >"$3" 2>&1; then
-		ok "$1"
-	else
-		cat "$3"
-		not_ok "$1"
-	fi
-}
-
 backend_of() {
 	psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"
 }
