@@ -41,6 +41,8 @@ use warnings FATAL => 'all';
 use Cwd qw(abs_path);
 use Exporter 'import';
 use File::Basename qw(dirname);
+use IPC::Run;
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep time);
@@ -53,10 +55,12 @@ our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top
 
 =over
 
-=item mp2_node(NAME, preload => 1, conf => [LINES])
+=item mp2_node(NAME, preload => 1, conf => [LINES], initdb => [OPTIONS])
 
 A new cluster, initialised, not started.  C<preload =E<gt> 0> leaves mp2
-out of shared_preload_libraries; C<conf> appends more lines.
+out of shared_preload_libraries; C<conf> appends more lines; C<initdb>
+passes more options to initdb, which always gets C<--data-checksums>
+(as a production cluster would, and for pg_checksums).
 
 =cut
 
@@ -66,7 +70,7 @@ sub mp2_node
 	my $preload = exists $opts{preload} ? $opts{preload} : 1;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 
-	$node->init(extra => ['--data-checksums']);
+	$node->init(extra => [ '--data-checksums', @{ $opts{initdb} || [] } ]);
 	$node->append_conf(
 		'postgresql.conf', join(
 			"\n",
@@ -333,6 +337,253 @@ sub worker_processes
 		$n++ if defined $cmd && $cmd =~ /mp2 relocation worker/;
 	}
 	return $n;
+}
+
+=pod
+
+=item mp2_memory_nodes()
+
+The NUMA nodes with memory, from
+F</sys/devices/system/node/has_memory> (node 0 alone where the file is
+missing).
+
+=cut
+
+sub mp2_memory_nodes
+{
+	my $f = '/sys/devices/system/node/has_memory';
+	return (0) unless -r $f;
+	my @nodes;
+	foreach my $range (split /,/, slurp_file($f) =~ s/\s+//gr)
+	{
+		my ($lo, $hi) = split /-/, $range;
+		push @nodes, $lo .. (defined $hi ? $hi : $lo);
+	}
+	return @nodes;
+}
+
+=pod
+
+=item mp2_root(ACTION)
+
+Has root run ACTION in the middle of a suite, for what PostgreSQL's user
+may not do (reserve huge pages, drop the page cache).  ACTION is the name
+of a shell function that the script running the suite offered in
+C<TAP_ROOT_ACTIONS> (C<run_tap> in F<test/pglib.sh>), which then passes
+C<MP2_ROOT> to the suite.  Returns whether the action exited 0 and, in
+list context, what it printed too; dies without C<MP2_ROOT>, or when root
+does not answer within 600 s.
+
+=cut
+
+sub mp2_root
+{
+	my ($action) = @_;
+	my $dir = $ENV{MP2_ROOT}
+	  or die "mp2_root($action): no MP2_ROOT (run_tap offers no root actions)";
+	local $SIG{ALRM} = sub { die "mp2_root($action): no answer in 600 s\n" };
+	alarm 600;
+	open my $req, '>', "$dir/req" or die "mp2_root: $dir/req: $!";
+	print $req "$action\n";
+	close $req;
+	open my $rep, '<', "$dir/rep" or die "mp2_root: $dir/rep: $!";
+	my @out = <$rep>;
+	close $rep;
+	alarm 0;
+	my $status = -1;
+	$status = $1 if @out && $out[-1] =~ /^exit (\d+)$/;
+	pop @out if $status >= 0;
+	my $said = join('', @out);
+	chomp $said;
+	return wantarray ? ($status == 0, $said) : $status == 0;
+}
+
+=pod
+
+=item mp2_amcheck(NODE, DB)
+
+Whether pg_amcheck finds every heap and B-tree (with heapallindexed) of
+DB intact, installing amcheck where it is missing; in list context, its
+output too.
+
+=cut
+
+sub mp2_amcheck
+{
+	my ($node, $db) = @_;
+	my $out = '';
+	my $ok = IPC::Run::run(
+		[
+			'pg_amcheck', '--install-missing', '--heapallindexed',
+			'-h', $node->host, '-p', $node->port, '-d', $db
+		],
+		'>&', \$out);
+	return wantarray ? ($ok, $out) : $ok;
+}
+
+=pod
+
+=item $PGBENCH_SCALE, $PGBENCH_TX, $PGBENCH_RATE
+
+The deterministic pgbench load of the suites that move the pool under
+it: scale C<$MP2_LOAD_SCALE> (5), C<$MP2_LOAD_TX> transactions per
+client (600), and C<$MP2_LOAD_RATE> transactions per second (60) where a
+run is throttled.  The run under moves is held to that rate so that it
+lasts (at least 2 * TX / RATE seconds) while the pool moves, however
+fast the machine.  Throttling draws from its own random state in
+pgbench, so the transactions stay the same.
+
+=item pgbench_init(NODE, DB)
+
+Creates DB and fills it with C<pgbench -i -q -s $PGBENCH_SCALE>; returns
+whether that worked and, in list context, pgbench's output.
+
+=item pgbench_start(NODE, DB, LOG, OPTIONS...)
+
+Starts the run in the background: 2 clients, C<$PGBENCH_TX>
+transactions each, a fixed random seed, no vacuum, and OPTIONS (such as
+C<-R $PGBENCH_RATE>); its output goes to the file LOG.  Returns a handle
+for pgbench_running and pgbench_wait.
+
+=item pgbench_running(HANDLE)
+
+Whether that pgbench still runs.
+
+=item pgbench_wait(HANDLE)
+
+Waits for it; returns whether it exited 0.
+
+=item pgbench_run(NODE, DB, LOG, OPTIONS...)
+
+pgbench_start and pgbench_wait.
+
+=item pgbench_failed_tx(LOG)
+
+The number of failed transactions pgbench reported in LOG (15 and
+later), or C<none> when it did not say.
+
+=item pgbench_hashes(NODE, DB)
+
+One line for the pgbench tables of DB, C<name|rows|hash;> each: the sum
+of C<hashtext()> of every row (history without its timestamp, whose
+values differ per run).  TPC-B's updates commute, so the same run leaves
+the same line, with or without moves in between.
+
+=item pgbench_reference(FILE)
+
+In a throw-away cluster, the line pgbench_hashes gives after the run
+without options, written to FILE; nothing is written when a step fails.
+F<check-guest.sh> runs it on the host, where it is fast, and passes the
+line to the guest suites as C<MP2_LOAD_REF>.
+
+=cut
+
+push @EXPORT, qw(mp2_memory_nodes mp2_root mp2_amcheck
+  $PGBENCH_SCALE $PGBENCH_TX $PGBENCH_RATE
+  pgbench_init pgbench_start pgbench_running pgbench_wait pgbench_run
+  pgbench_failed_tx pgbench_hashes pgbench_reference);
+
+our $PGBENCH_SCALE = $ENV{MP2_LOAD_SCALE} || 5;
+our $PGBENCH_TX = $ENV{MP2_LOAD_TX} || 600;
+our $PGBENCH_RATE = $ENV{MP2_LOAD_RATE} || 60;
+
+sub pgbench_init
+{
+	my ($node, $db) = @_;
+	my $out = '';
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	my $ok = IPC::Run::run(
+		[
+			'pgbench', '-i', '-q', '-s', $PGBENCH_SCALE,
+			'-h', $node->host, '-p', $node->port, $db
+		],
+		'>&', \$out);
+	return wantarray ? ($ok, $out) : $ok;
+}
+
+sub pgbench_start
+{
+	my ($node, $db, $log, @opts) = @_;
+	my @cmd = (
+		'pgbench', '-n', '-c', '2', '-j', '2', '-t', $PGBENCH_TX,
+		'--random-seed=4242', @opts,
+		'-h', $node->host, '-p', $node->port, $db);
+	my $pid = fork;
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0)
+	{
+		open STDOUT, '>', $log or POSIX::_exit(127);
+		open STDERR, '>&', \*STDOUT or POSIX::_exit(127);
+		exec @cmd or POSIX::_exit(127);
+	}
+	return { pid => $pid };
+}
+
+sub pgbench_running
+{
+	my ($h) = @_;
+	return 0 if defined $h->{status};
+	return 1 if waitpid($h->{pid}, POSIX::WNOHANG()) == 0;
+	$h->{status} = $?;
+	return 0;
+}
+
+sub pgbench_wait
+{
+	my ($h) = @_;
+	if (!defined $h->{status})
+	{
+		waitpid($h->{pid}, 0);
+		$h->{status} = $?;
+	}
+	return $h->{status} == 0;
+}
+
+sub pgbench_run
+{
+	return pgbench_wait(pgbench_start(@_));
+}
+
+sub pgbench_failed_tx
+{
+	my ($log) = @_;
+	return (slurp_file($log) =~ /^number of failed transactions: (\d+)/m)
+	  ? $1
+	  : 'none';
+}
+
+sub pgbench_hashes
+{
+	my ($node, $db) = @_;
+	my $out = $node->safe_psql(
+		$db, q{
+SELECT 'accounts', count(*), sum(hashtext(t::text)::bigint) FROM pgbench_accounts t
+UNION ALL
+SELECT 'branches', count(*), sum(hashtext(t::text)::bigint) FROM pgbench_branches t
+UNION ALL
+SELECT 'tellers', count(*), sum(hashtext(t::text)::bigint) FROM pgbench_tellers t
+UNION ALL
+SELECT 'history', count(*), sum(hashtext(t::text)::bigint)
+  FROM (SELECT tid, bid, aid, delta FROM pgbench_history) t});
+	return join('', map { "$_;" } split /\n/, $out);
+}
+
+sub pgbench_reference
+{
+	my ($file) = @_;
+	my $node = mp2_node('reference', conf => ['shared_buffers = 32MB']);
+	$node->start;
+	my $line;
+	$line = pgbench_hashes($node, 'mp2ref')
+	  if pgbench_init($node, 'mp2ref')
+	  && pgbench_run($node, 'mp2ref',
+		PostgreSQL::Test::Utils::tempdir() . '/reference.log');
+	$node->stop;
+	return unless $line;
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh "$line\n";
+	close $fh;
+	return;
 }
 
 =pod

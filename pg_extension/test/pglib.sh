@@ -189,11 +189,28 @@ run_regress() {
 # postgres can read, in a directory of its own; the test's own clusters
 # (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
 # LABEL's line; the suite's logs go to build/check/tap/LABEL/ (where the
-# tree is writable), and their ends are shown when a test failed.
+# tree is writable), and their ends are shown when a test failed.  The
+# suite gets the caller's environment (MP2_* included).
+#
+# TAP_ROOT_ACTIONS="FUNC..." (set for the call) offers the suite those
+# shell functions of the caller, to be run as root in its middle, where a
+# step needs root (reserving huge pages, dropping the page cache): the
+# suite asks for one by name with Mp2Test's mp2_root, through two FIFOs in
+# a directory only root can change, passed as MP2_ROOT (tap_root_serve).
 run_tap() {
-	local label=$1 file=$2 dir rc
+	local label=$1 file=$2 dir rc root="" server="" extra=()
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
 	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+	if [ -n "${TAP_ROOT_ACTIONS:-}" ]; then
+		root=$(mktemp -d /tmp/mp2-tap-root.XXXXXX)
+		chmod 711 "$root"
+		mkfifo -m 600 "$root/req" "$root/rep"
+		chown "$PG_USER": "$root/req" "$root/rep"
+		# shellcheck disable=SC2086
+		tap_root_serve "$root" $TAP_ROOT_ACTIONS &
+		server=$!
+		extra+=(MP2_ROOT="$root")
+	fi
 	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
 	chmod 755 "$dir"
 	mkdir -p "$dir/top/docs" "$dir/top/tests" "$dir/top/experiments/pgbench"
@@ -204,11 +221,16 @@ run_tap() {
 	chown -R "$PG_USER": "$dir"
 	(
 		cd "$dir" &&
-			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
+			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env "${extra[@]}" PATH="$PGBIN:$PATH" \
 				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
 				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
 	)
 	rc=$?
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null
+		wait "$server" 2>/dev/null
+		rm -rf "$root"
+	fi
 	# Shown from the run's own directory: in the guest the tree is
 	# read-only, and the copy below fails.
 	if [ "$rc" -ne 0 ]; then
@@ -226,18 +248,28 @@ run_tap() {
 	return $rc
 }
 
-# The backend whose session runs with application_name $1.
-# amcheck_clean NAME DB LOG: pg_amcheck of every heap and B-tree (with
-# heapallindexed) of DB is clean, as test NAME; its output goes to LOG.
-amcheck_clean() {
-	if as_pg "$PGBIN/pg_amcheck" --install-missing --heapallindexed -d "$2" >"$3" 2>&1; then
-		ok "$1"
-	else
-		cat "$3"
-		not_ok "$1"
-	fi
+# tap_root_serve DIR FUNC...: run_tap's root side.  For each line the
+# suite writes to DIR/req, the name of one of the FUNCs, runs it as root
+# and writes what it printed to DIR/rep, then "exit STATUS"; anything
+# else is refused.  Runs until killed.
+tap_root_serve() {
+	local dir=$1 line
+	shift
+	while :; do
+		read -r line <"$dir/req" || continue
+		{
+			if [[ "$line" =~ ^[A-Za-z_][A-Za-z0-9_]*$ && " $* " == *" $line "* ]]; then
+				"$line" 2>&1
+				echo "exit $?"
+			else
+				echo "not a root action here: $line (only: $*)"
+				echo "exit 127"
+			fi
+		} >"$dir/rep"
+	done
 }
 
+# The backend whose session runs with application_name $1.
 backend_of() {
 	psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"
 }

@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: MIT
+#
+# Integrity under load: pgbench runs while the whole buffer pool is moved
+# back and forth between two nodes, by a server with CAP_SYS_NICE.
+#
+# The pgbench run is deterministic (fixed seed, fixed number of
+# transactions per client), and TPC-B's updates commute, so the same run
+# without any moves must leave every table with the same contents.  Those
+# hashes are taken before the moves: on the host (check-guest.sh passes
+# them in MP2_LOAD_REF, from Mp2Test's pgbench_reference), or else on a
+# copy of the database in the same cluster.
+
+use strict;
+use warnings FATAL => 'all';
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use lib 't';
+use Mp2Test;
+
+my @numa = mp2_memory_nodes();
+plan skip_all => 'load: needs 2 memory nodes, this machine has '
+  . scalar(@numa)
+  if @numa < 2;
+
+# How many times the whole pool moves, alternately to node 1 and node 0.
+my $moves = $ENV{MP2_LOAD_MOVES} || 10;
+my $tx    = 2 * $PGBENCH_TX;
+my $out   = PostgreSQL::Test::Utils::tempdir();
+
+# A pool small enough that pgbench -s 5 fills it.
+my $node = mp2_node('load', conf => ['shared_buffers = 32MB']);
+$node->start;
+
+sub q_load { return mp2_q($node, $_[0], dbname => 'mp2load'); }
+
+# The output of SQL in mp2load, or the empty string when it fails (what
+# the suite checks after a failure still runs, and fails).
+sub q_try
+{
+	my $r = eval { q_load($_[0]) };
+	return defined $r ? $r : '';
+}
+
+my ($inited, $init_log) = pgbench_init($node, 'mp2load');
+ok($inited, "load: pgbench -i -s $PGBENCH_SCALE") or diag($init_log);
+if (!$inited)
+{
+	$node->stop;
+	done_testing();
+	exit;
+}
+mp2_q($node, 'CREATE DATABASE mp2ref TEMPLATE mp2load')
+  unless $ENV{MP2_LOAD_REF};
+q_load('CREATE EXTENSION mp2; CREATE EXTENSION pg_prewarm');
+
+# Every buffer in use, so every page of the pool exists before the moves
+# and none comes into being (on some node) during them.
+q_load("SELECT pg_prewarm('pgbench_accounts')");
+my $absent =
+  q_load('SELECT os_pages FROM mp2_buffer_nodes() WHERE node IS NULL');
+is($absent, '0', "load: the whole pool is in memory ($absent pages absent)");
+
+# The reference: the same transactions, no moves.
+my $ref_h = '';
+if ($ENV{MP2_LOAD_REF})
+{
+	$ref_h = $ENV{MP2_LOAD_REF};
+	note("load: hashes of the run without moves, taken on the host: $ref_h");
+}
+elsif (
+	ok( pgbench_run($node, 'mp2ref', "$out/ref.log"),
+		'load: reference pgbench run'))
+{
+	$ref_h = pgbench_hashes($node, 'mp2ref');
+	is(pgbench_failed_tx("$out/ref.log"),
+		'0', 'load: reference reports 0 failed transactions');
+	mp2_q($node, 'DROP DATABASE mp2ref');
+}
+else
+{
+	diag(slurp_file("$out/ref.log"));
+}
+
+# The run under moves.
+my $bench =
+  pgbench_start($node, 'mp2load', "$out/bench.log", '-R', $PGBENCH_RATE);
+sleep 1;
+my ($rc, $moves_out, $moves_err) = $node->psql(
+	'mp2load', "
+	CREATE TABLE mp2_moves AS
+	SELECT i, i % 2 AS target, m.*
+	  FROM generate_series(1, $moves) AS i,
+	       LATERAL mp2_migrate_pool(i % 2) AS m");
+ok(pgbench_running($bench),
+	"load: $moves moves of the whole pool while pgbench ran")
+  or diag("pgbench ended before the $moves moves did (raise MP2_LOAD_TX)");
+ok(pgbench_wait($bench), 'load: pgbench exited 0');
+is($rc, 0, 'load: the moves ran') or diag($moves_err);
+note(
+	q_try(
+		'SELECT i, target, requested, moved, already, failed_busy, failed_shared,
+		        failed_other, not_tried, round(elapsed_ms::numeric, 1) AS ms
+		   FROM mp2_moves ORDER BY i'));
+is(q_try('SELECT bool_and(moved > 0) FROM mp2_moves'),
+	't', 'load: every move moved pages');
+is( q_try(
+		'SELECT sum(failed_shared + failed_other + not_tried) FROM mp2_moves'
+	),
+	'0',
+	'load: no page refused or lost');
+my $bench_log = slurp_file("$out/bench.log");
+note(join "\n", grep { /^(number of (transactions|failed)|tps)/ }
+	  split /\n/, $bench_log);
+is(pgbench_failed_tx("$out/bench.log"),
+	'0', 'load: pgbench reports 0 failed transactions');
+like(
+	$bench_log,
+	qr{^number of transactions actually processed: $tx/$tx$}m,
+	'load: all transactions done');
+
+# The same contents as without moves.
+my $load_h = eval { pgbench_hashes($node, 'mp2load') } // '';
+note("load: hashes after the moves: $load_h");
+ok($ref_h ne '' && $ref_h eq $load_h,
+	"load: every table's hash equals the run without moves")
+  or diag("load: hashes without moves: $ref_h");
+
+my ($clean, $amcheck) = mp2_amcheck($node, 'mp2load');
+ok($clean, 'load: pg_amcheck clean') or diag($amcheck);
+
+# The pages are where the last move sent them, but for the pages that
+# move could not take (busy).
+my $last   = q_try('SELECT target FROM mp2_moves ORDER BY i DESC LIMIT 1');
+my $others = $last eq '' ? '' : q_try(
+	"SELECT coalesce(sum(os_pages) FILTER (WHERE node IS DISTINCT FROM $last), 0) -
+	        (SELECT failed_busy FROM mp2_moves ORDER BY i DESC LIMIT 1)
+	   FROM mp2_buffer_nodes()");
+note(q_try('SELECT * FROM mp2_buffer_nodes()'));
+ok($others ne '' && $others <= 0,
+	"load: mp2_buffer_nodes() shows the pool on node $last");
+
+$node->stop;
+done_testing();
