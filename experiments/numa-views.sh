@@ -158,6 +158,7 @@ start_filled() {
 	wait_for 300 mapped || { echo "numa-views: the worker did not map $in_use pages in 300 s" >&2; return 1; }
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "size_mb,repeat,method,ms,peak_kb,fill_pct" >"$out/runs.csv"
 phase "numa-views: a table of $max MB to fault pools in with"
 pg_start cap -o "-c shared_buffers=128MB"
@@ -232,7 +233,7 @@ median() {
 declare -A NAME=([mp2]='mp2_buffer_nodes()' [mp2_warm]='mp2_buffer_nodes(), warm mapping'
 	[buffercache]=pg_buffercache_numa [shmem]=pg_shmem_allocations_numa)
 {
-	echo "$where ($(uname -r)), PostgreSQL $PG_MAJOR, $(($(getconf PAGESIZE) / 1024)) kB pages, each query in a new session of a server started for it, $repeats repeats."
+	echo "$where ($(uname -r)), PostgreSQL $PG_MAJOR, $(($(getconf PAGESIZE) / 1024)) kB pages, each query in a new session of a server started for it, $repeats repeats; load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo
 	echo "| pool | in use | method | median ms | ms per GB of pool | median peak kB | pg_buffercache_numa's time / this |"
 	echo "|---:|---:|---|---:|---:|---:|---:|"
