@@ -29,6 +29,10 @@ log finds what the server said, not the query that looked for it.
 The tests run as the user that owns the cluster (PostgreSQL refuses root):
 pg_extension/check-host.sh and check-guest.sh start prove as postgres,
 with CAP_SYS_NICE in its ambient set where a part needs the capability.
+What a suite needs root for (reserving huge pages, writing a sysfs knob)
+check-guest.sh does before it runs the suite, and names to it in
+environment variables (pglib.sh's run_tap LABEL FILE cap VAR=VALUE); the
+suite skips without them.
 
 =cut
 

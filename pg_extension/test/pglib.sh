@@ -184,15 +184,28 @@ run_regress() {
 	[ "$fail" -eq 0 ]
 }
 
-# run_tap LABEL FILE [cap]: the TAP suite pg_extension/t/FILE under
-# prove, run as postgres (with CAP_SYS_NICE ambient if "cap") from a copy
-# postgres can read, in a directory of its own; the test's own clusters
-# (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
-# LABEL's line; the suite's logs go to build/check/tap/LABEL/.
+# run_tap LABEL FILE [cap] [VAR=VALUE...]: the TAP suite
+# pg_extension/t/FILE under prove, run as postgres (with CAP_SYS_NICE
+# ambient if "cap") from a copy postgres can read, in a directory of its
+# own; the test's own clusters (PostgreSQL::Test::Cluster) use the
+# binaries of $PG_CONFIG, and pg_ctl waits for them as long as pg_start
+# does (PGCTLTIMEOUT).  Each VAR=VALUE goes into the test's environment:
+# that is how check-guest.sh tells a suite what it set up as root before
+# it (huge pages reserved, a sysfs knob written), which the suite, run
+# as postgres, cannot do itself.  Closes with LABEL's line, and leaves
+# its counts in TAP_COUNTS ("PASSED FAILED SKIPPED"), for a part that
+# runs a suite in steps with a root step between them (check-guest.sh's
+# thp part).  The suite's logs go to build/check/tap/LABEL/.
 run_tap() {
 	local label=$1 file=$2 dir rc
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
-	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+	local vars=()
+	shift 2
+	if [ "${1:-}" = cap ]; then
+		runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+		shift
+	fi
+	vars=("$@")
 	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
 	chmod 755 "$dir"
 	mkdir -p "$dir/top/docs" "$dir/top/tests"
@@ -204,19 +217,27 @@ run_tap() {
 		cd "$dir" &&
 			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
 				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
-				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
-	)
-	rc=$?
+				PG_REGRESS="$PG_REGRESS" PGCTLTIMEOUT=300 "${vars[@]}" \
+				prove -v -I t "t/$file"
+	) | tee "$dir/closing"
+	rc=${PIPESTATUS[0]}
+	TAP_COUNTS=$(grep -F "$label: " "$dir/closing" |
+		sed -nE 's/^.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' | tail -n 1)
+	TAP_COUNTS=${TAP_COUNTS:-0 1 0}
 	rm -rf "$TOP/build/check/tap/$label"
-	mkdir -p "$TOP/build/check/tap"
+	mkdir -p "$(dirname "$TOP/build/check/tap/$label")" 2>/dev/null
 	cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
+	# From the run's own directory: in the guest, $TOP is read-only and
+	# the copy above fails.
 	if [ "$rc" -ne 0 ]; then
 		echo "---- $label: build/check/tap/$label/regress_log_* (last 60 lines)"
-		tail -n 60 "$TOP/build/check/tap/$label"/regress_log_* 2>/dev/null
+		tail -n 60 "$dir"/tmp_check/log/regress_log_* 2>/dev/null
+		echo "---- $label: server logs (last 30 lines each)"
+		tail -n 30 "$dir"/tmp_check/log/*.log 2>/dev/null
 		echo "----"
 	fi
 	rm -rf "$dir"
-	return $rc
+	return "$rc"
 }
 
 # The backend whose session runs with application_name $1.
