@@ -7,7 +7,8 @@
 #   pg_load-guest-V           pgbench while the whole pool moves back and forth
 #   pg_worker-guest-V         the relocation worker
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
-#   pg_hugepages-guest-V      huge_pages = on
+#   pg_hugepages-guest-V      huge_pages = on, with 2 MiB pages reserved
+#                             on each node here (as root) around the suite
 #   pg_hugepages_1g-guest-V   huge_page_size = 1GB, in a second guest that
 #                             reserves a 1 GiB page on each node at boot
 #   pg_capability-guest-V     CAP_SYS_NICE effective only in the system
@@ -70,13 +71,41 @@ NOCAP_TESTS=(mp2_setup mp2_guest_nocap)
 
 summary_re='^([A-Za-z0-9_./-]+): ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
 
+# The TAP suites run as postgres; what they need root for is done here,
+# around run_tap, and named to them in environment variables.
+
+# 2 MiB huge pages reserved on each node for the huge part.
+HUGE_PER_NODE=${MP2_HUGE_PER_NODE:-48}
+
+# hp_reserve N: N 2 MiB huge pages on each of nodes 0 and 1.
+hp_reserve() {
+	local n
+	for n in 0 1; do
+		echo "$1" >"/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages" ||
+			return 1
+	done
+}
+
+# huge_part LABEL: t/014_hugepages.pl with HUGE_PER_NODE 2 MiB pages
+# reserved on each node, given back after it.  Without node 1 or 2 MiB
+# pages the suite skips.
+huge_part() {
+	local label=$1 rc=0
+	if [ ! -d /sys/devices/system/node/node1/hugepages/hugepages-2048kB ]; then
+		run_tap "$label" 014_hugepages.pl cap
+		return
+	fi
+	hp_reserve "$HUGE_PER_NODE"
+	run_tap "$label" 014_hugepages.pl cap MP2_HUGE_PER_NODE="$HUGE_PER_NODE" || rc=1
+	hp_reserve 0
+	return $rc
+}
+
 inside() {
 	# shellcheck source=test/worker.sh
 	. "$TOP/pg_extension/test/worker.sh"
 	# shellcheck source=test/load.sh
 	. "$TOP/pg_extension/test/load.sh"
-	# shellcheck source=test/hugepages.sh
-	. "$TOP/pg_extension/test/hugepages.sh"
 	# shellcheck source=test/thp.sh
 	. "$TOP/pg_extension/test/thp.sh"
 	# shellcheck source=test/bounded.sh
@@ -149,7 +178,7 @@ inside() {
 
 	if want huge; then
 		phase "huge_pages = on"
-		huge_tests "${PART_LABEL[huge]}" || status=1
+		huge_part "${PART_LABEL[huge]}" || status=1
 	fi
 
 	if want thp; then
@@ -180,7 +209,9 @@ inside() {
 
 	if want huge1g; then
 		phase "huge_page_size = 1GB"
-		huge_1g_tests "${PART_LABEL[huge1g]}" || status=1
+		# The 1 GiB pages are reserved at boot (run_guest --huge-1g below).
+		run_tap "${PART_LABEL[huge1g]}" 015_hugepages_1g.pl cap \
+			MP2_HUGE_1G_PER_NODE="${MP2_HUGE_1G_PER_NODE:-1}" || status=1
 	fi
 	phase "done"
 
@@ -279,7 +310,7 @@ if want huge1g; then
 	# the firmware's reserved 128 KiB and NODE_DATA(0) (e820 and dmesg of
 	# the guest), so no aligned 1 GiB of it is free and the boot reserves
 	# none there; with 4 GiB it also has 4-6 GiB.
-	run_guest 2 huge1g --huge-1g 1 --mem-per-node 4096 || rc=$?
+	run_guest 2 huge1g --huge-1g 1 --mem-per-node 4096 --env MP2_HUGE_1G_PER_NODE=1 || rc=$?
 fi
 
 status=0

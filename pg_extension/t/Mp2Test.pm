@@ -48,7 +48,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top);
+our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top
+  node_huge_pages);
 
 =pod
 
@@ -145,6 +146,30 @@ parent of the directory prove runs in (pg_extension).
 sub mp2_top
 {
 	return $ENV{MP2_TOP} || abs_path('..');
+}
+
+=pod
+
+=item node_huge_pages(NODE, SIZE_KB)
+
+The huge pages of SIZE_KB kB of NUMA node NODE, from its counters in
+sysfs, as a list: how many are reserved (nr_hugepages) and how many of
+them are in use (nr_hugepages less free_hugepages).  The empty list
+where the node or that page size does not exist.  Reading needs no
+privilege; reserving does (root writes nr_hugepages before the suite).
+
+=cut
+
+sub node_huge_pages
+{
+	my ($n, $kb) = @_;
+	my $dir = "/sys/devices/system/node/node$n/hugepages/hugepages-${kb}kB";
+
+	return () unless -d $dir;
+	my $nr = slurp_file("$dir/nr_hugepages");
+	my $free = slurp_file("$dir/free_hugepages");
+	chomp($nr, $free);
+	return ($nr, $nr - $free);
 }
 
 =pod

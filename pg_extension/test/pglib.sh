@@ -101,7 +101,7 @@ max_worker_processes = 16
 log_line_prefix = '%m [%p] '
 mp2.naptime = '1s'
 # The pool in base pages, as the regression outputs count it, whatever
-# huge pages the machine has reserved; huge_tests starts with them on.
+# huge pages the machine has reserved (t/014_hugepages.pl turns them on).
 huge_pages = off
 EOF
 }
