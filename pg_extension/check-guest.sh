@@ -8,13 +8,16 @@
 #   pg_worker-guest-V         the relocation worker (t/001_worker.pl, a
 #                             cluster of its own with CAP_SYS_NICE)
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
-#   pg_hugepages-guest-V      huge_pages = on
+#   pg_hugepages-guest-V      huge_pages = on, with 2 MiB pages reserved
+#                             on each node here (as root) around the suite
 #   pg_hugepages_1g-guest-V   huge_page_size = 1GB, in a second guest that
 #                             reserves a 1 GiB page on each node at boot
 #   pg_capability-guest-V     CAP_SYS_NICE effective only in the system
 #                             calls; a failure to lower it
 #   pg_nomem-guest-V          a target node out of memory under pgbench
-#   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP
+#   pg_thp-guest-V            mp2.pool_thp: the pool in 2 MiB shmem THP, run
+#                             twice with shmem_enabled written here (as
+#                             root) before each run: advise, then never
 #   pg_bounded-guest-V        cancel and statement_timeout midway; private
 #                             memory with 128 MB and 1 GB of shared_buffers
 #   pg_tier-guest-V           policy tier (t/005_tier.pl), in a second guest
@@ -118,11 +121,64 @@ nomem_release() {
 	echo "$(cat "$NOMEM_HP" 2>/dev/null) huge pages reserved on node 1"
 }
 
+# The TAP suites run as postgres; what they need root for is done here,
+# around run_tap, and named to them in environment variables.
+
+# 2 MiB huge pages reserved on each node for the huge part.
+HUGE_PER_NODE=${MP2_HUGE_PER_NODE:-48}
+
+# hp_reserve N: N 2 MiB huge pages on each of nodes 0 and 1.
+hp_reserve() {
+	local n
+	for n in 0 1; do
+		echo "$1" >"/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages" ||
+			return 1
+	done
+}
+
+# huge_part LABEL: t/014_hugepages.pl with HUGE_PER_NODE 2 MiB pages
+# reserved on each node, given back after it.  Without node 1 or 2 MiB
+# pages the suite skips.
+huge_part() {
+	local label=$1 rc=0
+	if [ ! -d /sys/devices/system/node/node1/hugepages/hugepages-2048kB ]; then
+		run_tap "$label" 014_hugepages.pl cap
+		return
+	fi
+	hp_reserve "$HUGE_PER_NODE"
+	run_tap "$label" 014_hugepages.pl cap MP2_HUGE_PER_NODE="$HUGE_PER_NODE" || rc=1
+	hp_reserve 0
+	return $rc
+}
+
+THP_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+
+# thp_part LABEL: t/016_thp.pl in two steps, since only root may write
+# shmem_enabled: with advise (mp2.pool_thp off and on), then with never
+# (the warning), each run under LABEL/advise and LABEL/never; closes with
+# LABEL's line, their sum, and puts the knob back as it was.  Without
+# the knob or node 1 the suite skips.
+thp_part() {
+	local label=$1 saved shmem p f s pass=0 fail=0 skip=0 rc=0
+	if [ ! -w "$THP_ENABLED" ] || [ ! -d /sys/devices/system/node/node1 ]; then
+		run_tap "$label" 016_thp.pl cap
+		return
+	fi
+	saved=$(sed -E 's/.*\[([a-z_]+)\].*/\1/' "$THP_ENABLED")
+	for shmem in advise never; do
+		echo "$shmem" >"$THP_ENABLED"
+		run_tap "$label/$shmem" 016_thp.pl cap MP2_THP_SHMEM="$shmem" || rc=1
+		read -r p f s <<<"$TAP_COUNTS"
+		pass=$((pass + p))
+		fail=$((fail + f))
+		skip=$((skip + s))
+	done
+	echo "$saved" >"$THP_ENABLED"
+	echo "$label: $pass passed, $fail failed, $skip skipped"
+	return $rc
+}
+
 inside() {
-	# shellcheck source=test/hugepages.sh
-	. "$TOP/pg_extension/test/hugepages.sh"
-	# shellcheck source=test/thp.sh
-	. "$TOP/pg_extension/test/thp.sh"
 	# shellcheck source=test/bounded.sh
 	. "$TOP/pg_extension/test/bounded.sh"
 	# shellcheck source=test/capability.sh
@@ -189,12 +245,12 @@ inside() {
 
 	if want huge; then
 		phase "huge_pages = on"
-		huge_tests "${PART_LABEL[huge]}" || status=1
+		huge_part "${PART_LABEL[huge]}" || status=1
 	fi
 
 	if want thp; then
 		phase "mp2.pool_thp"
-		thp_tests "${PART_LABEL[thp]}" || status=1
+		thp_part "${PART_LABEL[thp]}" || status=1
 	fi
 
 	if want bounded; then
@@ -224,7 +280,9 @@ inside() {
 
 	if want huge1g; then
 		phase "huge_page_size = 1GB"
-		huge_1g_tests "${PART_LABEL[huge1g]}" || status=1
+		# The 1 GiB pages are reserved at boot (run_guest --huge-1g below).
+		run_tap "${PART_LABEL[huge1g]}" 015_hugepages_1g.pl cap \
+			MP2_HUGE_1G_PER_NODE="${MP2_HUGE_1G_PER_NODE:-1}" || status=1
 	fi
 	phase "done"
 
@@ -325,7 +383,7 @@ if want huge1g; then
 	# the firmware's reserved 128 KiB and NODE_DATA(0) (e820 and dmesg of
 	# the guest), so no aligned 1 GiB of it is free and the boot reserves
 	# none there; with 4 GiB it also has 4-6 GiB.
-	run_guest 2 huge1g --huge-1g 1 --mem-per-node 4096 || rc=$?
+	run_guest 2 huge1g --huge-1g 1 --mem-per-node 4096 --env MP2_HUGE_1G_PER_NODE=1 || rc=$?
 fi
 
 status=0

@@ -6,10 +6,10 @@
 # output, and closes with "NAME: N passed, N failed, N skipped" as every
 # mp2 suite does, for scripts/check.sh.  "ok N" is passed, "ok N # SKIP"
 # (or "# skip": TAP's directives ignore case) skipped, "not ok N" failed;
-# a program that skips as a whole counts as one skipped test.
-# Tests of the plan ("1..N") that never reported, and an exit status other than 0 or 4 (kselftest's "skip") with
-# no failure reported, count as one failure each.  Exits 1 when a test
-# failed.
+# a program that skips as a whole counts as one skipped test.  Tests of
+# the plan ("1..N") that never reported, and an exit status other than 0
+# or 4 (kselftest's "skip") with no failure reported, count as one
+# failure each.  Exits 1 when a test failed.
 set -uo pipefail
 
 name=$1

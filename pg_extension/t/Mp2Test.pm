@@ -30,6 +30,10 @@ log finds what the server said, not the query that looked for it.
 The tests run as the user that owns the cluster (PostgreSQL refuses root):
 pg_extension/check-host.sh and check-guest.sh start prove as postgres,
 with CAP_SYS_NICE in its ambient set where a part needs the capability.
+What a suite needs root for (reserving huge pages, writing a sysfs knob)
+check-guest.sh does before it runs the suite, and names to it in
+environment variables (pglib.sh's run_tap LABEL FILE cap VAR=VALUE); the
+suite skips without them.
 
 =cut
 
@@ -49,7 +53,7 @@ use Time::HiRes qw(usleep time);
 
 our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top
   worker_info set_and_reload all_pages_on relation_on log_count
-  worker_processes);
+  worker_processes node_huge_pages);
 
 =pod
 
@@ -584,6 +588,30 @@ sub pgbench_reference
 	print $fh "$line\n";
 	close $fh;
 	return;
+}
+
+=pod
+
+=item node_huge_pages(NODE, SIZE_KB)
+
+The huge pages of SIZE_KB kB of NUMA node NODE, from its counters in
+sysfs, as a list: how many are reserved (nr_hugepages) and how many of
+them are in use (nr_hugepages less free_hugepages).  The empty list
+where the node or that page size does not exist.  Reading needs no
+privilege; reserving does (root writes nr_hugepages before the suite).
+
+=cut
+
+sub node_huge_pages
+{
+	my ($n, $kb) = @_;
+	my $dir = "/sys/devices/system/node/node$n/hugepages/hugepages-${kb}kB";
+
+	return () unless -d $dir;
+	my $nr = slurp_file("$dir/nr_hugepages");
+	my $free = slurp_file("$dir/free_hugepages");
+	chomp($nr, $free);
+	return ($nr, $nr - $free);
 }
 
 =pod

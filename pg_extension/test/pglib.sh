@@ -101,7 +101,7 @@ max_worker_processes = 16
 log_line_prefix = '%m [%p] '
 mp2.naptime = '1s'
 # The pool in base pages, as the regression outputs count it, whatever
-# huge pages the machine has reserved; huge_tests starts with them on.
+# huge pages the machine has reserved (t/014_hugepages.pl turns them on).
 huge_pages = off
 EOF
 }
@@ -184,23 +184,36 @@ run_regress() {
 	[ "$fail" -eq 0 ]
 }
 
-# run_tap LABEL FILE [cap]: the TAP suite pg_extension/t/FILE under
-# prove, run as postgres (with CAP_SYS_NICE ambient if "cap") from a copy
-# postgres can read, in a directory of its own; the test's own clusters
-# (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
-# LABEL's line; the suite's logs go to build/check/tap/LABEL/ (where the
-# tree is writable), and their ends are shown when a test failed.  The
-# suite gets the caller's environment (MP2_* included).
+# run_tap LABEL FILE [cap] [VAR=VALUE...]: the TAP suite
+# pg_extension/t/FILE under prove, run as postgres (with CAP_SYS_NICE
+# ambient if "cap") from a copy postgres can read, in a directory of its
+# own; the test's own clusters (PostgreSQL::Test::Cluster) use the
+# binaries of $PG_CONFIG, and pg_ctl waits for them as long as pg_start
+# does (PGCTLTIMEOUT).  The suite gets the caller's environment (MP2_*
+# included) and each VAR=VALUE: that is how check-guest.sh tells a suite
+# what it set up as root before it (huge pages reserved, a sysfs knob
+# written), which the suite, run as postgres, cannot do itself.
 #
 # TAP_ROOT_ACTIONS="FUNC..." (set for the call) offers the suite those
 # shell functions of the caller, to be run as root in its middle, where a
 # step needs root (reserving huge pages, dropping the page cache): the
 # suite asks for one by name with Mp2Test's mp2_root, through two FIFOs in
 # a directory only root can change, passed as MP2_ROOT (tap_root_serve).
+#
+# Closes with LABEL's line, and leaves its counts in TAP_COUNTS ("PASSED
+# FAILED SKIPPED"), for a part that runs a suite in steps with a root step
+# between them (check-guest.sh's thp part).  The suite's logs go to
+# build/check/tap/LABEL/ where the tree is writable, and their ends are
+# shown when a test failed.
 run_tap() {
-	local label=$1 file=$2 dir rc root="" server="" extra=()
+	local label=$1 file=$2 dir rc root="" server="" vars=()
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
-	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+	shift 2
+	if [ "${1:-}" = cap ]; then
+		runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+		shift
+	fi
+	vars=("$@")
 	if [ -n "${TAP_ROOT_ACTIONS:-}" ]; then
 		root=$(mktemp -d /tmp/mp2-tap-root.XXXXXX)
 		chmod 711 "$root"
@@ -209,7 +222,7 @@ run_tap() {
 		# shellcheck disable=SC2086
 		tap_root_serve "$root" $TAP_ROOT_ACTIONS &
 		server=$!
-		extra+=(MP2_ROOT="$root")
+		vars+=(MP2_ROOT="$root")
 	fi
 	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
 	chmod 755 "$dir"
@@ -221,16 +234,20 @@ run_tap() {
 	chown -R "$PG_USER": "$dir"
 	(
 		cd "$dir" &&
-			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env "${extra[@]}" PATH="$PGBIN:$PATH" \
+			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
 				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
-				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
-	)
-	rc=$?
+				PG_REGRESS="$PG_REGRESS" PGCTLTIMEOUT=300 "${vars[@]}" \
+				prove -v -I t "t/$file"
+	) | tee "$dir/closing"
+	rc=${PIPESTATUS[0]}
 	if [ -n "$server" ]; then
 		kill "$server" 2>/dev/null
 		wait "$server" 2>/dev/null
 		rm -rf "$root"
 	fi
+	TAP_COUNTS=$(grep -F "$label: " "$dir/closing" |
+		sed -nE 's/^.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' | tail -n 1)
+	TAP_COUNTS=${TAP_COUNTS:-0 1 0}
 	# Shown from the run's own directory: in the guest the tree is
 	# read-only, and the copy below fails.
 	if [ "$rc" -ne 0 ]; then
@@ -242,10 +259,10 @@ run_tap() {
 		echo "----"
 	fi
 	rm -rf "$TOP/build/check/tap/$label" 2>/dev/null
-	mkdir -p "$TOP/build/check/tap" 2>/dev/null &&
+	mkdir -p "$(dirname "$TOP/build/check/tap/$label")" 2>/dev/null &&
 		cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
 	rm -rf "$dir"
-	return $rc
+	return "$rc"
 }
 
 # tap_root_serve DIR FUNC...: run_tap's root side.  For each line the
