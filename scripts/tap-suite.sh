@@ -6,6 +6,8 @@
 # output, and closes with "NAME: N passed, N failed, N skipped" as every
 # mp2 suite does, for scripts/check.sh.  "ok N" is passed, "ok N # SKIP"
 # (or "# skip": TAP's directives ignore case) skipped, "not ok N" failed.
+# A program that skips all its tests ("1..0 # SKIP why", which prove
+# shows as "FILE .. skipped: why") counts as one skipped test.
 # Tests of the plan ("1..N") that never reported, and an exit status other than 0 or 4 (kselftest's "skip") with
 # no failure reported, count as one failure each.  Exits 1 when a test
 # failed.
@@ -23,6 +25,10 @@ skip=$(grep -ciE '^ok [0-9]+( .*)?# *SKIP' "$out")
 pass=$(($(grep -cE '^ok [0-9]+' "$out") - skip))
 fail=$(grep -cE '^not ok [0-9]+' "$out")
 plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' "$out" | head -n 1)
+if grep -qiE '^1\.\.0 *# *SKIP|^[^ ]+ \.\. skipped: ' "$out" && [ $((pass + skip + fail)) -eq 0 ]; then
+	plan=1
+	skip=1
+fi
 missing=$((${plan:-0} - pass - skip - fail))
 if [ -z "$plan" ] || [ "$missing" -gt 0 ]; then
 	echo "$name: ${plan:-no} tests planned, $((pass + skip + fail)) reported"
