@@ -184,15 +184,23 @@ run_regress() {
 	[ "$fail" -eq 0 ]
 }
 
-# run_tap LABEL FILE [cap]: the TAP suite pg_extension/t/FILE under
-# prove, run as postgres (with CAP_SYS_NICE ambient if "cap") from a copy
-# postgres can read, in a directory of its own; the test's own clusters
-# (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes with
-# LABEL's line; the suite's logs go to build/check/tap/LABEL/.
+# run_tap LABEL FILE [cap] [NAME=VALUE...]: the TAP suite
+# pg_extension/t/FILE under prove, run as postgres (with CAP_SYS_NICE
+# ambient if "cap") from a copy postgres can read, in a directory of its
+# own, with the variables NAME=VALUE in its environment (what a root step
+# before it prepared for the suite); the test's own clusters
+# (PostgreSQL::Test::Cluster) use the binaries of $PG_CONFIG.  Closes
+# with LABEL's line; the suite's logs go to build/check/tap/LABEL/ where
+# the tree is writable (not in the guest, whose tree is read-only), and
+# the end of them to the output when a test failed.
 run_tap() {
 	local label=$1 file=$2 dir rc
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
-	[ "${3:-}" = cap ] && runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+	shift 2
+	if [ "${1:-}" = cap ]; then
+		runner+=(--inh-caps +sys_nice --ambient-caps +sys_nice)
+		shift
+	fi
 	dir=$(mktemp -d /tmp/mp2-tap.XXXXXX)
 	chmod 755 "$dir"
 	mkdir -p "$dir/top/docs" "$dir/top/tests"
@@ -204,16 +212,17 @@ run_tap() {
 		cd "$dir" &&
 			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
 				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
-				PG_REGRESS="$PG_REGRESS" prove -v -I t "t/$file"
+				PG_REGRESS="$PG_REGRESS" "$@" prove -v -I t "t/$file"
 	)
 	rc=$?
-	rm -rf "$TOP/build/check/tap/$label"
-	mkdir -p "$TOP/build/check/tap"
-	cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
 	if [ "$rc" -ne 0 ]; then
-		echo "---- $label: build/check/tap/$label/regress_log_* (last 60 lines)"
-		tail -n 60 "$TOP/build/check/tap/$label"/regress_log_* 2>/dev/null
+		echo "---- $label: tmp_check/log/regress_log_* (last 60 lines)"
+		tail -n 60 "$dir"/tmp_check/log/regress_log_* 2>/dev/null
 		echo "----"
+	fi
+	if mkdir -p "$TOP/build/check/tap" 2>/dev/null && [ -w "$TOP/build/check/tap" ]; then
+		rm -rf "$TOP/build/check/tap/$label"
+		cp -r "$dir/tmp_check/log" "$TOP/build/check/tap/$label" 2>/dev/null
 	fi
 	rm -rf "$dir"
 	return $rc
