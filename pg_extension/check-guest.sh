@@ -79,8 +79,6 @@ inside() {
 	. "$TOP/pg_extension/test/hugepages.sh"
 	# shellcheck source=test/thp.sh
 	. "$TOP/pg_extension/test/thp.sh"
-	# shellcheck source=test/bounded.sh
-	. "$TOP/pg_extension/test/bounded.sh"
 	# shellcheck source=test/tier.sh
 	. "$TOP/pg_extension/test/tier.sh"
 	# shellcheck source=test/capability.sh
@@ -159,7 +157,7 @@ inside() {
 
 	if want bounded; then
 		phase "cancel and memory bounds"
-		bounded_tests "${PART_LABEL[bounded]}" || status=1
+		run_tap "${PART_LABEL[bounded]}" 012_bounded.pl cap || status=1
 	fi
 
 	if want capability; then
@@ -264,7 +262,7 @@ run_guest() {
 	return "${PIPESTATUS[0]}"
 }
 rc=0
-# 2 GB per node: room for a 1 GB pool (bounded.sh).
+# 2 GB per node: room for a 1 GB pool (t/012_bounded.pl).
 two=$(for p in $GUEST_PARTS; do [ "$p" != tier ] && [ "$p" != huge1g ] && echo "$p"; done | xargs)
 if [ -n "$two" ]; then
 	run_guest 2 "$two" || rc=$?
