@@ -81,8 +81,6 @@ inside() {
 	. "$TOP/pg_extension/test/thp.sh"
 	# shellcheck source=test/tier.sh
 	. "$TOP/pg_extension/test/tier.sh"
-	# shellcheck source=test/capability.sh
-	. "$TOP/pg_extension/test/capability.sh"
 	# shellcheck source=test/nomem.sh
 	. "$TOP/pg_extension/test/nomem.sh"
 
@@ -162,7 +160,8 @@ inside() {
 
 	if want capability; then
 		phase "CAP_SYS_NICE around the system calls"
-		capability_tests "${PART_LABEL[capability]}" "$TOP/build/check/capfail.so" || status=1
+		run_tap "${PART_LABEL[capability]}" 013_capability.pl cap \
+			MP2_CAPFAIL_SO="$TOP/build/check/capfail.so" || status=1
 	fi
 
 	if want nomem; then
@@ -215,10 +214,11 @@ if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.lo
 	echo "pg_guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-# The cap_set_proc() that fails on demand (test/capability.sh).
+# The cap_set_proc() that fails on demand, which t/013_capability.pl
+# preloads into its server.
 if want capability &&
 	! cc -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC \
-		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/test/capfail.c" -ldl -lcap; then
+		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/t/capfail.c" -ldl -lcap; then
 	echo "pg_capability-guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
