@@ -179,11 +179,6 @@ thp_part() {
 }
 
 inside() {
-	# shellcheck source=test/bounded.sh
-	. "$TOP/pg_extension/test/bounded.sh"
-	# shellcheck source=test/capability.sh
-	. "$TOP/pg_extension/test/capability.sh"
-
 	local work=/tmp/mp2-pgguest status=0
 	local nodes
 	export MP2_DIFF_LINES=2000
@@ -255,12 +250,13 @@ inside() {
 
 	if want bounded; then
 		phase "cancel and memory bounds"
-		bounded_tests "${PART_LABEL[bounded]}" || status=1
+		run_tap "${PART_LABEL[bounded]}" 012_bounded.pl cap || status=1
 	fi
 
 	if want capability; then
 		phase "CAP_SYS_NICE around the system calls"
-		capability_tests "${PART_LABEL[capability]}" "$TOP/build/check/capfail.so" || status=1
+		run_tap "${PART_LABEL[capability]}" 013_capability.pl cap \
+			MP2_CAPFAIL_SO="$TOP/build/check/capfail.so" || status=1
 	fi
 
 	if want nomem; then
@@ -319,10 +315,11 @@ if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.lo
 	echo "pg_guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-# The cap_set_proc() that fails on demand (test/capability.sh).
+# The cap_set_proc() that fails on demand, which t/013_capability.pl
+# preloads into its server.
 if want capability &&
 	! cc -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC \
-		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/test/capfail.c" -ldl -lcap; then
+		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/t/capfail.c" -ldl -lcap; then
 	echo "pg_capability-guest-$V: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
@@ -368,7 +365,7 @@ run_guest() {
 	return "${PIPESTATUS[0]}"
 }
 rc=0
-# 2 GB per node: room for a 1 GB pool (bounded.sh).
+# 2 GB per node: room for a 1 GB pool (t/012_bounded.pl).
 two=$(for p in $GUEST_PARTS; do [ "$p" != tier ] && [ "$p" != huge1g ] && echo "$p"; done | xargs)
 if [ -n "$two" ]; then
 	run_guest 2 "$two" || rc=$?

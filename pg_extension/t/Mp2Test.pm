@@ -53,7 +53,8 @@ use Time::HiRes qw(usleep time);
 
 our @EXPORT = qw(mp2_node mp2_q wait_until log_has mp2_top
   worker_info set_and_reload all_pages_on relation_on log_count
-  worker_processes node_huge_pages);
+  worker_processes node_huge_pages mp2_background mp2_background_running
+  mp2_background_end);
 
 =pod
 
@@ -612,6 +613,84 @@ sub node_huge_pages
 	my $free = slurp_file("$dir/free_hugepages");
 	chomp($nr, $free);
 	return ($nr, $nr - $free);
+}
+
+=pod
+
+=item mp2_background(NODE, SQL, dbname => DB, timeout => SECONDS)
+
+SQL run by psql in the background, in a session of its own in database
+DB (default postgres), as C<psql -c> runs it, without ON_ERROR_STOP.
+Returns once the session has told its backend's pid: a hash whose
+C<pid> is that pid; SQL starts right after.  psql is killed when it
+runs longer than SECONDS (default: the framework's C<timeout_default>).
+Dies when psql cannot start the session.
+
+=cut
+
+sub mp2_background
+{
+	my ($node, $sql, %opts) = @_;
+	my $bg = { out => '', err => '' };
+
+	$bg->{timeout} = IPC::Run::timeout($opts{timeout}
+		  || $PostgreSQL::Test::Utils::timeout_default);
+	$bg->{h} = IPC::Run::start(
+		[
+			$node->installed_command('psql'), '-X', '-q', '-At',
+			'-d', $node->connstr($opts{dbname} || 'postgres'),
+			'-c', 'SELECT pg_backend_pid()', '-c', $sql
+		],
+		'<', \undef, '>', \$bg->{out}, '2>', \$bg->{err},
+		$bg->{timeout});
+	eval { pump_until($bg->{h}, $bg->{timeout}, \$bg->{out}, qr/^\d+\n/) };
+	if ($bg->{out} !~ s/^(\d+)\n//)
+	{
+		$bg->{h}->kill_kill;
+		die "psql did not start a session: $bg->{err}";
+	}
+	$bg->{pid} = $1;
+	return $bg;
+}
+
+=pod
+
+=item mp2_background_running(BG)
+
+Whether the psql of BG still runs.
+
+=cut
+
+sub mp2_background_running
+{
+	my ($bg) = @_;
+	my $h = $bg->{h};
+
+	return 0 unless $h->pumpable;
+	eval { $h->pump_nb };
+	return $h->pumpable ? 1 : 0;
+}
+
+=pod
+
+=item mp2_background_end(BG)
+
+Waits for the psql of BG to exit, or kills it at its timeout and says so
+in its standard error; returns what it wrote to its standard output (the
+pid aside) and to its standard error.
+
+=cut
+
+sub mp2_background_end
+{
+	my ($bg) = @_;
+
+	if (!eval { $bg->{h}->finish; 1 })
+	{
+		$bg->{h}->kill_kill;
+		$bg->{err} .= "(psql killed: $@)";
+	}
+	return ($bg->{out}, $bg->{err});
 }
 
 =pod

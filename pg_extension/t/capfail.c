@@ -2,7 +2,8 @@
 /*
  * A cap_set_proc() that fails on demand, preloaded (LD_PRELOAD) into a
  * test server to show what the extension does when lowering CAP_SYS_NICE
- * fails.  The file named by $MP2_CAPFAIL says when:
+ * fails: 013_capability.pl beside it (check-guest.sh builds it, as
+ * build/check/capfail.so).  The file named by $MP2_CAPFAIL says when:
  *
  *   drop  fail a request that lowers CAP_SYS_NICE from the effective set
  *         and keeps it permitted (the drop after each system call)
