@@ -41,8 +41,8 @@ for s in $sizes; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "mapper-cost.sh: needs root (huge pages, the server as postgres)" >&2; exit 1; }
 
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 echo "mapper-cost: PostgreSQL $PG_MAJOR ($PG_CONFIG); installing the extension"
 make -s install PG_CONFIG="$PG_CONFIG" >/dev/null

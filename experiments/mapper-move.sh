@@ -49,8 +49,8 @@ if [ "$inside" = 0 ]; then
 fi
 
 # ---- inside the guest --------------------------------------------------
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 pg_cluster_init /tmp/mp2-mapper-move/pg >/dev/null
 echo "shared_buffers = ${pool}MB" >>"$PGDATA/postgresql.conf"

@@ -115,8 +115,8 @@ if [ "$inside" = 0 ]; then
 fi
 
 # ---- where the measurement runs: the guest, or the host with --host -----
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 QUERY_mp2="SELECT * FROM mp2_buffer_nodes()"
 QUERY_mp2_warm=$QUERY_mp2

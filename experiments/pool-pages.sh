@@ -54,8 +54,8 @@ if [ "$inside" = 0 ]; then
 fi
 
 # ---- inside the guest --------------------------------------------------
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 KINDS=(4k thp hugetlb)
 THP_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled

@@ -56,8 +56,8 @@ if [ "$inside" = 0 ]; then
 fi
 
 # ---- inside the guest --------------------------------------------------
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 DIR=/tmp/mp2-tier-exp
 pg_cluster_init "$DIR/pg" >/dev/null

@@ -4,8 +4,8 @@
 # rate-guest.sh): the server, the ycsb table, the relocator's SQL and the
 # latency percentiles.  Sourced; needs root.
 
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 log() { echo "[$(date +%T)] $*"; }
 

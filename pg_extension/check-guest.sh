@@ -45,8 +45,8 @@ fi
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
 	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V

@@ -27,8 +27,8 @@ if [ "${1:-}" = --count ]; then
 fi
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 

@@ -34,8 +34,8 @@ if [ ! -x "$PG_CONFIG" ]; then
 	echo "deb: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
-# shellcheck source=../pg_extension/test/pglib.sh
-. "$TOP/pg_extension/test/pglib.sh"
+# shellcheck source=../scripts/pglib.sh
+. "$TOP/scripts/pglib.sh"
 
 PKGS=(libmp2-0 libmp2-dev mp2bench "postgresql-$PGV-mp2")
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)

@@ -25,9 +25,9 @@ set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
-# shellcheck source=../pg_extension/test/pglib.sh
+# shellcheck source=../scripts/pglib.sh
 PG_CONFIG=${PG_CONFIG:-pg_config}
-. "$TOP/pg_extension/test/pglib.sh"
+. "$TOP/scripts/pglib.sh"
 WORK=$(mktemp -d /tmp/mp2-tree.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 not() { ! "$@"; }

@@ -374,7 +374,7 @@ sub mp2_memory_nodes
 Has root run ACTION in the middle of a suite, for what PostgreSQL's user
 may not do (reserve huge pages, drop the page cache).  ACTION is the name
 of a shell function that the script running the suite offered in
-C<TAP_ROOT_ACTIONS> (C<run_tap> in F<test/pglib.sh>), which then passes
+C<TAP_ROOT_ACTIONS> (C<run_tap> in F<scripts/pglib.sh>), which then passes
 C<MP2_ROOT> to the suite.  Returns whether the action exited 0 and, in
 list context, what it printed too; dies without C<MP2_ROOT>, or when root
 does not answer within 600 s.

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# Shell functions shared by check-host.sh, check-guest.sh and the test
-# scripts beside this file: a throw-away PostgreSQL cluster run by the
-# unprivileged user postgres, psql helpers, and test result counting.
+# Shell functions shared by pg_extension/check-host.sh and check-guest.sh,
+# scripts/check-deb.sh and the experiments: a throw-away PostgreSQL
+# cluster run by the unprivileged user postgres, psql helpers, test
+# result counting, and run_tap for the TAP suites of pg_extension/t.
 #
 # Source it with TOP set to the top of the mp2 tree.  Runs as root (it
 # switches to postgres for everything PostgreSQL does).
