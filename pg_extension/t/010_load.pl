@@ -63,25 +63,7 @@ my $absent =
 is($absent, '0', "load: the whole pool is in memory ($absent pages absent)");
 
 # The reference: the same transactions, no moves.
-my $ref_h = '';
-if ($ENV{MP2_LOAD_REF})
-{
-	$ref_h = $ENV{MP2_LOAD_REF};
-	note("load: hashes of the run without moves, taken on the host: $ref_h");
-}
-elsif (
-	ok( pgbench_run($node, 'mp2ref', "$out/ref.log"),
-		'load: reference pgbench run'))
-{
-	$ref_h = pgbench_hashes($node, 'mp2ref');
-	is(pgbench_failed_tx("$out/ref.log"),
-		'0', 'load: reference reports 0 failed transactions');
-	mp2_q($node, 'DROP DATABASE mp2ref');
-}
-else
-{
-	diag(slurp_file("$out/ref.log"));
-}
+my $ref_h = pgbench_expected_hashes($node, 'load', "$out/ref.log");
 
 # The run under moves.
 my $bench =

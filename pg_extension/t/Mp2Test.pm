@@ -481,12 +481,21 @@ without options, written to FILE; nothing is written when a step fails.
 F<check-guest.sh> runs it on the host, where it is fast, and passes the
 line to the guest suites as C<MP2_LOAD_REF>.
 
+=item pgbench_expected_hashes(NODE, LABEL, LOG)
+
+The line the run without moves leaves: C<MP2_LOAD_REF> when the caller
+gave it, else what pgbench_hashes gives after that run on database
+mp2ref of NODE (a copy of the suite's database made before any run,
+dropped after), its output in LOG, with two tests named after LABEL;
+the empty string when that run failed.
+
 =cut
 
 push @EXPORT, qw(mp2_memory_nodes mp2_root mp2_amcheck
   $PGBENCH_SCALE $PGBENCH_TX $PGBENCH_RATE
   pgbench_init pgbench_start pgbench_running pgbench_wait pgbench_run
-  pgbench_failed_tx pgbench_hashes pgbench_reference);
+  pgbench_failed_tx pgbench_hashes pgbench_reference
+  pgbench_expected_hashes);
 
 our $PGBENCH_SCALE = $ENV{MP2_LOAD_SCALE} || 5;
 our $PGBENCH_TX = $ENV{MP2_LOAD_TX} || 600;
@@ -589,6 +598,29 @@ sub pgbench_reference
 	print $fh "$line\n";
 	close $fh;
 	return;
+}
+
+sub pgbench_expected_hashes
+{
+	my ($node, $label, $log) = @_;
+
+	if ($ENV{MP2_LOAD_REF})
+	{
+		Test::More::note("$label: hashes of the run without moves, taken on the host: $ENV{MP2_LOAD_REF}");
+		return $ENV{MP2_LOAD_REF};
+	}
+	if (!Test::More::ok(
+			pgbench_run($node, 'mp2ref', $log),
+			"$label: reference pgbench run"))
+	{
+		Test::More::diag(slurp_file($log));
+		return '';
+	}
+	my $line = pgbench_hashes($node, 'mp2ref');
+	Test::More::is(pgbench_failed_tx($log),
+		'0', "$label: reference reports 0 failed transactions");
+	mp2_q($node, 'DROP DATABASE mp2ref');
+	return $line;
 }
 
 =pod
