@@ -51,7 +51,7 @@ work=$(mktemp -d /tmp/mp2-mapcost.XXXXXX)
 chmod 755 "$work"
 hp_before=$(cat /proc/sys/vm/nr_hugepages)
 cleanup() {
-	pg_stop
+	pg_stop || true
 	echo "$hp_before" >/proc/sys/vm/nr_hugepages
 	rm -rf "$work"
 }

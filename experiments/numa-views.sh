@@ -127,7 +127,7 @@ NM=${#METHODS[@]}
 
 work=$(mktemp -d /tmp/mp2-numa-views.XXXXXX)
 chmod 755 "$work"
-trap 'pg_stop; rm -rf "$work"' EXIT
+trap 'pg_stop || true; rm -rf "$work"' EXIT
 PGPORT=${PGPORT:-54392} pg_cluster_init "$work/pg" >/dev/null
 
 max=0
