@@ -481,6 +481,12 @@ without options, written to FILE; nothing is written when a step fails.
 F<check-guest.sh> runs it on the host, where it is fast, and passes the
 line to the guest suites as C<MP2_LOAD_REF>.
 
+=item pgbench_completed(LABEL, LOG)
+
+Two tests named after LABEL on a finished run whose output is LOG: it
+reports no failed transaction, and every transaction (2 clients,
+C<$PGBENCH_TX> each) was processed; pgbench's counts are noted.
+
 =item pgbench_expected_hashes(NODE, LABEL, LOG)
 
 The line the run without moves leaves: C<MP2_LOAD_REF> when the caller
@@ -495,7 +501,7 @@ push @EXPORT, qw(mp2_memory_nodes mp2_root mp2_amcheck
   $PGBENCH_SCALE $PGBENCH_TX $PGBENCH_RATE
   pgbench_init pgbench_start pgbench_running pgbench_wait pgbench_run
   pgbench_failed_tx pgbench_hashes pgbench_reference
-  pgbench_expected_hashes);
+  pgbench_expected_hashes pgbench_completed);
 
 our $PGBENCH_SCALE = $ENV{MP2_LOAD_SCALE} || 5;
 our $PGBENCH_TX = $ENV{MP2_LOAD_TX} || 600;
@@ -597,6 +603,23 @@ sub pgbench_reference
 	open my $fh, '>', $file or die "$file: $!";
 	print $fh "$line\n";
 	close $fh;
+	return;
+}
+
+sub pgbench_completed
+{
+	my ($label, $log) = @_;
+	my $tx = 2 * $PGBENCH_TX;
+	my $out = slurp_file($log);
+
+	Test::More::note(join "\n",
+		grep { /^(number of (transactions|failed)|tps)/ } split /\n/, $out);
+	Test::More::is(pgbench_failed_tx($log),
+		'0', "$label: pgbench reports 0 failed transactions");
+	Test::More::like(
+		$out,
+		qr{^number of transactions actually processed: $tx/$tx$}m,
+		"$label: all transactions done");
 	return;
 }
 
