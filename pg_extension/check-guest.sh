@@ -26,22 +26,18 @@
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
 # version V.  On the host it installs the extension into that PostgreSQL
 # (the guest's root file system is the host's, read-only), boots the guest
-# and runs itself there with --inside; then it prints one closing line
-# "NAME-V: N passed, N failed, N skipped" per part.  Exits non-zero when a
-# test failed or the guest did not report.  Needs root.
+# and runs itself there with --inside.  Each part prints its TAP, opened
+# by "# suite: NAME-V" (scripts/tap-sum counts them); a part that did not
+# report from the guest is printed here as one failed test, and at the
+# end the parts' counts, as comments.  Exits non-zero when a test failed
+# or the guest did not report.  Needs root.
 #
 # MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded capability
 # nomem tier huge1g" (the default) selects the parts to run.
-# "check-guest.sh --count" prints how many parts it would run, and so
-# closing lines it would print, and runs nothing.
 set -uo pipefail
 
 ALL_PARTS="cap load worker nocap huge thp bounded capability nomem tier huge1g"
 GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
-if [ "${1:-}" = --count ]; then
-	wc -w <<<"$GUEST_PARTS"
-	exit 0
-fi
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,8 +67,6 @@ want() {
 COMMON_TESTS=(mp2_setup mp2_upgrade mp2_api mp2_badinput mp2_privilege mp2_worker mp2_security)
 # Without the capability only what differs is run again.
 NOCAP_TESTS=(mp2_setup mp2_guest_nocap)
-
-summary_re='^([A-Za-z0-9_./-]+): ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
 
 # The root steps of t/011_nomem.pl, which it asks for with mp2_root:
 # node 1 filled with 2 MiB huge pages, reserved by hugetlbfs.
@@ -155,11 +149,10 @@ THP_ENABLED=/sys/kernel/mm/transparent_hugepage/shmem_enabled
 
 # thp_part LABEL: t/016_thp.pl in two steps, since only root may write
 # shmem_enabled: with advise (mp2.pool_thp off and on), then with never
-# (the warning), each run under LABEL/advise and LABEL/never; closes with
-# LABEL's line, their sum, and puts the knob back as it was.  Without
-# the knob or node 1 the suite skips.
+# (the warning), as suites LABEL/advise and LABEL/never; then puts the
+# knob back as it was.  Without the knob or node 1 the suite skips.
 thp_part() {
-	local label=$1 saved shmem p f s pass=0 fail=0 skip=0 rc=0
+	local label=$1 saved shmem rc=0
 	if [ ! -w "$THP_ENABLED" ] || [ ! -d /sys/devices/system/node/node1 ]; then
 		run_tap "$label" 016_thp.pl cap
 		return
@@ -168,13 +161,8 @@ thp_part() {
 	for shmem in advise never; do
 		echo "$shmem" >"$THP_ENABLED"
 		run_tap "$label/$shmem" 016_thp.pl cap MP2_THP_SHMEM="$shmem" || rc=1
-		read -r p f s <<<"$TAP_COUNTS"
-		pass=$((pass + p))
-		fail=$((fail + f))
-		skip=$((skip + s))
 	done
 	echo "$saved" >"$THP_ENABLED"
-	echo "$label: $pass passed, $fail failed, $skip skipped"
 	return $rc
 }
 
@@ -189,7 +177,7 @@ inside() {
 	cp -r "$TOP/sql" "$TOP/expected" "$work/in/"
 	chown -R "$PG_USER": "$work/in"
 	if ! pg_cluster_init "$work/pg"; then
-		for p in "${PARTS[@]}"; do echo "$p: 0 passed, 1 failed, 0 skipped"; done
+		for p in "${PARTS[@]}"; do suite_failed "$p" "initdb in the guest"; done
 		return 1
 	fi
 	# A pool of 32 MB for the parts on this cluster (t/010_load.pl gives
@@ -225,13 +213,11 @@ inside() {
 			run_regress "${PART_LABEL[nocap]}" "$work/in" "$work/out-nocap" \
 				"${NOCAP_TESTS[@]}" || status=1
 			# The hint of the WARNING about shared pages names this binary.
-			if ! grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: User=postgres and AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
-				"$PGTMP/server.log"; then
-				echo "not ok 1 - the WARNING's hint in the server log names $PGBIN/postgres"
-				echo "1..1"
-				echo "${PART_LABEL[nocap]}: 0 passed, 1 failed, 0 skipped"
-				status=1
-			fi
+			suite_begin "${PART_LABEL[nocap]}/hint"
+			check "the WARNING's hint in the server log names $PGBIN/postgres" \
+				grep -qF "HINT:  Grant CAP_SYS_NICE to the PostgreSQL server: User=postgres and AmbientCapabilities=CAP_SYS_NICE in its systemd service, or \"setcap cap_sys_nice+p $PGBIN/postgres\"." \
+				"$PGTMP/server.log"
+			suite_end || status=1
 			pg_stop
 		else
 			status=1
@@ -283,8 +269,8 @@ inside() {
 	phase "done"
 
 	if [ "$status" -ne 0 ]; then
-		echo "---- server log (last 80 lines)"
-		tail -n 80 "$PGTMP/server.log"
+		echo "# ---- server log (last 80 lines)"
+		tail -n 80 "$PGTMP/server.log" | sed 's/^/# /'
 	fi
 	return $status
 }
@@ -298,13 +284,11 @@ fi
 [ "${1:-}" = --inside ] && exit 1
 
 if [ ! -x "$TOP/kernel/run-guest.sh" ]; then
-	echo "check-guest: kernel/run-guest.sh is missing"
-	echo "pg_guest-$V: 0 passed, 0 failed, 1 skipped"
+	suite_skipped "pg_guest-$V" "kernel/run-guest.sh is missing"
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "check-guest: needs root (make install, and running the server as $PG_USER)"
-	echo "pg_guest-$V: 0 passed, 0 failed, 1 skipped"
+	suite_skipped "pg_guest-$V" "needs root (make install, and running the server as $PG_USER)"
 	exit 0
 fi
 
@@ -312,7 +296,7 @@ echo "check-guest: PostgreSQL $V ($PG_CONFIG); installing the extension into $("
 mkdir -p "$TOP/build/check"
 if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
 	tail -n 30 "$TOP/build/pg_install.log"
-	echo "pg_guest-$V: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_guest-$V" "make install (build/pg_install.log)"
 	exit 1
 fi
 # The cap_set_proc() that fails on demand, which t/013_capability.pl
@@ -320,7 +304,7 @@ fi
 if want capability &&
 	! cc -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC \
 		-o "$TOP/build/check/capfail.so" "$TOP/pg_extension/t/capfail.c" -ldl -lcap; then
-	echo "pg_capability-guest-$V: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_capability-guest-$V" "build t/capfail.c"
 	exit 1
 fi
 
@@ -353,15 +337,13 @@ raw="$TOP/build/check/pg_guest_$V.raw"
 : >"$raw"
 cd "$TOP" || exit 1
 # run_guest NODES PARTS [RUN-GUEST-OPTIONS...]: the parts in a guest with
-# that many nodes.  The closing lines from inside are shown renamed and
-# counted once, below.
+# that many nodes.
 run_guest() {
 	local nodes=$1 parts=$2
 	shift 2
 	MP2_PG_GUEST_PARTS=$parts kernel/run-guest.sh --nodes "$nodes" --mem-per-node 2048 "$@" \
 		--timeout "${MP2_PG_GUEST_TIMEOUT:-1500}" --env "PG_CONFIG=$PG_CONFIG" -- \
-		"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' |
-		tee -a "$raw" | sed -u -E "s/$summary_re/[guest] \\1 - \\2 passed, \\3 failed, \\4 skipped/"
+		"$TOP/pg_extension/check-guest.sh" --inside 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$raw"
 	return "${PIPESTATUS[0]}"
 }
 rc=0
@@ -383,17 +365,12 @@ if want huge1g; then
 	run_guest 2 huge1g --huge-1g 1 --mem-per-node 4096 --env MP2_HUGE_1G_PER_NODE=1 || rc=$?
 fi
 
-status=0
 for p in "${PARTS[@]}"; do
-	line=$(grep -E "^$p: " "$raw" | grep -E "$summary_re" | tail -n 1)
-	if [ -n "$line" ]; then
-		echo "$line"
-		echo "$line" | grep -q ' 0 failed' || status=1
-	else
-		echo "check-guest: $p did not report (guest exit status $rc)"
-		echo "$p: 0 passed, 1 failed, 0 skipped"
-		status=1
-	fi
+	grep -qE "^# suite: $p(/|$)" "$raw" ||
+		suite_failed "$p" "the part reported from the guest (guest exit status $rc)" | tee -a "$raw"
 done
+status=0
+"$TOP/scripts/tap-sum" "$raw" >"$raw.sum" || status=1
+sed 's/^/# /' "$raw.sum"
 [ "$rc" -eq 0 ] || status=1
 exit $status

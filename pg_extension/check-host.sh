@@ -14,17 +14,10 @@
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
-# version V.  Each part ends with "NAME-V: N passed, N failed, N skipped".  Exits
-# non-zero when a test failed.  Needs root (to install, and to run the
-# server as postgres).  "check-host.sh --count" prints how many closing
-# lines it prints, and runs nothing.
+# version V.  Each part prints its TAP, opened by "# suite: NAME-V"
+# (scripts/tap-sum counts them).  Exits non-zero when a test failed.  Needs
+# root (to install, and to run the server as postgres).
 set -uo pipefail
-
-PARTS=(pg_regress pg_worker pg_tier pg_docs pg_mapper pg_regress-nopreload)
-if [ "${1:-}" = --count ]; then
-	echo "${#PARTS[@]}"
-	exit 0
-fi
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../scripts/pglib.sh
@@ -33,20 +26,18 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "check-host: needs root (make install, and running the server as $PG_USER)"
-	echo "pg_regress-$PG_MAJOR: 0 passed, 0 failed, 1 skipped"
+	suite_skipped "pg_host-$PG_MAJOR" "needs root (make install, and running the server as $PG_USER)"
 	exit 0
 fi
 if ! getent passwd "$PG_USER" >/dev/null; then
-	echo "check-host: no user $PG_USER (install postgresql-15: scripts/setup-deps.sh)"
-	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_host-$PG_MAJOR" "no user $PG_USER (install postgresql-15: scripts/setup-deps.sh)"
 	exit 1
 fi
 
 echo "check-host: PostgreSQL $PG_MAJOR ($PG_CONFIG); installing the extension into $("$PG_CONFIG" --pkglibdir)"
 if ! make -s -C "$TOP" install PG_CONFIG="$PG_CONFIG" >"$TOP/build/pg_install.log" 2>&1; then
 	tail -n 30 "$TOP/build/pg_install.log"
-	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_host-$PG_MAJOR" "make install (build/pg_install.log)"
 	exit 1
 fi
 
@@ -72,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 if ! pg_cluster_init "$WORK/pg" || ! pg_start; then
-	echo "pg_regress-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_host-$PG_MAJOR" "initdb and start a cluster"
 	exit 1
 fi
 echo "check-host: cluster in $PGDATA, socket $PGHOST port $PGPORT"
@@ -91,7 +82,7 @@ if pg_start -o "-c shared_preload_libraries=''"; then
 	run_regress "pg_regress-nopreload-$PG_MAJOR" "$WORK/in" "$WORK/out-nopreload" \
 		mp2_nopreload || status=1
 else
-	echo "pg_regress-nopreload-$PG_MAJOR: 0 passed, 1 failed, 0 skipped"
+	suite_failed "pg_regress-nopreload-$PG_MAJOR" "start the cluster without shared_preload_libraries"
 	status=1
 fi
 exit $status

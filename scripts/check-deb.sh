@@ -14,7 +14,7 @@
 #
 # Whatever "make install" put into the same places is set aside first, so
 # that only the packaged files can be found, and put back at the end.
-# Ends with "deb: N passed, N failed, N skipped".  Needs root.
+# Prints TAP, opened by "# suite: deb".  Needs root.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,17 +25,19 @@ export PG_CONFIG=/usr/lib/postgresql/$PGV/bin/pg_config
 unset PKG_CONFIG_PATH
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "check-deb: needs root (apt-get install, and a server run as postgres)"
-	echo "deb: 0 passed, 0 failed, 1 skipped"
+	echo "# suite: deb"
+	echo "1..0 # SKIP needs root (apt-get install, and a server run as postgres)"
 	exit 0
 fi
 if [ ! -x "$PG_CONFIG" ]; then
-	echo "check-deb: no $PG_CONFIG (postgresql-server-dev-$PGV)"
-	echo "deb: 0 passed, 1 failed, 0 skipped"
+	echo "# suite: deb"
+	echo "not ok 1 - no $PG_CONFIG (postgresql-server-dev-$PGV)"
+	echo "1..1"
 	exit 1
 fi
 # shellcheck source=../scripts/pglib.sh
 . "$TOP/scripts/pglib.sh"
+suite_begin deb
 
 PKGS=(libmp2-0 libmp2-dev mp2bench "postgresql-$PGV-mp2")
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -76,9 +78,9 @@ phase "build: scripts/build-deb.sh"
 if scripts_out=$("$TOP/scripts/build-deb.sh" "$OUT" 2>&1); then
 	ok "build: dpkg-buildpackage made $(ls "$OUT"/*.deb | wc -l) packages"
 else
-	echo "$scripts_out" | tail -n 40
+	echo "$scripts_out" | tail -n 40 | sed "s/^/# /"
 	not_ok "build: dpkg-buildpackage"
-	suite_end deb
+	suite_end
 	exit 1
 fi
 for p in "${PKGS[@]}"; do
@@ -89,7 +91,7 @@ phase "lintian"
 changes=$(ls "$OUT"/*.changes)
 lintian --fail-on error --suppress-tags-from-file /dev/null "$changes" >"$WORK/lintian.log" 2>&1
 lrc=$?
-cat "$WORK/lintian.log"
+sed "s/^/# /" "$WORK/lintian.log"
 echo "lintian: $(grep -c '^E:' "$WORK/lintian.log") errors, $(grep -c '^W:' "$WORK/lintian.log") warnings"
 check "lintian: no errors" [ "$lrc" -eq 0 ]
 
@@ -106,9 +108,9 @@ check "install: no mp2 file left outside the packages" [ -z "$(installed_by_sour
 if apt-get install -y -q "$OUT"/*.deb >"$WORK/apt.log" 2>&1; then
 	ok "install: apt-get install of ${PKGS[*]}"
 else
-	tail -n 20 "$WORK/apt.log"
+	tail -n 20 "$WORK/apt.log" | sed "s/^/# /"
 	not_ok "install: apt-get install"
-	suite_end deb
+	suite_end
 	exit 1
 fi
 not_needs_lib() { [ -x "$WORK/consumer-$1" ] && ! needs_lib "$1"; }
@@ -164,7 +166,7 @@ libdir=$(pkg-config --variable=libdir mp2)
 # shellcheck disable=SC2046
 cc_consumer() {
 	cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags mp2) "$WORK/consumer.c" \
-		-o "$WORK/consumer-$1" "${@:2}" 2>"$WORK/cc.log" || { cat "$WORK/cc.log"; return 1; }
+		-o "$WORK/consumer-$1" "${@:2}" 2>"$WORK/cc.log" || { sed "s/^/# /" "$WORK/cc.log"; return 1; }
 }
 run_consumer() {
 	local out rc
@@ -208,8 +210,8 @@ if pg_cluster_init "$WORK/pg" && pg_start cap; then
 		make -C "$WORK/pg_extension" installcheck PG_CONFIG="$PG_CONFIG" \
 		>"$WORK/installcheck.log" 2>&1
 	rc=$?
-	cat "$WORK/installcheck.log"
-	[ -s "$WORK/pg_extension/regression.diffs" ] && head -n 200 "$WORK/pg_extension/regression.diffs"
+	sed "s/^/# /" "$WORK/installcheck.log"
+	[ -s "$WORK/pg_extension/regression.diffs" ] && head -n 200 "$WORK/pg_extension/regression.diffs" | sed "s/^/# /"
 	n=$(grep -cE '\.\.\. ok( |$)|^ok [0-9]+ ' "$WORK/installcheck.log")
 	check "installcheck: make installcheck passed ($n tests)" [ "$rc" -eq 0 -a "$n" -gt 0 ]
 	pg_stop
@@ -221,7 +223,7 @@ phase "purge"
 if apt-get purge -y -q "${PKGS[@]}" >"$WORK/purge.log" 2>&1; then
 	ok "purge: apt-get purge"
 else
-	tail -n 20 "$WORK/purge.log"
+	tail -n 20 "$WORK/purge.log" | sed "s/^/# /"
 	not_ok "purge: apt-get purge"
 fi
 nothing_left() {
@@ -230,4 +232,4 @@ nothing_left() {
 		! [ -e /usr/include/mp2_kabi.h ]
 }
 check "purge: no mp2 file is left" nothing_left
-suite_end deb
+suite_end

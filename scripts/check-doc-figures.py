@@ -23,7 +23,7 @@ The number compared is the last one written before the comment on its
 line (thousands commas dropped); the file's value must round to it at
 as many decimals as the docs write.  Every relative Markdown link must name a
 file or directory that exists.  Prints one line per problem and a
-closing "doc figures: N passed, N failed, N skipped" line; exits 1 on a
+closing comment "# doc figures: N passed, N failed, N skipped"; exits 1 on a
 problem.
 """
 
@@ -199,7 +199,7 @@ def main(argv):
     for p in problems:
         print(p)
     link_failures = len(problems) - counts["failed"]
-    print(f"doc figures: {counts['passed']} passed, "
+    print(f"# doc figures: {counts['passed']} passed, "
           f"{counts['failed'] + link_failures} failed, 0 skipped")
     return 1 if problems else 0
 

@@ -20,7 +20,7 @@
 #             use each other's functions or variables in a circle
 #             (scripts/file-cycles.py)
 #
-# Ends with "tree: N passed, N failed, N skipped".
+# Prints TAP, opened by "# suite: tree".
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +28,7 @@ cd "$TOP" || exit 1
 # shellcheck source=../scripts/pglib.sh
 PG_CONFIG=${PG_CONFIG:-pg_config}
 . "$TOP/scripts/pglib.sh"
+suite_begin tree
 WORK=$(mktemp -d /tmp/mp2-tree.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 not() { ! "$@"; }
@@ -178,7 +179,7 @@ if [ -s "$zip" ]; then
 		make -s -C "$WORK/unpacked/mp2-$v" install-lib install-tools DESTDIR="$WORK/dist-dest" \
 			>>"$WORK/dist-build.log" 2>&1
 	rc=$?
-	[ "$rc" -eq 0 ] || tail -n 20 "$WORK/dist-build.log"
+	[ "$rc" -eq 0 ] || tail -n 20 "$WORK/dist-build.log" | sed "s/^/# /"
 	check "dist: the archive builds and installs with make, make install" [ "$rc" -eq 0 ]
 	check "dist: ... the extension too" [ -f "$WORK/unpacked/mp2-$v/pg_extension/mp2.so" ]
 
@@ -189,4 +190,4 @@ if [ -s "$zip" ]; then
 			scripts/file-cycles.py "$u/$part/"*.o
 	done
 fi
-suite_end tree
+suite_end

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Run mp2's test suites and sum their closing lines.
+# Run mp2's test suites and sum their results.
 #
 #   scripts/check.sh host    suites that run on this machine
 #   scripts/check.sh guest   suites that run inside the multi-node QEMU guest
@@ -13,12 +13,14 @@
 # MP2_PG_VERSIONS (host, default "15 18") and MP2_PG_GUEST_VERSIONS
 # (guest, default "15 18").
 #
-# Every suite reports in TAP and ends with "NAME: N passed, N failed, N
-# skipped"; the move_pages2 kselftest reports in TAP only, and
-# scripts/tap-suite.sh counts it into that line.  This script prints each
-# suite's output, then the closing lines, every failed test ("not ok")
-# with the diagnostics around it, and one total line.  It exits non-zero
-# when a test failed or a suite did not reach its closing line.
+# Every suite reports in TAP, opened by "# suite: NAME" (the C suites and
+# the kselftest through scripts/run-each.sh, the PostgreSQL suites under
+# prove through scripts/pglib.sh).  This script shows each suite's output
+# and keeps it in build/check/; then scripts/tap-sum counts every suite:
+# one line "LABEL/NAME: N passed, N failed, N skipped" each, every failed
+# test ("not ok") with the diagnostics around it, and one total line.  It
+# exits non-zero when a test failed, a suite reported fewer tests than it
+# planned, or a command failed with no failed test.
 #
 # --fresh clones HEAD (committed work only) into DIR/mp2 (default
 # build/fresh/mp2; not under /tmp or /var/tmp, which the guest hides),
@@ -35,7 +37,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-	sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # fresh_check DIR KEEP: see above.
@@ -126,10 +128,35 @@ fi
 B=build
 LOG=$B/check
 mkdir -p "$LOG"
-: >"$LOG/summary"
+rm -f "$LOG"/[0-9][0-9]-*.log
 : >"$LOG/failures"
-: >"$LOG/not-run"
-broken=0
+# Every suite's output, as "LABEL=FILE" for scripts/tap-sum.
+LOGS=()
+
+# new_log LABEL: the file that the next output of LABEL goes to; it is
+# counted at the end as LABEL's.
+new_log() {
+	local log
+	log=$(printf '%s/%02d-%s.log' "$LOG" "${#LOGS[@]}" "${1//\//_}")
+	LOGS+=("$1=$log")
+	echo "$log"
+}
+
+# not_run LABEL SUITE OUTCOME WHY: a suite that could not run, as TAP:
+# OUTCOME "skipped" or "failed".
+not_run() {
+	local log
+	log=$(new_log "$1")
+	{
+		echo "# suite: $2"
+		if [ "$3" = skipped ]; then
+			echo "1..0 # SKIP $4"
+		else
+			echo "not ok 1 - $4"
+			echo "1..1"
+		fi
+	} | tee "$log"
+}
 
 # The PostgreSQL versions the extension's suites run against: 15 from
 # Debian's packages, the others built from Debian's source packages by
@@ -138,12 +165,12 @@ PG_HOST_VERSIONS=${MP2_PG_VERSIONS:-15 18}
 PG_GUEST_VERSIONS=${MP2_PG_GUEST_VERSIONS:-15 18}
 declare -A PG_CONFIGS=()
 
-# pg_config_of V SUITES LABEL: the pg_config of PostgreSQL V, built if need
-# be.  When V cannot be had, the SUITES suites of LABEL that need it are
-# recorded as not run: failed when the build failed, skipped with the
-# reason when the mirror cannot serve V (build-pg.sh exit 2).
+# pg_config_of V LABEL: the pg_config of PostgreSQL V, built if need be.
+# When V cannot be had, LABEL's suites are recorded as not run: failed
+# when the build failed, skipped with the reason when the mirror cannot
+# serve V (build-pg.sh exit 2).
 pg_config_of() {
-	local v=$1 nsuites=$2 label=$3 out rc
+	local v=$1 label=$2 out rc
 	if [ -z "${PG_CONFIGS[$v]:-}" ]; then
 		out=$(scripts/build-pg.sh "$v" | tail -n 1)
 		rc=${PIPESTATUS[0]}
@@ -157,90 +184,66 @@ pg_config_of() {
 	fi
 	case "${PG_CONFIGS[$v]}" in
 	unavailable)
-		echo "check: PostgreSQL $v is not available here (scripts/build-pg.sh $v): its $nsuites $label suites are skipped"
-		echo "$label: 0 passed, 0 failed, $nsuites skipped" >>"$LOG/summary"
-		echo "$label: skipped, PostgreSQL $v not available" >>"$LOG/not-run"
+		not_run "$label" "pg-$v" skipped "PostgreSQL $v is not available here (scripts/build-pg.sh $v)"
 		return 1
 		;;
 	failed)
-		echo "check: could not build PostgreSQL $v (scripts/build-pg.sh $v): its $nsuites $label suites did not run"
-		echo "$label: 0 passed, $nsuites failed, 0 skipped" >>"$LOG/summary"
-		echo "$label: NOT RUN, PostgreSQL $v could not be built" >>"$LOG/not-run"
+		not_run "$label" "pg-$v" failed "build PostgreSQL $v (scripts/build-pg.sh $v)"
 		return 1
 		;;
 	esac
 }
 
-summary_re='^[A-Za-z0-9_./-]+: [0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
-
-# run_suite LABEL EXPECTED_SUITES COMMAND...
-# Runs COMMAND, shows its output, and records every closing line in it,
-# prefixed with LABEL.  EXPECTED_SUITES closing lines must appear.
+# run_suite LABEL COMMAND...
+# Runs COMMAND and shows its output, which is kept for the count at the
+# end: each TAP stream in it (opened by "# suite: NAME") is a suite,
+# LABEL/NAME.  A COMMAND that exits non-zero with no failed test is one
+# failure more.
 run_suite() {
-	local label=$1 expect=$2 log found rc
-	shift 2
-	log="$LOG/${label//\//_}.log"
+	local label=$1 log rc
+	shift
+	log=$(new_log "$label")
 	echo "== $label: $*"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	found=$(grep -cE "$summary_re" "$log")
-	grep -E "$summary_re" "$log" | sed "s|^|$label/|" >>"$LOG/summary"
-	# Each failed test with its diagnostics, for the end: TAP's "not ok",
-	# the last three "#" lines right above it (tests/harness.h prints a
-	# failed check when it fails) and the first three under it.
-	awk -v label="$label" '
-		/^not ok/ {
-			for (i = (k > 3 ? k - 3 : 0); i < k; i++)
-				print label ":   " above[i % 3]
-			print label ": " $0
-			n = 3; k = 0; next
-		}
-		n > 0 && /^#/ { print label ":   " $0; n--; next }
-		/^#/ { above[k++ % 3] = $0; next }
-		{ n = 0; k = 0 }' "$log" >>"$LOG/failures"
-	if [ "$found" -lt "$expect" ]; then
-		echo "check: $label reported $found of $expect suite results (exit $rc)"
-		broken=$((broken + 1))
-	elif [ "$rc" -ne 0 ] && ! grep -E "$summary_re" "$log" | grep -qvE ' 0 failed'; then
-		echo "check: $label exited $rc although no test failed"
-		broken=$((broken + 1))
+	if [ "$rc" -ne 0 ] && scripts/tap-sum "$log" >/dev/null; then
+		not_run "$label" exit failed "$* exited $rc although no test failed"
 	fi
 }
+
+# The test programs of tests/ and the kselftest, on the host; the guest
+# runs those that need several nodes.
+HOST_TESTS=("$B/test_core" "$B/test_core_san" "$B/test_nomem" "$B/test_bench"
+	"$B/test_bench_migrate" "$B/test_bench_ycsb")
+GUEST_TESTS=("$B/test_core" "$B/test_nomem")
+if [ -x "$B/move_pages2_test" ]; then
+	HOST_TESTS+=("$B/move_pages2_test")
+	GUEST_TESTS=("$B/move_pages2_test" "${GUEST_TESTS[@]}")
+fi
 
 host_suites() {
 	# What the host suites assert or skip depends on these (docs/testing.md,
 	# "What the host suites depend on").
 	echo "== host facts"
 	scripts/host-facts.sh | tee "$LOG/host-facts"
-	run_suite host 1 scripts/check-tree.sh
-	run_suite host 1 "$B/test_core"
-	run_suite host 1 "$B/test_core_san"
-	run_suite host 1 "$B/test_nomem"
-	run_suite host 1 "$B/test_bench"
-	run_suite host 1 "$B/test_bench_migrate"
-	run_suite host 1 "$B/test_bench_ycsb"
-	if [ -x "$B/move_pages2_test" ]; then
-		run_suite host 1 scripts/tap-suite.sh move_pages2 "$B/move_pages2_test"
-	fi
+	run_suite host scripts/check-tree.sh
+	run_suite host scripts/run-each.sh "${HOST_TESTS[@]}"
 	if [ -x pg_extension/check-host.sh ]; then
-		local nparts
-		nparts=$(pg_extension/check-host.sh --count)
 		for v in $PG_HOST_VERSIONS; do
 			echo "== host: PostgreSQL $v"
-			pg_config_of "$v" "$nparts" "host-pg$v" &&
-				run_suite "host-pg$v" "$nparts" env PG_CONFIG="${PG_CONFIGS[$v]}" \
+			pg_config_of "$v" "host-pg$v" &&
+				run_suite "host-pg$v" env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-host.sh
 		done
 	fi
 	# Builds, installs, tests and purges the Debian packages.
-	run_suite host 1 scripts/check-deb.sh
+	run_suite host scripts/check-deb.sh
 }
 
 guest_suites() {
 	local guest=kernel/run-guest.sh
 	if [ ! -x "$guest" ]; then
-		echo "guest: 0 passed, 0 failed, 1 skipped" >>"$LOG/summary"
-		echo "== guest: skipped, $guest is missing"
+		not_run guest guest skipped "$guest is missing"
 		return
 	fi
 	# The largest guest: 4 nodes of 2048 MiB (pg_extension/check-guest.sh),
@@ -248,30 +251,21 @@ guest_suites() {
 	local need=$((4 * 2048 + 1024)) have
 	have=$(scripts/host-facts.sh --memory-mib)
 	if [ "$have" -lt "$need" ]; then
-		echo "== guest: NOT RUN: the guests need $need MiB, this process may use $have MiB (RAM or cgroup limit)"
-		echo "guest: 0 passed, 1 failed, 0 skipped" >>"$LOG/summary"
-		echo "guest: NOT RUN, $have MiB of memory where the guests need $need MiB" >>"$LOG/not-run"
+		not_run guest guest failed "NOT RUN: the guests need $need MiB, this process may use $have MiB (RAM or cgroup limit)"
 		return
 	fi
-	local tests=("$B/test_core" "$B/test_nomem")
-	[ -x "$B/move_pages2_test" ] &&
-		tests=("scripts/tap-suite.sh move_pages2 $B/move_pages2_test" "${tests[@]}")
-	local n=${#tests[@]}
 	echo "== guest: booting the patched kernel with 2 NUMA nodes"
-	run_suite guest2 "$n" "$guest" --nodes 2 -- scripts/run-each.sh "${tests[@]}"
+	run_suite guest2 "$guest" --nodes 2 -- scripts/run-each.sh "${GUEST_TESTS[@]}"
 	# Again without CAP_SYS_NICE: move_all must be refused.
-	run_suite guest2-nocap 1 "$guest" --nodes 2 -- setpriv --inh-caps -sys_nice \
-		--bounding-set -sys_nice -- "$B/test_core"
+	run_suite guest2-nocap "$guest" --nodes 2 -- setpriv --inh-caps -sys_nice \
+		--bounding-set -sys_nice -- scripts/run-each.sh "$B/test_core"
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
-	run_suite guest4 "$n" "$guest" --nodes 4 -- scripts/run-each.sh "${tests[@]}"
+	run_suite guest4 "$guest" --nodes 4 -- scripts/run-each.sh "${GUEST_TESTS[@]}"
 	if [ -x pg_extension/check-guest.sh ]; then
-		local nparts
-		nparts=$(pg_extension/check-guest.sh --count)
 		for v in $PG_GUEST_VERSIONS; do
 			echo "== guest: PostgreSQL $v"
-			pg_config_of "$v" "$nparts" "guest-pg$v" &&
-				run_suite "guest-pg$v" "$nparts" \
-					env PG_CONFIG="${PG_CONFIGS[$v]}" \
+			pg_config_of "$v" "guest-pg$v" &&
+				run_suite "guest-pg$v" env PG_CONFIG="${PG_CONFIGS[$v]}" \
 					pg_extension/check-guest.sh
 		done
 	fi
@@ -288,26 +282,12 @@ esac
 
 echo
 echo "== results"
-cat "$LOG/summary"
-if [ -s "$LOG/not-run" ]; then
-	echo "== suites that did not run"
-	cat "$LOG/not-run"
-fi
+scripts/tap-sum --total --failures "$LOG/failures" "${LOGS[@]}" >"$LOG/summary"
+rc=$?
+head -n -1 "$LOG/summary"
 if [ -s "$LOG/failures" ]; then
 	echo "== tests that failed"
 	cat "$LOG/failures"
 fi
-awk -v broken="$broken" '
-{
-	for (i = 1; i <= NF; i++) {
-		v = $i; gsub(/,/, "", $(i + 1))
-		if ($(i + 1) == "passed") p += v
-		else if ($(i + 1) == "failed") f += v
-		else if ($(i + 1) == "skipped") s += v
-	}
-}
-END {
-	f += broken
-	printf "%d passed, %d failed, %d skipped\n", p, f, s
-	exit f > 0
-}' "$LOG/summary"
+tail -n 1 "$LOG/summary"
+exit $rc

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Shell functions shared by pg_extension/check-host.sh and check-guest.sh,
 # scripts/check-deb.sh and the experiments: a throw-away PostgreSQL
-# cluster run by the unprivileged user postgres, psql helpers, test
-# result counting, and run_tap for the TAP suites of pg_extension/t.
+# cluster run by the unprivileged user postgres, psql helpers, TAP
+# output for suites written in bash, and run_tap for the TAP suites of
+# pg_extension/t.  Every suite's TAP opens with "# suite: NAME", which
+# scripts/tap-sum counts by.
 #
 # Source it with TOP set to the top of the mp2 tree.  Runs as root (it
 # switches to postgres for everything PostgreSQL does).
@@ -65,16 +67,32 @@ phase() {
 	echo "== $(date +%T) $*"
 }
 
-# suite_end NAME: print the TAP plan and the closing line of a suite, and
-# reset the counters.  Returns non-zero when a test failed.
-suite_end() {
-	local fail=$T_FAIL
-	echo "1..$((T_PASS + T_FAIL + T_SKIP))"
-	echo "$1: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+# suite_begin NAME: open the TAP stream of suite NAME, counters at zero.
+suite_begin() {
+	echo "# suite: $1"
 	T_PASS=0
 	T_FAIL=0
 	T_SKIP=0
-	[ "$fail" -eq 0 ]
+}
+
+# suite_end: print the TAP plan of the suite.  Returns non-zero when a
+# test failed.
+suite_end() {
+	echo "1..$((T_PASS + T_FAIL + T_SKIP))"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# suite_failed NAME WHY: suite NAME as one failed test, for a suite that
+# could not run (returns 1); suite_skipped NAME WHY: skipped as a whole.
+suite_failed() {
+	suite_begin "$1"
+	not_ok "$2"
+	suite_end
+}
+
+suite_skipped() {
+	echo "# suite: $1"
+	echo "1..0 # SKIP $2"
 }
 
 # pg_cluster_init DIR: initdb a cluster in DIR/data, owned by postgres,
@@ -156,10 +174,12 @@ pg_ready() {
 }
 
 # run_regress LABEL INPUTDIR OUTDIR TEST...: pg_regress against the
-# running cluster; prints LABEL's closing line from its result.
+# running cluster, as suite LABEL: its output as comments, then a TAP line
+# for each test.
 run_regress() {
-	local label=$1 indir=$2 outdir=$3 rc pass fail
+	local label=$1 indir=$2 outdir=$3 rc name
 	shift 3
+	suite_begin "$label"
 	mkdir -p "$outdir"
 	chown "$PG_USER": "$outdir"
 	# --use-existing creates no database.
@@ -168,21 +188,25 @@ run_regress() {
 	as_pg "$PG_REGRESS" --use-existing --bindir="$PGBIN" \
 		--host="$PGHOST" --port="$PGPORT" --user="$PG_USER" \
 		--inputdir="$indir" --outputdir="$outdir" \
-		--dbname=contrib_regression "$@" 2>&1 | tee "$outdir/pg_regress.log"
-	rc=${PIPESTATUS[0]}
-	# "test x ... ok" up to 15, "ok 1 - x" (TAP) from 16 on.
-	pass=$(grep -cE '\.\.\. ok( |$)|^ok [0-9]+ ' "$outdir/pg_regress.log")
-	fail=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ ' "$outdir/pg_regress.log")
-	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		fail=1
-	fi
+		--dbname=contrib_regression "$@" >"$outdir/pg_regress.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$outdir/pg_regress.log"
 	if [ -s "$outdir/regression.diffs" ]; then
-		echo "---- $label: regression.diffs (first ${MP2_DIFF_LINES:-300} lines)"
-		head -n "${MP2_DIFF_LINES:-300}" "$outdir/regression.diffs"
-		echo "----"
+		echo "# ---- regression.diffs (first ${MP2_DIFF_LINES:-300} lines)"
+		head -n "${MP2_DIFF_LINES:-300}" "$outdir/regression.diffs" | sed 's/^/# /'
 	fi
-	echo "$label: $pass passed, $fail failed, 0 skipped"
-	[ "$fail" -eq 0 ]
+	# Each test's result: "test x ... ok" up to 15, TAP ("ok 1 - x")
+	# from 16 on.
+	for name in "$@"; do
+		if grep -qE "^(test|     ) +$name +\.\.\. ok( |$)|^ok [0-9]+ +- $name( |$)" \
+			"$outdir/pg_regress.log"; then
+			ok "$name"
+		else
+			not_ok "$name"
+		fi
+	done
+	[ "$rc" -eq 0 ] || [ "$T_FAIL" -gt 0 ] || not_ok "pg_regress exited $rc"
+	suite_end
 }
 
 # run_tap LABEL FILE [cap] [VAR=VALUE...]: the TAP suite
@@ -201,11 +225,9 @@ run_regress() {
 # suite asks for one by name with Mp2Test's mp2_root, through two FIFOs in
 # a directory only root can change, passed as MP2_ROOT (tap_root_serve).
 #
-# Closes with LABEL's line, and leaves its counts in TAP_COUNTS ("PASSED
-# FAILED SKIPPED"), for a part that runs a suite in steps with a root step
-# between them (check-guest.sh's thp part).  The suite's logs go to
+# Prints "# suite: LABEL" and then prove's output.  The suite's logs go to
 # build/check/tap/LABEL/ where the tree is writable, and their ends are
-# shown when a test failed.
+# shown (as comments) when a test failed.
 run_tap() {
 	local label=$1 file=$2 dir rc root="" server="" vars=()
 	local runner=(setpriv --reuid "$PG_USER" --regid "$PG_USER" --init-groups)
@@ -233,31 +255,28 @@ run_tap() {
 	cp "$TOP/tests/docs_sql.py" "$dir/top/tests/"
 	cp "$TOP/experiments/pgbench/tier-hot.sql" "$dir/top/experiments/pgbench/"
 	chown -R "$PG_USER": "$dir"
+	echo "# suite: $label"
 	(
 		cd "$dir" &&
-			"$TOP/scripts/tap-suite.sh" "$label" "${runner[@]}" -- env PATH="$PGBIN:$PATH" \
+			"${runner[@]}" -- env PATH="$PGBIN:$PATH" \
 				PERL5LIB="$PG_PERL" TESTDIR="$dir" MP2_TOP="$dir/top" \
 				PG_REGRESS="$PG_REGRESS" PGCTLTIMEOUT=300 "${vars[@]}" \
 				prove -v -I t "t/$file"
-	) | tee "$dir/closing"
-	rc=${PIPESTATUS[0]}
+	)
+	rc=$?
 	if [ -n "$server" ]; then
 		kill "$server" 2>/dev/null
 		wait "$server" 2>/dev/null
 		rm -rf "$root"
 	fi
-	TAP_COUNTS=$(grep -F "$label: " "$dir/closing" |
-		sed -nE 's/^.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' | tail -n 1)
-	TAP_COUNTS=${TAP_COUNTS:-0 1 0}
 	# Shown from the run's own directory: in the guest the tree is
 	# read-only, and the copy below fails.
 	if [ "$rc" -ne 0 ]; then
 		for f in "$dir"/tmp_check/log/regress_log_* "$dir"/tmp_check/log/*.log; do
 			[ -f "$f" ] || continue
-			echo "---- $label: $(basename "$f") (last 60 lines)"
-			tail -n 60 "$f"
+			echo "# ---- $label: $(basename "$f") (last 60 lines)"
+			tail -n 60 "$f" | sed 's/^/# /'
 		done
-		echo "----"
 	fi
 	rm -rf "$TOP/build/check/tap/$label" 2>/dev/null
 	mkdir -p "$(dirname "$TOP/build/check/tap/$label")" 2>/dev/null &&

@@ -5,15 +5,13 @@
  * A suite is a program whose main() calls T_RUN() for each test and ends
  * with "return t_finish(\"suite-name\");".  It reports in TAP, as every
  * mp2 suite does: one line a test ("ok N - name", "not ok N - name", or
- * "ok N - name # SKIP reason"), the plan "1..N" after the last, and then
- * the closing line
- *
- *     suite-name: N passed, N failed, N skipped
- *
- * which scripts/check.sh sums over all suites.  The exit status is 1 when a
- * test failed.  Checks do not stop a test: every failed check is printed
- * as a diagnostic ("# file:line: ...") when it fails, then the test goes
- * on.
+ * "ok N - name # SKIP reason"), the plan "1..N" after the last, and its
+ * counts in a comment for whoever reads it ("# suite-name: N passed, ...").
+ * prove reads it (prove -e '' build/test_core), and so does
+ * scripts/tap-sum, which scripts/check.sh sums every suite with.  The exit
+ * status is 1 when a test failed.  Checks do not stop a test: every failed
+ * check is printed as a diagnostic ("# file:line: ...") when it fails,
+ * then the test goes on.
  */
 #ifndef MP2_TEST_HARNESS_H
 #define MP2_TEST_HARNESS_H
@@ -116,7 +114,7 @@ static inline void t_run(const char *name, void (*fn)(void))
 static inline int t_finish(const char *suite)
 {
 	printf("1..%d\n", t_number());
-	printf("%s: %d passed, %d failed, %d skipped\n", suite,
+	printf("# %s: %d passed, %d failed, %d skipped\n", suite,
 	       t_counts.passed, t_counts.failed, t_counts.skipped);
 	fflush(stdout);
 	return t_counts.failed ? 1 : 0;
