@@ -288,8 +288,8 @@ if [ ! -x "$TOP/kernel/run-guest.sh" ]; then
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	suite_skipped "pg_guest-$V" "needs root (make install, and running the server as $PG_USER)"
-	exit 0
+	suite_failed "pg_guest-$V" "needs root (make install, and running the server as $PG_USER)"
+	exit 1
 fi
 
 echo "check-guest: PostgreSQL $V ($PG_CONFIG); installing the extension into $("$PG_CONFIG" --pkglibdir)"

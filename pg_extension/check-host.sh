@@ -26,8 +26,8 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 mapfile -t REGRESS_TESTS < <(make -s -C "$TOP/pg_extension" --no-print-directory print-regress PG_CONFIG="$PG_CONFIG" | tr " " "\n")
 
 if [ "$(id -u)" -ne 0 ]; then
-	suite_skipped "pg_host-$PG_MAJOR" "needs root (make install, and running the server as $PG_USER)"
-	exit 0
+	suite_failed "pg_host-$PG_MAJOR" "needs root (make install, and running the server as $PG_USER)"
+	exit 1
 fi
 if ! getent passwd "$PG_USER" >/dev/null; then
 	suite_failed "pg_host-$PG_MAJOR" "no user $PG_USER (install postgresql-15: scripts/setup-deps.sh)"
