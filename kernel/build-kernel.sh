@@ -16,6 +16,7 @@ ENVLIB="$KDIR/../scripts/build-env.sh"
 . "$ENVLIB"
 # The packages the kernel build reads besides the toolchain.
 KBUILD_PKGS=(bc bison flex libelf-dev libssl-dev)
+TAG=kernel
 # Bump when the layout or bookkeeping of the build trees changes.
 TREE_FORMAT=1
 KEEP_TREES=2
@@ -52,10 +53,6 @@ Logs: <cache>/kernel/<key>/build.log (its tail is printed if the build fails).
 EOF
 }
 
-die() {
-	echo "build-kernel: error: $*" >&2
-	exit 1
-}
 
 JOBS="$(nproc)"
 PRINT_KEY=0
@@ -65,34 +62,26 @@ while [ $# -gt 0 ]; do
 		usage
 		exit 0
 		;;
-	-j | --jobs)
-		[ $# -ge 2 ] || die "$1 needs a number (try --help)"
-		JOBS="$2"
-		shift 2
-		;;
-	--jobs=*)
-		JOBS="${1#*=}"
-		shift
+	-j | --jobs | --jobs=*)
+		build_jobs "$@"
+		shift "$BUILD_SHIFT"
 		;;
 	--print-key)
 		PRINT_KEY=1
 		shift
 		;;
 	*)
-		die "unknown argument '$1' (try --help)"
+		build_usage_error "unknown argument '$1' (try --help)"
 		;;
 	esac
 done
-[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive number, got '$JOBS'"
-
-log() { echo "kernel: $*" >&2; }
 
 # ---- inputs and cache key -------------------------------------------------
 PKG_VERSION="$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)" ||
-	die "package $PKG is not installed (run scripts/setup-deps.sh)"
-[ -n "$PKG_VERSION" ] || die "package $PKG is not installed (run scripts/setup-deps.sh)"
-[ -r "$TARBALL" ] || die "$TARBALL is missing (reinstall $PKG)"
-[ -r "$FRAGMENT" ] || die "$FRAGMENT is missing"
+	build_fail "package $PKG is not installed (run scripts/setup-deps.sh)"
+[ -n "$PKG_VERSION" ] || build_fail "package $PKG is not installed (run scripts/setup-deps.sh)"
+[ -r "$TARBALL" ] || build_fail "$TARBALL is missing (reinstall $PKG)"
+[ -r "$FRAGMENT" ] || build_fail "$FRAGMENT is missing"
 
 # Work from a snapshot of the inputs, so that edits made while this build
 # waits or runs cannot end up in a kernel cached under the old key.
@@ -146,20 +135,16 @@ OUTDIR="$CACHE/$KEY"
 IMAGE="$OUTDIR/bzImage"
 
 if [ -f "$IMAGE" ]; then
-	log "cached $IMAGE"
+	build_log "cached $IMAGE"
 	echo "$IMAGE"
 	exit 0
 fi
 
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
-	log "waiting for another kernel build to finish (lock $CACHE/.lock)"
-	flock 9
-fi
+build_lock "$CACHE/.lock" kernel
 # Somebody else may have built the same key while we waited.
 if [ -f "$IMAGE" ]; then
-	log "cached $IMAGE"
+	build_log "cached $IMAGE"
 	echo "$IMAGE"
 	exit 0
 fi
@@ -169,17 +154,7 @@ mkdir -p "$OUTDIR"
 BUILDLOG="$OUTDIR/build.log"
 : >"$BUILDLOG"
 
-fail() {
-	echo "build-kernel: error: $*" >&2
-	if [ -s "$BUILDLOG" ]; then
-		echo "----- last 40 lines of $BUILDLOG -----" >&2
-		tail -n 40 "$BUILDLOG" >&2
-		echo "----- end of $BUILDLOG -----" >&2
-	fi
-	exit 1
-}
-
-log "building key ${KEY:0:16}… ($PKG $PKG_VERSION, ${#PATCHES[@]} patch(es)), log $BUILDLOG"
+build_log "building key ${KEY:0:16}… ($PKG $PKG_VERSION, ${#PATCHES[@]} patch(es)), log $BUILDLOG"
 
 # ---- build tree -----------------------------------------------------------
 # Tree layout: $TREE is the kernel source; $TREE/.mp2/ holds
@@ -192,11 +167,11 @@ META="$TREE/.mp2"
 mkdir -p "$TREES"
 
 unpack() {
-	log "unpacking $TARBALL"
+	build_log "unpacking $TARBALL"
 	rm -rf "$TREE" "$TREE.tmp"
 	mkdir -p "$TREE.tmp"
 	tar -xJf "$TARBALL" -C "$TREE.tmp" --strip-components=1 ||
-		fail "could not unpack $TARBALL"
+		build_fail "could not unpack $TARBALL"
 	mkdir -p "$TREE.tmp/.mp2/applied"
 	echo clean >"$TREE.tmp/.mp2/state"
 	mv "$TREE.tmp" "$TREE"
@@ -218,11 +193,11 @@ patch_body() {
 }
 
 if [ -d "$TREE" ] && [ "$(cat "$META/state" 2>/dev/null)" != clean ]; then
-	log "discarding unusable build tree $TREE"
+	build_log "discarding unusable build tree $TREE"
 	rm -rf "$TREE"
 fi
 if [ -d "$TREE" ]; then
-	log "reusing build tree $TREE"
+	build_log "reusing build tree $TREE"
 else
 	unpack
 fi
@@ -241,10 +216,10 @@ while [ "$common" -lt "${#OLD[@]}" ] && [ "$common" -lt "${#PATCHES[@]}" ] &&
 done
 
 for ((i = ${#OLD[@]} - 1; i >= common; i--)); do
-	log "reverting $(basename "${OLD[$i]}" | cut -d- -f2-)"
+	build_log "reverting $(basename "${OLD[$i]}" | cut -d- -f2-)"
 	echo dirty >"$META/state"
 	if ! gitapply -R "${OLD[$i]}" >>"$BUILDLOG" 2>&1; then
-		log "could not revert it; starting from a fresh tree"
+		build_log "could not revert it; starting from a fresh tree"
 		unpack
 		common=0
 		break
@@ -254,20 +229,20 @@ for ((i = ${#OLD[@]} - 1; i >= common; i--)); do
 done
 for ((i = common; i < ${#PATCHES[@]}; i++)); do
 	p="${PATCHES[$i]}"
-	log "applying $(basename "$p")"
+	build_log "applying $(basename "$p")"
 	if ! gitapply --check "$p" >>"$BUILDLOG" 2>&1; then
-		fail "patch $PATCHDIR/$(basename "$p") does not apply to $PKG $PKG_VERSION (+ the patches before it)"
+		build_fail "patch $PATCHDIR/$(basename "$p") does not apply to $PKG $PKG_VERSION (+ the patches before it)"
 	fi
 	echo dirty >"$META/state"
-	gitapply "$p" >>"$BUILDLOG" 2>&1 || fail "applying $PATCHDIR/$(basename "$p") failed"
+	gitapply "$p" >>"$BUILDLOG" 2>&1 || build_fail "applying $PATCHDIR/$(basename "$p") failed"
 	cp "$p" "$META/applied/$(printf '%04d' "$i")-$(basename "$p")"
 	echo clean >"$META/state"
 done
-[ "$common" -eq 0 ] || log "$common patch(es) already in the tree with the same changes"
-[ ${#PATCHES[@]} -gt 0 ] || log "no patches in $PATCHDIR: building the unpatched kernel"
+[ "$common" -eq 0 ] || build_log "$common patch(es) already in the tree with the same changes"
+[ ${#PATCHES[@]} -gt 0 ] || build_log "no patches in $PATCHDIR: building the unpatched kernel"
 
 # ---- configuration --------------------------------------------------------
-log "configuring (tinyconfig + config.fragment)"
+build_log "configuring (tinyconfig + config.fragment)"
 cd "$TREE"
 if [ -f .config ]; then
 	cp -p .config .config.mp2-prev
@@ -276,7 +251,7 @@ fi
 	"${BUILD_ENV[@]}" make tinyconfig &&
 		"${BUILD_ENV[@]}" scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" &&
 		"${BUILD_ENV[@]}" make olddefconfig
-} >>"$BUILDLOG" 2>&1 || fail "kernel configuration failed"
+} >>"$BUILDLOG" 2>&1 || build_fail "kernel configuration failed"
 # An unchanged configuration keeps its old timestamp, so make rebuilds nothing
 # because of it.
 if [ -f .config.mp2-prev ]; then
@@ -313,24 +288,9 @@ fi
 cp .config "$OUTDIR/config"
 
 # ---- build ----------------------------------------------------------------
-log "make -j$JOBS bzImage (log: $BUILDLOG)"
-"${BUILD_ENV[@]}" make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage >>"$BUILDLOG" 2>&1 &
-make_pid=$!
-trap 'kill "$make_pid" 2>/dev/null; wait "$make_pid" 2>/dev/null; rm -rf "$SNAP"; exit 130' INT TERM
-last=$SECONDS
-while kill -0 "$make_pid" 2>/dev/null; do
-	sleep 2
-	if [ $((SECONDS - last)) -ge 60 ]; then
-		last=$SECONDS
-		n=$(grep -c '^  CC ' "$BUILDLOG" || true)
-		cur=$(grep -E '^  (CC|LD|AR|AS|GEN|OBJCOPY|BUILD)' "$BUILDLOG" | tail -n1 | sed 's/^ *//')
-		log "  $((SECONDS - T0))s: $n files compiled, at: $cur"
-	fi
-done
-rc=0
-wait "$make_pid" || rc=$?
-trap - INT TERM
-[ "$rc" -eq 0 ] || fail "make bzImage failed (exit $rc)"
+build_run "make -j$JOBS bzImage (log: $BUILDLOG)" '^  CC ' \
+	"${BUILD_ENV[@]}" make -j"$JOBS" KBUILD_BUILD_USER=mp2 KBUILD_BUILD_HOST=mp2 bzImage ||
+	build_fail "make bzImage failed (exit $?)"
 
 cp arch/x86/boot/bzImage "$IMAGE.tmp"
 {
@@ -342,20 +302,9 @@ cp arch/x86/boot/bzImage "$IMAGE.tmp"
 	echo "release $(make -s kernelrelease 2>/dev/null)"
 } >"$OUTDIR/inputs"
 mv -f "$IMAGE.tmp" "$IMAGE"
-log "built $IMAGE in $((SECONDS - T0))s"
+build_log "built $IMAGE in $((SECONDS - T0))s"
 
 # ---- keep only the newest build trees -------------------------------------
-mapfile -t old_trees < <(
-	for t in "$TREES"/*/; do
-		t="${t%/}"
-		[ -d "$t" ] || continue
-		printf '%s %s\n' "$(stat -c %Y "$t/.mp2/stamp" 2>/dev/null || echo 0)" "$t"
-	done | sort -rn | tail -n +$((KEEP_TREES + 1)) | cut -d' ' -f2-
-)
-for t in "${old_trees[@]}"; do
-	[ -n "$t" ] || continue
-	log "removing old build tree $t"
-	rm -rf "$t"
-done
+build_prune "$KEEP_TREES" .mp2/stamp "build tree" "$TREES"/*/
 
 echo "$IMAGE"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the cached builds (scripts/build-pg.sh, kernel/build-kernel.sh):
 # what makes a cached artefact one that a fresh machine would rebuild the
-# same.
+# same, and the steps every such build takes (below).
 #
 # A build runs under "${BUILD_ENV[@]}", which gives it a fixed environment: an
 # outer make's MAKEFLAGS, MAKELEVEL (PostgreSQL's makefiles generate their
@@ -32,3 +32,101 @@ build_env_fingerprint() {
 # The Debian packages whose files every C build reads: compiler, assembler
 # and linker, C library headers, make.
 BUILD_ENV_TOOLCHAIN=(gcc cpp binutils libc6-dev make)
+
+# ---- the steps of a cached build ----------------------------------------------
+# A build logs "$TAG: ..." on stderr, writes its tools' output to $BUILDLOG,
+# and measures its time from $T0.
+
+build_log() { echo "$TAG: $*" >&2; }
+
+build_usage_error() {
+	echo "$TAG: error: $*" >&2
+	exit 2
+}
+
+# build_fail MESSAGE: exit ${FAIL_RC:-1}, saying why and showing the end
+# of $BUILDLOG.
+build_fail() {
+	echo "$TAG: error: $*" >&2
+	if [ -s "${BUILDLOG:-}" ]; then
+		echo "----- last 40 lines of $BUILDLOG -----" >&2
+		tail -n 40 "$BUILDLOG" >&2
+		echo "----- end of $BUILDLOG -----" >&2
+	fi
+	exit "${FAIL_RC:-1}"
+}
+
+# build_jobs OPTION [VALUE]: "-j N", "--jobs N" or "--jobs=N" of the
+# option loop: sets JOBS, and BUILD_SHIFT to the words it took.
+build_jobs() {
+	case "$1" in
+	--jobs=*)
+		JOBS=${1#*=}
+		BUILD_SHIFT=1
+		;;
+	*)
+		[ $# -ge 2 ] || build_usage_error "$1 needs a number (try --help)"
+		JOBS=$2
+		BUILD_SHIFT=2
+		;;
+	esac
+	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || build_usage_error "--jobs wants a positive number, got '$JOBS'"
+}
+
+# build_lock FILE WHAT: hold the lock FILE (on fd 9) until the build
+# exits, saying so when another WHAT build holds it first.
+build_lock() {
+	exec 9>"$1"
+	if ! flock -n 9; then
+		build_log "waiting for another $2 build to finish (lock $1)"
+		flock 9
+	fi
+}
+
+# build_run DESCRIPTION COUNT_RE COMMAND...: COMMAND with its output
+# appended to $BUILDLOG, saying every minute how many of its lines match
+# COUNT_RE (the files compiled so far).  An INT or TERM stops COMMAND and
+# exits 130.
+build_run() {
+	local desc=$1 count_re=$2 last=$SECONDS rc=0 n
+	shift 2
+	build_log "$desc"
+	echo "+ $*" >>"$BUILDLOG"
+	"$@" >>"$BUILDLOG" 2>&1 &
+	BUILD_CHILD=$!
+	trap build_interrupted INT TERM
+	while kill -0 "$BUILD_CHILD" 2>/dev/null; do
+		sleep 1
+		if [ $((SECONDS - last)) -ge 60 ]; then
+			last=$SECONDS
+			n=$(grep -cE -- "$count_re" "$BUILDLOG" || true)
+			build_log "  $((SECONDS - T0))s: $n files compiled"
+		fi
+	done
+	wait "$BUILD_CHILD" || rc=$?
+	BUILD_CHILD=
+	trap - INT TERM
+	return "$rc"
+}
+
+build_interrupted() {
+	kill "$BUILD_CHILD" 2>/dev/null || true
+	wait "$BUILD_CHILD" 2>/dev/null || true
+	exit 130
+}
+
+# build_prune KEEP STAMP WHAT DIR...: remove all but the KEEP DIRs whose
+# file STAMP (a path inside each) was touched last.
+build_prune() {
+	local keep=$1 stamp=$2 what=$3 d
+	shift 3
+	for d in "$@"; do
+		d=${d%/}
+		[ -d "$d" ] || continue
+		printf '%s %s\n' "$(stat -c %Y "$d/$stamp" 2>/dev/null || echo 0)" "$d"
+	done | sort -rn | tail -n +$((keep + 1)) | cut -d' ' -f2- |
+		while IFS= read -r d; do
+			build_log "removing the old $what $d"
+			rm -rf "$d"
+		done
+}

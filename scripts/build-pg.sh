@@ -80,16 +80,6 @@ Log: <cache>/pg/VERSION/<key>/build.log; a failed build keeps its log in
 EOF
 }
 
-die() {
-	echo "$TAG: error: $*" >&2
-	exit 1
-}
-usage_error() {
-	echo "$TAG: error: $*" >&2
-	exit 2
-}
-log() { echo "$TAG: $*" >&2; }
-
 JOBS="$(nproc)"
 VERSION=
 while [ $# -gt 0 ]; do
@@ -98,30 +88,24 @@ while [ $# -gt 0 ]; do
 		usage
 		exit 0
 		;;
-	-j | --jobs)
-		[ $# -ge 2 ] || usage_error "$1 needs a number (try --help)"
-		JOBS="$2"
-		shift 2
-		;;
-	--jobs=*)
-		JOBS="${1#*=}"
-		shift
+	-j | --jobs | --jobs=*)
+		build_jobs "$@"
+		shift "$BUILD_SHIFT"
 		;;
 	-*)
-		usage_error "unknown option '$1' (try --help)"
+		build_usage_error "unknown option '$1' (try --help)"
 		;;
 	*)
-		[ -z "$VERSION" ] || usage_error "one VERSION only, got '$VERSION' and '$1' (try --help)"
+		[ -z "$VERSION" ] || build_usage_error "one VERSION only, got '$VERSION' and '$1' (try --help)"
 		VERSION="$1"
 		shift
 		;;
 	esac
 done
-[ -n "$VERSION" ] || usage_error "which PostgreSQL? give VERSION: 15, 17 or 18 (try --help)"
-[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs wants a positive number, got '$JOBS'"
+[ -n "$VERSION" ] || build_usage_error "which PostgreSQL? give VERSION: 15, 17 or 18 (try --help)"
 case "$VERSION" in
 15 | 16 | 17 | 18) ;;
-*) usage_error "PostgreSQL '$VERSION' is not supported: VERSION is 15, 17 or 18 (16 has no Debian source package; try --help)" ;;
+*) build_usage_error "PostgreSQL '$VERSION' is not supported: VERSION is 15, 17 or 18 (16 has no Debian source package; try --help)" ;;
 esac
 TAG="pg-$VERSION"
 
@@ -129,8 +113,8 @@ TAG="pg-$VERSION"
 if [ "$VERSION" = 15 ]; then
 	PGCONFIG=/usr/lib/postgresql/15/bin/pg_config
 	[ -x "$PGCONFIG" ] ||
-		die "$PGCONFIG is missing: install postgresql-15 and postgresql-server-dev-15 (run scripts/setup-deps.sh)"
-	log "Debian package $("$PGCONFIG" --version)"
+		build_fail "$PGCONFIG is missing: install postgresql-15 and postgresql-server-dev-15 (run scripts/setup-deps.sh)"
+	build_log "Debian package $("$PGCONFIG" --version)"
 	echo "$PGCONFIG"
 	exit 0
 fi
@@ -146,7 +130,7 @@ for c in apt-get apt-cache flock tar bzip2 xz sha256sum readelf; do
 	command -v "$c" >/dev/null || missing+=("(command $c)")
 done
 [ ${#missing[@]} -eq 0 ] ||
-	die "missing: ${missing[*]} (run scripts/setup-deps.sh)"
+	build_fail "missing: ${missing[*]} (run scripts/setup-deps.sh)"
 
 # Root builds for servers run as postgres, so not under /root (mode 700);
 # and for the guest, which mounts a tmpfs on /var/cache.
@@ -160,7 +144,7 @@ fi
 VDIR="$PGCACHE/$VERSION"
 APTDIR="$PGCACHE/apt"
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" ||
-	die "cannot create the cache in $PGCACHE (set MP2_CACHE_DIR to a writable directory)"
+	build_fail "cannot create the cache in $PGCACHE (set MP2_CACHE_DIR to a writable directory)"
 
 # ---- Debian's source package -------------------------------------------------
 printf "deb-src $MIRROR %s main\n" "${SUITES[@]}" >"$APTDIR/sources.list.new"
@@ -181,10 +165,10 @@ flock 8
 if ! apt-get "${APT_OPTS[@]}" -q update >"$APTDIR/update.log" 2>&1 ||
 	grep -qE '^(E: |W: (Failed to fetch|Some index files failed))' "$APTDIR/update.log"; then
 	if compgen -G "$APTDIR/lists/*_Sources*" >/dev/null; then
-		log "warning: could not refresh Debian's source package lists (see $APTDIR/update.log); using those of $(date -r "$APTDIR/lists" '+%F %R')"
+		build_log "warning: could not refresh Debian's source package lists (see $APTDIR/update.log); using those of $(date -r "$APTDIR/lists" '+%F %R')"
 	else
 		tail -n 5 "$APTDIR/update.log" >&2
-		die "could not fetch Debian's source package lists from $MIRROR (see $APTDIR/update.log; is the network up?)"
+		build_fail "could not fetch Debian's source package lists from $MIRROR (see $APTDIR/update.log; is the network up?)"
 	fi
 fi
 SRCVER=
@@ -228,7 +212,7 @@ check_reachable() {
 	while [ "$d" != / ] && [ -n "$d" ]; do
 		d="$(dirname "$d")"
 		if [ -d "$d" ] && [ "$(($(stat -c '%#a' "$d") & 1))" -eq 0 ]; then
-			log "warning: $d (mode $(stat -c %a "$d")) is not searchable by other users, so a server run as postgres cannot use $PREFIX; set MP2_CACHE_DIR to a directory they can reach, e.g. MP2_CACHE_DIR=/var/lib/mp2"
+			build_log "warning: $d (mode $(stat -c %a "$d")) is not searchable by other users, so a server run as postgres cannot use $PREFIX; set MP2_CACHE_DIR to a directory they can reach, e.g. MP2_CACHE_DIR=/var/lib/mp2"
 			return 0
 		fi
 	done
@@ -236,18 +220,14 @@ check_reachable() {
 
 cached() {
 	touch "$OUTDIR/stamp"
-	log "cached $PGCONFIG ($SRCPKG $SRCVER)"
+	build_log "cached $PGCONFIG ($SRCPKG $SRCVER)"
 	check_reachable
 	echo "$PGCONFIG"
 	exit 0
 }
 [ -x "$PGCONFIG" ] && cached
 
-exec 9>"$PGCACHE/.lock"
-if ! flock -n 9; then
-	log "waiting for another PostgreSQL build to finish (lock $PGCACHE/.lock)"
-	flock 9
-fi
+build_lock "$PGCACHE/.lock" PostgreSQL
 # Somebody else may have built the same key while we waited.
 [ -x "$PGCONFIG" ] && cached
 
@@ -260,7 +240,6 @@ mkdir -p "$WORK/dl" "$WORK/src" "$WORK/dest"
 BUILDLOG="$WORK/build.log"
 : >"$BUILDLOG"
 ok=0
-CHILD=
 
 cleanup() {
 	if [ "$ok" = 0 ] && [ -d "$WORK" ]; then
@@ -268,94 +247,60 @@ cleanup() {
 		rm -rf "$WORK/dl" "$WORK/src" "$WORK/dest" "$WORK/out"
 	fi
 }
-on_signal() {
-	if [ -n "$CHILD" ]; then
-		kill "$CHILD" 2>/dev/null || true
-		wait "$CHILD" 2>/dev/null || true
-	fi
-	exit 130
-}
 trap cleanup EXIT
-trap on_signal INT TERM
 
-fail() {
-	echo "$TAG: error: $*" >&2
-	if [ -s "$BUILDLOG" ]; then
-		echo "----- last 40 lines of $BUILDLOG -----" >&2
-		tail -n 40 "$BUILDLOG" >&2
-		echo "----- end of $BUILDLOG -----" >&2
-	fi
-	exit "${FAIL_RC:-1}"
-}
-
-# run DESCRIPTION COMMAND...: runs COMMAND with its output in the log and
-# says every minute how far it got.
+# run DESCRIPTION COMMAND...: COMMAND with its output in the log, saying
+# every minute how many files it compiled.
 run() {
-	local desc="$1" rc=0 last=$SECONDS n
-	shift
-	log "$desc"
-	echo "+ $*" >>"$BUILDLOG"
-	"$@" >>"$BUILDLOG" 2>&1 &
-	CHILD=$!
-	while kill -0 "$CHILD" 2>/dev/null; do
-		sleep 1
-		if [ $((SECONDS - last)) -ge 60 ]; then
-			last=$SECONDS
-			n=$(grep -c -- ' -c -o ' "$BUILDLOG" || true)
-			log "  $((SECONDS - T0))s: $n files compiled"
-		fi
-	done
-	wait "$CHILD" || rc=$?
-	CHILD=
-	return "$rc"
+	build_run "$1" ' -c -o ' "${@:2}"
 }
 
 in_dir() {
 	cd "$1" && shift && "$@"
 }
 
-log "building $SRCPKG $SRCVER (key ${KEY:0:16}…), log $BUILDLOG"
+build_log "building $SRCPKG $SRCVER (key ${KEY:0:16}…), log $BUILDLOG"
 
 flock 8
 if ! run "downloading $SRCPKG $SRCVER" in_dir "$WORK/dl" \
 	apt-get "${APT_OPTS[@]}" -q source --download-only "$SRCPKG=$SRCVER"; then
 	if grep -q '404 *Not Found' "$BUILDLOG"; then
-		FAIL_RC=2 fail "Debian's package lists name $SRCPKG $SRCVER, but $MIRROR answers 404 Not Found for its files: PostgreSQL $VERSION cannot be built from Debian's sources from this mirror"
+		FAIL_RC=2 build_fail "Debian's package lists name $SRCPKG $SRCVER, but $MIRROR answers 404 Not Found for its files: PostgreSQL $VERSION cannot be built from Debian's sources from this mirror"
 	fi
-	fail "could not download the source package $SRCPKG $SRCVER from $MIRROR (is the network up?)"
+	build_fail "could not download the source package $SRCPKG $SRCVER from $MIRROR (is the network up?)"
 fi
 flock -u 8
 
 DSC="$WORK/dl/${SRCPKG}_${SRCVER#*:}.dsc"
-[ -f "$DSC" ] || fail "apt-get source did not fetch $(basename "$DSC")"
+[ -f "$DSC" ] || build_fail "apt-get source did not fetch $(basename "$DSC")"
 read -r ORIG_SUM ORIG_NAME < <(
 	awk '/^Checksums-Sha256:/ {f = 1; next} /^[^ ]/ {f = 0}
 		f && $3 ~ /\.orig\.tar\.(gz|bz2|xz)$/ {print $1, $3}' "$DSC"
-) || fail "$(basename "$DSC") names no upstream tarball (.orig.tar.*)"
+) || build_fail "$(basename "$DSC") names no upstream tarball (.orig.tar.*)"
 ORIG="$WORK/dl/$ORIG_NAME"
-[ -f "$ORIG" ] || fail "the upstream tarball $ORIG_NAME was not downloaded"
+[ -f "$ORIG" ] || build_fail "the upstream tarball $ORIG_NAME was not downloaded"
 echo "$ORIG_SUM  $ORIG" | sha256sum -c --quiet >>"$BUILDLOG" 2>&1 ||
-	fail "$ORIG_NAME does not match the sha256 of $(basename "$DSC")"
+	build_fail "$ORIG_NAME does not match the sha256 of $(basename "$DSC")"
 UPSTREAM="${ORIG_NAME#"${SRCPKG}_"}"
 UPSTREAM="${UPSTREAM%.orig.tar.*}"
-log "$ORIG_NAME matches its sha256 in $(basename "$DSC")"
+build_log "$ORIG_NAME matches its sha256 in $(basename "$DSC")"
 
 run "unpacking $ORIG_NAME" tar -xf "$ORIG" -C "$WORK/src" --strip-components=1 ||
-	fail "could not unpack $ORIG_NAME"
-[ -x "$WORK/src/configure" ] || fail "$ORIG_NAME has no configure script"
+	build_fail "could not unpack $ORIG_NAME"
+[ -x "$WORK/src/configure" ] || build_fail "$ORIG_NAME has no configure script"
 
 CONFIGURE=(--prefix="$PREFIX" --enable-debug --without-icu --enable-tap-tests)
 [ "$VERSION" -ge 18 ] && CONFIGURE+=(--with-libnuma)
 cd "$WORK/src"
 run "./configure ${CONFIGURE[*]}" "${BUILD_ENV[@]}" ./configure "${CONFIGURE[@]}" ||
-	fail "configure failed"
+	build_fail "configure failed"
 run "make -j$JOBS" "${BUILD_ENV[@]}" make -j"$JOBS" ||
-	fail "make failed"
+	build_fail "make failed"
 run "make install" "${BUILD_ENV[@]}" make install DESTDIR="$WORK/dest" ||
-	fail "make install failed"
+	build_fail "make install failed"
 for m in "${CONTRIB[@]}"; do
 	run "contrib/$m" "${BUILD_ENV[@]}" make -C "contrib/$m" -j"$JOBS" install DESTDIR="$WORK/dest" ||
-		fail "building contrib/$m failed"
+		build_fail "building contrib/$m failed"
 done
 
 # ---- check the install, then move it into place ----------------------------
@@ -363,26 +308,26 @@ D="$WORK/dest$PREFIX"
 # pg_config finds its directories relative to itself, so it answers for the
 # install where it is now.
 dpg() { "$D/bin/pg_config" "$@"; }
-[ -x "$D/bin/pg_config" ] || fail "make install left no $D/bin/pg_config"
+[ -x "$D/bin/pg_config" ] || build_fail "make install left no $D/bin/pg_config"
 got="$(dpg --version)"
 [[ "$got" == "PostgreSQL ${UPSTREAM%%[+~]*}"* ]] ||
-	fail "pg_config --version says '$got', expected 'PostgreSQL $UPSTREAM'"
+	build_fail "pg_config --version says '$got', expected 'PostgreSQL $UPSTREAM'"
 for b in postgres initdb pg_ctl psql pgbench; do
-	[ -x "$D/bin/$b" ] || fail "make install left no bin/$b"
+	[ -x "$D/bin/$b" ] || build_fail "make install left no bin/$b"
 done
 # psql must find this build's libpq, not the system's, once in place.
 readelf -d "$D/bin/psql" | grep -qF "[$PREFIX/lib]" ||
-	fail "bin/psql has no run path $PREFIX/lib"
+	build_fail "bin/psql has no run path $PREFIX/lib"
 regress="$(dirname "$(dpg --pgxs)")/../../src/test/regress/pg_regress"
-[ -x "$regress" ] || fail "make install left no pg_regress at \$(pg_config --pgxs)/../../src/test/regress/pg_regress"
+[ -x "$regress" ] || build_fail "make install left no pg_regress at \$(pg_config --pgxs)/../../src/test/regress/pg_regress"
 cluster_pm="$(dirname "$(dpg --pgxs)")/../../src/test/perl/PostgreSQL/Test/Cluster.pm"
-[ -f "$cluster_pm" ] || fail "make install left no PostgreSQL::Test::Cluster at $cluster_pm"
+[ -f "$cluster_pm" ] || build_fail "make install left no PostgreSQL::Test::Cluster at $cluster_pm"
 for m in "${CONTRIB[@]}"; do
-	[ -f "$(dpg --pkglibdir)/$m.so" ] || fail "contrib/$m installed no $m.so"
-	[ -f "$(dpg --sharedir)/extension/$m.control" ] || fail "contrib/$m installed no $m.control"
+	[ -f "$(dpg --pkglibdir)/$m.so" ] || build_fail "contrib/$m installed no $m.so"
+	[ -f "$(dpg --sharedir)/extension/$m.control" ] || build_fail "contrib/$m installed no $m.control"
 done
 if [ "$VERSION" -ge 18 ]; then
-	dpg --configure | grep -q -- "--with-libnuma" || fail "pg_config --configure lacks --with-libnuma"
+	dpg --configure | grep -q -- "--with-libnuma" || build_fail "pg_config --configure lacks --with-libnuma"
 fi
 
 mkdir -p "$WORK/out"
@@ -403,23 +348,10 @@ rm -rf "$OUTDIR"
 mv "$WORK/out" "$OUTDIR"
 ok=1
 rm -rf "$WORK"
-log "built $PGCONFIG in $((SECONDS - T0))s"
+build_log "built $PGCONFIG in $((SECONDS - T0))s"
 
 # ---- keep only the newest builds of this version ------------------------------
-mapfile -t old < <(
-	for k in "$VDIR"/*/; do
-		k="${k%/}"
-		[[ "$(basename "$k")" =~ ^[0-9a-f]{64}$ ]] || continue
-		printf '%s %s\n' "$(stat -c %Y "$k/stamp" 2>/dev/null || echo 0)" "$k"
-	done | sort -rn | tail -n +$((KEEP_KEYS + 1)) | cut -d' ' -f2-
-)
-for k in "${old[@]}"; do
-	if [ -z "$k" ] || [ "$k" = "$OUTDIR" ]; then
-		continue
-	fi
-	log "removing the old build $k"
-	rm -rf "$k"
-done
+build_prune "$KEEP_KEYS" stamp build "$VDIR"/*/
 
 check_reachable
 echo "$PGCONFIG"
