@@ -42,6 +42,8 @@ struct sweep {
 int cmd_migrate(int argc, char **argv);
 int cmd_ycsb(int argc, char **argv);
 
+/* options.c: reading a subcommand's command line. */
+
 /* Exit with a usage error: message, then a pointer to --help. */
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
@@ -79,6 +81,8 @@ struct sweep_args {
 /* Read option c, with argument arg, into a: false if c is not theirs. */
 bool sweep_option(const char *cmd, int c, const char *arg,
 		  struct sweep_args *a);
+
+/* common.c: the settings, the nodes, timing. */
 
 /*
  * Build the cross product of methods x modes x kernel batches x pages per
