@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* mp2bench: reading the options of a subcommand's command line. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +95,25 @@ void parse_double_list(const char *cmd, const char *flag, const char *s,
 		out->v[i] = parse_double(cmd, flag, item[i], min, max);
 }
 
-bool sweep_option(const char *cmd, int c, const char *arg,
-		  struct sweep_args *a)
+/*
+ * Open path for writing in place of old, the file an earlier --csv or
+ * --summary opened (or stdout, or NULL), which is closed.
+ */
+static FILE *open_output(const char *cmd, const char *path, FILE *old)
+{
+	FILE *f;
+
+	if (old && old != stdout)
+		fclose(old);
+	f = fopen(path, "w");
+	if (!f)
+		usage_error(cmd, "cannot write '%s'", path);
+	return f;
+}
+
+/* Read option c, with argument arg, into a: false if c is not common. */
+static bool common_option(const char *cmd, int c, const char *arg,
+			  struct common_args *a)
 {
 	switch (c) {
 	case 'M': a->methods = arg; break;
@@ -106,7 +124,32 @@ bool sweep_option(const char *cmd, int c, const char *arg,
 		break;
 	case 'f': a->from = (int)parse_long(cmd, "--from", arg, 0, 4095); break;
 	case 't': a->to = (int)parse_long(cmd, "--to", arg, 0, 4095); break;
+	case 'c': a->csv = open_output(cmd, arg, a->csv); break;
+	case 'u': a->summary = open_output(cmd, arg, a->summary); break;
 	default: return false;
 	}
 	return true;
+}
+
+int next_option(const char *cmd, int argc, char **argv,
+		const struct option *opts, struct common_args *a)
+{
+	int c;
+
+	do {
+		c = getopt_long(argc, argv, "h", opts, NULL);
+		if (c == '?')	/* getopt_long() has said what is wrong */
+			usage_error(cmd, "bad option");
+	} while (c != -1 && common_option(cmd, c, optarg, a));
+	if (c == -1 && optind < argc)
+		usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return c;
+}
+
+void close_outputs(struct common_args *a)
+{
+	if (a->csv != stdout)
+		fclose(a->csv);
+	if (a->summary)
+		fclose(a->summary);
 }
