@@ -75,25 +75,24 @@ static int split_list(const char *cmd, const char *flag, const char *s,
 	return n;
 }
 
-void parse_int_list(const char *cmd, const char *flag, const char *s,
-		    long min, long max, struct int_list *out)
-{
-	char buf[LIST_CHARS], *item[MAX_LIST];
+/*
+ * parse_int_list() and parse_double_list(): one body for both list types,
+ * which differ only in the type of their values and its parser.
+ */
+#define DEFINE_LIST_PARSER(name, list_type, value_type, parse_value)         \
+	void name(const char *cmd, const char *flag, const char *s,          \
+		  value_type min, value_type max, struct list_type *out)     \
+	{                                                                    \
+		char buf[LIST_CHARS], *item[MAX_LIST];                       \
+                                                                             \
+		out->n = split_list(cmd, flag, s, buf, item);                \
+		for (int i = 0; i < out->n; i++)                             \
+			out->v[i] = parse_value(cmd, flag, item[i], min,     \
+						max);                        \
+	}
 
-	out->n = split_list(cmd, flag, s, buf, item);
-	for (int i = 0; i < out->n; i++)
-		out->v[i] = parse_long(cmd, flag, item[i], min, max);
-}
-
-void parse_double_list(const char *cmd, const char *flag, const char *s,
-		       double min, double max, struct double_list *out)
-{
-	char buf[LIST_CHARS], *item[MAX_LIST];
-
-	out->n = split_list(cmd, flag, s, buf, item);
-	for (int i = 0; i < out->n; i++)
-		out->v[i] = parse_double(cmd, flag, item[i], min, max);
-}
+DEFINE_LIST_PARSER(parse_int_list, int_list, long, parse_long)
+DEFINE_LIST_PARSER(parse_double_list, double_list, double, parse_double)
 
 /*
  * Open path for writing in place of old, the file an earlier --csv or
