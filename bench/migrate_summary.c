@@ -79,19 +79,11 @@ static void group_medians(const void *first, size_t n, void *summary)
 	free(v);
 }
 
-void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
+static void print_groups(const struct row_groups *rg, const void *summaries,
+			 FILE *table, FILE *csv)
 {
-	struct row_groups rg;
-	const struct mrow *sorted;
-	struct group *gs = row_groups_summarize(&rg, rows, sizeof(struct mrow),
-						cmp_row, sizeof(*gs),
-						group_medians);
-
-	if (!gs) {
-		fprintf(table, "mp2bench migrate: no memory for the summary\n");
-		goto out;
-	}
-	sorted = rg.v;
+	const struct mrow *sorted = rg->v;
+	const struct group *gs = summaries;
 
 	fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s %10s %7s %8s %6s "
 		"%6s %5s\n", "pages", "mappers", "busy", "method", "mode",
@@ -103,8 +95,8 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 			"pages_per_s,gb_per_s,cpu_us_per_page,"
 			"busy_reads_per_s,ratio_pages_per_s,"
 			"ratio_cpu_per_page\n");
-	for (size_t k = 0; k < rg.n; k++) {
-		const struct mrow *r = &sorted[rg.g[k].first];
+	for (size_t k = 0; k < rg->n; k++) {
+		const struct mrow *r = &sorted[rg->g[k].first];
 		const struct group *base = NULL;
 		double ratio = 0, cpu_ratio = 0;
 		const char *method = r->is_memcpy ? "memcpy" :
@@ -113,8 +105,8 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 				   r->s.method == MP2_METHOD_MOVE_PAGES ?
 				   "sync" : mp2_mode_name(r->s.mode);
 
-		for (size_t j = 0; !r->is_memcpy && j < rg.n; j++) {
-			const struct mrow *b = &sorted[rg.g[j].first];
+		for (size_t j = 0; !r->is_memcpy && j < rg->n; j++) {
+			const struct mrow *b = &sorted[rg->g[j].first];
 
 			if (!b->is_memcpy &&
 			    b->s.method == MP2_METHOD_MOVE_PAGES &&
@@ -155,7 +147,18 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 				gs[k].pps, gs[k].gbps, gs[k].cpu_pp, gs[k].qps,
 				ratio, cpu_ratio);
 	}
-out:
-	row_groups_free(&rg);
-	free(gs);
+}
+
+static const struct summary_ops migrate_summary_ops = {
+	.cmd = "migrate",
+	.row_size = sizeof(struct mrow),
+	.group_size = sizeof(struct group),
+	.cmp = cmp_row,
+	.summarize = group_medians,
+	.print = print_groups,
+};
+
+void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
+{
+	summarize_rows(rows, &migrate_summary_ops, table, csv);
 }
