@@ -145,8 +145,8 @@ $(KTEST): kernel/tests/move_pages2.c $(KSFT_DIR)/kselftest.h
 
 # mp2bench migrate's parts, and the program itself for its options.
 MIGRATE_PARTS := bench/busy.c bench/common.c bench/hugetlb.c bench/mappers.c \
-	bench/migrate_row.c bench/migrate_summary.c bench/pagekind.c \
-	bench/rows.c bench/smaps.c bench/zipf.c
+	bench/migrate_row.c bench/migrate_summary.c bench/options.c \
+	bench/pagekind.c bench/rows.c bench/smaps.c bench/zipf.c
 $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h tests/run_tool.h \
 		tests/csv.h \
 		$(MIGRATE_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench
@@ -154,7 +154,8 @@ $(B)/test_bench_migrate: tests/test_bench_migrate.c tests/harness.h tests/run_to
 		$(B)/libmp2_san.a $(LIBS) -lm -o $@
 
 # mp2bench ycsb's rows and summary, and the program itself for its options.
-YCSB_PARTS := bench/common.c bench/rows.c bench/ycsb_summary.c bench/zipf.c
+YCSB_PARTS := bench/common.c bench/options.c bench/rows.c bench/ycsb_summary.c \
+	bench/zipf.c
 $(B)/test_bench_ycsb: tests/test_bench_ycsb.c tests/harness.h tests/run_tool.h \
 		tests/csv.h \
 		$(YCSB_PARTS) $(BENCH_HDR) $(B)/libmp2_san.a $(B)/mp2bench

@@ -32,15 +32,16 @@ struct setting {
 	size_t pages_per_call;
 };
 
-/* The settings named on the command line, and where to write rows. */
+/* The settings named on the command line. */
 struct sweep {
 	struct setting s[MAX_LIST * MAX_LIST * 4];
 	int n;
-	FILE *csv;
 };
 
 int cmd_migrate(int argc, char **argv);
 int cmd_ycsb(int argc, char **argv);
+
+/* options.c: reading a subcommand's command line. */
 
 /* Exit with a usage error: message, then a pointer to --help. */
 void usage_error(const char *cmd, const char *fmt, ...)
@@ -56,9 +57,10 @@ void parse_double_list(const char *cmd, const char *flag, const char *s,
 		       double min, double max, struct double_list *out);
 
 /*
- * The options of the settings to compare and of the nodes, which both
- * subcommands take: their getopt_long() entries, their values (from
- * SWEEP_ARGS_INIT on), and sweep_option() to read one.
+ * The options both subcommands take: the settings to compare, the nodes,
+ * and where the rows and the summary go.  Their getopt_long() entries,
+ * their values (from COMMON_ARGS_INIT on), and next_option() to read a
+ * command line.
  */
 #define SWEEP_OPTIONS                                                        \
 	{ "methods", required_argument, NULL, 'M' },                         \
@@ -67,18 +69,39 @@ void parse_double_list(const char *cmd, const char *flag, const char *s,
 	{ "from", required_argument, NULL, 'f' },                            \
 	{ "to", required_argument, NULL, 't' }
 
-struct sweep_args {
+#define OUTPUT_OPTIONS                                                       \
+	{ "csv", required_argument, NULL, 'c' },                             \
+	{ "summary", required_argument, NULL, 'u' }
+
+struct common_args {
 	const char *methods, *modes;	/* lists, for sweep_build() */
 	struct int_list kbatch;
 	int from, to;			/* nodes; -1: pick_nodes() picks */
+	FILE *csv;			/* the rows: --csv, or stdout */
+	FILE *summary;			/* the medians: --summary, or NULL */
 };
 
-#define SWEEP_ARGS_INIT                                                      \
-	{ "move_pages,move_pages2", "async", { 1, { 0 } }, -1, -1 }
+#define COMMON_ARGS_INIT                                                     \
+	{ "move_pages,move_pages2", "async", { 1, { 0 } }, -1, -1, stdout,   \
+	  NULL }
 
-/* Read option c, with argument arg, into a: false if c is not theirs. */
-bool sweep_option(const char *cmd, int c, const char *arg,
-		  struct sweep_args *a);
+struct option;
+
+/*
+ * The next option of the command line that is the subcommand's own (in
+ * opts, beside SWEEP_OPTIONS and OUTPUT_OPTIONS), or -1 at its end.  The
+ * common options are read into a on the way; the files of --csv and
+ * --summary are opened for writing as they come.  An unknown option, a
+ * missing value or an argument after the options is a usage error.  Set
+ * optind to 1 before the first call.
+ */
+int next_option(const char *cmd, int argc, char **argv,
+		const struct option *opts, struct common_args *a);
+
+/* Close the files of --csv and --summary. */
+void close_outputs(struct common_args *a);
+
+/* common.c: the settings, the nodes, timing. */
 
 /*
  * Build the cross product of methods x modes x kernel batches x pages per

@@ -418,13 +418,11 @@ int cmd_migrate(int argc, char **argv)
 		{ "page-kind", required_argument, NULL, 'K' },
 		{ "mappers", required_argument, NULL, 'P' },
 		{ "busy-threads", required_argument, NULL, 'B' },
-		{ "csv", required_argument, NULL, 'c' },
-		{ "summary", required_argument, NULL, 's' },
+		OUTPUT_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct sweep_args sa = SWEEP_ARGS_INIT;
-	const char *summary_path = NULL;
+	struct common_args common = COMMON_ARGS_INIT;
 	struct int_list ppc = { 1, { 512 } };
 	struct int_list mappers = { 1, { 1 } }, busy = { 1, { 0 } };
 	bool want[NR_KINDS] = { [KIND_4K] = true };
@@ -436,13 +434,9 @@ int cmd_migrate(int argc, char **argv)
 	struct group groups[NR_KINDS * MAX_LIST];
 	struct run *runs = NULL;
 	bool cap, any_busy = false;
-	FILE *summary = NULL;
 
-	sw.csv = stdout;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (sweep_option(CMD, c, optarg, &sa))
-			continue;
+	while ((c = next_option(CMD, argc, argv, opts, &common)) != -1) {
 		switch (c) {
 		case 'm': mib = parse_long(CMD, "--mib", optarg, 1, 1 << 20); break;
 		case 'r': repeats = parse_long(CMD, "--repeats", optarg, 1, 1000); break;
@@ -463,37 +457,24 @@ int cmd_migrate(int argc, char **argv)
 			parse_int_list(CMD, "--busy-threads", optarg, 0, 64,
 				       &busy);
 			break;
-		case 'c':
-			sw.csv = fopen(optarg, "w");
-			if (!sw.csv)
-				usage_error(CMD, "cannot write '%s'", optarg);
-			break;
-		case 's': summary_path = optarg; break;
 		case 'h': help(); return 0;
-		default: usage_error(CMD, "bad option");
 		}
 	}
-	if (optind < argc)
-		usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	if ((want[KIND_THP] || want[KIND_HUGETLB]) && mib % 2)
 		usage_error(CMD, "--mib %ld: page kinds thp and hugetlb need a "
 			    "multiple of 2 MiB", mib);
-	if (summary_path) {
-		summary = fopen(summary_path, "w");
-		if (!summary)
-			usage_error(CMD, "cannot write '%s'", summary_path);
-	}
-	sweep_build(CMD, &sw, sa.methods, sa.modes, &sa.kbatch, &ppc);
-	if (pick_nodes(CMD, &sa.from, &sa.to))
+	sweep_build(CMD, &sw, common.methods, common.modes, &common.kbatch,
+		    &ppc);
+	if (pick_nodes(CMD, &common.from, &common.to))
 		return 0;
 	if (sw.n == 0)
 		usage_error(CMD, "no method to run");
 
-	b.from = sa.from;
-	b.to = sa.to;
+	b.from = common.from;
+	b.to = common.to;
 	b.threads = (int)threads;
 	b.bytes = (size_t)mib << 20;
-	b.csv = sw.csv;
+	b.csv = common.csv;
 	b.where = calloc(b.bytes / (size_t)sysconf(_SC_PAGESIZE),
 			 sizeof(*b.where));
 	runs = calloc((size_t)sw.n * (size_t)busy.n, sizeof(*runs));
@@ -554,11 +535,8 @@ int cmd_migrate(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	migrate_summary(&b.rows, stderr, summary);
-	if (summary)
-		fclose(summary);
-	if (b.csv != stdout)
-		fclose(b.csv);
+	migrate_summary(&b.rows, stderr, common.summary);
+	close_outputs(&common);
 	for (int k = 0; k < NR_KINDS; k++) {
 		kind_buf_unmap(&b.k[k].buf);
 		kind_buf_unmap(&b.k[k].dst);

@@ -346,13 +346,12 @@ int cmd_ycsb(int argc, char **argv)
 		{ "repeats", required_argument, NULL, 'R' },
 		SWEEP_OPTIONS,
 		{ "pages-per-call", required_argument, NULL, 'p' },
-		{ "csv", required_argument, NULL, 'c' },
-		{ "summary", required_argument, NULL, 'u' },
+		OUTPUT_OPTIONS,
 		{ "also", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct sweep_args sa = SWEEP_ARGS_INIT;
+	struct common_args common = COMMON_ARGS_INIT;
 	const char *mixes = "C", *also = NULL;
 	struct int_list ppc = { 1, { 512 } };
 	struct double_list rs = { 1, { 0.25 } };
@@ -363,14 +362,10 @@ int cmd_ycsb(int argc, char **argv)
 	static struct sweep sw;
 	static struct world w;
 	struct rows rows = { 0 };
-	FILE *summary = NULL;
 	bool one_node;
 
-	sw.csv = stdout;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (sweep_option(CMD, c, optarg, &sa))
-			continue;
+	while ((c = next_option(CMD, argc, argv, opts, &common)) != -1) {
 		switch (c) {
 		case 'x': mixes = optarg; break;
 		case 'K': keys = parse_long(CMD, "--keys", optarg, 1000, 1L << 32); break;
@@ -386,26 +381,9 @@ int cmd_ycsb(int argc, char **argv)
 			ppc.v[0] = parse_long(CMD, "--pages-per-call", optarg, 1,
 					      1 << 20);
 			break;
-		case 'c':
-			if (sw.csv != stdout)
-				fclose(sw.csv);
-			sw.csv = fopen(optarg, "w");
-			if (!sw.csv)
-				usage_error(CMD, "cannot write '%s'", optarg);
-			break;
-		case 'u':
-			if (summary)
-				fclose(summary);
-			summary = fopen(optarg, "w");
-			if (!summary)
-				usage_error(CMD, "cannot write '%s'", optarg);
-			break;
 		case 'h': help(); return 0;
-		default: usage_error(CMD, "bad option");
 		}
 	}
-	if (optind < argc)
-		usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	for (const char *p = mixes; *p; p++) {
 		if (*p == ',')
 			continue;
@@ -420,19 +398,21 @@ int cmd_ycsb(int argc, char **argv)
 	if (slices > keys)
 		usage_error(CMD, "--slices %ld is more than --keys %ld", slices,
 			    keys);
-	sweep_build(CMD, &sw, sa.methods, sa.modes, &sa.kbatch, &ppc);
+	sweep_build(CMD, &sw, common.methods, common.modes, &common.kbatch,
+		    &ppc);
 	if (also)
 		add_also(&sw, also, ppc.v[0]);
-	one_node = pick_nodes(CMD, &sa.from, &sa.to) != 0;
+	one_node = pick_nodes(CMD, &common.from, &common.to) != 0;
 	if (one_node) {
 		printf("mp2bench ycsb: running the no-migration baseline only\n");
 		sw.n = 0;
-		sa.to = sa.from;
+		common.to = common.from;
 	}
 
 	fprintf(stderr, "mp2bench ycsb: building %ld keys in %ld slices on "
-		"node %d\n", keys, slices, sa.from);
-	if (world_build(&w, (uint64_t)keys, slices, theta, sa.from, sa.to)) {
+		"node %d\n", keys, slices, common.from);
+	if (world_build(&w, (uint64_t)keys, slices, theta, common.from,
+			common.to)) {
 		fprintf(stderr, "mp2bench ycsb: out of memory for %ld keys\n",
 			keys);
 		return 1;
@@ -440,7 +420,7 @@ int cmd_ycsb(int argc, char **argv)
 	fprintf(stderr, "mp2bench ycsb: %d pages a slice; %d runs of %g s\n",
 		world_pages(&w), (int)(repeats * nmix * (1 + rs.n * sw.n)),
 		seconds);
-	fprintf(sw.csv, "%s\n", ycsb_csv_header);
+	fprintf(common.csv, "%s\n", ycsb_csv_header);
 	/* Every setting once per repeat, in turn: drifts hit all alike. */
 	for (long rep = 0; rep < repeats; rep++)
 		for (int m = 0; m < nmix; m++)
@@ -452,7 +432,7 @@ int cmd_ycsb(int argc, char **argv)
 						threads, seconds, rep,
 						(uint64_t)(rep * 131 + m * 7 +
 							   j * 1009 + i + 2),
-						sw.csv);
+						common.csv);
 
 					if (yrows_add(&rows, &row)) {
 						fprintf(stderr, "mp2bench ycsb: "
@@ -460,11 +440,8 @@ int cmd_ycsb(int argc, char **argv)
 						return 1;
 					}
 				}
-	ycsb_summary(&rows, stderr, summary);
-	if (sw.csv != stdout)
-		fclose(sw.csv);
-	if (summary)
-		fclose(summary);
+	ycsb_summary(&rows, stderr, common.summary);
+	close_outputs(&common);
 	free(rows.v);
 	return 0;
 }

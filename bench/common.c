@@ -1,117 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* mp2bench: argument parsing, settings, node choice, timing. */
+/* mp2bench: settings, node choice, timing. */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench.h"
-
-void usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "mp2bench %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'mp2bench %s --help'.\n", cmd);
-	exit(2);
-}
-
-long parse_long(const char *cmd, const char *flag, const char *s, long min,
-		long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		usage_error(cmd, "%s wants an integer from %ld to %ld, not '%s'",
-			    flag, min, max, s);
-	return v;
-}
-
-double parse_double(const char *cmd, const char *flag, const char *s,
-		    double min, double max)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max))
-		usage_error(cmd, "%s wants a number from %g to %g, not '%s'",
-			    flag, min, max, s);
-	return v;
-}
-
-#define LIST_CHARS 256		/* a list's longest text, its NUL included */
-
-/*
- * Split s at its commas into item[], copying it to buf (LIST_CHARS bytes):
- * a usage error for a list too long, of more than MAX_LIST items, or
- * empty.  Returns the number of items.
- */
-static int split_list(const char *cmd, const char *flag, const char *s,
-		      char *buf, char *item[MAX_LIST])
-{
-	char *save = NULL;
-	int n = 0;
-
-	if (strlen(s) >= LIST_CHARS)
-		usage_error(cmd, "%s: list too long", flag);
-	strcpy(buf, s);
-	for (char *t = strtok_r(buf, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (n == MAX_LIST)
-			usage_error(cmd, "%s: at most %d values", flag, MAX_LIST);
-		item[n++] = t;
-	}
-	if (n == 0)
-		usage_error(cmd, "%s: empty list", flag);
-	return n;
-}
-
-void parse_int_list(const char *cmd, const char *flag, const char *s,
-		    long min, long max, struct int_list *out)
-{
-	char buf[LIST_CHARS], *item[MAX_LIST];
-
-	out->n = split_list(cmd, flag, s, buf, item);
-	for (int i = 0; i < out->n; i++)
-		out->v[i] = parse_long(cmd, flag, item[i], min, max);
-}
-
-void parse_double_list(const char *cmd, const char *flag, const char *s,
-		       double min, double max, struct double_list *out)
-{
-	char buf[LIST_CHARS], *item[MAX_LIST];
-
-	out->n = split_list(cmd, flag, s, buf, item);
-	for (int i = 0; i < out->n; i++)
-		out->v[i] = parse_double(cmd, flag, item[i], min, max);
-}
-
-bool sweep_option(const char *cmd, int c, const char *arg,
-		  struct sweep_args *a)
-{
-	switch (c) {
-	case 'M': a->methods = arg; break;
-	case 'd': a->modes = arg; break;
-	case 'k':
-		parse_int_list(cmd, "--kernel-batch", arg, 0, MP2_KBATCH_MAX,
-			       &a->kbatch);
-		break;
-	case 'f': a->from = (int)parse_long(cmd, "--from", arg, 0, 4095); break;
-	case 't': a->to = (int)parse_long(cmd, "--to", arg, 0, 4095); break;
-	default: return false;
-	}
-	return true;
-}
 
 static void add_setting(struct sweep *sw, enum mp2_method m, enum mp2_mode md,
 			long kb, long ppc)

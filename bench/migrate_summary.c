@@ -79,19 +79,88 @@ static void group_medians(const void *first, size_t n, void *summary)
 	free(v);
 }
 
-void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
+/*
+ * The columns that name r's setting (page kind, mappers, readers, method,
+ * mode, kernel batch, pages per call): the same values in the table and
+ * in the CSV, in the layout of the one or, when csv, the other.
+ */
+static void setting_columns(FILE *f, bool csv, const struct mrow *r)
 {
-	struct row_groups rg;
-	const struct mrow *sorted;
-	struct group *gs = row_groups_summarize(&rg, rows, sizeof(struct mrow),
-						cmp_row, sizeof(*gs),
-						group_medians);
+	const char *kind = page_kind_name(r->kind);
 
-	if (!gs) {
-		fprintf(table, "mp2bench migrate: no memory for the summary\n");
-		goto out;
+	if (r->is_memcpy && csv)
+		fprintf(f, "memcpy,%s,,0,memcpy,,,,", kind);
+	else if (r->is_memcpy)
+		fprintf(f, "%-8s %7s %4s %-12s %-10s %6s %6s ", kind, "", "",
+			"memcpy", "", "", "");
+	else
+		fprintf(f, csv ? "migrate,%s,%d,%d,%s,%s,%u,%zu," :
+				 "%-8s %7d %4d %-12s %-10s %6u %6zu ",
+			kind, r->mappers, r->busy, mp2_method_name(r->s.method),
+			r->s.method == MP2_METHOD_MOVE_PAGES ?
+				"sync" : mp2_mode_name(r->s.mode),
+			r->s.kernel_batch, r->s.pages_per_call);
+}
+
+/* The ratios of a setting to move_pages at the same place. */
+struct ratios {
+	double pps, cpu_pp;	/* of pages/s and of CPU time per page */
+};
+
+static void table_row(FILE *f, const struct mrow *r, const struct group *g,
+		      const struct ratios *x)
+{
+	setting_columns(f, false, r);
+	fprintf(f, "%10.0f %7.3f %8.2f ", g->pps, g->gbps, g->cpu_pp);
+	if (r->is_memcpy)
+		fprintf(f, "%6s %6s ", "", "");
+	else
+		fprintf(f, "%6.2f %6.2f ", x->pps, x->cpu_pp);
+	fprintf(f, "%2d/%-2d\n", g->runs, g->runs + g->bad);
+}
+
+static void csv_row(FILE *f, const struct mrow *r, const struct group *g,
+		    const struct ratios *x)
+{
+	setting_columns(f, true, r);
+	fprintf(f, "%d,%d,%.0f,%.3f,%.2f,", g->runs, g->bad, g->pps, g->gbps,
+		g->cpu_pp);
+	if (r->is_memcpy)
+		fprintf(f, ",,\n");
+	else
+		fprintf(f, "%.0f,%.3f,%.3f\n", g->qps, x->pps, x->cpu_pp);
+}
+
+/*
+ * The ratios of group k to the move_pages group at the same place: 0 where
+ * there is no such group, and for memcpy.
+ */
+static struct ratios ratios_of(const struct row_groups *rg,
+			       const struct group *gs, size_t k)
+{
+	const struct mrow *sorted = rg->v, *r = &sorted[rg->g[k].first];
+	const struct group *base = NULL;
+	struct ratios x = { 0, 0 };
+
+	for (size_t j = 0; !r->is_memcpy && j < rg->n; j++) {
+		const struct mrow *b = &sorted[rg->g[j].first];
+
+		if (!b->is_memcpy && b->s.method == MP2_METHOD_MOVE_PAGES &&
+		    same_place(b, r))
+			base = &gs[j];
 	}
-	sorted = rg.v;
+	if (base && base->pps > 0)
+		x.pps = gs[k].pps / base->pps;
+	if (base && base->cpu_pp > 0)
+		x.cpu_pp = gs[k].cpu_pp / base->cpu_pp;
+	return x;
+}
+
+static void print_groups(const struct row_groups *rg, const void *summaries,
+			 FILE *table, FILE *csv)
+{
+	const struct mrow *sorted = rg->v;
+	const struct group *gs = summaries;
 
 	fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s %10s %7s %8s %6s "
 		"%6s %5s\n", "pages", "mappers", "busy", "method", "mode",
@@ -103,59 +172,26 @@ void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
 			"pages_per_s,gb_per_s,cpu_us_per_page,"
 			"busy_reads_per_s,ratio_pages_per_s,"
 			"ratio_cpu_per_page\n");
-	for (size_t k = 0; k < rg.n; k++) {
-		const struct mrow *r = &sorted[rg.g[k].first];
-		const struct group *base = NULL;
-		double ratio = 0, cpu_ratio = 0;
-		const char *method = r->is_memcpy ? "memcpy" :
-				     mp2_method_name(r->s.method);
-		const char *mode = r->is_memcpy ? "" :
-				   r->s.method == MP2_METHOD_MOVE_PAGES ?
-				   "sync" : mp2_mode_name(r->s.mode);
+	for (size_t k = 0; k < rg->n; k++) {
+		const struct mrow *r = &sorted[rg->g[k].first];
+		struct ratios x = ratios_of(rg, gs, k);
 
-		for (size_t j = 0; !r->is_memcpy && j < rg.n; j++) {
-			const struct mrow *b = &sorted[rg.g[j].first];
-
-			if (!b->is_memcpy &&
-			    b->s.method == MP2_METHOD_MOVE_PAGES &&
-			    same_place(b, r))
-				base = &gs[j];
-		}
-		if (base && base->pps > 0)
-			ratio = gs[k].pps / base->pps;
-		if (base && base->cpu_pp > 0)
-			cpu_ratio = gs[k].cpu_pp / base->cpu_pp;
-		if (r->is_memcpy)
-			fprintf(table, "%-8s %7s %4s %-12s %-10s %6s %6s "
-				"%10.0f %7.3f %8.2f %6s %6s %2d/%-2d\n",
-				page_kind_name(r->kind), "", "", method, "",
-				"", "", gs[k].pps, gs[k].gbps, gs[k].cpu_pp,
-				"", "", gs[k].runs, gs[k].runs + gs[k].bad);
-		else
-			fprintf(table, "%-8s %7d %4d %-12s %-10s %6u %6zu "
-				"%10.0f %7.3f %8.2f %6.2f %6.2f %2d/%-2d\n",
-				page_kind_name(r->kind), r->mappers, r->busy,
-				method, mode, r->s.kernel_batch,
-				r->s.pages_per_call, gs[k].pps, gs[k].gbps,
-				gs[k].cpu_pp, ratio, cpu_ratio, gs[k].runs,
-				gs[k].runs + gs[k].bad);
-		if (!csv)
-			continue;
-		if (r->is_memcpy)
-			fprintf(csv, "memcpy,%s,,0,memcpy,,,,%d,%d,%.0f,%.3f,"
-				"%.2f,,,\n", page_kind_name(r->kind),
-				gs[k].runs, gs[k].bad, gs[k].pps, gs[k].gbps,
-				gs[k].cpu_pp);
-		else
-			fprintf(csv, "migrate,%s,%d,%d,%s,%s,%u,%zu,%d,%d,"
-				"%.0f,%.3f,%.2f,%.0f,%.3f,%.3f\n",
-				page_kind_name(r->kind), r->mappers, r->busy,
-				method, mode, r->s.kernel_batch,
-				r->s.pages_per_call, gs[k].runs, gs[k].bad,
-				gs[k].pps, gs[k].gbps, gs[k].cpu_pp, gs[k].qps,
-				ratio, cpu_ratio);
+		table_row(table, r, &gs[k], &x);
+		if (csv)
+			csv_row(csv, r, &gs[k], &x);
 	}
-out:
-	row_groups_free(&rg);
-	free(gs);
+}
+
+static const struct summary_ops migrate_summary_ops = {
+	.cmd = "migrate",
+	.row_size = sizeof(struct mrow),
+	.group_size = sizeof(struct group),
+	.cmp = cmp_row,
+	.summarize = group_medians,
+	.print = print_groups,
+};
+
+void migrate_summary(const struct rows *rows, FILE *table, FILE *csv)
+{
+	summarize_rows(rows, &migrate_summary_ops, table, csv);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* mp2bench: a growing array of result rows, and its sorted groups. */
+/* mp2bench: a growing array of result rows, summed up by groups. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,21 +46,37 @@ int row_groups_sort(struct row_groups *rg, const struct rows *rows,
 	return 0;
 }
 
-void *row_groups_summarize(struct row_groups *rg, const struct rows *rows,
-			   size_t size, int (*cmp)(const void *, const void *),
-			   size_t gsize,
-			   void (*summarize)(const void *first, size_t n,
-					     void *summary))
+/*
+ * row_groups_sort(), then the summaries of the groups: an array of rg->n
+ * of them, or NULL when memory runs out.
+ */
+static void *summaries_of(struct row_groups *rg, const struct rows *rows,
+			  const struct summary_ops *ops)
 {
 	char *gs;
 
-	if (row_groups_sort(rg, rows, size, cmp))
+	if (row_groups_sort(rg, rows, ops->row_size, ops->cmp))
 		return NULL;
-	gs = calloc(rg->n ? rg->n : 1, gsize);
+	gs = calloc(rg->n ? rg->n : 1, ops->group_size);
 	for (size_t k = 0; gs && k < rg->n; k++)
-		summarize((char *)rg->v + rg->g[k].first * size, rg->g[k].n,
-			  gs + k * gsize);
+		ops->summarize((char *)rg->v + rg->g[k].first * ops->row_size,
+			       rg->g[k].n, gs + k * ops->group_size);
 	return gs;
+}
+
+void summarize_rows(const struct rows *rows, const struct summary_ops *ops,
+		    FILE *table, FILE *csv)
+{
+	struct row_groups rg;
+	void *gs = summaries_of(&rg, rows, ops);
+
+	if (gs)
+		ops->print(&rg, gs, table, csv);
+	else
+		fprintf(table, "mp2bench %s: no memory for the summary\n",
+			ops->cmd);
+	row_groups_free(&rg);
+	free(gs);
 }
 
 void row_groups_free(struct row_groups *rg)

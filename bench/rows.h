@@ -8,6 +8,7 @@
 #define MP2BENCH_ROWS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* A growing array of rows of one type. */
 struct rows {
@@ -41,15 +42,24 @@ int row_groups_sort(struct row_groups *rg, const struct rows *rows,
 void row_groups_free(struct row_groups *rg);
 
 /*
- * row_groups_sort(), then a summary of each group, of gsize bytes, that
- * summarize() works out from the group's n rows at first: an array of
- * rg->n summaries, or NULL when memory runs out.  Free it, and rg with
- * row_groups_free() either way.
+ * How a subcommand sums up its rows: rows of row_size bytes are sorted by
+ * cmp and cut into groups (one per setting, when cmp orders by setting);
+ * summarize() works out the summary of a group, of group_size bytes, from
+ * its n rows at first; print() writes the groups and their summaries
+ * (one per group, in the order of rg->g) as a table on table and, when
+ * csv is not NULL, as CSV.
  */
-void *row_groups_summarize(struct row_groups *rg, const struct rows *rows,
-			   size_t size, int (*cmp)(const void *, const void *),
-			   size_t gsize,
-			   void (*summarize)(const void *first, size_t n,
-					     void *summary));
+struct summary_ops {
+	const char *cmd;		/* the subcommand, for messages */
+	size_t row_size, group_size;
+	int (*cmp)(const void *a, const void *b);
+	void (*summarize)(const void *first, size_t n, void *summary);
+	void (*print)(const struct row_groups *rg, const void *summaries,
+		      FILE *table, FILE *csv);
+};
+
+/* Sum up rows as ops says; when memory runs out, say so on table. */
+void summarize_rows(const struct rows *rows, const struct summary_ops *ops,
+		    FILE *table, FILE *csv);
 
 #endif /* MP2BENCH_ROWS_H */

@@ -138,19 +138,11 @@ static void group_medians(const void *first, size_t n, void *summary)
 	free(v);
 }
 
-void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
+static void print_groups(const struct row_groups *rg, const void *summaries,
+			 FILE *table, FILE *csv)
 {
-	struct row_groups rg;
-	const struct yrow *sorted;
-	struct group *gs = row_groups_summarize(&rg, rows, sizeof(struct yrow),
-						cmp_row, sizeof(*gs),
-						group_medians);
-
-	if (!gs) {
-		fprintf(table, "mp2bench ycsb: no memory for the summary\n");
-		goto out;
-	}
-	sorted = rg.v;
+	const struct yrow *sorted = rg->v;
+	const struct group *gs = summaries;
 
 	fprintf(table, "%-3s %5s %-12s %-10s %6s %6s %4s %10s %7s %7s %10s "
 		"%7s %9s\n", "mix", "r", "method", "mode", "kbatch", "ppc",
@@ -158,13 +150,13 @@ void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 		"ms/migr");
 	if (csv)
 		fprintf(csv, "%s\n", ycsb_summary_header);
-	for (size_t k = 0; k < rg.n; k++) {
-		const struct yrow *r = &sorted[rg.g[k].first];
+	for (size_t k = 0; k < rg->n; k++) {
+		const struct yrow *r = &sorted[rg->g[k].first];
 		const struct group *g = &gs[k], *none = NULL, *mp = NULL;
 		double vs_none = 0, q_mp = 0, p_mp = 0;
 
-		for (size_t j = 0; j < rg.n; j++) {
-			const struct yrow *b = &sorted[rg.g[j].first];
+		for (size_t j = 0; j < rg->n; j++) {
+			const struct yrow *b = &sorted[rg->g[j].first];
 
 			if (b->mix != r->mix)
 				continue;
@@ -197,7 +189,18 @@ void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
 				g->pps_min, g->pps_max, g->ms_per_mig,
 				g->share, vs_none, q_mp, p_mp);
 	}
-out:
-	row_groups_free(&rg);
-	free(gs);
+}
+
+static const struct summary_ops ycsb_summary_ops = {
+	.cmd = "ycsb",
+	.row_size = sizeof(struct yrow),
+	.group_size = sizeof(struct group),
+	.cmp = cmp_row,
+	.summarize = group_medians,
+	.print = print_groups,
+};
+
+void ycsb_summary(const struct rows *rows, FILE *table, FILE *csv)
+{
+	summarize_rows(rows, &ycsb_summary_ops, table, csv);
 }
