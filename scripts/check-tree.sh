@@ -110,10 +110,11 @@ check "meta: the validator rejects an unknown license" rejects_license
 phase "docs"
 check "docs: every checked figure matches its file, every link resolves" \
 	scripts/check-doc-figures.py
-# `test_name` in the docs: a test of tests/ or kernel/tests/, or a suite.
+# `test_name` in the docs: a test of tests/ or kernel/tests/, a suite, or a
+# test program of the Makefile.
 missing=()
 for t in $(grep -oh '`test_[a-z0-9_]*`' README.md docs/*.md | tr -d '`' | sort -u); do
-	[ -e "tests/$t.c" ] || grep -rqw -- "$t" tests kernel/tests || missing+=("$t")
+	[ -e "tests/$t.c" ] || grep -rqw -- "$t" tests kernel/tests Makefile || missing+=("$t")
 done
 [ ${#missing[@]} -eq 0 ] || printf '  no such test: %s\n' "${missing[@]}"
 check "docs: every test the docs name exists" [ ${#missing[@]} -eq 0 ]
