@@ -58,20 +58,13 @@ JOBS="$(nproc)"
 PRINT_KEY=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	-j | --jobs | --jobs=*)
-		build_jobs "$@"
-		shift "$BUILD_SHIFT"
-		;;
 	--print-key)
 		PRINT_KEY=1
 		shift
 		;;
 	*)
-		build_usage_error "unknown argument '$1' (try --help)"
+		build_option "$@" || build_usage_error "unknown argument '$1' (try --help)"
+		shift "$BUILD_SHIFT"
 		;;
 	esac
 done

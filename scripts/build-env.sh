@@ -56,19 +56,26 @@ build_fail() {
 	exit "${FAIL_RC:-1}"
 }
 
-# build_jobs OPTION [VALUE]: "-j N", "--jobs N" or "--jobs=N" of the
-# option loop: sets JOBS, and BUILD_SHIFT to the words it took.
-build_jobs() {
+# build_option ARG...: the options every build takes, for its option
+# loop: "-h"/"--help" (the script's usage, exit 0), and "-j N", "--jobs N"
+# or "--jobs=N", which set JOBS.  Sets BUILD_SHIFT to the words it took;
+# returns 1 for any other option.
+build_option() {
 	case "$1" in
+	-h | --help)
+		usage
+		exit 0
+		;;
 	--jobs=*)
 		JOBS=${1#*=}
 		BUILD_SHIFT=1
 		;;
-	*)
+	-j | --jobs)
 		[ $# -ge 2 ] || build_usage_error "$1 needs a number (try --help)"
 		JOBS=$2
 		BUILD_SHIFT=2
 		;;
+	*) return 1 ;;
 	esac
 	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || build_usage_error "--jobs wants a positive number, got '$JOBS'"
 }

@@ -84,16 +84,9 @@ JOBS="$(nproc)"
 VERSION=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help)
-		usage
-		exit 0
-		;;
-	-j | --jobs | --jobs=*)
-		build_jobs "$@"
-		shift "$BUILD_SHIFT"
-		;;
 	-*)
-		build_usage_error "unknown option '$1' (try --help)"
+		build_option "$@" || build_usage_error "unknown option '$1' (try --help)"
+		shift "$BUILD_SHIFT"
 		;;
 	*)
 		[ -z "$VERSION" ] || build_usage_error "one VERSION only, got '$VERSION' and '$1' (try --help)"

@@ -221,6 +221,19 @@ if [ -x "$B/move_pages2_test" ]; then
 	GUEST_TESTS=("$B/move_pages2_test" "${GUEST_TESTS[@]}")
 fi
 
+# pg_suites WHERE VERSIONS: pg_extension/check-WHERE.sh (host or guest),
+# the extension's suites, against each PostgreSQL of VERSIONS.
+pg_suites() {
+	local where=$1 v
+	[ -x "pg_extension/check-$where.sh" ] || return 0
+	for v in $2; do
+		echo "== $where: PostgreSQL $v"
+		pg_config_of "$v" "$where-pg$v" &&
+			run_suite "$where-pg$v" env PG_CONFIG="${PG_CONFIGS[$v]}" \
+				"pg_extension/check-$where.sh"
+	done
+}
+
 host_suites() {
 	# What the host suites assert or skip depends on these (docs/testing.md,
 	# "What the host suites depend on").
@@ -228,14 +241,7 @@ host_suites() {
 	scripts/host-facts.sh | tee "$LOG/host-facts"
 	run_suite host scripts/check-tree.sh
 	run_suite host scripts/run-each.sh "${HOST_TESTS[@]}"
-	if [ -x pg_extension/check-host.sh ]; then
-		for v in $PG_HOST_VERSIONS; do
-			echo "== host: PostgreSQL $v"
-			pg_config_of "$v" "host-pg$v" &&
-				run_suite "host-pg$v" env PG_CONFIG="${PG_CONFIGS[$v]}" \
-					pg_extension/check-host.sh
-		done
-	fi
+	pg_suites host "$PG_HOST_VERSIONS"
 	# Builds, installs, tests and purges the Debian packages.
 	run_suite host scripts/check-deb.sh
 }
@@ -261,14 +267,7 @@ guest_suites() {
 		--bounding-set -sys_nice -- scripts/run-each.sh "$B/test_core"
 	echo "== guest: booting the patched kernel with 4 NUMA nodes"
 	run_suite guest4 "$guest" --nodes 4 -- scripts/run-each.sh "${GUEST_TESTS[@]}"
-	if [ -x pg_extension/check-guest.sh ]; then
-		for v in $PG_GUEST_VERSIONS; do
-			echo "== guest: PostgreSQL $v"
-			pg_config_of "$v" "guest-pg$v" &&
-				run_suite "guest-pg$v" env PG_CONFIG="${PG_CONFIGS[$v]}" \
-					pg_extension/check-guest.sh
-		done
-	fi
+	pg_suites guest "$PG_GUEST_VERSIONS"
 }
 
 case "$part" in
