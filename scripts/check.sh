@@ -133,20 +133,17 @@ rm -f "$LOG"/[0-9][0-9]-*.log
 # Every suite's output, as "LABEL=FILE" for scripts/tap-sum.
 LOGS=()
 
-# new_log LABEL: the file that the next output of LABEL goes to; it is
-# counted at the end as LABEL's.
+# new_log LABEL: sets LABEL_LOG to the file that the next output of LABEL
+# goes to; it is counted at the end as LABEL's.
 new_log() {
-	local log
-	log=$(printf '%s/%02d-%s.log' "$LOG" "${#LOGS[@]}" "${1//\//_}")
-	LOGS+=("$1=$log")
-	echo "$log"
+	LABEL_LOG=$(printf '%s/%02d-%s.log' "$LOG" "${#LOGS[@]}" "${1//\//_}")
+	LOGS+=("$1=$LABEL_LOG")
 }
 
 # not_run LABEL SUITE OUTCOME WHY: a suite that could not run, as TAP:
 # OUTCOME "skipped" or "failed".
 not_run() {
-	local log
-	log=$(new_log "$1")
+	new_log "$1"
 	{
 		echo "# suite: $2"
 		if [ "$3" = skipped ]; then
@@ -155,7 +152,7 @@ not_run() {
 			echo "not ok 1 - $4"
 			echo "1..1"
 		fi
-	} | tee "$log"
+	} | tee "$LABEL_LOG"
 }
 
 # The PostgreSQL versions the extension's suites run against: 15 from
@@ -202,7 +199,8 @@ pg_config_of() {
 run_suite() {
 	local label=$1 log rc
 	shift
-	log=$(new_log "$label")
+	new_log "$label"
+	log=$LABEL_LOG
 	echo "== $label: $*"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
