@@ -272,7 +272,7 @@ while IFS= read -r line; do
 done <"$FRAGMENT"
 if [ ${#missing[@]} -gt 0 ]; then
 	{
-		echo "build-kernel: error: these config.fragment settings did not survive olddefconfig"
+		echo "kernel: error: these config.fragment settings did not survive olddefconfig"
 		echo "(an unmet dependency, or something selects them); see $TREE/.config:"
 		printf '  %s\n' "${missing[@]}"
 	} >&2
