@@ -1719,10 +1719,6 @@ static void test_stream_error_moves(void)
 }
 
 /*
- * The hooks run around every migrating system call and never while the
- * library paces; a refusal ends the migration with nothing lost.
- */
-/*
  * max_rate paces the pages moved: the k-th may go k / max_rate seconds
  * after the start, in one call or across the windows of a stream, and
  * the wait ends at the deadline or when should_stop says so.  Only lower
@@ -1804,6 +1800,10 @@ static void test_rate_moves(void)
 	region_done(&f.reg);
 }
 
+/*
+ * The hooks run around every migrating system call and never while the
+ * library paces; a refusal ends the migration with nothing lost.
+ */
 static void test_call_hooks_moves(void)
 {
 	const size_t n = 64;
