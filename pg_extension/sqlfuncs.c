@@ -445,6 +445,26 @@ check_nodes(const Mp2MoveArgs *args)
 		pgmp2_require_node(args->nodes[i]);
 }
 
+/*
+ * The arguments from arg on: the target, then the options.  The target is
+ * the node to migrate to or, to interleave, the nodes to take turns on;
+ * whether its nodes have memory is checked after the options.
+ */
+static void
+parse_target_args(FunctionCallInfo fcinfo, int arg, bool interleave,
+				  Mp2MoveArgs *args)
+{
+	if (interleave)
+		parse_nodes_arg(fcinfo, arg, args);
+	else
+	{
+		not_null(fcinfo, arg, "node");
+		args->node = PG_GETARG_INT32(arg);
+	}
+	parse_move_args(fcinfo, arg + 1, args);
+	check_nodes(args);
+}
+
 static Datum
 run_move(FunctionCallInfo fcinfo, Mp2Walk *walk, const Mp2MoveArgs *args)
 {
@@ -479,10 +499,7 @@ pgmp2_migrate(PG_FUNCTION_ARGS)
 	Oid			relid = relation_arg(fcinfo, 0, "mp2_migrate_pool");
 
 	args.what = "mp2_migrate";
-	not_null(fcinfo, 1, "node");
-	args.node = PG_GETARG_INT32(1);
-	parse_move_args(fcinfo, 2, &args);
-	check_nodes(&args);
+	parse_target_args(fcinfo, 1, false, &args);
 	return run_move(fcinfo, relation_walk(relid), &args);
 }
 
@@ -493,10 +510,7 @@ pgmp2_migrate_pool(PG_FUNCTION_ARGS)
 	Mp2Walk		walk;
 
 	args.what = "mp2_migrate_pool";
-	not_null(fcinfo, 0, "node");
-	args.node = PG_GETARG_INT32(0);
-	parse_move_args(fcinfo, 1, &args);
-	check_nodes(&args);
+	parse_target_args(fcinfo, 0, false, &args);
 	pgmp2_walk_pool(&walk, 0);
 	return run_move(fcinfo, &walk, &args);
 }
@@ -508,9 +522,7 @@ pgmp2_interleave(PG_FUNCTION_ARGS)
 	Oid			relid = relation_arg(fcinfo, 0, "mp2_interleave_pool");
 
 	args.what = "mp2_interleave";
-	parse_nodes_arg(fcinfo, 1, &args);
-	parse_move_args(fcinfo, 2, &args);
-	check_nodes(&args);
+	parse_target_args(fcinfo, 1, true, &args);
 	/* A relation's pages take turns by their place in the relation. */
 	args.by_pool_page = false;
 	return run_move(fcinfo, relation_walk(relid), &args);
@@ -523,9 +535,7 @@ pgmp2_interleave_pool(PG_FUNCTION_ARGS)
 	Mp2Walk		walk;
 
 	args.what = "mp2_interleave_pool";
-	parse_nodes_arg(fcinfo, 0, &args);
-	parse_move_args(fcinfo, 1, &args);
-	check_nodes(&args);
+	parse_target_args(fcinfo, 0, true, &args);
 	args.by_pool_page = true;
 	pgmp2_walk_pool(&walk, 0);
 	return run_move(fcinfo, &walk, &args);

@@ -427,27 +427,47 @@ plan_moves(TierPlan *plan, int64 budget)
 	plan->to_promote = promote;
 }
 
+/*
+ * The score of a page on a node of tier, at most max_score; -1 for a page
+ * on any other node.  *rounds as page_hotness gives it.
+ */
+static int
+tier_score(const TierPlan *plan, int64 page, int node, int tier, int *rounds)
+{
+	int			used_now;
+
+	if (plan_tier(plan, node) != tier)
+		return -1;
+	return Min(page_hotness(&plan->pool, page, rounds, &used_now),
+			   plan->max_score);
+}
+
+/*
+ * Of the pages whose score is the plan's boundary, the walk takes the
+ * first quota only: whether this page is one to take, counting it.
+ */
+static bool
+take_at_boundary(TierPlan *plan, int score, int boundary, int64 quota)
+{
+	if (score != boundary)
+		return true;
+	if (plan->taken_at >= quota)
+		return false;
+	plan->taken_at++;
+	return true;
+}
+
 /* target_of of the demote walk: cold pages on fast nodes to slow ones. */
 static int
 demote_target(void *arg, int64 page, int node)
 {
 	TierPlan   *plan = arg;
-	int			used_now;
 	int			rounds;
-	int			score;
+	int			score = tier_score(plan, page, node, PGMP2_TIER_FAST, &rounds);
 
-	if (plan_tier(plan, node) != PGMP2_TIER_FAST)
+	if (score < 0 || score > plan->demote_below ||
+		!take_at_boundary(plan, score, plan->demote_below, plan->demote_at))
 		return -1;
-	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
-				plan->max_score);
-	if (score > plan->demote_below)
-		return -1;
-	if (score == plan->demote_below)
-	{
-		if (plan->taken_at >= plan->demote_at)
-			return -1;
-		plan->taken_at++;
-	}
 	plan->next_slow = (plan->next_slow + 1) % plan->nslow;
 	return plan->slow[plan->next_slow];
 }
@@ -457,22 +477,13 @@ static int
 promote_target(void *arg, int64 page, int node)
 {
 	TierPlan   *plan = arg;
-	int			used_now;
 	int			rounds;
-	int			score;
+	int			score = tier_score(plan, page, node, PGMP2_TIER_SLOW, &rounds);
 
-	if (plan_tier(plan, node) != PGMP2_TIER_SLOW)
+	if (score < 0 || rounds < TIER_PROMOTE_MIN ||
+		score < plan->promote_above ||
+		!take_at_boundary(plan, score, plan->promote_above, plan->promote_at))
 		return -1;
-	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
-				plan->max_score);
-	if (rounds < TIER_PROMOTE_MIN || score < plan->promote_above)
-		return -1;
-	if (score == plan->promote_above)
-	{
-		if (plan->taken_at >= plan->promote_at)
-			return -1;
-		plan->taken_at++;
-	}
 	/* The next fast node with room. */
 	for (int i = 0; i < plan->nfast; i++)
 	{

@@ -337,6 +337,43 @@ static void stream_options(struct mp2_options *o)
 	o->pages_per_call = 16;
 }
 
+/*
+ * What most migration tests work with: their pages, the options of their
+ * calls, the stats of the last call, and a source over the pages for the
+ * stream calls.
+ */
+struct fixture {
+	struct region reg;
+	struct mp2_options o;
+	struct mp2_stats st;
+	struct region_source src;
+};
+
+/* n pages as region_init() puts them, default options; false as it. */
+static bool fixture_init(struct fixture *f, size_t n, int node)
+{
+	mp2_options_init(&f->o);
+	return region_init(&f->reg, n, node);
+}
+
+/* mp2_migrate() of the first n pages to node, with f's options. */
+static int fixture_migrate(struct fixture *f, size_t n, int node, int *status)
+{
+	return mp2_migrate(f->reg.pages, n, NULL, node, &f->o, status, &f->st);
+}
+
+/* A new source over the first n pages, to node (see region_source). */
+static void fixture_source(struct fixture *f, size_t n, int node)
+{
+	region_source_init(&f->src, f->reg.base, n, node);
+}
+
+/* mp2_migrate_stream() of f's source, with f's options. */
+static int fixture_stream(struct fixture *f)
+{
+	return mp2_migrate_stream(region_next, &f->src, &f->o, &f->st);
+}
+
 /* ---- topology ------------------------------------------------------- */
 
 static void test_topology(void)
@@ -907,43 +944,37 @@ static void test_version(void)
 static void test_budget_pages(void)
 {
 	const size_t n = 100;
-	struct region reg;
+	struct fixture f;
 	int status[100];
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.max_pages = 10;
-	o.pages_per_call = 4;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
-	T_EQ(st.already, 10);
-	T_EQ(st.not_tried, 90);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(stats_sum(&st), n);
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	f.o.max_pages = 10;
+	f.o.pages_per_call = 4;
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
+	T_EQ(f.st.already, 10);
+	T_EQ(f.st.not_tried, 90);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(stats_sum(&f.st), n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(status[i], i < 10 ? reg.node : MP2_STATUS_NOT_TRIED);
-	region_free(&reg);
+		T_EQ(status[i], i < 10 ? f.reg.node : MP2_STATUS_NOT_TRIED);
+	region_free(&f.reg);
 }
 
 static void test_budget_time(void)
 {
 	const size_t n = 20000;
-	struct region reg;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.pages_per_call = 1;
-	o.max_us = 500;
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	f.o.pages_per_call = 1;
+	f.o.max_us = 500;
 	/* 20000 system calls cannot fit in half a millisecond. */
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
-	T_CHECK(st.not_tried > 0);
-	T_EQ(st.already + st.not_tried, n);
-	T_EQ(stats_sum(&st), n);
-	region_free(&reg);
+	T_EQ(fixture_migrate(&f, n, f.reg.node, NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_TIME);
+	T_CHECK(f.st.not_tried > 0);
+	T_EQ(f.st.already + f.st.not_tried, n);
+	T_EQ(stats_sum(&f.st), n);
+	region_free(&f.reg);
 }
 
 /*
@@ -954,89 +985,78 @@ static void test_budget_time(void)
 static void test_rate_in_place(void)
 {
 	const size_t n = 64;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.pages_per_call = 1;
-	o.max_rate = 1;
-	o.max_us = 5000000;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, n);
-	T_EQ(st.move_calls, 0);
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	f.o.pages_per_call = 1;
+	f.o.max_rate = 1;
+	f.o.max_us = 5000000;
+	T_EQ(fixture_migrate(&f, n, f.reg.node, NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, n);
+	T_EQ(f.st.move_calls, 0);
 
-	o.window = 16;
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, n);
-	region_free(&reg);
+	f.o.window = 16;
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, n);
+	region_free(&f.reg);
 }
 
 static void test_fallback(void)
 {
 	const size_t n = 8;
-	struct region reg;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 	bool sysfs = access(MP2_SYSFS_SYSCALL_NR, R_OK) == 0;
 	long nr = -1;
 	int version = -1;
 	int has = mp2_kernel_has_move_pages2(&nr, &version);
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
 	T_EQ(has, sysfs);
-	mp2_options_init(&o);
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
+	T_EQ(fixture_migrate(&f, n, f.reg.node, NULL), 0);
 	if (has) {
 		T_CHECK(nr > 0);
 		T_EQ(version, MP2_KABI_VERSION);
-		T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES2);
-		T_CHECK(!st.fell_back);
+		T_EQ(f.st.method_used, MP2_METHOD_MOVE_PAGES2);
+		T_CHECK(!f.st.fell_back);
 	} else {
 		T_EQ(nr, -1);
-		T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
-		T_CHECK(st.fell_back);
-		o.method = MP2_METHOD_MOVE_PAGES2;
-		T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st),
-		     -ENOSYS);
+		T_EQ(f.st.method_used, MP2_METHOD_MOVE_PAGES);
+		T_CHECK(f.st.fell_back);
+		f.o.method = MP2_METHOD_MOVE_PAGES2;
+		T_EQ(fixture_migrate(&f, n, f.reg.node, NULL), -ENOSYS);
 	}
-	o.method = MP2_METHOD_MOVE_PAGES;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, NULL, &st), 0);
-	T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
-	T_CHECK(!st.fell_back);
-	region_free(&reg);
+	f.o.method = MP2_METHOD_MOVE_PAGES;
+	T_EQ(fixture_migrate(&f, n, f.reg.node, NULL), 0);
+	T_EQ(f.st.method_used, MP2_METHOD_MOVE_PAGES);
+	T_CHECK(!f.st.fell_back);
+	region_free(&f.reg);
 }
 
 static void test_threads_single_node(void)
 {
 	const size_t n = 1000;
-	struct region reg;
+	struct fixture f;
 	int *status = calloc(n, sizeof(*status));
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
 	T_REQUIRE(status);
-	mp2_options_init(&o);
-	o.threads = 4;
-	o.pages_per_call = 16;
-	o.max_pages = 500;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
-	T_EQ(st.already, 500);
-	T_EQ(st.not_tried, 500);
-	T_EQ(stats_sum(&st), n);
-	o.max_pages = 0;
-	o.threads = 64;
-	T_EQ(mp2_migrate(reg.pages, 10, NULL, reg.node, &o, status, &st), 0);
-	T_EQ(st.already, 10);
+	f.o.threads = 4;
+	f.o.pages_per_call = 16;
+	f.o.max_pages = 500;
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
+	T_EQ(f.st.already, 500);
+	T_EQ(f.st.not_tried, 500);
+	T_EQ(stats_sum(&f.st), n);
+	f.o.max_pages = 0;
+	f.o.threads = 64;
+	T_EQ(fixture_migrate(&f, 10, f.reg.node, status), 0);
+	T_EQ(f.st.already, 10);
 	for (size_t i = 0; i < 10; i++)
-		T_EQ(status[i], reg.node);
-	region_done(&reg);
+		T_EQ(status[i], f.reg.node);
+	region_done(&f.reg);
 	free(status);
 }
 
@@ -1045,239 +1065,219 @@ static void test_threads_single_node(void)
 static void test_stop_callback(void)
 {
 	const size_t n = 100;
-	struct region reg;
+	struct fixture f;
 	int status[100];
-	struct mp2_stats st;
-	struct mp2_options o;
 	struct stop_counter c;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	T_CHECK(o.should_stop == NULL);
-	o.pages_per_call = 4;
-	o.should_stop = stop_after;
-	o.stop_arg = &c;
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	T_CHECK(f.o.should_stop == NULL);
+	f.o.pages_per_call = 4;
+	f.o.should_stop = stop_after;
+	f.o.stop_arg = &c;
 
 	/* Asked between chunks: the third answer stops after 3 chunks. */
 	stop_counter_init(&c, 3);
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
 	T_EQ(atomic_load(&c.calls), 3);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_EQ(c.last.requested, 12);
 	T_EQ(c.last.already, 12);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
-	T_EQ(st.already, 12);
-	T_EQ(st.not_tried, n - 12);
-	T_EQ(st.requested, n);
-	T_EQ(stats_sum(&st), n);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
+	T_EQ(f.st.already, 12);
+	T_EQ(f.st.not_tried, n - 12);
+	T_EQ(f.st.requested, n);
+	T_EQ(stats_sum(&f.st), n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(status[i], i < 12 ? reg.node : MP2_STATUS_NOT_TRIED);
+		T_EQ(status[i], i < 12 ? f.reg.node : MP2_STATUS_NOT_TRIED);
 
 	/* Never stopping: asked between every two of the 25 chunks. */
 	stop_counter_init(&c, 0);
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
 	T_EQ(atomic_load(&c.calls), 24);
 	T_EQ(c.last.requested, 96);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, n);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, n);
 
-	/* Not asked once the budget is spent: 4 + 4 + 2 reg.pages, 2 gaps. */
+	/* Not asked once the budget is spent: 4 + 4 + 2 pages, 2 gaps. */
 	stop_counter_init(&c, 0);
-	o.max_pages = 10;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(st.already, 10);
+	f.o.max_pages = 10;
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(f.st.already, 10);
 	T_EQ(atomic_load(&c.calls), 2);
-	region_done(&reg);
+	region_done(&f.reg);
 }
 
 static void test_stop_callback_threads(void)
 {
 	const size_t n = 4000;
-	struct region reg;
+	struct fixture f;
 	int *status = calloc(n, sizeof(*status));
-	struct mp2_stats st;
-	struct mp2_options o;
 	struct stop_counter c;
 	size_t nr_not_tried = 0;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
 	T_REQUIRE(status);
-	mp2_options_init(&o);
-	o.threads = 4;
-	o.pages_per_call = 16;
-	o.should_stop = stop_after;
-	o.stop_arg = &c;
+	f.o.threads = 4;
+	f.o.pages_per_call = 16;
+	f.o.should_stop = stop_after;
+	f.o.stop_arg = &c;
 	stop_counter_init(&c, 1);
 	c.record = false;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, reg.node, &o, status, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(fixture_migrate(&f, n, f.reg.node, status), 0);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_CHECK(atomic_load(&c.calls) >= 1);
-	T_CHECK(st.already >= 16);
-	T_CHECK(st.not_tried > 0);
-	T_EQ(st.already + st.not_tried, n);
+	T_CHECK(f.st.already >= 16);
+	T_CHECK(f.st.not_tried > 0);
+	T_EQ(f.st.already + f.st.not_tried, n);
 	for (size_t i = 0; i < n; i++)
 		nr_not_tried += status[i] == MP2_STATUS_NOT_TRIED;
-	T_EQ(nr_not_tried, st.not_tried);
-	region_done(&reg);
+	T_EQ(nr_not_tried, f.st.not_tried);
+	region_done(&f.reg);
 	free(status);
 }
 
 static void test_stream(void)
 {
 	const size_t n = 1000;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	T_EQ(o.window, MP2_DEFAULT_WINDOW);
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	T_EQ(f.o.window, MP2_DEFAULT_WINDOW);
 
-	/* The default window holds all 1000 reg.pages: one window. */
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, NULL, &st), 0);
-	T_EQ(src.calls, 2);
-	T_EQ(src.max_seen, MP2_DEFAULT_WINDOW);
-	T_EQ(st.requested, n);
-	T_EQ(st.already, n);
-	T_EQ(stats_sum(&st), n);
-	T_EQ(st.stopped, MP2_STOP_NONE);
+	/* The default window holds all 1000 pages: one window. */
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(mp2_migrate_stream(region_next, &f.src, NULL, &f.st), 0);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.src.max_seen, MP2_DEFAULT_WINDOW);
+	T_EQ(f.st.requested, n);
+	T_EQ(f.st.already, n);
+	T_EQ(stats_sum(&f.st), n);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
 
 	/* Windows smaller than the region: every page delivered is counted. */
-	stream_options(&o);
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(src.calls, (int)((n + 63) / 64) + 1);
-	T_EQ(src.max_seen, 64);
-	T_EQ(st.requested, n);
-	T_EQ(st.already, n);
-	T_EQ(stats_sum(&st), n);
-	T_EQ(st.move_calls, 0);
-	T_CHECK(st.query_calls >= (n + 63) / 64);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_CHECK(st.elapsed_ns > 0);
+	stream_options(&f.o);
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.src.calls, (int)((n + 63) / 64) + 1);
+	T_EQ(f.src.max_seen, 64);
+	T_EQ(f.st.requested, n);
+	T_EQ(f.st.already, n);
+	T_EQ(stats_sum(&f.st), n);
+	T_EQ(f.st.move_calls, 0);
+	T_CHECK(f.st.query_calls >= (n + 63) / 64);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_CHECK(f.st.elapsed_ns > 0);
 
 	/* A source that delivers less than asked, with threads. */
-	o.threads = 3;
-	region_source_init(&src, reg.base, n, reg.node);
-	src.per_call = 10;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(src.calls, (int)(n / 10) + 1);
-	T_EQ(st.requested, n);
-	T_EQ(st.already, n);
-	T_EQ(stats_sum(&st), n);
+	f.o.threads = 3;
+	fixture_source(&f, n, f.reg.node);
+	f.src.per_call = 10;
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.src.calls, (int)(n / 10) + 1);
+	T_EQ(f.st.requested, n);
+	T_EQ(f.st.already, n);
+	T_EQ(stats_sum(&f.st), n);
 
 	/* An empty source. */
-	region_source_init(&src, reg.base, 0, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(src.calls, 1);
-	T_EQ(st.requested, 0);
-	T_EQ(stats_sum(&st), 0);
+	fixture_source(&f, 0, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.src.calls, 1);
+	T_EQ(f.st.requested, 0);
+	T_EQ(stats_sum(&f.st), 0);
 	/* The method that would have run is known all the same. */
-	T_EQ(st.method_used, mp2_kernel_has_move_pages2(NULL, NULL) ?
+	T_EQ(f.st.method_used, mp2_kernel_has_move_pages2(NULL, NULL) ?
 				     MP2_METHOD_MOVE_PAGES2 :
 				     MP2_METHOD_MOVE_PAGES);
-	region_done(&reg);
+	region_done(&f.reg);
 }
 
 static void test_stream_budget(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	stream_options(&o);
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	stream_options(&f.o);
 
 	/* The budget holds across windows and stops in the second. */
-	o.max_pages = 100;
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(src.calls, 2);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(st.requested, 128);
-	T_EQ(st.already, 100);
-	T_EQ(st.not_tried, 28);
-	T_EQ(stats_sum(&st), st.requested);
+	f.o.max_pages = 100;
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.already, 100);
+	T_EQ(f.st.not_tried, 28);
+	T_EQ(stats_sum(&f.st), f.st.requested);
 
 	/* Spent exactly at a window's end: the source is not asked again. */
-	o.max_pages = 128;
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(src.calls, 2);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(st.requested, 128);
-	T_EQ(st.already, 128);
-	T_EQ(st.not_tried, 0);
+	f.o.max_pages = 128;
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.already, 128);
+	T_EQ(f.st.not_tried, 0);
 
 	/* A budget larger than the region changes nothing. */
-	o.max_pages = 10 * n;
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, n);
-	region_done(&reg);
+	f.o.max_pages = 10 * n;
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, n);
+	region_done(&f.reg);
 }
 
 static void test_stream_time(void)
 {
 	const size_t n = 20000;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	mp2_options_init(&o);
-	o.window = 1000;
-	o.pages_per_call = 1;
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	f.o.window = 1000;
+	f.o.pages_per_call = 1;
 
 	/* A huge max_us saturates: it must not wrap into a past deadline. */
-	o.max_us = UINT64_MAX;
-	region_source_init(&src, reg.base, 100, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, 100);
-	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ reg.base, 100 * psz }, 1,
-				reg.node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, 100);
-	o.max_us = UINT64_MAX / 1000 + 1;
-	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ reg.base, 100 * psz }, 1,
-				reg.node, &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
+	f.o.max_us = UINT64_MAX;
+	fixture_source(&f, 100, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, 100);
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ f.reg.base, 100 * psz }, 1,
+				f.reg.node, &f.o, NULL, &f.st), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, 100);
+	f.o.max_us = UINT64_MAX / 1000 + 1;
+	T_EQ(mp2_migrate_ranges(&(struct mp2_range){ f.reg.base, 100 * psz }, 1,
+				f.reg.node, &f.o, NULL, &f.st), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
 
 	/* 20 windows, 1 ms each in the source, do not fit in 3 ms. */
-	o.max_us = 3000;
-	region_source_init(&src, reg.base, n, reg.node);
-	src.delay_us = 1000;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
-	T_CHECK(st.requested < n);
-	T_EQ((size_t)src.calls, st.requested / 1000);
-	T_EQ(st.already + st.not_tried, st.requested);
-	T_CHECK(st.elapsed_ns >= 3000000);
-	region_free(&reg);
+	f.o.max_us = 3000;
+	fixture_source(&f, n, f.reg.node);
+	f.src.delay_us = 1000;
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_TIME);
+	T_CHECK(f.st.requested < n);
+	T_EQ((size_t)f.src.calls, f.st.requested / 1000);
+	T_EQ(f.st.already + f.st.not_tried, f.st.requested);
+	T_CHECK(f.st.elapsed_ns >= 3000000);
+	region_free(&f.reg);
 }
 
 static void test_stream_stop(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
+	struct fixture f;
 	struct stop_counter c;
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	stream_options(&o);
-	o.should_stop = stop_after;
-	o.stop_arg = &c;
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	stream_options(&f.o);
+	f.o.should_stop = stop_after;
+	f.o.stop_arg = &c;
 
 	/*
 	 * Asked 3 times in the first window (4 chunks), once between the
@@ -1285,41 +1285,41 @@ static void test_stream_stop(void)
 	 * chunk, and sofar includes the first window.
 	 */
 	stop_counter_init(&c, 5);
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
 	T_EQ(atomic_load(&c.calls), 5);
 	T_EQ(atomic_load(&c.bad), 0);
 	T_EQ(c.last.requested, 80);
 	T_EQ(c.last.already, 80);
-	T_EQ(src.calls, 2);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
-	T_EQ(st.requested, 128);
-	T_EQ(st.already, 80);
-	T_EQ(st.not_tried, 48);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.already, 80);
+	T_EQ(f.st.not_tried, 48);
 
 	/* Stopped between windows: the source is not asked again. */
 	stop_counter_init(&c, 4);
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
 	T_EQ(c.last.requested, 64);
-	T_EQ(src.calls, 1);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
-	T_EQ(st.requested, 64);
-	T_EQ(st.already, 64);
-	T_EQ(st.not_tried, 0);
+	T_EQ(f.src.calls, 1);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
+	T_EQ(f.st.requested, 64);
+	T_EQ(f.st.already, 64);
+	T_EQ(f.st.not_tried, 0);
 
 	/*
-	 * Never stopping: 300 reg.pages, 19 chunks in 5 windows, asked 14 times
+	 * Never stopping: 300 pages, 19 chunks in 5 windows, asked 14 times
 	 * within them and 5 times before asking the source again.
 	 */
 	stop_counter_init(&c, 0);
-	region_source_init(&src, reg.base, n, reg.node);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
+	fixture_source(&f, n, f.reg.node);
+	T_EQ(fixture_stream(&f), 0);
 	T_EQ(atomic_load(&c.calls), 19);
 	T_EQ(atomic_load(&c.bad), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, n);
-	region_done(&reg);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, n);
+	region_done(&f.reg);
 }
 
 static long too_many(void *arg, void **pages, int *nodes, size_t max)
@@ -1333,56 +1333,53 @@ static long too_many(void *arg, void **pages, int *nodes, size_t max)
 static void test_stream_errors(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, n, FIRST_TOUCH));
-	stream_options(&o);
+	T_REQUIRE(fixture_init(&f, n, FIRST_TOUCH));
+	stream_options(&f.o);
 
 	/* The source's error is returned, with what ran before it. */
-	region_source_init(&src, reg.base, n, reg.node);
-	src.fail_call = 3;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
-	T_EQ(src.calls, 3);
-	T_EQ(st.requested, 128);
-	T_EQ(st.already, 128);
-	T_EQ(stats_sum(&st), 128);
+	fixture_source(&f, n, f.reg.node);
+	f.src.fail_call = 3;
+	T_EQ(fixture_stream(&f), -EIO);
+	T_EQ(f.src.calls, 3);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.already, 128);
+	T_EQ(stats_sum(&f.st), 128);
 
 	/* A bad target in the second window stops there. */
-	region_source_init(&src, reg.base, n, reg.node);
-	src.bad_page = 70;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
-	T_EQ(src.calls, 2);
-	T_EQ(st.requested, 128);
-	T_EQ(st.already, 64);
-	T_EQ(st.not_tried, 64);
-	T_EQ(stats_sum(&st), 128);
+	fixture_source(&f, n, f.reg.node);
+	f.src.bad_page = 70;
+	T_EQ(fixture_stream(&f), -ENODEV);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.already, 64);
+	T_EQ(f.st.not_tried, 64);
+	T_EQ(stats_sum(&f.st), 128);
 
 	/* So does an unaligned page. */
-	region_source_init(&src, reg.base, n, reg.node);
-	src.bad_page = 64;
-	src.bad_unaligned = true;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
-	T_EQ(src.calls, 2);
-	T_EQ(st.already, 64);
-	T_EQ(st.not_tried, 64);
+	fixture_source(&f, n, f.reg.node);
+	f.src.bad_page = 64;
+	f.src.bad_unaligned = true;
+	T_EQ(fixture_stream(&f), -EINVAL);
+	T_EQ(f.src.calls, 2);
+	T_EQ(f.st.already, 64);
+	T_EQ(f.st.not_tried, 64);
 
 	/* Bad options: the source is never asked. */
-	region_source_init(&src, reg.base, n, reg.node);
-	o.threads = 0;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EINVAL);
-	T_EQ(src.calls, 0);
-	T_EQ(st.requested, 0);
-	o.threads = 1;
-	T_EQ(mp2_migrate_stream(NULL, &src, &o, &st), -EINVAL);
-	T_EQ(mp2_migrate_stream(too_many, NULL, &o, &st), -EINVAL);
-	T_EQ(st.requested, 0);
-	o.window = SIZE_MAX / 2;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENOMEM);
-	T_EQ(src.calls, 0);
-	region_done(&reg);
+	fixture_source(&f, n, f.reg.node);
+	f.o.threads = 0;
+	T_EQ(fixture_stream(&f), -EINVAL);
+	T_EQ(f.src.calls, 0);
+	T_EQ(f.st.requested, 0);
+	f.o.threads = 1;
+	T_EQ(mp2_migrate_stream(NULL, &f.src, &f.o, &f.st), -EINVAL);
+	T_EQ(mp2_migrate_stream(too_many, NULL, &f.o, &f.st), -EINVAL);
+	T_EQ(f.st.requested, 0);
+	f.o.window = SIZE_MAX / 2;
+	T_EQ(fixture_stream(&f), -ENOMEM);
+	T_EQ(f.src.calls, 0);
+	region_done(&f.reg);
 }
 
 /*
@@ -1432,13 +1429,13 @@ static int node_b(void)
 
 /*
  * The start of a test that moves pages between nodes: skip unless the
- * machine has two memory nodes, then n pattern-filled pages on node_a()
- * in *r (the test fails when they cannot be had).
+ * machine has two memory nodes, then *f with n pattern-filled pages on
+ * node_a() (the test fails when they cannot be had).
  */
-#define TWO_NODE_REGION(r, n)                                                \
+#define TWO_NODE_FIXTURE(f, n)                                               \
 	do {                                                                 \
 		NEED_NODES(2);                                               \
-		T_REQUIRE(region_init((r), (n), node_a()));                  \
+		T_REQUIRE(fixture_init((f), (n), node_a()));                 \
 	} while (0)
 
 /*
@@ -1473,19 +1470,17 @@ static void move_and_check(char *base, void **pages, size_t n, int to,
 static void move_there_and_back(enum mp2_method method, enum mp2_mode mode,
 				unsigned int kbatch)
 {
-	struct region reg;
-	struct mp2_options o;
+	struct fixture f;
 
-	T_REQUIRE(region_init(&reg, 300, node_a()));
-	T_EQ(pages_off_node(reg.pages, reg.n, node_a()), 0);
-	mp2_options_init(&o);
-	o.method = method;
-	o.mode = mode;
-	o.kernel_batch = kbatch;
-	o.pages_per_call = 128;
-	move_and_check(reg.base, reg.pages, reg.n, node_b(), &o);
-	move_and_check(reg.base, reg.pages, reg.n, node_a(), &o);
-	region_done(&reg);
+	T_REQUIRE(fixture_init(&f, 300, node_a()));
+	T_EQ(pages_off_node(f.reg.pages, f.reg.n, node_a()), 0);
+	f.o.method = method;
+	f.o.mode = mode;
+	f.o.kernel_batch = kbatch;
+	f.o.pages_per_call = 128;
+	move_and_check(f.reg.base, f.reg.pages, f.reg.n, node_b(), &f.o);
+	move_and_check(f.reg.base, f.reg.pages, f.reg.n, node_a(), &f.o);
+	region_done(&f.reg);
 }
 
 static void test_move_pages_moves(void)
@@ -1510,37 +1505,34 @@ static void test_move_pages2_moves(void)
 static void test_per_page_nodes(void)
 {
 	const size_t n = 64;
-	struct region reg;
+	struct fixture f;
 	int nodes[64], status[64];
-	struct mp2_stats st;
 
-	TWO_NODE_REGION(&reg, n);
+	TWO_NODE_FIXTURE(&f, n);
 	for (size_t i = 0; i < n; i++)
 		nodes[i] = topo->nodes[i % topo->nr_nodes].id;
-	T_EQ(mp2_migrate(reg.pages, n, nodes, -1, NULL, status, &st), 0);
-	T_EQ(st.already, (n + topo->nr_nodes - 1) / topo->nr_nodes);
-	T_EQ(st.moved, n - st.already);
+	T_EQ(mp2_migrate(f.reg.pages, n, nodes, -1, NULL, status, &f.st), 0);
+	T_EQ(f.st.already, (n + topo->nr_nodes - 1) / topo->nr_nodes);
+	T_EQ(f.st.moved, n - f.st.already);
 	for (size_t i = 0; i < n; i++) {
 		T_EQ(status[i], nodes[i]);
-		T_EQ(pages_off_node(&reg.pages[i], 1, nodes[i]), 0);
+		T_EQ(pages_off_node(&f.reg.pages[i], 1, nodes[i]), 0);
 	}
-	region_done(&reg);
+	region_done(&f.reg);
 }
 
 static void test_threads_move(void)
 {
 	const size_t n = 2048;
-	struct region reg;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.threads = 4;
-	o.pages_per_call = 64;
-	move_and_check(reg.base, reg.pages, n, node_b(), &o);
-	o.method = MP2_METHOD_MOVE_PAGES;
-	move_and_check(reg.base, reg.pages, n, node_a(), &o);
-	region_done(&reg);
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.threads = 4;
+	f.o.pages_per_call = 64;
+	move_and_check(f.reg.base, f.reg.pages, n, node_b(), &f.o);
+	f.o.method = MP2_METHOD_MOVE_PAGES;
+	move_and_check(f.reg.base, f.reg.pages, n, node_a(), &f.o);
+	region_done(&f.reg);
 }
 
 /*
@@ -1579,175 +1571,153 @@ static void test_huge_page_counts(void)
 static void test_budget_moves_exactly(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.max_pages = 100;
-	o.pages_per_call = 32;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
-	T_EQ(st.moved, 100);
-	T_EQ(st.not_tried, 200);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(pages_off_split(&reg, 100, node_b(), node_a()), 0);
-	region_done(&reg);
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.max_pages = 100;
+	f.o.pages_per_call = 32;
+	T_EQ(fixture_migrate(&f, n, node_b(), NULL), 0);
+	T_EQ(f.st.moved, 100);
+	T_EQ(f.st.not_tried, 200);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(pages_off_split(&f.reg, 100, node_b(), node_a()), 0);
+	region_done(&f.reg);
 }
 
 static void test_adaptive(void)
 {
 	const size_t n = 400;
-	struct region reg;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.adaptive = true;
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.adaptive = true;
 	/* No kernel moves a page in a microsecond: calls shrink to 1 page. */
-	o.call_us = 1;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
-	T_EQ(st.moved, n);
-	T_EQ(st.last_pages_per_call, 1);
-	T_CHECK(st.move_calls >= n - 64);
+	f.o.call_us = 1;
+	T_EQ(fixture_migrate(&f, n, node_b(), NULL), 0);
+	T_EQ(f.st.moved, n);
+	T_EQ(f.st.last_pages_per_call, 1);
+	T_CHECK(f.st.move_calls >= n - 64);
 	/* A generous bound lets the call size grow to pages_per_call. */
-	o.call_us = 10u * 1000 * 1000;
-	o.pages_per_call = 128;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
-	T_EQ(st.moved, n);
-	T_EQ(st.last_pages_per_call, 128);
-	T_EQ(pages_off_node(reg.pages, n, node_a()), 0);
-	region_done(&reg);
+	f.o.call_us = 10u * 1000 * 1000;
+	f.o.pages_per_call = 128;
+	T_EQ(fixture_migrate(&f, n, node_a(), NULL), 0);
+	T_EQ(f.st.moved, n);
+	T_EQ(f.st.last_pages_per_call, 128);
+	T_EQ(pages_off_node(f.reg.pages, n, node_a()), 0);
+	region_done(&f.reg);
 }
 
 static void test_ranges_move(void)
 {
 	const size_t n = 64;
-	struct region reg;
+	struct fixture f;
 	struct mp2_range r[2];
-	struct mp2_stats st;
 
-	TWO_NODE_REGION(&reg, n);
-	r[0].addr = reg.base;
+	TWO_NODE_FIXTURE(&f, n);
+	r[0].addr = f.reg.base;
 	r[0].len = 16 * psz;
-	r[1].addr = reg.base + 32 * psz;
+	r[1].addr = f.reg.base + 32 * psz;
 	r[1].len = 32 * psz;
-	T_EQ(mp2_migrate_ranges(r, 2, node_b(), NULL, NULL, &st), 0);
-	T_EQ(st.requested, 48);
-	T_EQ(st.moved, 48);
-	T_EQ(pages_off_node(reg.pages, 16, node_b()), 0);
-	T_EQ(pages_off_node(reg.pages + 16, 16, node_a()), 0);
-	T_EQ(pages_off_node(reg.pages + 32, 32, node_b()), 0);
-	region_done(&reg);
+	T_EQ(mp2_migrate_ranges(r, 2, node_b(), NULL, NULL, &f.st), 0);
+	T_EQ(f.st.requested, 48);
+	T_EQ(f.st.moved, 48);
+	T_EQ(pages_off_node(f.reg.pages, 16, node_b()), 0);
+	T_EQ(pages_off_node(f.reg.pages + 16, 16, node_a()), 0);
+	T_EQ(pages_off_node(f.reg.pages + 32, 32, node_b()), 0);
+	region_done(&f.reg);
 }
 
 static void test_stop_moves(void)
 {
 	const size_t n = 300;
-	struct region reg;
+	struct fixture f;
 	struct stop_counter c;
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.pages_per_call = 32;
-	o.should_stop = stop_after;
-	o.stop_arg = &c;
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.pages_per_call = 32;
+	f.o.should_stop = stop_after;
+	f.o.stop_arg = &c;
 	stop_counter_init(&c, 2);
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
+	T_EQ(fixture_migrate(&f, n, node_b(), NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
 	T_EQ(c.last.moved, 64);
-	T_EQ(st.moved, 64);
-	T_EQ(st.not_tried, n - 64);
-	T_EQ(stats_sum(&st), n);
-	T_EQ(pages_off_split(&reg, 64, node_b(), node_a()), 0);
-	region_done(&reg);
+	T_EQ(f.st.moved, 64);
+	T_EQ(f.st.not_tried, n - 64);
+	T_EQ(stats_sum(&f.st), n);
+	T_EQ(pages_off_split(&f.reg, 64, node_b(), node_a()), 0);
+	region_done(&f.reg);
 }
 
 static void test_stream_moves(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	stream_options(&o);
-	region_source_init(&src, reg.base, n, node_b());
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.requested, n);
-	T_EQ(st.moved, n);
-	T_EQ(stats_sum(&st), n);
-	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
-	T_EQ(bad_pages(reg.base, n), 0);
+	TWO_NODE_FIXTURE(&f, n);
+	stream_options(&f.o);
+	fixture_source(&f, n, node_b());
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.requested, n);
+	T_EQ(f.st.moved, n);
+	T_EQ(stats_sum(&f.st), n);
+	T_EQ(pages_off_node(f.reg.pages, n, node_b()), 0);
+	T_EQ(bad_pages(f.reg.base, n), 0);
 
 	/* Per-page targets over every node, in threads. */
-	o.threads = 2;
-	region_source_init(&src, reg.base, n, -1);
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.requested, n);
-	T_EQ(st.moved + st.already, n);
+	f.o.threads = 2;
+	fixture_source(&f, n, -1);
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.requested, n);
+	T_EQ(f.st.moved + f.st.already, n);
 	for (size_t i = 0; i < n; i++)
-		T_EQ(pages_off_node(&reg.pages[i], 1, region_target(&src, i)), 0);
-	region_done(&reg);
+		T_EQ(pages_off_node(&f.reg.pages[i], 1,
+				    region_target(&f.src, i)), 0);
+	region_done(&f.reg);
 }
 
 static void test_stream_budget_moves(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	stream_options(&o);
-	o.max_pages = 100;
-	region_source_init(&src, reg.base, n, node_b());
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_PAGES);
-	T_EQ(st.requested, 128);
-	T_EQ(st.moved, 100);
-	T_EQ(st.not_tried, 28);
-	T_EQ(pages_off_split(&reg, 100, node_b(), node_a()), 0);
-	region_done(&reg);
+	TWO_NODE_FIXTURE(&f, n);
+	stream_options(&f.o);
+	f.o.max_pages = 100;
+	fixture_source(&f, n, node_b());
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_PAGES);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.moved, 100);
+	T_EQ(f.st.not_tried, 28);
+	T_EQ(pages_off_split(&f.reg, 100, node_b(), node_a()), 0);
+	region_done(&f.reg);
 }
 
 static void test_stream_error_moves(void)
 {
 	const size_t n = 300;
-	struct region reg;
-	struct region_source src;
-	struct mp2_stats st;
-	struct mp2_options o;
+	struct fixture f;
 
-	TWO_NODE_REGION(&reg, n);
-	stream_options(&o);
-	region_source_init(&src, reg.base, n, node_b());
-	src.bad_page = 100;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -ENODEV);
-	T_EQ(st.requested, 128);
-	T_EQ(st.moved, 64);
-	T_EQ(st.not_tried, 64);
-	T_EQ(pages_off_split(&reg, 64, node_b(), node_a()), 0);
+	TWO_NODE_FIXTURE(&f, n);
+	stream_options(&f.o);
+	fixture_source(&f, n, node_b());
+	f.src.bad_page = 100;
+	T_EQ(fixture_stream(&f), -ENODEV);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.moved, 64);
+	T_EQ(f.st.not_tried, 64);
+	T_EQ(pages_off_split(&f.reg, 64, node_b(), node_a()), 0);
 
-	region_source_init(&src, reg.base, n, node_b());
-	src.fail_call = 3;
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), -EIO);
-	T_EQ(st.requested, 128);
-	T_EQ(st.moved, 64);
-	T_EQ(st.already, 64);
-	T_EQ(pages_off_split(&reg, 128, node_b(), node_a()), 0);
-	region_done(&reg);
+	fixture_source(&f, n, node_b());
+	f.src.fail_call = 3;
+	T_EQ(fixture_stream(&f), -EIO);
+	T_EQ(f.st.requested, 128);
+	T_EQ(f.st.moved, 64);
+	T_EQ(f.st.already, 64);
+	T_EQ(pages_off_split(&f.reg, 128, node_b(), node_a()), 0);
+	region_done(&f.reg);
 }
 
-/*
- * The hooks run around every migrating system call and never while the
- * library paces; a refusal ends the migration with nothing lost.
- */
 /*
  * max_rate paces the pages moved: the k-th may go k / max_rate seconds
  * after the start, in one call or across the windows of a stream, and
@@ -1757,31 +1727,27 @@ static void test_stream_error_moves(void)
 static void test_rate_moves(void)
 {
 	const size_t n = 64;
-	struct region reg;
-	struct region_source src;
+	struct fixture f;
 	struct stop_counter stop;
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.pages_per_call = 8;
-	o.max_rate = 400;
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.pages_per_call = 8;
+	f.o.max_rate = 400;
 	/* 8 calls of 8 pages: the last may go after 56 pages, 140 ms. */
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.moved, n);
-	T_CHECK(st.elapsed_ns >= 140000000);
-	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
+	T_EQ(fixture_migrate(&f, n, node_b(), NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.moved, n);
+	T_CHECK(f.st.elapsed_ns >= 140000000);
+	T_EQ(pages_off_node(f.reg.pages, n, node_b()), 0);
 
 	/* The pace carries across windows. */
-	o.window = 16;
-	region_source_init(&src, reg.base, n, node_a());
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.moved, n);
-	T_CHECK(st.elapsed_ns >= 140000000);
-	T_EQ(pages_off_node(reg.pages, n, node_a()), 0);
+	f.o.window = 16;
+	fixture_source(&f, n, node_a());
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.moved, n);
+	T_CHECK(f.st.elapsed_ns >= 140000000);
+	T_EQ(pages_off_node(f.reg.pages, n, node_a()), 0);
 
 	/*
 	 * Across windows too, pages in place are not paced: with 48 of 64
@@ -1789,92 +1755,94 @@ static void test_rate_moves(void)
 	 * the second call of the last window may go after 80 ms, not after
 	 * the 560 ms that counting every page tried would wait.
 	 */
-	o.window = 0;
-	T_EQ(mp2_migrate(reg.pages, 48, NULL, node_b(), NULL, NULL, &st), 0);
-	T_EQ(st.moved, 48);
-	o.window = 16;
-	o.max_rate = 100;
-	region_source_init(&src, reg.base, n, node_b());
-	T_EQ(mp2_migrate_stream(region_next, &src, &o, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_NONE);
-	T_EQ(st.already, 48);
-	T_EQ(st.moved, 16);
-	T_CHECK(st.elapsed_ns >= 80000000 && st.elapsed_ns < 400000000);
-	T_EQ(pages_off_node(reg.pages, n, node_b()), 0);
+	f.o.window = 0;
+	T_EQ(mp2_migrate(f.reg.pages, 48, NULL, node_b(), NULL, NULL, &f.st),
+	     0);
+	T_EQ(f.st.moved, 48);
+	f.o.window = 16;
+	f.o.max_rate = 100;
+	fixture_source(&f, n, node_b());
+	T_EQ(fixture_stream(&f), 0);
+	T_EQ(f.st.stopped, MP2_STOP_NONE);
+	T_EQ(f.st.already, 48);
+	T_EQ(f.st.moved, 16);
+	T_CHECK(f.st.elapsed_ns >= 80000000 && f.st.elapsed_ns < 400000000);
+	T_EQ(pages_off_node(f.reg.pages, n, node_b()), 0);
 
 	/* At 1 page a second the deadline, 50 ms, ends the wait. */
-	o.window = 0;
-	o.pages_per_call = 1;
-	o.max_rate = 1;
-	o.max_us = 50000;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_MAX_TIME);
-	T_EQ(st.moved, 1);
-	T_EQ(st.not_tried, n - 1);
-	T_EQ(stats_sum(&st), n);
-	T_CHECK(st.elapsed_ns >= 50000000 && st.elapsed_ns < 900000000);
+	f.o.window = 0;
+	f.o.pages_per_call = 1;
+	f.o.max_rate = 1;
+	f.o.max_us = 50000;
+	T_EQ(fixture_migrate(&f, n, node_a(), NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_MAX_TIME);
+	T_EQ(f.st.moved, 1);
+	T_EQ(f.st.not_tried, n - 1);
+	T_EQ(stats_sum(&f.st), n);
+	T_CHECK(f.st.elapsed_ns >= 50000000 && f.st.elapsed_ns < 900000000);
 
 	/*
 	 * ... and so does should_stop, asked while it waits.  Page 0 is on
 	 * node a already and goes at once, page 1 moves, page 2 waits.
 	 */
-	o.max_us = 0;
+	f.o.max_us = 0;
 	stop_counter_init(&stop, 3);
-	o.should_stop = stop_after;
-	o.stop_arg = &stop;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), 0);
-	T_EQ(st.stopped, MP2_STOP_CALLER);
-	T_EQ(st.already, 1);
-	T_EQ(st.moved, 1);
-	T_EQ(st.not_tried, n - 2);
+	f.o.should_stop = stop_after;
+	f.o.stop_arg = &stop;
+	T_EQ(fixture_migrate(&f, n, node_a(), NULL), 0);
+	T_EQ(f.st.stopped, MP2_STOP_CALLER);
+	T_EQ(f.st.already, 1);
+	T_EQ(f.st.moved, 1);
+	T_EQ(f.st.not_tried, n - 2);
 	T_EQ(atomic_load(&stop.calls), 3);
 	T_EQ(atomic_load(&stop.bad), 0);
-	T_CHECK(st.elapsed_ns < 900000000);
-	region_done(&reg);
+	T_CHECK(f.st.elapsed_ns < 900000000);
+	region_done(&f.reg);
 }
 
+/*
+ * The hooks run around every migrating system call and never while the
+ * library paces; a refusal ends the migration with nothing lost.
+ */
 static void test_call_hooks_moves(void)
 {
 	const size_t n = 64;
-	struct region reg;
+	struct fixture f;
 	struct call_hooks h;
-	struct mp2_stats st;
-	struct mp2_options o;
 
-	TWO_NODE_REGION(&reg, n);
-	mp2_options_init(&o);
-	o.pages_per_call = 8;
-	o.max_rate = 2000;
-	call_hooks_set(&h, &o);
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_b(), &o, NULL, &st), 0);
-	T_EQ(st.moved, n);
-	T_CHECK(st.move_calls >= n / 8);
-	T_EQ(h.begins, (int)st.move_calls);
+	TWO_NODE_FIXTURE(&f, n);
+	f.o.pages_per_call = 8;
+	f.o.max_rate = 2000;
+	call_hooks_set(&h, &f.o);
+	T_EQ(fixture_migrate(&f, n, node_b(), NULL), 0);
+	T_EQ(f.st.moved, n);
+	T_CHECK(f.st.move_calls >= n / 8);
+	T_EQ(h.begins, (int)f.st.move_calls);
 	T_EQ(h.ends, h.begins);
 	T_EQ(h.unbalanced, 0);
 	T_EQ(h.outside_waits, 0);
 	T_CHECK(!h.inside);
 
 	/* A refused begin: that call is not made. */
-	call_hooks_set(&h, &o);
+	call_hooks_set(&h, &f.o);
 	h.fail_begin = 3;
-	T_EQ(mp2_migrate(reg.pages, n, NULL, node_a(), &o, NULL, &st), -EPERM);
-	T_EQ(st.moved, 16);
-	T_EQ(st.not_tried, n - 16);
+	T_EQ(fixture_migrate(&f, n, node_a(), NULL), -EPERM);
+	T_EQ(f.st.moved, 16);
+	T_EQ(f.st.not_tried, n - 16);
 	T_EQ(h.ends, 2);
-	T_EQ(pages_off_split(&reg, 16, node_a(), node_b()), 0);
+	T_EQ(pages_off_split(&f.reg, 16, node_a(), node_b()), 0);
 
-	/* A refused end: that call's reg.pages count, no call follows. */
-	call_hooks_set(&h, &o);
+	/* A refused end: that call's pages count, no call follows. */
+	call_hooks_set(&h, &f.o);
 	h.fail_end = 2;
-	T_EQ(mp2_migrate(reg.pages + 16, n - 16, NULL, node_a(), &o, NULL, &st),
-	     -EIO);
-	T_EQ(st.moved, 16);
-	T_EQ(st.not_tried, n - 32);
+	T_EQ(mp2_migrate(f.reg.pages + 16, n - 16, NULL, node_a(), &f.o, NULL,
+			 &f.st), -EIO);
+	T_EQ(f.st.moved, 16);
+	T_EQ(f.st.not_tried, n - 32);
 	T_EQ(h.begins, 2);
 	T_EQ(h.unbalanced, 0);
-	T_EQ(pages_off_split(&reg, 32, node_a(), node_b()), 0);
-	region_done(&reg);
+	T_EQ(pages_off_split(&f.reg, 32, node_a(), node_b()), 0);
+	region_done(&f.reg);
 }
 
 /* A page shared with a child: refused without move_all, moved with it. */

@@ -122,14 +122,28 @@ sub next_round
 	return wait_until(120, sub { tier_rounds() > $r0 });
 }
 
-# Wait until ROUNDS rounds have ended since R0 or one does not end.
-sub rounds_since
+# Wait round by round until DONE holds after one, for as long as fewer
+# than MAX rounds have ended since R0; EACH, when given, runs after every
+# round, before DONE is asked.  The rounds since R0 when DONE held; undef
+# when it did not, or a round did not end.
+sub rounds_until
 {
-	my ($r0, $rounds) = @_;
-	while (tier_rounds() - $r0 < $rounds)
+	my ($r0, $max, $done, $each) = @_;
+	while (tier_rounds() - $r0 < $max)
 	{
 		next_round() or return;
+		$each->() if $each;
+		return tier_rounds() - $r0 if $done->();
 	}
+	return;
+}
+
+# Wait until ROUNDS rounds have ended since R0 or one does not end; EACH
+# as for rounds_until.
+sub rounds_since
+{
+	my ($r0, $rounds, $each) = @_;
+	rounds_until($r0, $rounds, sub { 0 }, $each);
 	return;
 }
 
@@ -187,18 +201,10 @@ my $pgbench = IPC::Run::start(
 
 note('the hot table moves to nodes 0-1');
 my $ok_cap = 1;
+my $check_cap = sub { within_cap() or $ok_cap = 0 };
 my $r0 = tier_rounds();
-my $rounds;
-while (tier_rounds() - $r0 < 60)
-{
-	next_round() or last;
-	within_cap() or $ok_cap = 0;
-	if (share_on('pgbench_accounts', '0,1', 0.85))
-	{
-		$rounds = tier_rounds() - $r0;
-		last;
-	}
-}
+my $rounds = rounds_until($r0, 60,
+	sub { share_on('pgbench_accounts', '0,1', 0.85) }, $check_cap);
 ok( defined $rounds,
 	'85% of the hot table on nodes 0-1 within 60 rounds (took '
 	  . ($rounds // 'more') . ')');
@@ -219,11 +225,7 @@ note('steady load, few moves');
 my $moved = 'promoted_total + demoted_total';
 $r0 = tier_rounds();
 my $m0 = tier_row('fast', $moved);
-while (tier_rounds() - $r0 < 10)
-{
-	next_round() or last;
-	within_cap() or $ok_cap = 0;
-}
+rounds_since($r0, 10, $check_cap);
 my $r1 = tier_rounds();
 my $m1 = tier_row('fast', $moved);
 my $hot = tier_row('fast', 'hot_pages');
@@ -273,16 +275,8 @@ $r0 = tier_rounds();
 rounds_since($r0, 5);
 ok(share_on('pgbench_accounts', '0,1', 0.5),
 	'5 rounds after the load, most of the hot table is still on 0-1');
-my $back;
-while (tier_rounds() - $r0 < 20)
-{
-	next_round() or last;
-	if (share_on('pgbench_accounts', '2,3', 0.99))
-	{
-		$back = tier_rounds() - $r0;
-		last;
-	}
-}
+my $back =
+  rounds_until($r0, 20, sub { share_on('pgbench_accounts', '2,3', 0.99) });
 ok( defined $back,
 	'then it is back on 2-3 within 20 rounds (took '
 	  . ($back // 'more') . ')');

@@ -94,14 +94,7 @@ is( q_try(
 pgbench_completed('load', "$out/bench.log");
 
 # The same contents as without moves.
-my $load_h = eval { pgbench_hashes($node, 'mp2load') } // '';
-note("load: hashes after the moves: $load_h");
-ok($ref_h ne '' && $ref_h eq $load_h,
-	"load: every table's hash equals the run without moves")
-  or diag("load: hashes without moves: $ref_h");
-
-my ($clean, $amcheck) = mp2_amcheck($node, 'mp2load');
-ok($clean, 'load: pg_amcheck clean') or diag($amcheck);
+pgbench_intact($node, 'mp2load', 'load', $ref_h);
 
 # The pages are where the last move sent them, but for the pages that
 # move could not take (busy).

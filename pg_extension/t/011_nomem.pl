@@ -255,13 +255,7 @@ is(q_try('SELECT pg_postmaster_start_time()'),
 	$pm0, 'out of memory: the server never restarted');
 root('nomem_release');
 
-my $load_h = eval { pgbench_hashes($node, 'mp2nomem') } // '';
-note("out of memory: hashes $load_h");
-ok($ref_h ne '' && $ref_h eq $load_h,
-	"out of memory: every table's hash equals the run without moves")
-  or diag("out of memory: hashes without moves: $ref_h");
-my ($clean, $amcheck) = mp2_amcheck($node, 'mp2nomem');
-ok($clean, 'out of memory: pg_amcheck clean') or diag($amcheck);
+pgbench_intact($node, 'mp2nomem', 'out of memory', $ref_h);
 
 $node->stop;
 command_ok([ 'pg_checksums', '--check', '-D', $node->data_dir ],

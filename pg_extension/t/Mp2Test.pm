@@ -495,13 +495,19 @@ mp2ref of NODE (a copy of the suite's database made before any run,
 dropped after), its output in LOG, with two tests named after LABEL;
 the empty string when that run failed.
 
+=item pgbench_intact(NODE, DB, LABEL, REF)
+
+Two tests named after LABEL on DB after the run under moves: its
+pgbench_hashes line equals REF, the line of the run without moves (from
+pgbench_expected_hashes), and pg_amcheck finds DB intact.
+
 =cut
 
 push @EXPORT, qw(mp2_memory_nodes mp2_root mp2_amcheck
   $PGBENCH_SCALE $PGBENCH_TX $PGBENCH_RATE
   pgbench_init pgbench_start pgbench_running pgbench_wait pgbench_run
   pgbench_failed_tx pgbench_hashes pgbench_reference
-  pgbench_expected_hashes pgbench_completed);
+  pgbench_expected_hashes pgbench_completed pgbench_intact);
 
 our $PGBENCH_SCALE = $ENV{MP2_LOAD_SCALE} || 5;
 our $PGBENCH_TX = $ENV{MP2_LOAD_TX} || 600;
@@ -644,6 +650,21 @@ sub pgbench_expected_hashes
 		'0', "$label: reference reports 0 failed transactions");
 	mp2_q($node, 'DROP DATABASE mp2ref');
 	return $line;
+}
+
+sub pgbench_intact
+{
+	my ($node, $db, $label, $ref) = @_;
+	my $line = eval { pgbench_hashes($node, $db) } // '';
+
+	Test::More::note("$label: hashes after the moves: $line");
+	Test::More::ok($ref ne '' && $ref eq $line,
+		"$label: every table's hash equals the run without moves")
+	  or Test::More::diag("$label: hashes without moves: $ref");
+	my ($clean, $amcheck) = mp2_amcheck($node, $db);
+	Test::More::ok($clean, "$label: pg_amcheck clean")
+	  or Test::More::diag($amcheck);
+	return;
 }
 
 =pod
