@@ -4,7 +4,7 @@
  * need two or more memory nodes skip on a one-node host and run inside the
  * multi-node QEMU guest (make check does both).
  *
- * One file of some 1,800 lines: it is one program, run as one suite on
+ * One file of some 2,000 lines: it is one program, run as one suite on
  * the host and in each guest, and its tests share the fixtures at the top
  * (mapped regions, page sources, stop counters, call hooks).
  */
