@@ -27,10 +27,6 @@ EXP=mapper-move
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=5
 table=128
 pg=15

@@ -30,10 +30,6 @@ EXP=pool-pages
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=3
 moves=4
 pool=256
