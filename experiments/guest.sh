@@ -76,6 +76,16 @@ exp_in_guest() {
 	exp_boot "$1" "$2" "$3" "$4" --env "PG_CONFIG=$5" "${@:6}"
 }
 
+# exp_machine FILE COMMAND: FILE says when, on what host and by COMMAND
+# the results were measured in the two-node guest.
+exp_machine() {
+	{
+		echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
+		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+		echo "by: $2"
+	} >"$1"
+}
+
 # exp_usage: the comment at the top of the experiment's script, its help.
 exp_usage() {
 	awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'

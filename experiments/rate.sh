@@ -12,6 +12,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=rate
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -64,22 +67,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-echo "rate: installing the extension into $(pg_config --pkglibdir)"
-make -s install >/dev/null
-echo "rate: building the patched kernel (cached after the first build)"
-kernel/build-kernel.sh >/dev/null
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(exp_out "$out")
 rm -f "$out"/runs.csv
-echo "rate: booting a 2-node guest; every run is logged below"
-experiments/host-load.sh "$out/host.txt" -- \
-	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
+exp_in_guest 2 1024 5000 "$out" "${PG_CONFIG:-pg_config}" --host-log "$out/host.txt" -- \
 	experiments/rate-guest.sh "$out" "${args[@]}"
-{
-	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
-	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	echo "by: experiments/rate.sh ${args[*]}"
-} >"$out/machine.txt"
+exp_machine "$out/machine.txt" "experiments/rate.sh ${args[*]}"
 echo
 cat "$out/machine.txt"
 experiments/rate-report.sh "$out"
