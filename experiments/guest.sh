@@ -92,11 +92,11 @@ exp_usage() {
 }
 
 # exp_options SPEC ARGS...: set a variable per option of ARGS.  SPEC
-# lists the options as NAME:KIND (KIND number, text or flag), space
+# lists the options as NAME:KIND (KIND number, whole, text or flag), space
 # separated; --NAME sets the variable NAME (dashes as underscores): a
-# positive whole number, any text, or 1.  -h and --help print usage (the
-# script's own, else exp_usage) and exit; anything else is an error
-# (exit 2).
+# positive whole number, a whole number (0 too), any text, or 1.  -h and
+# --help print usage (the script's own, else exp_usage) and exit;
+# anything else is an error (exit 2).
 exp_options() {
 	local spec=" $1 " opt name kind
 	shift
@@ -114,6 +114,12 @@ exp_options() {
 		[ -n "$name" ] && [[ $spec == *" $name:"* ]] && kind=${spec#* "$name":} && kind=${kind%% *}
 		case "$kind" in
 		number) exp_number "$opt" "${2:-}" ;;
+		whole)
+			[[ ${2:-} =~ ^[0-9]+$ ]] || {
+				echo "$EXP: $opt wants a whole number, got '${2:-}' (try --help)" >&2
+				exit 2
+			}
+			;;
 		text) [ -n "${2:-}" ] || { echo "$EXP: $opt needs a value (try --help)" >&2; exit 2; } ;;
 		flag) printf -v "${name//-/_}" 1; shift; continue ;;
 		*) echo "$EXP: unknown option '$opt' (try --help)" >&2; exit 2 ;;
