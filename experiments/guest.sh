@@ -92,13 +92,13 @@ exp_usage() {
 }
 
 # exp_options SPEC ARGS...: set a variable per option of ARGS.  SPEC
-# lists the options as NAME:KIND (KIND number, whole, text or flag), space
-# separated; --NAME sets the variable NAME (dashes as underscores): a
-# positive whole number, a whole number (0 too), any text, or 1.  -h and
-# --help print usage (the script's own, else exp_usage) and exit;
-# anything else is an error (exit 2).
+# lists the options as NAME:KIND (KIND number, whole, text or flag),
+# separated by white space; --NAME sets the variable NAME (dashes as
+# underscores): a positive whole number, a whole number (0 too), any
+# text, or 1.  -h and --help print usage (the script's own, else
+# exp_usage) and exit; anything else is an error (exit 2).
 exp_options() {
-	local spec=" $1 " opt name kind
+	local spec=" ${1//[$'\t\n']/ } " opt name kind
 	shift
 	while [ $# -gt 0 ]; do
 		opt=$1

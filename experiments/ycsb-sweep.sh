@@ -25,6 +25,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP="ycsb-sweep.sh"
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -67,45 +70,14 @@ rs=0.01,0.25,0.5
 mixes=C,A,E
 smoke=0
 isolation=0
-guest=0
+in_guest=0
 plot_only=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--out) [ $# -ge 2 ] || die "--out needs a folder"; out=$2; shift ;;
-	--repeats | --keys | --slices)
-		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { usage >&2; die "$1 wants a positive integer, not '${2:-}'"; }
-		case "$1" in
-		--repeats) repeats=$2 ;;
-		--keys) keys=$2 ;;
-		--slices) slices=$2 ;;
-		esac
-		shift
-		;;
-	--seconds)
-		[[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || { usage >&2; die "--seconds wants a number, not '${2:-}'"; }
-		seconds=$2
-		shift
-		;;
-	--smoke) smoke=1 ;;
-	--plot-only) plot_only=1 ;;
-	--isolation) isolation=1 ;;
-	--in-guest) guest=1 ;;
-	--batches)
-		[[ ${2:-} =~ ^[0-9]+(,[0-9]+)*$ ]] || { usage >&2; die "--batches wants numbers separated by commas, not '${2:-}'"; }
-		batches=$2
-		shift
-		;;
-	--rs)
-		[[ ${2:-} =~ ^[0-9.]+(,[0-9.]+)*$ ]] || { usage >&2; die "--rs wants numbers separated by commas, not '${2:-}'"; }
-		rs=$2
-		shift
-		;;
-	*) usage >&2; die "unknown option '$1'" ;;
-	esac
-	shift
-done
-if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
+exp_options "out:text repeats:number keys:number slices:number seconds:text batches:text rs:text
+	smoke:flag plot-only:flag isolation:flag in-guest:flag" "$@"
+[[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--seconds wants a number, not '$seconds' (try --help)"
+[[ $batches =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--batches wants numbers separated by commas, not '$batches' (try --help)"
+[[ $rs =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "--rs wants numbers separated by commas, not '$rs' (try --help)"
+if [ "$smoke" = 1 ] && [ "$in_guest" = 0 ]; then
 	keys=$((keys / 4))
 	slices=2
 	seconds=0.5
@@ -116,7 +88,9 @@ if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
 fi
 
 # ---- inside the guest: the batch in isolation ------------------------------
-if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
+if [ "$in_guest" = 1 ] && [ "$isolation" = 1 ]; then
+	# The host shows it when the guest is done.
+	exec >"$out/isolation.txt" 2>&1
 	thp=/sys/kernel/mm/transparent_hugepage/enabled
 	echo "kernel: $(uname -r); transparent_hugepage/enabled: $(cat $thp)"
 	# Run a command; then say the most AnonHugePages it had.
@@ -151,7 +125,7 @@ if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
 fi
 
 # ---- inside the guest: the benchmark ---------------------------------------
-if [ "$guest" = 1 ]; then
+if [ "$in_guest" = 1 ]; then
 	{
 		echo "kernel: $(uname -r)"
 		echo "move_pages2: $(cat /sys/kernel/mm/move_pages2/syscall_nr 2>/dev/null || echo none)"
@@ -173,45 +147,27 @@ if [ "$guest" = 1 ]; then
 fi
 
 # ---- on the host: boot the guest, then the tables and plots -----------------
+out=$(exp_out "$out")
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
-	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
 	host=$out/host.txt
 	if [ "$isolation" = 1 ]; then host=$out/isolation-host.txt; fi
-	{
-		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
-		echo "command: experiments/ycsb-sweep.sh${args:+ $args}"
-	} | tee "$host"
-	start=$(date +%s)
+	boot=(2 1024 1500 "$out" --host-log "$host"
+		--host-note "command: experiments/ycsb-sweep.sh${args:+ $args}")
 	# 25 minutes at most, boot included.
 	if [ "$isolation" = 1 ]; then
-		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
-			experiments/ycsb-sweep.sh --in-guest --isolation --out "$out" \
-			--keys "$keys" --slices "$slices" >"$out/isolation.txt" 2>&1 &
-	else
-		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
-			experiments/ycsb-sweep.sh --in-guest --out "$out" \
-			--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
-			--slices "$slices" --batches "$batches" --rs "$rs" &
-	fi
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
-		echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
-	done
-	rc=0
-	wait "$pid" || rc=$?
-	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
-	if [ "$isolation" = 1 ]; then
+		rc=0
+		exp_boot "${boot[@]}" -- experiments/ycsb-sweep.sh --in-guest --isolation \
+			--out "$out" --keys "$keys" --slices "$slices" || rc=$?
 		cat "$out/isolation.txt"
-		[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+		[ "$rc" = 0 ] || exit "$rc"
 		echo "ycsb-sweep.sh: batch-migrate*.csv and isolate-*.csv are in $out/"
 		exit 0
 	fi
-	[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+	exp_boot "${boot[@]}" -- experiments/ycsb-sweep.sh --in-guest --out "$out" \
+		--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
+		--slices "$slices" --batches "$batches" --rs "$rs"
 fi
 
 summary=$out/summary.csv
