@@ -86,9 +86,10 @@ exp_machine() {
 	} >"$1"
 }
 
-# exp_usage: the comment at the top of the experiment's script, its help.
+# exp_usage: the comment at the top of the experiment's script, its help
+# (found in experiments/: the script may have changed directory).
 exp_usage() {
-	awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$TOP/experiments/${0##*/}" | sed 's/^# \{0,1\}//'
 }
 
 # exp_options SPEC ARGS...: set a variable per option of ARGS.  SPEC
