@@ -202,31 +202,10 @@ for mb in $sizes; do
 done
 rm -f "$tmp"
 
-# median SIZE PCT METHOD COLUMN: the median of COLUMN over the repeats.
-median() {
-	awk -F, -v s="$1" -v p="$2" -v m="$3" -v c="$4" \
-		'$1 == s && $6 == p && $3 == m { print $c }' "$out/runs.csv" | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-declare -A NAME=([mp2]='mp2_buffer_nodes()' [mp2_warm]='mp2_buffer_nodes(), warm mapping'
-	[buffercache]=pg_buffercache_numa [shmem]=pg_shmem_allocations_numa)
 {
 	echo "$where ($(uname -r)), PostgreSQL $PG_MAJOR, $(($(getconf PAGESIZE) / 1024)) kB pages, each query in a new session of a server started for it, $repeats repeats; load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo
-	echo "| pool | in use | method | median ms | ms per GB of pool | median peak kB | pg_buffercache_numa's time / this |"
-	echo "|---:|---:|---|---:|---:|---:|---:|"
-	for mb in $sizes; do
-		for pct in $fills; do
-			base=""
-			case " $methods " in *" buffercache "*) base=$(median "$mb" "$pct" buffercache 4) ;; esac
-			for m in "${METHODS[@]}"; do
-				med_ms=$(median "$mb" "$pct" "$m" 4)
-				med_kb=$(median "$mb" "$pct" "$m" 5)
-				echo "| ${mb} MB | ${pct}% | ${NAME[$m]} | $med_ms | $(awk -v a="$med_ms" -v s="$mb" 'BEGIN { printf "%.0f", a * 1024 / s }') | $med_kb | $(awk -v a="$med_ms" -v b="$base" 'BEGIN { if (b == "") print "-"; else printf "%.1fx", b / a }') |"
-			done
-		done
-	done
+	"$TOP/experiments/stats.py" numa-views "$out/runs.csv" "$sizes" "$fills" "$methods"
 	echo
 	echo "Agreement:"
 	echo

@@ -230,6 +230,162 @@ def rate(args):
         'lrlrrrrrrrrrrrrrr', cells))
 
 
+# ---- experiments/tier.sh: placement over time per policy --------------------
+
+TIER_POLICIES = ('tier', 'interleave', 'off')
+
+
+def tier(args):
+    """tier.sh's samples: DIR/summary.md and the medians for the plots.
+
+    DIR/samples.csv and DIR/tps.csv of experiments/tier.sh into
+    DIR/summary.md, and the medians over the repeats per policy and time
+    for the plots: DIR/.placement-POLICY.dat, DIR/.tps-POLICY.dat."""
+    samples = read(os.path.join(args.dir, 'samples.csv'))
+    tps = read(os.path.join(args.dir, 'tps.csv'))
+    placement = {}
+    for p in TIER_POLICIES:
+        for name, rows, col in (('placement', samples, 'hot_share_fast'), ('tps', tps, 'tps')):
+            # pgbench's progress times are whole seconds
+            at = groups([r for r in rows if r['policy'] == p], lambda r: int(number(r['t'])))
+            over_time = [(t, median_shown([r[col] for r in g])) for t, g in sorted(at.items())]
+            write(os.path.join(args.dir, '.%s-%s.dat' % (name, p)),
+                  ''.join('%d %s\n' % tv for tv in over_time))
+            if name == 'placement':
+                placement[p] = over_time
+
+    def per_repeat(p, value):
+        reps = groups([r for r in samples if r['policy'] == p], lambda r: r['repeat'])
+        return [value(g) for g in reps.values()]
+
+    off = [r['tps'] for r in tps if r['policy'] == 'off']
+    rows = []
+    for p in TIER_POLICIES:
+        # the share of the working set on the fast nodes at time t
+        share = lambda t: '%.0f%%' % (100 * number(([v for s, v in placement[p] if s <= t] or [0])[-1]))
+        p_tps = [r['tps'] for r in tps if r['policy'] == p]
+        rows.append([
+            p, share(10), share(30), share(float('inf')),
+            median_shown(per_repeat(p, lambda g: g[-1]['pool_pages_fast'])),
+            median_shown(per_repeat(p, lambda g: g[-1]['moved'])),
+            median_shown(per_repeat(p, lambda g: show(
+                number(g[-1]['worker_cpu_s']) - number(g[0]['worker_cpu_s'])))),
+            median_shown(p_tps),
+            fmt('%.2fx', ratio(number(median_shown(p_tps)), number(median_shown(off))))])
+    write(os.path.join(args.dir, 'summary.md'), table(
+        ['policy', 'working set on fast nodes at 10 s', 'at 30 s', 'at the end',
+         "pool pages on fast nodes at the end (tier's cap: 16384)",
+         'pages moved', 'worker CPU s', 'median TPS', 'TPS vs off'],
+        'lrrrrrrrr', rows))
+
+
+# ---- experiments/numa-views.sh: where is the buffer pool? -------------------
+
+NUMA_VIEWS = {'mp2': 'mp2_buffer_nodes()',
+              'mp2_warm': 'mp2_buffer_nodes(), warm mapping',
+              'buffercache': 'pg_buffercache_numa',
+              'shmem': 'pg_shmem_allocations_numa'}
+
+
+def numa_views(args):
+    """numa-views.sh's table of medians (printed).
+
+    The table of experiments/numa-views.sh from its runs.csv: per pool
+    size, fill and method the median ms and peak kB over the repeats, and
+    pg_buffercache_numa's time against each."""
+    runs = read(args.runs)
+    sizes, fills, methods = args.sizes.split(), args.fills.split(), args.methods.split()
+
+    def med(mb, pct, m, col):
+        return median_shown([r[col] for r in runs if number(r['size_mb']) == number(mb)
+                             and number(r['fill_pct']) == number(pct) and r['method'] == m])
+    rows = []
+    for mb in sizes:
+        for pct in fills:
+            base = med(mb, pct, 'buffercache', 'ms') if 'buffercache' in methods else None
+            for m in methods:
+                ms = med(mb, pct, m, 'ms')
+                vs_base = None if base is None else ratio(number(base), number(ms))
+                rows.append(['%s MB' % mb, '%s%%' % pct, NUMA_VIEWS[m], ms,
+                             '%.0f' % (number(ms) * 1024 / number(mb)),
+                             med(mb, pct, m, 'peak_kb'), fmt('%.1fx', vs_base) or '-'])
+    sys.stdout.write(table(
+        ['pool', 'in use', 'method', 'median ms', 'ms per GB of pool',
+         'median peak kB', "pg_buffercache_numa's time / this"], 'rrlrrrr', rows))
+
+
+# ---- experiments/pool-pages.sh: what the pool's page size costs a move -------
+
+POOL_KINDS = ('4k', 'thp', 'hugetlb')
+
+
+def pool_pages(args):
+    """pool-pages.sh's summary.md (printed).
+
+    DIR/summary.md of experiments/pool-pages.sh: per pool kind the
+    medians over every move of every repeat (DIR/runs.csv), mp2bench's
+    copy speeds of the same boot (DIR/mp2bench-summary.csv) and what each
+    pool got (DIR/pools.csv)."""
+    runs = read(os.path.join(args.dir, 'runs.csv'))
+    secs = lambda r: number(r['elapsed_ms']) / 1000
+    rows, base = [], None
+    for kind in POOL_KINDS:
+        k = [r for r in runs if r['kind'] == kind]
+        timed = [r for r in k if number(r['elapsed_ms']) > 0]
+        page = number(k[0]['page_size']) if k else 0
+        # a move's pages/s and GB/s as the table has always kept them
+        pps_all = [show(number(r['moved']) / secs(r)) for r in timed]
+        gbs_all = [show(number(r['moved']) * number(r['page_size']) / secs(r) / 1e9) for r in timed]
+        ms = number(median_shown([r['elapsed_ms'] for r in k])) if k else math.nan
+        pps = number(median_shown(pps_all)) if timed else math.nan
+        gbs = number(median_shown(gbs_all)) if timed else math.nan
+        base = gbs if base is None else base
+        rows.append([kind, '%d kB' % (page / 1024), '%d' % len(k), '%.1f' % ms,
+                     '%.0f' % pps, '%.0f' % (pps * page / 4096), '%.3f' % gbs,
+                     fmt('%.2fx', ratio(gbs, base)),
+                     '%.3f' % number(max(gbs_all or ['0'], key=number))])
+    out = table(['pool', 'page', 'moves', 'median ms', 'pool pages/s',
+                 '4 kB pages/s', 'GB/s', 'vs 4 kB pool', 'fastest move GB/s'],
+                'lrrrrrrrr', rows)
+    out += ('\nThe same boot, mp2bench migrate on a 64 MiB buffer (median GB/s): memcpy\n'
+            'between the nodes, and move_pages2 (async, 512 pages a call) from libmp2:\n\n')
+    try:
+        out += ''.join('- %s %s: %s\n' % (r['page_kind'], r['method'], r['gb_per_s'])
+                       for r in read(os.path.join(args.dir, 'mp2bench-summary.csv')))
+    except OSError:
+        pass
+    out += ('\nWhat each pool got (page_size,pool_thp,pool_thp_pages; kernel 2 MiB'
+            ' pages per node before -> after the moves):\n\n')
+    with open(os.path.join(args.dir, 'pools.csv')) as f:
+        out += ''.join('- ' + line for line in f.readlines()[1:])
+    sys.stdout.write(out)
+
+
+# ---- experiments/mapper-move.sh: what the warm mapping costs a move ---------
+
+def mapper_move(args):
+    """mapper-move.sh's table of medians (printed).
+
+    The table of experiments/mapper-move.sh from its runs.csv: per
+    setting of the warm mapping the medians over the moves, and the time
+    with it on against off."""
+    runs = read(args.runs)
+    rows, ms = [], {}
+    for w in ('off', 'on'):
+        g = [r for r in runs if r['warm'] == w]
+        moved = median_shown([r['moved'] for r in g])
+        ms[w] = median_shown([r['ms'] for r in g])
+        lo, hi = spread_shown([r['ms'] for r in g])
+        rows.append([w, len(g), moved, '%s (%s-%s)' % (ms[w], lo, hi),
+                     fmt('%.0f', ratio(number(moved) * 1000, number(ms[w]))),
+                     median_shown([r['mover_minflt'] for r in g])])
+    sys.stdout.write(table(
+        ['warm mapping', 'moves', 'median pages moved', 'median ms (range)',
+         'median pages/s', 'median faults in the mover'], 'lrrrrr', rows))
+    print('\nTime on / off: %sx (ranges above).'
+          % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
+
+
 # ---- the command line -------------------------------------------------------
 
 def main():
@@ -238,7 +394,12 @@ def main():
     sub = ap.add_subparsers(dest='experiment', required=True)
     for name, fn, params in (
             ('pgbench', pgbench, [('dir', 'folder of runs.csv')]),
-            ('rate', rate, [('dir', 'folder of runs.csv')])):
+            ('rate', rate, [('dir', 'folder of runs.csv')]),
+            ('tier', tier, [('dir', 'folder of samples.csv and tps.csv')]),
+            ('numa-views', numa_views, [('runs', 'runs.csv'), ('sizes', 'pool sizes, MB'),
+                                        ('fills', 'fills, %'), ('methods', 'methods, in order')]),
+            ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
+            ('mapper-move', mapper_move, [('runs', 'runs.csv')])):
         doc = fn.__doc__.split('\n\n', 1)
         p = sub.add_parser(name, help=doc[0], description=doc[1])
         for param, help_ in params:
