@@ -386,6 +386,94 @@ def mapper_move(args):
           % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
 
 
+# ---- experiments/ycsb-sweep.sh: mp2bench ycsb against the paper --------------
+
+def ycsb(args):
+    """ycsb-sweep.sh's summary.md (printed).
+
+    summary.md of experiments/ycsb-sweep.sh from mp2bench ycsb's
+    summary.csv (its medians and ratios): the best kernel batch per mix
+    and r, where the time of a slice migration goes, and the ratios to
+    move_pages per batch."""
+    none, mp, sync512, q, p = {}, {}, {}, {}, {}
+    best_q, best_p, batches = {}, {}, []
+    for r in read(args.summary):
+        k, m = (r['mix'], r['r']), r['method']
+        if m == 'none':
+            none[r['mix']] = number(r['qps'])
+        elif m == 'move_pages':
+            mp[k] = r
+        elif m == 'move_pages2' and r['mode'] == 'sync' and number(r['kernel_batch']) == 512:
+            sync512[k] = r
+        elif m == 'move_pages2' and r['mode'] == 'async':
+            b = r['kernel_batch']
+            if b not in batches:
+                batches.append(b)
+            q[k, b] = p[k, b] = r
+            if k not in best_q or number(r['qps']) > number(q[k, best_q[k]]['qps']):
+                best_q[k] = b
+            if k not in best_p or number(r['pages_per_s']) > number(p[k, best_p[k]]['pages_per_s']):
+                best_p[k] = b
+    col = lambda d, key, c: number(d[key][c]) if key in d else 0.0
+    # "clear": the best batch's smallest run above move_pages' largest
+    clear = lambda k, b, lo, hi: 'yes' if col(q, (k, b), lo) > col(mp, k, hi) else 'no'
+    r_of = lambda k: show(number(k[1]))
+
+    out = ['# mp2bench ycsb against the paper', '']
+    if args.command:
+        out.append('Command: `flock /tmp/mp2-guest.lock %s`' % args.command)
+    out += ['', 'Medians over the repeats. Ratios are to `move_pages` at the same mix and r.',
+            '"clear": the smallest run of the best `move_pages2` batch is above the',
+            'largest run of `move_pages` (the repeats do not overlap).', '',
+            '## Best kernel batch per mix and r', '']
+    rows, max_q, max_p, votes_q, votes_p = [], (0, None), (0, None), {}, {}
+    for k in mp:
+        bq, bp = best_q.get(k, ''), best_p.get(k, '')
+        rq, rp = col(q, (k, bq), 'qps_vs_move_pages'), col(p, (k, bp), 'pages_per_s_vs_move_pages')
+        rows.append([k[0], r_of(k), '%.0f' % none.get(k[0], 0),
+                     '%.1f' % col(mp, k, 'qps'), '%.0f' % col(mp, k, 'pages_per_s'),
+                     '%d' % number(bq), '%.2f' % rq, clear(k, bq, 'qps_min', 'qps_max'),
+                     '%d' % number(bp), '%.2f' % rp,
+                     clear(k, bp, 'pages_per_s_min', 'pages_per_s_max')])
+        max_q = (rq, k) if rq > max_q[0] else max_q
+        max_p = (rp, k) if rp > max_p[0] else max_p
+        votes_q[bq] = votes_q.get(bq, 0) + 1
+        votes_p[bp] = votes_p.get(bp, 0) + 1
+    out.append(table(
+        ['mix', 'r', 'no migration q/s', 'move_pages q/s', 'move_pages pages/s',
+         'best batch, queries', 'q/s ratio', 'clear', 'best batch, pages',
+         'pages/s ratio', 'clear'], 'lrrrrrrlrrl', rows, compact=False)
+        + '| paper (v1) | | | | | 256 | up to 1.84 | | 64 | up to 2.09 | |\n')
+    where = lambda k: (k[0], r_of(k)) if k else ('', '0')
+    out.append('Largest query-throughput ratio: %.2f (mix %s, r %s); largest pages/s ratio: %.2f (mix %s, r %s).'
+               % ((max_q[0],) + where(max_q[1]) + (max_p[0],) + where(max_p[1])))
+    votes = lambda v: ''.join(' %d: %d' % (number(b), v[b]) for b in batches if v.get(b))
+    out += ['Best batch for queries, count over the %d mix-r pairs:%s. For pages/s:%s.'
+            % (len(mp), votes(votes_q), votes(votes_p)), '']
+    out += ['## Where the time of one slice migration goes', '',
+            'Milliseconds per migration of one slice (median), from `move_pages`',
+            'through `move_pages2` in the same mode and batch (sync, 512: what',
+            '`move_pages` does, without its per-call LRU drain), to async at 512',
+            "and at the best batch for pages/s; and the share of the workers' time",
+            'spent migrating with `move_pages`.', '']
+    rows = [[k[0], r_of(k), '%.1f' % col(mp, k, 'ms_per_migration'),
+             fmt('%.1f', col(sync512, k, 'ms_per_migration') if k in sync512 else None),
+             fmt('%.1f', col(q, (k, '512'), 'ms_per_migration') if (k, '512') in q else None),
+             '%.1f' % col(p, (k, best_p.get(k, '')), 'ms_per_migration'),
+             '%d' % number(best_p.get(k, '')),
+             '%.1f%%' % (100 * col(mp, k, 'migrating_share'))] for k in mp]
+    out.append(table(['mix', 'r', 'move_pages', 'move_pages2 sync 512', 'async 512',
+                      'async, best batch', 'best batch', 'move_pages: time migrating'],
+                     'lrrrrrrr', rows, compact=False).rstrip('\n'))
+    for title, c in (('Query throughput', 'qps_vs_move_pages'),
+                     ('Pages migrated per second', 'pages_per_s_vs_move_pages')):
+        out += ['', '## %s, ratio to move_pages, per kernel batch' % title, '']
+        rows = [[k[0], r_of(k)] + ['%.2f' % col(q, (k, b), c) for b in batches] for k in mp]
+        out.append(table(['mix', 'r'] + ['%d' % number(b) for b in batches],
+                         'lr' + 'r' * len(batches), rows, compact=False).rstrip('\n'))
+    sys.stdout.write('\n'.join(out) + '\n')
+
+
 # ---- the command line -------------------------------------------------------
 
 def main():
@@ -399,11 +487,14 @@ def main():
             ('numa-views', numa_views, [('runs', 'runs.csv'), ('sizes', 'pool sizes, MB'),
                                         ('fills', 'fills, %'), ('methods', 'methods, in order')]),
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
-            ('mapper-move', mapper_move, [('runs', 'runs.csv')])):
+            ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
+            ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")])):
         doc = fn.__doc__.split('\n\n', 1)
         p = sub.add_parser(name, help=doc[0], description=doc[1])
         for param, help_ in params:
             p.add_argument(param, help=help_)
+        if name == 'ycsb':
+            p.add_argument('--command', default='', help='the command that ran the sweep')
         p.set_defaults(fn=fn)
     args = ap.parse_args()
     args.fn(args)
