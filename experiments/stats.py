@@ -474,6 +474,111 @@ def ycsb(args):
     sys.stdout.write('\n'.join(out) + '\n')
 
 
+# ---- experiments/profile.sh: where the time of a call goes -------------------
+
+def _profile_calls(d):
+    """Per method of DIR/calls.csv and DIR/phases.csv of a profile scenario:
+    its calls' times and those of its phases, per call, in microseconds."""
+    def fields(name, n):
+        # by position: older calls.csv files have fewer columns
+        with open(os.path.join(d, name), newline='') as f:
+            return [r + [''] * (n - len(r)) for r in list(csv.reader(f))[1:]]
+
+    def kept(x):
+        # to six significant digits, as the tables have always been made
+        return number(show(x))
+    ncalls, c = {}, {}
+    for (method, repeat, _, secs, calls, _, statuses, memcpy, movsb, oncpu,
+         warmup_failed) in (r[:11] for r in fields('calls.csv', 11)):
+        # a row's times are of all its calls together
+        n = number(calls) if calls != '' else 1
+        ncalls[method, repeat] = n
+        m = c.setdefault(method, {'call': [], 'off': [], 'st': '', 'wf': '', 'mc': [], 'mb': []})
+        m['call'].append(kept(number(secs) * 1e6 / n))
+        if statuses != '':
+            m['st'] += ' ' + statuses
+        if warmup_failed != '':
+            m['wf'] += ' [repeat %s: %s]' % (repeat, warmup_failed)
+        if memcpy != '':
+            m['mc'].append(number(memcpy))
+            m['mb'].append(number(movsb))
+        if oncpu != '':
+            m['off'].append(kept((number(secs) - number(oncpu)) * 1e6 / n))
+    phases, us, hits = [], {}, {}
+    for method, repeat, phase, h, t in (r[:5] for r in fields('phases.csv', 5)):
+        n = ncalls.get((method, repeat)) or 1
+        us.setdefault((method, phase), []).append(kept(number(t) / n))
+        hits.setdefault((method, phase), []).append(kept(number(h) / n))
+        if phase not in phases:
+            phases.append(phase)
+    return c, phases, us, hits
+
+
+def _median_spread(values, form):
+    """"median (smallest-largest)" of numbers, each in printf form."""
+    if not values:
+        return '-'
+    lo, hi = spread(values)
+    return (form + ' (' + form + '-' + form + ')') % (median(values), lo, hi)
+
+
+def profile(args):
+    """profile.sh: the tables of a scenario's profile.md (printed).
+
+    The tables of a profile scenario's profile.md from DIR/calls.csv and
+    DIR/phases.csv: per method and phase the median microseconds of a call
+    (smallest-largest), the calls of each phase's functions, the status
+    values and the user-space copy for reference."""
+    c, phases, us, hits = _profile_calls(args.dir)
+    methods = args.methods.split()
+    empty = {'call': [], 'off': [], 'st': '', 'wf': '', 'mc': [], 'mb': []}
+    m = {x: c.get(x, empty) for x in methods}
+    rows = [['call (user space clock)'] + [_median_spread(m[x]['call'], '%.0f') for x in methods]]
+    if m[methods[0]]['off']:
+        rows.append(['(calling thread off the CPU: wall time minus its CPU time)']
+                    + [_median_spread(m[x]['off'], '%.0f') for x in methods])
+    rows += [[p] + [_median_spread(us.get((x, p), []), '%.0f') for x in methods] for p in phases]
+    align = 'l' + 'r' * len(methods)
+    out = table(['phase'] + methods, align, rows, compact=False)
+    out += '\nCalls (hits) of the functions of each phase, per call, median:\n\n'
+    out += table(['phase'] + methods, align, [
+        [p] + ['%.4g' % (median(hits[x, p]) if hits.get((x, p)) else 0) for x in methods]
+        for p in phases if p != 'other'], compact=False)
+    out += '\nStatus values of the profiled calls (value:count), per repeat:\n\n'
+    out += ''.join('- %s:%s\n' % (x, m[x]['st']) for x in methods)
+    out += ''.join('- %s, failed entries in the warm-up moves there and back:%s\n' % (x, m[x]['wf'])
+                   for x in methods if m[x]['wf'])
+    if any(m[x]['mc'] for x in methods):
+        out += ('\nUser-space copy of the same bytes from node 1 to node 0, GB/s, median'
+                ' (smallest-largest) over all repeats: memcpy() %s, rep movsb of 4 KiB at a time %s\n'
+                % (_median_spread(sum((m[x]['mc'] for x in methods), []), '%.3f'),
+                   _median_spread(sum((m[x]['mb'] for x in methods), []), '%.3f')))
+    sys.stdout.write(out)
+
+
+def profile_summary(args):
+    """profile.sh: a scenario's rows of summary.md (printed).
+
+    The rows of one scenario in the profile's summary.md: per method
+    the median microseconds of a call and of its main phases."""
+    c, phases, us, hits = _profile_calls(args.dir)
+
+    def phase(values, x, prefix):
+        p = [p for p in phases if p.startswith(prefix) and (x, p) in values]
+        return median(values[x, p[0]]) if p else 0
+    for x in args.methods.split():
+        m = c.get(x, {'call': [], 'off': []})
+        call = median(m['call']) if m['call'] else 0
+        print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.3g/%.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.1f |' % (
+            args.name, x, call, phase(us, x, 'per call: LRU'),
+            phase(us, x, 'page-table walk'), phase(us, x, 'unmap'),
+            phase(hits, x, '(TLB: flushes that IPI'), phase(us, x, '(TLB: flushes that IPI'),
+            phase(us, x, 'TLB flush'), phase(us, x, 'allocation'), phase(us, x, 'copy'),
+            phase(us, x, 'remap'), phase(us, x, 'putback'),
+            '%.0f' % median(m['off']) if m['off'] else '-',
+            phase(us, x, 'other'), call / number(args.pages)))
+
+
 # ---- the command line -------------------------------------------------------
 
 def main():
@@ -488,7 +593,12 @@ def main():
                                         ('fills', 'fills, %'), ('methods', 'methods, in order')]),
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
             ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
-            ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")])):
+            ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")]),
+            ('profile', profile, [('dir', 'folder of calls.csv and phases.csv'),
+                                  ('methods', 'methods, in order')]),
+            ('profile-summary', profile_summary, [
+                ('dir', 'folder of calls.csv and phases.csv'), ('name', 'the scenario'),
+                ('methods', 'methods, in order'), ('pages', 'pages per call')])):
         doc = fn.__doc__.split('\n\n', 1)
         p = sub.add_parser(name, help=doc[0], description=doc[1])
         for param, help_ in params:
