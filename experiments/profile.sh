@@ -179,7 +179,7 @@ fi
 # profile.md of one scenario: report DIR pages calls kind shared mappers busy methods
 report() {
 	local dir=$1 pages=$2 calls=$3 kind=$4 shared=$5 mappers=$6 busy=$7
-	local methods=$8 what mem
+	local methods=$8 what mem measured repeats
 	[ -s "$dir/phases.csv" ] || {
 		echo "profile.sh: no results in $dir" >&2
 		return 1
@@ -192,6 +192,7 @@ report() {
 	mem=private
 	[ "$shared" = 1 ] && mem=shared
 	repeats=$(awk -F, 'NR > 1 && $2 > n { n = $2 } END { print n + 0 }' "$dir/calls.csv")
+	measured="measured $(date -u -r "$dir/phases.csv" +%Y-%m-%d) by experiments/profile.sh"
 	{
 		if [ "$kind" = bench ]; then
 			echo "mp2bench migrate --mib 8 --repeats 1 --page-kind 4k --pages-per-call $pages"
@@ -200,22 +201,21 @@ report() {
 			echo "around the whole run; summed over both CPUs and divided by the"
 			echo "migrating calls (pages moved / $pages); in the 2-node QEMU guest (TCG);"
 			echo "microseconds of a call, median (smallest-largest) of $repeats runs per"
-			echo "method; measured $(date -u -r "$dir/phases.csv" +%Y-%m-%d) by experiments/profile.sh"
-			[ -s "$dir/host.txt" ] && echo "($(cat "$dir/host.txt"))."
-		elif [ "$calls" = 1 ]; then
-			echo "One call moving $pages pages of $what $mem anonymous memory"
+			echo "method; $measured"
 		else
-			echo "$calls calls moving $pages pages each of $what $mem anonymous"
-			echo "memory (the tables give one call: the window divided by $calls)"
-		fi
-		if [ "$kind" != bench ]; then
+			if [ "$calls" = 1 ]; then
+				echo "One call moving $pages pages of $what $mem anonymous memory"
+			else
+				echo "$calls calls moving $pages pages each of $what $mem anonymous"
+				echo "memory (the tables give one call: the window divided by $calls)"
+			fi
 			echo "from node 0 to node 1 in the 2-node QEMU guest (TCG), mapped by"
 			echo "$mappers process(es), with $busy reader thread(s) running; profiled"
 			echo "with ftrace's function profiler; microseconds of a call, median"
 			echo "(smallest-largest) of $repeats repeats per method;"
-			echo "measured $(date -u -r "$dir/phases.csv" +%Y-%m-%d) by experiments/profile.sh"
-			[ -s "$dir/host.txt" ] && echo "($(cat "$dir/host.txt"))."
+			echo "$measured"
 		fi
+		[ -s "$dir/host.txt" ] && echo "($(cat "$dir/host.txt"))."
 		echo
 		experiments/stats.py profile "$dir" "$methods"
 	} >"$dir/profile.md"
