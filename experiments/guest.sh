@@ -76,14 +76,26 @@ exp_in_guest() {
 	exp_boot "$1" "$2" "$3" "$4" --env "PG_CONFIG=$5" "${@:6}"
 }
 
-# exp_machine FILE COMMAND: FILE says when, on what host and by COMMAND
-# the results were measured in the two-node guest.
-exp_machine() {
+# exp_pgbench OUT GUEST REPORT ARGS...: the host side of the pgbench
+# experiments (run.sh, rate.sh): experiments/GUEST OUT ARGS in the
+# two-node guest into a new OUT/runs.csv (the host's load in host.txt),
+# when, where and by what command in machine.txt, then the medians and
+# tables of experiments/REPORT OUT.
+exp_pgbench() {
+	local out=$1 guest=$2 report=$3
+	shift 3
+	rm -f "$out"/runs.csv
+	exp_in_guest 2 1024 5000 "$out" "${PG_CONFIG:-pg_config}" --host-log "$out/host.txt" -- \
+		experiments/"$guest" "$out" "$@"
 	{
 		echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
 		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-		echo "by: $2"
-	} >"$1"
+		echo "by: experiments/${0##*/} $*"
+	} >"$out/machine.txt"
+	echo
+	cat "$out/machine.txt"
+	"$TOP/experiments/$report" "$out"
+	echo "$EXP: CSV, table and plots are in $out/"
 }
 
 # exp_usage: the comment at the top of the experiment's script, its help

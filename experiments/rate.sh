@@ -67,12 +67,4 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-out=$(exp_out "$out")
-rm -f "$out"/runs.csv
-exp_in_guest 2 1024 5000 "$out" "${PG_CONFIG:-pg_config}" --host-log "$out/host.txt" -- \
-	experiments/rate-guest.sh "$out" "${args[@]}"
-exp_machine "$out/machine.txt" "experiments/rate.sh ${args[*]}"
-echo
-cat "$out/machine.txt"
-experiments/rate-report.sh "$out"
-echo "rate: CSV, table and plots are in $out/"
+exp_pgbench "$(exp_out "$out")" rate-guest.sh rate-report.sh "${args[@]}"
