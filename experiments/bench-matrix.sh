@@ -53,6 +53,8 @@ if [ $((mib % 2)) -ne 0 ] || [ "$mib" -lt 2 ]; then
 	exit 2
 fi
 
+out=$(exp_out "$out")
+
 # ---- inside the guest: the benchmark ---------------------------------------
 if [ "$in_guest" = 1 ]; then
 	thp=/sys/kernel/mm/transparent_hugepage
@@ -68,18 +70,15 @@ if [ "$in_guest" = 1 ]; then
 	} | tee "$out/matrix-guest.txt"
 	echo
 	echo "== mp2bench migrate: $mib MiB there and back, $repeats interleaved repeats"
-	build/mp2bench migrate --mib "$mib" --repeats "$repeats" \
+	exp_mp2bench "$out/matrix-summary.txt" migrate --mib "$mib" --repeats "$repeats" \
 		--methods move_pages,move_pages2 --modes async \
 		--page-kind 4k,thp,hugetlb --pages-per-call 1,8,64,512,4096 \
 		--busy-threads 0,1 --mappers 1,8,32 \
-		--csv "$out/matrix.csv" --summary "$out/matrix-summary.csv" \
-		2>"$out/matrix-summary.txt" || rc=$?
-	cat "$out/matrix-summary.txt"
-	exit "${rc:-0}"
+		--csv "$out/matrix.csv" --summary "$out/matrix-summary.csv"
+	exit 0
 fi
 
 # ---- on the host: boot the guest, then plot ---------------------------------
-out=$(exp_out "$out")
 mkdir -p "$out"
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench

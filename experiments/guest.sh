@@ -98,6 +98,17 @@ exp_pgbench() {
 	echo "$EXP: CSV, table and plots are in $out/"
 }
 
+# exp_mp2bench REPORT ARGS...: in the guest, build/mp2bench ARGS, its
+# report (stderr: the medians and ratios) kept in REPORT and shown when it
+# is done.  Returns mp2bench's status.
+exp_mp2bench() {
+	local report=$1 rc=0
+	shift
+	"$TOP/build/mp2bench" "$@" 2>"$report" || rc=$?
+	cat "$report"
+	return "$rc"
+}
+
 # exp_usage: the comment at the top of the experiment's script, its help
 # (found in experiments/: the script may have changed directory).
 exp_usage() {

@@ -87,6 +87,8 @@ if [ "$smoke" = 1 ] && [ "$in_guest" = 0 ]; then
 	case "$out" in */smoke) ;; *) out=$out/smoke ;; esac
 fi
 
+out=$(exp_out "$out")
+
 # ---- inside the guest: the batch in isolation ------------------------------
 if [ "$in_guest" = 1 ] && [ "$isolation" = 1 ]; then
 	# The host shows it when the guest is done.
@@ -135,19 +137,16 @@ if [ "$in_guest" = 1 ]; then
 	# A call moves a whole slice: pages per call above a slice's pages.
 	echo
 	echo "== mp2bench ycsb: mixes $mixes, r $rs, kernel batches $batches, $repeats repeats of $seconds s"
-	build/mp2bench ycsb --mix "$mixes" --r "$rs" --keys "$keys" \
+	exp_mp2bench "$out/summary.txt" ycsb --mix "$mixes" --r "$rs" --keys "$keys" \
 		--slices "$slices" --threads 2 --seconds "$seconds" \
 		--repeats "$repeats" --methods move_pages,move_pages2 \
 		--modes async --kernel-batch "$batches" --also sync:512 \
 		--pages-per-call 65536 \
-		--csv "$out/runs.csv" --summary "$out/summary.csv" \
-		2>"$out/summary.txt" || rc=$?
-	cat "$out/summary.txt"
-	exit "${rc:-0}"
+		--csv "$out/runs.csv" --summary "$out/summary.csv"
+	exit 0
 fi
 
 # ---- on the host: boot the guest, then the tables and plots -----------------
-out=$(exp_out "$out")
 mkdir -p "$out"
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
