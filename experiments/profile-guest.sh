@@ -15,8 +15,14 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-out=${1:?usage: profile-guest.sh OUT REPEATS SPEC...}
-repeats=${2:?usage: profile-guest.sh OUT REPEATS SPEC...}
+case "${1:-}" in
+-h | --help) sed -n '3,13p' "$TOP/experiments/profile-guest.sh" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+[ $# -ge 3 ] || { echo "usage: experiments/profile-guest.sh OUT REPEATS SPEC..." >&2; exit 2; }
+# It takes over the kernel's function profiler: not on the host.
+[ "${MP2_GUEST:-}" = 1 ] || { echo "profile-guest.sh: runs in the guest (experiments/profile.sh boots it)" >&2; exit 2; }
+out=$1
+repeats=$2
 shift 2
 specs=("$@")
 PHASES=$TOP/experiments/profile-phases.py
