@@ -10,6 +10,7 @@
 # usage: experiments/host-load.sh FILE [--note NOTE]... -- COMMAND [ARGS...]
 set -uo pipefail
 
+case "${1:-}" in -h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 file=${1:?usage: host-load.sh FILE [--note NOTE]... -- COMMAND [ARGS...]}
 shift
 notes=()

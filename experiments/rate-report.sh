@@ -8,6 +8,7 @@
 #
 # usage: experiments/rate-report.sh DIR
 set -euo pipefail
+case "${1:-}" in -h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 dir=${1:?usage: rate-report.sh DIR (holding runs.csv)}
 runs=$dir/runs.csv
 [ -s "$runs" ] || { echo "rate-report.sh: no $runs" >&2; exit 1; }

@@ -8,6 +8,7 @@
 #   experiments/tier-plot.sh [DIR]      default results/tier
 set -euo pipefail
 
+case "${1:-}" in -h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 dir=${1:-results/tier}
 for f in samples.csv tps.csv; do
 	[ -s "$dir/$f" ] || { echo "tier-plot: $dir/$f is missing (run experiments/tier.sh)" >&2; exit 1; }
