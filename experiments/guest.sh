@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 # What the experiments that run in the QEMU guest share: their options'
-# checks and help, and the host side that installs the extension, boots
-# the guest and runs the experiment (or its guest side) there.  Source it
-# with TOP set to the top of the mp2 tree and EXP set to the experiment's
-# name (for messages).
+# checks and help; the host side that installs the extension, boots the
+# guest and runs the experiment (or its guest side) there, that of the
+# pgbench experiments as a whole; and mp2bench's run in the guest.
+# Source it with TOP set to the top of the mp2 tree and EXP set to the
+# experiment's name (for messages).
 
 # exp_number OPTION VALUE: VALUE is a positive whole number, or exit 2.
 exp_number() {
