@@ -14,7 +14,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-EXP=guest-run.sh
+EXP="guest-run.sh"
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 # shellcheck source=ycsb-server.sh

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-EXP=rate-guest.sh
+EXP="rate-guest.sh"
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 # shellcheck source=ycsb-server.sh
