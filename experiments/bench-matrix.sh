@@ -18,6 +18,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=bench-matrix.sh
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -37,24 +40,9 @@ out=results/mp2bench
 mib=8
 repeats=3
 smoke=0
-guest=0
+in_guest=0
 plot_only=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--out) out=${2:?--out needs a folder}; shift ;;
-	--mib | --repeats)
-		[[ ${2:-} =~ ^[0-9]+$ ]] || { echo "bench-matrix.sh: $1 wants a number" >&2; usage >&2; exit 2; }
-		if [ "$1" = --mib ]; then mib=$2; else repeats=$2; fi
-		shift
-		;;
-	--smoke) smoke=1 ;;
-	--plot-only) plot_only=1 ;;
-	--in-guest) guest=1 ;;
-	*) echo "bench-matrix.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-	esac
-	shift
-done
+exp_options "out:text mib:number repeats:number smoke:flag plot-only:flag in-guest:flag" "$@"
 if [ "$smoke" = 1 ]; then
 	mib=4
 	repeats=1
@@ -65,8 +53,10 @@ if [ $((mib % 2)) -ne 0 ] || [ "$mib" -lt 2 ]; then
 	exit 2
 fi
 
+out=$(exp_out "$out")
+
 # ---- inside the guest: the benchmark ---------------------------------------
-if [ "$guest" = 1 ]; then
+if [ "$in_guest" = 1 ]; then
 	thp=/sys/kernel/mm/transparent_hugepage
 	{
 		echo "kernel: $(uname -r)"
@@ -80,27 +70,21 @@ if [ "$guest" = 1 ]; then
 	} | tee "$out/matrix-guest.txt"
 	echo
 	echo "== mp2bench migrate: $mib MiB there and back, $repeats interleaved repeats"
-	build/mp2bench migrate --mib "$mib" --repeats "$repeats" \
+	exp_mp2bench "$out/matrix-summary.txt" migrate --mib "$mib" --repeats "$repeats" \
 		--methods move_pages,move_pages2 --modes async \
 		--page-kind 4k,thp,hugetlb --pages-per-call 1,8,64,512,4096 \
 		--busy-threads 0,1 --mappers 1,8,32 \
-		--csv "$out/matrix.csv" --summary "$out/matrix-summary.csv" \
-		2>"$out/matrix-summary.txt" || rc=$?
-	cat "$out/matrix-summary.txt"
-	exit "${rc:-0}"
+		--csv "$out/matrix.csv" --summary "$out/matrix-summary.csv"
+	exit 0
 fi
 
 # ---- on the host: boot the guest, then plot ---------------------------------
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
-	rc=0
-	experiments/host-load.sh "$out/matrix-host.txt" -- \
-		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 3600 -- \
+	exp_boot 2 1024 3600 "$out" --host-log "$out/matrix-host.txt" -- \
 		experiments/bench-matrix.sh --in-guest --out "$out" --mib "$mib" \
-		--repeats "$repeats" || rc=$?
-	[ "$rc" = 0 ] || { echo "bench-matrix.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+		--repeats "$repeats"
 fi
 
 # Plots from the medians: one line per method (and reader threads).

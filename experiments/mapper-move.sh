@@ -27,10 +27,6 @@ EXP=mapper-move
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=5
 table=128
 pg=15
@@ -114,28 +110,10 @@ hash1=$(hash)
 psql_q "SELECT method, migrations, moved, failed_busy, failed_shared FROM mp2_stats()"
 pg_stop
 
-# median WARM COLUMN: over the moves with the mapping WARM.
-median() {
-	awk -F, -v w="$1" -v c="$2" 'NR > 1 && $2 == w { print $c }' "$out/runs.csv" | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-spread() {
-	awk -F, -v w="$1" -v c="$2" 'NR > 1 && $2 == w { print $c }' "$out/runs.csv" | sort -n |
-		awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
-}
 {
 	echo "Guest, 2 nodes, patched 6.12, PostgreSQL $PG_MAJOR, CAP_SYS_NICE, $(($(getconf PAGESIZE) / 1024)) kB pages, a ${table} MB table in a ${pool} MB pool, idle server, each move in a new session, $repeats repeats of a move to node 1 and back per setting, interleaved."
 	echo
-	echo "| warm mapping | moves | median pages moved | median ms (range) | median pages/s | median faults in the mover |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	for w in off on; do
-		n=$(awk -F, -v w="$w" 'NR > 1 && $2 == w' "$out/runs.csv" | wc -l)
-		mv=$(median "$w" 4)
-		ms=$(median "$w" 6)
-		echo "| $w | $n | $mv | $ms ($(spread "$w" 6)) | $(awk -v p="$mv" -v m="$ms" 'BEGIN { printf "%.0f", p * 1000 / m }') | $(median "$w" 7) |"
-	done
-	echo
-	echo "Time on / off: $(awk -v a="$(median on 6)" -v b="$(median off 6)" 'BEGIN { printf "%.2fx", a / b }') (ranges above)."
+	"$TOP/experiments/stats.py" mapper-move "$out/runs.csv"
 	if [ "$hash0" = "$hash1" ]; then
 		echo "The table's contents are the same after all moves ($hash1)."
 	else

@@ -42,17 +42,14 @@ EXP=numa-views
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=3
 out=results/numa-views
 sizes="128 1024"
 fills=50
 methods="mp2 buffercache shmem"
-where=guest
+host=0
 inside=0
+exp_options "repeats:number sizes:text fills:text methods:text out:text host:flag inside:flag" "$@"
 # num_list OPTION VALUE...: at least one value, each a whole number.
 num_list() {
 	local opt=$1 v
@@ -60,37 +57,19 @@ num_list() {
 	[ $# -gt 0 ] || exp_number "$opt" ""
 	for v in "$@"; do exp_number "$opt" "$v"; done
 }
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--repeats) repeats=${2:-}; num_list --repeats "$repeats"; shift ;;
-	--sizes) sizes=${2:-}; num_list --sizes $sizes; shift ;;
-	--fills)
-		fills=${2:-}
-		num_list --fills $fills
-		for f in $fills; do
-			[ "$f" -le 100 ] || { echo "numa-views.sh: --fills are percentages of the pool, got '$f'" >&2; exit 2; }
-		done
-		shift
-		;;
-	--methods)
-		methods=${2:-}
-		[ -n "$methods" ] || { echo "numa-views.sh: --methods wants names" >&2; exit 2; }
-		for m in $methods; do
-			case "$m" in
-			mp2 | mp2_warm | buffercache | shmem) ;;
-			*) echo "numa-views.sh: unknown method '$m' (mp2, mp2_warm, buffercache, shmem)" >&2; exit 2 ;;
-			esac
-		done
-		shift
-		;;
-	--out) out=${2:?--out needs a folder}; shift ;;
-	--host) where=host ;;
-	--inside) inside=1 ;;
-	*) echo "numa-views.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
-	esac
-	shift
+num_list --sizes $sizes
+num_list --fills $fills
+for f in $fills; do
+	[ "$f" -le 100 ] || { echo "numa-views.sh: --fills are percentages of the pool, got '$f'" >&2; exit 2; }
 done
+for m in $methods; do
+	case "$m" in
+	mp2 | mp2_warm | buffercache | shmem) ;;
+	*) echo "numa-views.sh: unknown method '$m' (mp2, mp2_warm, buffercache, shmem)" >&2; exit 2 ;;
+	esac
+done
+where=guest
+[ "$host" = 1 ] && where=host
 
 out=$(exp_out "$out")
 pass=(--repeats "$repeats" --sizes "$sizes" --fills "$fills" --methods "$methods" --out "$out")
@@ -223,31 +202,10 @@ for mb in $sizes; do
 done
 rm -f "$tmp"
 
-# median SIZE PCT METHOD COLUMN: the median of COLUMN over the repeats.
-median() {
-	awk -F, -v s="$1" -v p="$2" -v m="$3" -v c="$4" \
-		'$1 == s && $6 == p && $3 == m { print $c }' "$out/runs.csv" | sort -n |
-		awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-declare -A NAME=([mp2]='mp2_buffer_nodes()' [mp2_warm]='mp2_buffer_nodes(), warm mapping'
-	[buffercache]=pg_buffercache_numa [shmem]=pg_shmem_allocations_numa)
 {
 	echo "$where ($(uname -r)), PostgreSQL $PG_MAJOR, $(($(getconf PAGESIZE) / 1024)) kB pages, each query in a new session of a server started for it, $repeats repeats; load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo
-	echo "| pool | in use | method | median ms | ms per GB of pool | median peak kB | pg_buffercache_numa's time / this |"
-	echo "|---:|---:|---|---:|---:|---:|---:|"
-	for mb in $sizes; do
-		for pct in $fills; do
-			base=""
-			case " $methods " in *" buffercache "*) base=$(median "$mb" "$pct" buffercache 4) ;; esac
-			for m in "${METHODS[@]}"; do
-				med_ms=$(median "$mb" "$pct" "$m" 4)
-				med_kb=$(median "$mb" "$pct" "$m" 5)
-				echo "| ${mb} MB | ${pct}% | ${NAME[$m]} | $med_ms | $(awk -v a="$med_ms" -v s="$mb" 'BEGIN { printf "%.0f", a * 1024 / s }') | $med_kb | $(awk -v a="$med_ms" -v b="$base" 'BEGIN { if (b == "") print "-"; else printf "%.1fx", b / a }') |"
-			done
-		done
-	done
+	"$TOP/experiments/stats.py" numa-views "$out/runs.csv" "$sizes" "$fills" "$methods"
 	echo
 	echo "Agreement:"
 	echo

@@ -30,10 +30,6 @@ EXP=pool-pages
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=3
 moves=4
 pool=256
@@ -145,34 +141,4 @@ phase "pool-pages: memcpy between the nodes (mp2bench migrate)"
 	2>"$out/mp2bench.txt" || echo "mp2bench migrate failed: $(tail -n 3 "$out/mp2bench.txt")"
 
 # Medians over every move of every repeat; GB/s of the bytes moved.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-{
-	echo "| pool | page | moves | median ms | pool pages/s | 4 kB pages/s | GB/s | vs 4 kB pool | fastest move GB/s |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-	base=""
-	for kind in "${KINDS[@]}"; do
-		ps=$(awk -F, -v k="$kind" '$1 == k { print $9; exit }' "$out/runs.csv")
-		n=$(awk -F, -v k="$kind" '$1 == k' "$out/runs.csv" | wc -l)
-		ms=$(awk -F, -v k="$kind" '$1 == k { print $10 }' "$out/runs.csv" | median)
-		pps=$(awk -F, -v k="$kind" '$1 == k && $10 > 0 { print $6 / ($10 / 1000) }' "$out/runs.csv" | median)
-		gbs=$(awk -F, -v k="$kind" '$1 == k && $10 > 0 { print $6 * $9 / ($10 / 1000) / 1e9 }' "$out/runs.csv" | median)
-		best=$(awk -F, -v k="$kind" '$1 == k && $10 > 0 { print $6 * $9 / ($10 / 1000) / 1e9 }' "$out/runs.csv" | sort -g | tail -n 1)
-		[ -z "$base" ] && base=$gbs
-		awk -v k="$kind" -v ps="$ps" -v n="$n" -v ms="$ms" -v pps="$pps" -v gbs="$gbs" -v b="$base" -v best="$best" 'BEGIN {
-			printf "| %s | %d kB | %d | %.1f | %.0f | %.0f | %.3f | %.2fx | %.3f |\n",
-				k, ps / 1024, n, ms, pps, pps * ps / 4096, gbs, gbs / b, best }'
-	done
-	echo
-	echo "The same boot, mp2bench migrate on a 64 MiB buffer (median GB/s): memcpy"
-	echo "between the nodes, and move_pages2 (async, 512 pages a call) from libmp2:"
-	echo
-	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-	         { print "- " $c["page_kind"] " " $c["method"] ": " $c["gb_per_s"] }' \
-		"$out/mp2bench-summary.csv" 2>/dev/null || true
-	echo
-	echo "What each pool got (page_size,pool_thp,pool_thp_pages; kernel 2 MiB pages per node before -> after the moves):"
-	echo
-	sed 1d "$out/pools.csv" | sed 's/^/- /'
-} >"$out/summary.md"
+"$TOP/experiments/stats.py" pool-pages "$out" >"$out/summary.md"

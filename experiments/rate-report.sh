@@ -8,86 +8,15 @@
 #
 # usage: experiments/rate-report.sh DIR
 set -euo pipefail
+case "${1:-}" in -h | --help) awk 'NR >= 3 && !/^#/ { exit } NR >= 3' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 dir=${1:?usage: rate-report.sh DIR (holding runs.csv)}
 runs=$dir/runs.csv
 [ -s "$runs" ] || { echo "rate-report.sh: no $runs" >&2; exit 1; }
 
-# Medians over repeats per (mix, clients, method, mode, every, rate),
-# columns found by name; rows in the order of the table.
-awk -F, '
-function med(a, n,   i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-{
-	k = $c["mix"] "," $c["clients"] "," $c["method"] "," $c["mode"] "," \
-	    $c["every_s"] "," $c["rate"]
-	if (!(k in n)) order[++keys] = k
-	i = ++n[k]
-	v["tps", k, i] = $c["tps"]; v["p50", k, i] = $c["lat_p50_ms"]
-	v["p95", k, i] = $c["lat_p95_ms"]; v["p99", k, i] = $c["lat_p99_ms"]
-	v["pps", k, i] = $c["pages_per_s"]; v["cpp", k, i] = $c["cpu_us_per_page"]
-	failed[k] += $c["failed_tx"]
-}
-END {
-	print "order,mix,clients,method,mode,every_s,rate,repeats,tps,lat_p50_ms,lat_p95_ms,lat_p99_ms,pages_per_s,cpu_us_per_page,failed_tx"
-	split("tps p50 p95 p99 pps cpp", m, " ")
-	for (o = 1; o <= keys; o++) {
-		k = order[o]
-		split(k, f, ",")
-		# order: no migration, then rates from low to high, flat out last
-		printf "%d,%s,%d", f[3] == "none" ? 0 : (f[6] == 0 ? 2 : 1), k, n[k]
-		for (j = 1; j <= 6; j++) {
-			delete a
-			for (i = 1; i <= n[k]; i++) a[i] = v[m[j], k, i]
-			printf ",%.3f", med(a, n[k])
-		}
-		printf ",%d\n", failed[k]
-	}
-}' "$runs" | {
-	read -r header
-	echo "${header#order,}"
-	sort -t, -k2,2 -k3,3n -k1,1n -k7,7n -k4,4 | cut -d, -f2-
-} >"$dir/summary.csv"
-
-# The table: each row against no migration (same mix and clients) and
-# move_pages2 against move_pages at the same rate.
-awk -F, '
-NR == 1 { next }
-{
-	row[NR] = $0
-	if ($3 == "none") { none[$1, $2] = $8; none99[$1, $2] = $11 }
-	if ($3 == "move_pages") {
-		mp[$1, $2, $5] = $8; mp99[$1, $2, $5] = $11; mpc[$1, $2, $5] = $13
-	}
-}
-END {
-	print "| mix | clients | method | table every | pages/s asked | pages/s moved | TPS | vs none | vs move_pages | p50 ms | p95 ms | p99 ms | p99 vs none | p99 vs move_pages | CPU µs/page | CPU vs move_pages | failed tx |"
-	print "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for (i = 2; i <= NR; i++) {
-		split(row[i], f, ",")
-		mig = f[3] != "none"
-		every = !mig ? "" : (f[5] == 0 ? "flat out" : f[5] " s")
-		asked = (mig && f[6] > 0) ? sprintf("%d", f[6]) : ""
-		k = f[1] SUBSEP f[2]
-		vsn = none[k] > 0 ? sprintf("%.2f", f[8] / none[k]) : ""
-		p99n = (mig && none99[k] > 0) ? sprintf("%.2f", f[11] / none99[k]) : ""
-		km = f[1] SUBSEP f[2] SUBSEP f[5]
-		two = f[3] == "move_pages2"
-		vsm = (two && mp[km] > 0) ? sprintf("%.2f", f[8] / mp[km]) : ""
-		p99m = (two && mp99[km] > 0) ? sprintf("%.2f", f[11] / mp99[km]) : ""
-		cpm = (two && mpc[km] > 0) ? sprintf("%.2f", f[13] / mpc[km]) : ""
-		printf "| %s | %s | %s | %s | %s | %s | %.0f | %s | %s | %.1f | %.1f | %.1f | %s | %s | %s | %s | %d |\n",
-			f[1], f[2], f[3], every, asked,
-			mig ? sprintf("%.0f", f[12]) : "", f[8], vsn, vsm,
-			f[9], f[10], f[11], p99n, p99m,
-			mig ? sprintf("%.0f", f[13]) : "", cpm, f[14]
-	}
-}' "$dir/summary.csv" >"$dir/results.md"
+# Medians over repeats per (mix, clients, method, mode, every, rate) into
+# summary.csv, and results.md: each row against no migration (same mix
+# and clients) and move_pages2 against move_pages at the same rate.
+"$(dirname "$0")/stats.py" rate "$dir"
 
 # Plots per mix and clients: TPS and p99 against pages/s moved, one line
 # per method, no migration as a flat line.

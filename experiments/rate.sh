@@ -12,6 +12,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=rate
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -64,23 +67,4 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-echo "rate: installing the extension into $(pg_config --pkglibdir)"
-make -s install >/dev/null
-echo "rate: building the patched kernel (cached after the first build)"
-kernel/build-kernel.sh >/dev/null
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-rm -f "$out"/runs.csv
-echo "rate: booting a 2-node guest; every run is logged below"
-experiments/host-load.sh "$out/host.txt" -- \
-	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
-	experiments/rate-guest.sh "$out" "${args[@]}"
-{
-	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
-	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	echo "by: experiments/rate.sh ${args[*]}"
-} >"$out/machine.txt"
-echo
-cat "$out/machine.txt"
-experiments/rate-report.sh "$out"
-echo "rate: CSV, table and plots are in $out/"
+exp_pgbench "$(exp_out "$out")" rate-guest.sh rate-report.sh "${args[@]}"

@@ -12,6 +12,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP=experiment
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -48,23 +51,4 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-echo "experiment: installing the extension into $(pg_config --pkglibdir)"
-make -s install >/dev/null
-echo "experiment: building the patched kernel (cached after the first build)"
-kernel/build-kernel.sh >/dev/null
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-rm -f "$out"/runs.csv
-echo "experiment: booting a 2-node guest; every run is logged below"
-experiments/host-load.sh "$out/host.txt" -- \
-	kernel/run-guest.sh --nodes 2 --share "$out" --timeout 5000 -- \
-	experiments/guest-run.sh "$out" "${args[@]}"
-{
-	echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
-	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	echo "by: experiments/run.sh ${args[*]}"
-} >"$out/machine.txt"
-echo
-cat "$out/machine.txt"
-experiments/report.sh "$out"
-echo "experiment: CSV, table and plots are in $out/"
+exp_pgbench "$(exp_out "$out")" guest-run.sh report.sh "${args[@]}"

@@ -33,10 +33,6 @@ EXP=tier
 # shellcheck source=guest.sh
 . "$TOP/experiments/guest.sh"
 
-usage() {
-	sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
-}
-
 repeats=1
 seconds=60
 out=results/tier

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Shared by the pgbench experiments inside the guest (guest-run.sh,
-# rate-guest.sh): the server, the ycsb table, the relocator's SQL and the
-# latency percentiles.  Sourced; needs root.
+# rate-guest.sh): the server, the ycsb table, the relocator's SQL, one run
+# of pgbench beside the relocator and the latency percentiles.  Sourced;
+# needs root.
 
 # shellcheck source=../scripts/pglib.sh
 . "$TOP/scripts/pglib.sh"
@@ -77,6 +78,42 @@ BEGIN
 END
 \$\$;
 SQL
+}
+
+# ycsb_run DIR MIX CLIENTS SECONDS ROWS METHOD MODE BATCH PAUSE_MS RATE:
+# one run, in DIR (removed after): ycsb and its index back on node 0, then
+# pgbench (experiments/pgbench/ycsb-MIX.sql, CLIENTS clients, SECONDS s)
+# while a relocator moves them as relocate_sql says (METHOD none: no
+# relocator).  Sets TPS, LAT (p50,p95,p99 ms), FAILED (transactions),
+# MOVES, MOVED (pages), RELOC_S (the relocator's seconds, else SECONDS),
+# RELOC_CPU_S and PAGES_PER_S (MOVED / RELOC_S).
+# shellcheck disable=SC2034 # the variables are the caller's
+ycsb_run() {
+	local dir=$1 mix=$2 clients=$3 secs=$4 rows=$5 method=$6 mode=$7
+	local batch=$8 pause_ms=$9 rate=${10} reloc=""
+	psql_q "SELECT mp2_migrate('ycsb', 0), mp2_migrate('ycsb_pkey', 0)" >/dev/null
+	mkdir -p "$dir"
+	chown "$PG_USER": "$dir"
+	if [ "$method" != none ]; then
+		relocate_sql "$method" "$mode" "$batch" "$secs" "$pause_ms" "$rate" >"$dir/reloc.sql"
+		as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+			-f "$dir/reloc.sql" >"$dir/reloc.log" 2>&1 &
+		reloc=$!
+	fi
+	(cd "$dir" && as_pg "$PGBIN/pgbench" -n -c "$clients" -j "$clients" \
+		-T "$secs" -D rows="$rows" --log --log-prefix=tx \
+		-f "$TOP/experiments/pgbench/ycsb-$mix.sql" >"$dir/pgbench.log" 2>&1)
+	MOVES=0 MOVED=0 RELOC_S=$secs RELOC_CPU_S=0
+	if [ -n "$reloc" ]; then
+		wait "$reloc" || { cat "$dir/reloc.log"; exit 1; }
+		read -r MOVES MOVED RELOC_S RELOC_CPU_S < <(sed -n 's/.*relocated \([0-9]*\) \([0-9]*\) \([0-9.]*\) \([0-9.]*\).*/\1 \2 \3 \4/p' "$dir/reloc.log")
+	fi
+	TPS=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$dir/pgbench.log" | head -n 1)
+	FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$dir/pgbench.log")
+	FAILED=${FAILED:-0}
+	LAT=$(percentiles "$dir"/tx.*)
+	PAGES_PER_S=$(awk -v p="$MOVED" -v s="$RELOC_S" 'BEGIN { printf("%.0f", (s > 0) ? p / s : 0) }')
+	rm -rf "$dir"
 }
 
 # The latency percentiles (ms) of pgbench's per-transaction logs:

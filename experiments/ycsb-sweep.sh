@@ -25,6 +25,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
+EXP="ycsb-sweep.sh"
+# shellcheck source=guest.sh
+. "$TOP/experiments/guest.sh"
 
 usage() {
 	cat <<EOF
@@ -67,45 +70,14 @@ rs=0.01,0.25,0.5
 mixes=C,A,E
 smoke=0
 isolation=0
-guest=0
+in_guest=0
 plot_only=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-h | --help) usage; exit 0 ;;
-	--out) [ $# -ge 2 ] || die "--out needs a folder"; out=$2; shift ;;
-	--repeats | --keys | --slices)
-		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || { usage >&2; die "$1 wants a positive integer, not '${2:-}'"; }
-		case "$1" in
-		--repeats) repeats=$2 ;;
-		--keys) keys=$2 ;;
-		--slices) slices=$2 ;;
-		esac
-		shift
-		;;
-	--seconds)
-		[[ ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || { usage >&2; die "--seconds wants a number, not '${2:-}'"; }
-		seconds=$2
-		shift
-		;;
-	--smoke) smoke=1 ;;
-	--plot-only) plot_only=1 ;;
-	--isolation) isolation=1 ;;
-	--in-guest) guest=1 ;;
-	--batches)
-		[[ ${2:-} =~ ^[0-9]+(,[0-9]+)*$ ]] || { usage >&2; die "--batches wants numbers separated by commas, not '${2:-}'"; }
-		batches=$2
-		shift
-		;;
-	--rs)
-		[[ ${2:-} =~ ^[0-9.]+(,[0-9.]+)*$ ]] || { usage >&2; die "--rs wants numbers separated by commas, not '${2:-}'"; }
-		rs=$2
-		shift
-		;;
-	*) usage >&2; die "unknown option '$1'" ;;
-	esac
-	shift
-done
-if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
+exp_options "out:text repeats:number keys:number slices:number seconds:text batches:text rs:text
+	smoke:flag plot-only:flag isolation:flag in-guest:flag" "$@"
+[[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--seconds wants a number, not '$seconds' (try --help)"
+[[ $batches =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--batches wants numbers separated by commas, not '$batches' (try --help)"
+[[ $rs =~ ^[0-9.]+(,[0-9.]+)*$ ]] || die "--rs wants numbers separated by commas, not '$rs' (try --help)"
+if [ "$smoke" = 1 ] && [ "$in_guest" = 0 ]; then
 	keys=$((keys / 4))
 	slices=2
 	seconds=0.5
@@ -115,8 +87,12 @@ if [ "$smoke" = 1 ] && [ "$guest" = 0 ]; then
 	case "$out" in */smoke) ;; *) out=$out/smoke ;; esac
 fi
 
+out=$(exp_out "$out")
+
 # ---- inside the guest: the batch in isolation ------------------------------
-if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
+if [ "$in_guest" = 1 ] && [ "$isolation" = 1 ]; then
+	# The host shows it when the guest is done.
+	exec >"$out/isolation.txt" 2>&1
 	thp=/sys/kernel/mm/transparent_hugepage/enabled
 	echo "kernel: $(uname -r); transparent_hugepage/enabled: $(cat $thp)"
 	# Run a command; then say the most AnonHugePages it had.
@@ -151,7 +127,7 @@ if [ "$guest" = 1 ] && [ "$isolation" = 1 ]; then
 fi
 
 # ---- inside the guest: the benchmark ---------------------------------------
-if [ "$guest" = 1 ]; then
+if [ "$in_guest" = 1 ]; then
 	{
 		echo "kernel: $(uname -r)"
 		echo "move_pages2: $(cat /sys/kernel/mm/move_pages2/syscall_nr 2>/dev/null || echo none)"
@@ -161,162 +137,44 @@ if [ "$guest" = 1 ]; then
 	# A call moves a whole slice: pages per call above a slice's pages.
 	echo
 	echo "== mp2bench ycsb: mixes $mixes, r $rs, kernel batches $batches, $repeats repeats of $seconds s"
-	build/mp2bench ycsb --mix "$mixes" --r "$rs" --keys "$keys" \
+	exp_mp2bench "$out/summary.txt" ycsb --mix "$mixes" --r "$rs" --keys "$keys" \
 		--slices "$slices" --threads 2 --seconds "$seconds" \
 		--repeats "$repeats" --methods move_pages,move_pages2 \
 		--modes async --kernel-batch "$batches" --also sync:512 \
 		--pages-per-call 65536 \
-		--csv "$out/runs.csv" --summary "$out/summary.csv" \
-		2>"$out/summary.txt" || rc=$?
-	cat "$out/summary.txt"
-	exit "${rc:-0}"
+		--csv "$out/runs.csv" --summary "$out/summary.csv"
+	exit 0
 fi
 
 # ---- on the host: boot the guest, then the tables and plots -----------------
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
 if [ "$plot_only" = 0 ]; then
 	make -s build/mp2bench
-	guests() { pgrep -fc '^qemu-system-x86_64 ' || true; }
 	host=$out/host.txt
 	if [ "$isolation" = 1 ]; then host=$out/isolation-host.txt; fi
-	{
-		echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-		echo "started $(date -u '+%F %T') UTC; load $(cut -d' ' -f1-3 /proc/loadavg); other QEMU guests: $(guests)"
-		echo "command: experiments/ycsb-sweep.sh${args:+ $args}"
-	} | tee "$host"
-	start=$(date +%s)
+	boot=(2 1024 1500 "$out" --host-log "$host"
+		--host-note "command: experiments/ycsb-sweep.sh${args:+ $args}")
 	# 25 minutes at most, boot included.
 	if [ "$isolation" = 1 ]; then
-		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
-			experiments/ycsb-sweep.sh --in-guest --isolation --out "$out" \
-			--keys "$keys" --slices "$slices" >"$out/isolation.txt" 2>&1 &
-	else
-		kernel/run-guest.sh --nodes 2 --share "$out" --timeout 1500 -- \
-			experiments/ycsb-sweep.sh --in-guest --out "$out" \
-			--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
-			--slices "$slices" --batches "$batches" --rs "$rs" &
-	fi
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null && sleep 1; done
-		echo "$(date -u '+%T') load $(cut -d' ' -f1-3 /proc/loadavg); QEMU guests: $(guests)" >>"$host"
-	done
-	rc=0
-	wait "$pid" || rc=$?
-	echo "ended $(date -u '+%F %T') UTC after $(($(date +%s) - start)) s (QEMU guests counted include this one)" | tee -a "$host"
-	if [ "$isolation" = 1 ]; then
+		rc=0
+		exp_boot "${boot[@]}" -- experiments/ycsb-sweep.sh --in-guest --isolation \
+			--out "$out" --keys "$keys" --slices "$slices" || rc=$?
 		cat "$out/isolation.txt"
-		[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+		[ "$rc" = 0 ] || exit "$rc"
 		echo "ycsb-sweep.sh: batch-migrate*.csv and isolate-*.csv are in $out/"
 		exit 0
 	fi
-	[ "$rc" = 0 ] || { echo "ycsb-sweep.sh: the guest run failed ($rc)" >&2; exit "$rc"; }
+	exp_boot "${boot[@]}" -- experiments/ycsb-sweep.sh --in-guest --out "$out" \
+		--repeats "$repeats" --seconds "$seconds" --keys "$keys" \
+		--slices "$slices" --batches "$batches" --rs "$rs"
 fi
 
 summary=$out/summary.csv
 [ -s "$summary" ] || die "no $summary: run the sweep first"
 
 # ---- summary.md: the paper's claims beside the measured medians -------------
-# summary.csv: mix,r,method,mode,kernel_batch,pages_per_call,runs,qps,
-#   qps_min,qps_max,pages_per_s,pages_per_s_min,pages_per_s_max,
-#   ms_per_migration,migrating_share,qps_vs_none,qps_vs_move_pages,
-#   pages_per_s_vs_move_pages
-awk -F, -v cmd="$(sed -n 's/^command: //p' "$out/host.txt" 2>/dev/null)" '
-NR == 1 { next }
-$3 == "none" { none[$1] = $8; next }
-$3 == "move_pages" {
-	k = $1 SUBSEP $2
-	if (!(k in mpq)) { order[++n] = k; mixof[k] = $1; rof[k] = $2 }
-	mpq[k] = $8; mpqlo[k] = $9; mpqhi[k] = $10
-	mpp[k] = $11; mpplo[k] = $12; mpphi[k] = $13; mpms[k] = $14
-	mpsh[k] = $15
-	next
-}
-$3 == "move_pages2" && $4 == "sync" && $5 == 512 {
-	k = $1 SUBSEP $2
-	s512q[k] = $17; s512p[k] = $18; s512ms[k] = $14
-	next
-}
-$3 == "move_pages2" && $4 == "async" {
-	k = $1 SUBSEP $2; b = $5
-	if (!(b in seen)) { seen[b] = 1; batches[++nb] = b }
-	q[k, b] = $8; qlo[k, b] = $9; qr[k, b] = $17
-	p[k, b] = $11; plo[k, b] = $12; pr[k, b] = $18; ms[k, b] = $14
-	if (!(k in bq) || $8 > q[k, bq[k]]) bq[k] = b
-	if (!(k in bp) || $11 > p[k, bp[k]]) bp[k] = b
-}
-function clear(k, b, lo, hi) { return lo[k, b] > hi[k] ? "yes" : "no" }
-END {
-	print "# mp2bench ycsb against the paper"
-	print ""
-	if (cmd != "") print "Command: `flock /tmp/mp2-guest.lock " cmd "`"
-	print ""
-	print "Medians over the repeats. Ratios are to `move_pages` at the same mix and r."
-	print "\"clear\": the smallest run of the best `move_pages2` batch is above the"
-	print "largest run of `move_pages` (the repeats do not overlap)."
-	print ""
-	print "## Best kernel batch per mix and r"
-	print ""
-	print "| mix | r | no migration q/s | move_pages q/s | move_pages pages/s | best batch, queries | q/s ratio | clear | best batch, pages | pages/s ratio | clear |"
-	print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |"
-	for (i = 1; i <= n; i++) {
-		k = order[i]
-		printf "| %s | %s | %.0f | %.1f | %.0f | %d | %.2f | %s | %d | %.2f | %s |\n",
-			mixof[k], rof[k] + 0, none[mixof[k]], mpq[k], mpp[k],
-			bq[k], qr[k, bq[k]], clear(k, bq[k], qlo, mpqhi),
-			bp[k], pr[k, bp[k]], clear(k, bp[k], plo, mpphi)
-		if (qr[k, bq[k]] > maxq) { maxq = qr[k, bq[k]]; maxqk = k }
-		if (pr[k, bp[k]] > maxp) { maxp = pr[k, bp[k]]; maxpk = k }
-		vq[bq[k]]++; vp[bp[k]]++
-	}
-	print "| paper (v1) | | | | | 256 | up to 1.84 | | 64 | up to 2.09 | |"
-	print ""
-	split(maxqk, a, SUBSEP); split(maxpk, c, SUBSEP)
-	printf "Largest query-throughput ratio: %.2f (mix %s, r %s); largest pages/s ratio: %.2f (mix %s, r %s).\n",
-		maxq, a[1], a[2] + 0, maxp, c[1], c[2] + 0
-	printf "Best batch for queries, count over the %d mix-r pairs:", n
-	for (j = 1; j <= nb; j++) if (vq[batches[j]]) printf " %d: %d", batches[j], vq[batches[j]]
-	printf ". For pages/s:"
-	for (j = 1; j <= nb; j++) if (vp[batches[j]]) printf " %d: %d", batches[j], vp[batches[j]]
-	print "."
-	print ""
-	print "## Where the time of one slice migration goes"
-	print ""
-	print "Milliseconds per migration of one slice (median), from `move_pages`"
-	print "through `move_pages2` in the same mode and batch (sync, 512: what"
-	print "`move_pages` does, without its per-call LRU drain), to async at 512"
-	print "and at the best batch for pages/s; and the share of the workers\x27 time"
-	print "spent migrating with `move_pages`."
-	print ""
-	print "| mix | r | move_pages | move_pages2 sync 512 | async 512 | async, best batch | best batch | move_pages: time migrating |"
-	print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	for (i = 1; i <= n; i++) {
-		k = order[i]
-		printf "| %s | %s | %.1f | %s | %s | %.1f | %d | %.1f%% |\n",
-			mixof[k], rof[k] + 0, mpms[k],
-			(k in s512ms) ? sprintf("%.1f", s512ms[k]) : "",
-			((k, 512) in ms) ? sprintf("%.1f", ms[k, 512]) : "",
-			ms[k, bp[k]], bp[k], 100 * mpsh[k]
-	}
-	for (t = 1; t <= 2; t++) {
-		print ""
-		if (t == 1) print "## Query throughput, ratio to move_pages, per kernel batch"
-		else print "## Pages migrated per second, ratio to move_pages, per kernel batch"
-		print ""
-		printf "| mix | r |"
-		for (j = 1; j <= nb; j++) printf " %d |", batches[j]
-		printf "\n| --- | ---: |"
-		for (j = 1; j <= nb; j++) printf " ---: |"
-		print ""
-		for (i = 1; i <= n; i++) {
-			k = order[i]
-			printf "| %s | %s |", mixof[k], rof[k] + 0
-			for (j = 1; j <= nb; j++) printf " %.2f |", t == 1 ? qr[k, batches[j]] : pr[k, batches[j]]
-			print ""
-		}
-	}
-}' "$summary" >"$out/summary.md"
+"$TOP/experiments/stats.py" ycsb "$summary" \
+	--command="$(sed -n 's/^command: //p' "$out/host.txt" 2>/dev/null)" >"$out/summary.md"
 
 # ---- plots: against the kernel batch, one line per r --------------------------
 command -v gnuplot >/dev/null || { echo "ycsb-sweep.sh: no gnuplot, no plots" >&2; exit 0; }

@@ -1,0 +1,614 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The numbers of the experiments: medians, spreads, ratios and tables.
+
+    experiments/stats.py EXPERIMENT ARGS...   (see --help of each)
+
+One definition of the median for every experiment: the middle value of
+the sorted values, and for an even count the mean of the two middle
+values (Python's statistics.median, as mp2bench's summaries compute it).
+
+A median or extreme that is one of the values is shown as it was
+recorded (the precision of the measurement); a mean of two middle values
+with six significant digits.  Whole numbers are shown without decimals.
+The shell scripts of experiments/ run the experiments and call this for
+their tables; gnuplot draws the plots.
+"""
+
+import argparse
+import csv
+import math
+import os
+import statistics
+import sys
+
+
+# ---- the statistics ---------------------------------------------------------
+
+def median(values):
+    """The median of numbers: for an even count, the mean of the two
+    middle values."""
+    return statistics.median(values)
+
+
+def spread(values):
+    """The smallest and the largest of numbers."""
+    return min(values), max(values)
+
+
+def ratio(a, b):
+    """a / b, or None when b is missing or 0."""
+    return a / b if b else None
+
+
+def number(text):
+    """A recorded number; what is not one counts as 0 (as in awk)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def show(x):
+    """A computed number, as awk prints it: whole numbers as such, others
+    with six significant digits."""
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return '%.6g' % x
+
+
+def _by_value(texts):
+    # Equal values in the order of their text, as sort -n leaves them.
+    return sorted(texts, key=lambda t: (number(t), t))
+
+
+def median_shown(texts):
+    """The median of numbers recorded as texts, shown as recorded when it
+    is one of them (odd count), else their mean with show()."""
+    s = _by_value(texts)
+    if not s:
+        return '0'
+    if len(s) % 2:
+        return s[len(s) // 2]
+    return show(median([number(t) for t in s]))
+
+
+def spread_shown(texts):
+    """The smallest and the largest of numbers recorded as texts, as
+    recorded."""
+    s = _by_value(texts)
+    return (s[0], s[-1]) if s else ('', '')
+
+
+def fmt(form, x):
+    """printf-style form of x; None (no value) as an empty cell."""
+    return '' if x is None else form % x
+
+
+# ---- tables and files -------------------------------------------------------
+
+def table(head, align, rows, compact=True):
+    """A Markdown table: head the column titles, align one of 'l' and 'r'
+    per column; compact separators (|---:|) or spaced ones (| ---: |)."""
+    rule = {'l': '---', 'r': '---:'}
+    pad = '' if compact else ' '
+    lines = ['| ' + ' | '.join(head) + ' |',
+             '|' + pad + (pad + '|' + pad).join(rule[a] for a in align) + pad + '|']
+    lines += ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows]
+    return '\n'.join(lines) + '\n'
+
+
+def read(path):
+    """The rows of a CSV file with a header line, as dicts."""
+    with open(path, newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def groups(rows, key):
+    """The rows grouped by key(row), in the order of the first row of each
+    group."""
+    out = {}
+    for r in rows:
+        out.setdefault(key(r), []).append(r)
+    return out
+
+
+def write(path, text):
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+# ---- experiments/run.sh: pgbench beside the relocator -----------------------
+
+def pgbench(args):
+    """run.sh's pgbench runs: DIR/summary.csv and DIR/results.md.
+
+    DIR/runs.csv of experiments/guest-run.sh into DIR/summary.csv (the
+    medians over the repeats per mix, method, mode and batch) and
+    DIR/results.md (each setting against no migration and move_pages)."""
+    runs = read(os.path.join(args.dir, 'runs.csv'))
+    key = lambda r: (r['mix'], r['method'], r['mode'], number(r['batch']))
+    out = ['mix,method,mode,batch,repeats,tps,lat_p95_ms,lat_p99_ms,pages_per_s,failed_tx']
+    for k, g in sorted(groups(runs, key).items()):
+        med = lambda col: median([number(r[col]) for r in g])
+        out.append('%s,%s,%s,%s,%d,%.0f,%.3f,%.3f,%.0f,%d' % (
+            g[0]['mix'], g[0]['method'], g[0]['mode'], g[0]['batch'], len(g),
+            med('tps'), med('lat_p95_ms'), med('lat_p99_ms'),
+            med('pages_per_s'), sum(number(r['failed_tx']) for r in g)))
+    write(os.path.join(args.dir, 'summary.csv'), '\n'.join(out) + '\n')
+
+    summary = read(os.path.join(args.dir, 'summary.csv'))
+    none, mp, mpp = {}, {}, {}
+    for s in summary:
+        if s['method'] == 'none':
+            none[s['mix']] = number(s['tps'])
+        # move_pages at 512 pages a batch, else its first batch.
+        if s['method'] == 'move_pages' and (s['mix'] not in mp or number(s['batch']) == 512):
+            mp[s['mix']] = number(s['tps'])
+            mpp[s['mix']] = number(s['pages_per_s'])
+    rows = []
+    for s in summary:
+        mix, mig = s['mix'], s['method'] != 'none'
+        tps, pps = number(s['tps']), number(s['pages_per_s'])
+        rows.append([
+            mix, s['method'], '' if s['mode'] == '-' else s['mode'],
+            s['batch'] if mig else '', '%.0f' % tps,
+            fmt('%.2f', ratio(tps, none.get(mix))),
+            fmt('%.2f', ratio(tps, mp.get(mix)) if mig else None),
+            '%.2f' % number(s['lat_p95_ms']), '%.2f' % number(s['lat_p99_ms']),
+            '%.0f' % pps if mig else '',
+            fmt('%.2f', ratio(pps, mpp.get(mix)) if mig else None),
+            '%d' % number(s['failed_tx'])])
+    write(os.path.join(args.dir, 'results.md'), table(
+        ['mix', 'method', 'mode', 'batch', 'TPS', 'vs no migration',
+         'vs move_pages', 'p95 ms', 'p99 ms', 'pages/s',
+         'pages/s vs move_pages', 'failed tx'],
+        'lllrrrrrrrrr', rows))
+
+
+# ---- experiments/rate.sh: pgbench at fixed relocation rates -----------------
+
+def rate(args):
+    """rate.sh's runs: DIR/summary.csv and DIR/results.md.
+
+    DIR/runs.csv of experiments/rate-guest.sh into DIR/summary.csv (the
+    medians over the repeats per mix, clients, method, mode and rate) and
+    DIR/results.md (each row against no migration, and move_pages2
+    against move_pages at the same rate)."""
+    runs = read(os.path.join(args.dir, 'runs.csv'))
+    key = lambda r: (r['mix'], r['clients'], r['method'], r['mode'],
+                     r['every_s'], r['rate'])
+    rows = []
+    for k, g in groups(runs, key).items():
+        mix, clients, method, mode, every, rate_ = k
+        med = lambda col: median([number(r[col]) for r in g])
+        line = '%s,%s,%s,%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%d' % (
+            mix, clients, method, mode, every, rate_, len(g),
+            med('tps'), med('lat_p50_ms'), med('lat_p95_ms'),
+            med('lat_p99_ms'), med('pages_per_s'), med('cpu_us_per_page'),
+            sum(number(r['failed_tx']) for r in g))
+        # no migration first, then the rates from low to high, flat out last
+        order = 0 if method == 'none' else (2 if number(rate_) == 0 else 1)
+        rows.append(((mix, number(clients), order, number(rate_), method, line), line))
+    out = ['mix,clients,method,mode,every_s,rate,repeats,tps,lat_p50_ms,lat_p95_ms,lat_p99_ms,pages_per_s,cpu_us_per_page,failed_tx']
+    out += [line for _, line in sorted(rows)]
+    write(os.path.join(args.dir, 'summary.csv'), '\n'.join(out) + '\n')
+
+    summary = read(os.path.join(args.dir, 'summary.csv'))
+    none, mp = {}, {}
+    for s in summary:
+        if s['method'] == 'none':
+            none[s['mix'], s['clients']] = s
+        if s['method'] == 'move_pages':
+            mp[s['mix'], s['clients'], s['every_s']] = s
+    col = lambda s, c: number(s[c]) if s else None
+    cells = []
+    for s in summary:
+        mig, two = s['method'] != 'none', s['method'] == 'move_pages2'
+        n = none.get((s['mix'], s['clients']))
+        m = mp.get((s['mix'], s['clients'], s['every_s'])) if two else None
+        tps, p99, cpu = number(s['tps']), number(s['lat_p99_ms']), number(s['cpu_us_per_page'])
+        cells.append([
+            s['mix'], s['clients'], s['method'],
+            '' if not mig else ('flat out' if number(s['every_s']) == 0 else s['every_s'] + ' s'),
+            '%d' % number(s['rate']) if mig and number(s['rate']) > 0 else '',
+            '%.0f' % number(s['pages_per_s']) if mig else '', '%.0f' % tps,
+            fmt('%.2f', ratio(tps, col(n, 'tps'))),
+            fmt('%.2f', ratio(tps, col(m, 'tps'))),
+            '%.1f' % number(s['lat_p50_ms']), '%.1f' % number(s['lat_p95_ms']),
+            '%.1f' % p99,
+            fmt('%.2f', ratio(p99, col(n, 'lat_p99_ms')) if mig else None),
+            fmt('%.2f', ratio(p99, col(m, 'lat_p99_ms'))),
+            '%.0f' % cpu if mig else '',
+            fmt('%.2f', ratio(cpu, col(m, 'cpu_us_per_page'))),
+            '%d' % number(s['failed_tx'])])
+    write(os.path.join(args.dir, 'results.md'), table(
+        ['mix', 'clients', 'method', 'table every', 'pages/s asked',
+         'pages/s moved', 'TPS', 'vs none', 'vs move_pages', 'p50 ms',
+         'p95 ms', 'p99 ms', 'p99 vs none', 'p99 vs move_pages',
+         'CPU µs/page', 'CPU vs move_pages', 'failed tx'],
+        'lrlrrrrrrrrrrrrrr', cells))
+
+
+# ---- experiments/tier.sh: placement over time per policy --------------------
+
+TIER_POLICIES = ('tier', 'interleave', 'off')
+
+
+def tier(args):
+    """tier.sh's samples: DIR/summary.md and the medians for the plots.
+
+    DIR/samples.csv and DIR/tps.csv of experiments/tier.sh into
+    DIR/summary.md, and the medians over the repeats per policy and time
+    for the plots: DIR/.placement-POLICY.dat, DIR/.tps-POLICY.dat."""
+    samples = read(os.path.join(args.dir, 'samples.csv'))
+    tps = read(os.path.join(args.dir, 'tps.csv'))
+    placement = {}
+    for p in TIER_POLICIES:
+        for name, rows, col in (('placement', samples, 'hot_share_fast'), ('tps', tps, 'tps')):
+            # pgbench's progress times are whole seconds
+            at = groups([r for r in rows if r['policy'] == p], lambda r: int(number(r['t'])))
+            over_time = [(t, median_shown([r[col] for r in g])) for t, g in sorted(at.items())]
+            write(os.path.join(args.dir, '.%s-%s.dat' % (name, p)),
+                  ''.join('%d %s\n' % tv for tv in over_time))
+            if name == 'placement':
+                placement[p] = over_time
+
+    def per_repeat(p, value):
+        reps = groups([r for r in samples if r['policy'] == p], lambda r: r['repeat'])
+        return [value(g) for g in reps.values()]
+
+    off = [r['tps'] for r in tps if r['policy'] == 'off']
+    rows = []
+    for p in TIER_POLICIES:
+        # the share of the working set on the fast nodes at time t
+        share = lambda t: '%.0f%%' % (100 * number(([v for s, v in placement[p] if s <= t] or [0])[-1]))
+        p_tps = [r['tps'] for r in tps if r['policy'] == p]
+        rows.append([
+            p, share(10), share(30), share(float('inf')),
+            median_shown(per_repeat(p, lambda g: g[-1]['pool_pages_fast'])),
+            median_shown(per_repeat(p, lambda g: g[-1]['moved'])),
+            median_shown(per_repeat(p, lambda g: show(
+                number(g[-1]['worker_cpu_s']) - number(g[0]['worker_cpu_s'])))),
+            median_shown(p_tps),
+            fmt('%.2fx', ratio(number(median_shown(p_tps)), number(median_shown(off))))])
+    write(os.path.join(args.dir, 'summary.md'), table(
+        ['policy', 'working set on fast nodes at 10 s', 'at 30 s', 'at the end',
+         "pool pages on fast nodes at the end (tier's cap: 16384)",
+         'pages moved', 'worker CPU s', 'median TPS', 'TPS vs off'],
+        'lrrrrrrrr', rows))
+
+
+# ---- experiments/numa-views.sh: where is the buffer pool? -------------------
+
+NUMA_VIEWS = {'mp2': 'mp2_buffer_nodes()',
+              'mp2_warm': 'mp2_buffer_nodes(), warm mapping',
+              'buffercache': 'pg_buffercache_numa',
+              'shmem': 'pg_shmem_allocations_numa'}
+
+
+def numa_views(args):
+    """numa-views.sh's table of medians (printed).
+
+    The table of experiments/numa-views.sh from its runs.csv: per pool
+    size, fill and method the median ms and peak kB over the repeats, and
+    pg_buffercache_numa's time against each."""
+    runs = read(args.runs)
+    sizes, fills, methods = args.sizes.split(), args.fills.split(), args.methods.split()
+
+    def med(mb, pct, m, col):
+        return median_shown([r[col] for r in runs if number(r['size_mb']) == number(mb)
+                             and number(r['fill_pct']) == number(pct) and r['method'] == m])
+    rows = []
+    for mb in sizes:
+        for pct in fills:
+            base = med(mb, pct, 'buffercache', 'ms') if 'buffercache' in methods else None
+            for m in methods:
+                ms = med(mb, pct, m, 'ms')
+                vs_base = None if base is None else ratio(number(base), number(ms))
+                rows.append(['%s MB' % mb, '%s%%' % pct, NUMA_VIEWS[m], ms,
+                             '%.0f' % (number(ms) * 1024 / number(mb)),
+                             med(mb, pct, m, 'peak_kb'), fmt('%.1fx', vs_base) or '-'])
+    sys.stdout.write(table(
+        ['pool', 'in use', 'method', 'median ms', 'ms per GB of pool',
+         'median peak kB', "pg_buffercache_numa's time / this"], 'rrlrrrr', rows))
+
+
+# ---- experiments/pool-pages.sh: what the pool's page size costs a move -------
+
+POOL_KINDS = ('4k', 'thp', 'hugetlb')
+
+
+def pool_pages(args):
+    """pool-pages.sh's summary.md (printed).
+
+    DIR/summary.md of experiments/pool-pages.sh: per pool kind the
+    medians over every move of every repeat (DIR/runs.csv), mp2bench's
+    copy speeds of the same boot (DIR/mp2bench-summary.csv) and what each
+    pool got (DIR/pools.csv)."""
+    runs = read(os.path.join(args.dir, 'runs.csv'))
+    secs = lambda r: number(r['elapsed_ms']) / 1000
+    rows, base = [], None
+    for kind in POOL_KINDS:
+        k = [r for r in runs if r['kind'] == kind]
+        timed = [r for r in k if number(r['elapsed_ms']) > 0]
+        page = number(k[0]['page_size']) if k else 0
+        # a move's pages/s and GB/s as the table has always kept them
+        pps_all = [show(number(r['moved']) / secs(r)) for r in timed]
+        gbs_all = [show(number(r['moved']) * number(r['page_size']) / secs(r) / 1e9) for r in timed]
+        ms = number(median_shown([r['elapsed_ms'] for r in k])) if k else math.nan
+        pps = number(median_shown(pps_all)) if timed else math.nan
+        gbs = number(median_shown(gbs_all)) if timed else math.nan
+        base = gbs if base is None else base
+        rows.append([kind, '%d kB' % (page / 1024), '%d' % len(k), '%.1f' % ms,
+                     '%.0f' % pps, '%.0f' % (pps * page / 4096), '%.3f' % gbs,
+                     fmt('%.2fx', ratio(gbs, base)),
+                     '%.3f' % number(max(gbs_all or ['0'], key=number))])
+    out = table(['pool', 'page', 'moves', 'median ms', 'pool pages/s',
+                 '4 kB pages/s', 'GB/s', 'vs 4 kB pool', 'fastest move GB/s'],
+                'lrrrrrrrr', rows)
+    out += ('\nThe same boot, mp2bench migrate on a 64 MiB buffer (median GB/s): memcpy\n'
+            'between the nodes, and move_pages2 (async, 512 pages a call) from libmp2:\n\n')
+    try:
+        out += ''.join('- %s %s: %s\n' % (r['page_kind'], r['method'], r['gb_per_s'])
+                       for r in read(os.path.join(args.dir, 'mp2bench-summary.csv')))
+    except OSError:
+        pass
+    out += ('\nWhat each pool got (page_size,pool_thp,pool_thp_pages; kernel 2 MiB'
+            ' pages per node before -> after the moves):\n\n')
+    with open(os.path.join(args.dir, 'pools.csv')) as f:
+        out += ''.join('- ' + line for line in f.readlines()[1:])
+    sys.stdout.write(out)
+
+
+# ---- experiments/mapper-move.sh: what the warm mapping costs a move ---------
+
+def mapper_move(args):
+    """mapper-move.sh's table of medians (printed).
+
+    The table of experiments/mapper-move.sh from its runs.csv: per
+    setting of the warm mapping the medians over the moves, and the time
+    with it on against off."""
+    runs = read(args.runs)
+    rows, ms = [], {}
+    for w in ('off', 'on'):
+        g = [r for r in runs if r['warm'] == w]
+        moved = median_shown([r['moved'] for r in g])
+        ms[w] = median_shown([r['ms'] for r in g])
+        lo, hi = spread_shown([r['ms'] for r in g])
+        rows.append([w, len(g), moved, '%s (%s-%s)' % (ms[w], lo, hi),
+                     fmt('%.0f', ratio(number(moved) * 1000, number(ms[w]))),
+                     median_shown([r['mover_minflt'] for r in g])])
+    sys.stdout.write(table(
+        ['warm mapping', 'moves', 'median pages moved', 'median ms (range)',
+         'median pages/s', 'median faults in the mover'], 'lrrrrr', rows))
+    print('\nTime on / off: %sx (ranges above).'
+          % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
+
+
+# ---- experiments/ycsb-sweep.sh: mp2bench ycsb against the paper --------------
+
+def ycsb(args):
+    """ycsb-sweep.sh's summary.md (printed).
+
+    summary.md of experiments/ycsb-sweep.sh from mp2bench ycsb's
+    summary.csv (its medians and ratios): the best kernel batch per mix
+    and r, where the time of a slice migration goes, and the ratios to
+    move_pages per batch."""
+    none, mp, sync512, q, p = {}, {}, {}, {}, {}
+    best_q, best_p, batches = {}, {}, []
+    for r in read(args.summary):
+        k, m = (r['mix'], r['r']), r['method']
+        if m == 'none':
+            none[r['mix']] = number(r['qps'])
+        elif m == 'move_pages':
+            mp[k] = r
+        elif m == 'move_pages2' and r['mode'] == 'sync' and number(r['kernel_batch']) == 512:
+            sync512[k] = r
+        elif m == 'move_pages2' and r['mode'] == 'async':
+            b = r['kernel_batch']
+            if b not in batches:
+                batches.append(b)
+            q[k, b] = p[k, b] = r
+            if k not in best_q or number(r['qps']) > number(q[k, best_q[k]]['qps']):
+                best_q[k] = b
+            if k not in best_p or number(r['pages_per_s']) > number(p[k, best_p[k]]['pages_per_s']):
+                best_p[k] = b
+    col = lambda d, key, c: number(d[key][c]) if key in d else 0.0
+    # "clear": the best batch's smallest run above move_pages' largest
+    clear = lambda k, b, lo, hi: 'yes' if col(q, (k, b), lo) > col(mp, k, hi) else 'no'
+    r_of = lambda k: show(number(k[1]))
+
+    out = ['# mp2bench ycsb against the paper', '']
+    if args.command:
+        out.append('Command: `flock /tmp/mp2-guest.lock %s`' % args.command)
+    out += ['', 'Medians over the repeats. Ratios are to `move_pages` at the same mix and r.',
+            '"clear": the smallest run of the best `move_pages2` batch is above the',
+            'largest run of `move_pages` (the repeats do not overlap).', '',
+            '## Best kernel batch per mix and r', '']
+    rows, max_q, max_p, votes_q, votes_p = [], (0, None), (0, None), {}, {}
+    for k in mp:
+        bq, bp = best_q.get(k, ''), best_p.get(k, '')
+        rq, rp = col(q, (k, bq), 'qps_vs_move_pages'), col(p, (k, bp), 'pages_per_s_vs_move_pages')
+        rows.append([k[0], r_of(k), '%.0f' % none.get(k[0], 0),
+                     '%.1f' % col(mp, k, 'qps'), '%.0f' % col(mp, k, 'pages_per_s'),
+                     '%d' % number(bq), '%.2f' % rq, clear(k, bq, 'qps_min', 'qps_max'),
+                     '%d' % number(bp), '%.2f' % rp,
+                     clear(k, bp, 'pages_per_s_min', 'pages_per_s_max')])
+        max_q = (rq, k) if rq > max_q[0] else max_q
+        max_p = (rp, k) if rp > max_p[0] else max_p
+        votes_q[bq] = votes_q.get(bq, 0) + 1
+        votes_p[bp] = votes_p.get(bp, 0) + 1
+    out.append(table(
+        ['mix', 'r', 'no migration q/s', 'move_pages q/s', 'move_pages pages/s',
+         'best batch, queries', 'q/s ratio', 'clear', 'best batch, pages',
+         'pages/s ratio', 'clear'], 'lrrrrrrlrrl', rows, compact=False)
+        + '| paper (v1) | | | | | 256 | up to 1.84 | | 64 | up to 2.09 | |\n')
+    where = lambda k: (k[0], r_of(k)) if k else ('', '0')
+    out.append('Largest query-throughput ratio: %.2f (mix %s, r %s); largest pages/s ratio: %.2f (mix %s, r %s).'
+               % ((max_q[0],) + where(max_q[1]) + (max_p[0],) + where(max_p[1])))
+    votes = lambda v: ''.join(' %d: %d' % (number(b), v[b]) for b in batches if v.get(b))
+    out += ['Best batch for queries, count over the %d mix-r pairs:%s. For pages/s:%s.'
+            % (len(mp), votes(votes_q), votes(votes_p)), '']
+    out += ['## Where the time of one slice migration goes', '',
+            'Milliseconds per migration of one slice (median), from `move_pages`',
+            'through `move_pages2` in the same mode and batch (sync, 512: what',
+            '`move_pages` does, without its per-call LRU drain), to async at 512',
+            "and at the best batch for pages/s; and the share of the workers' time",
+            'spent migrating with `move_pages`.', '']
+    rows = [[k[0], r_of(k), '%.1f' % col(mp, k, 'ms_per_migration'),
+             fmt('%.1f', col(sync512, k, 'ms_per_migration') if k in sync512 else None),
+             fmt('%.1f', col(q, (k, '512'), 'ms_per_migration') if (k, '512') in q else None),
+             '%.1f' % col(p, (k, best_p.get(k, '')), 'ms_per_migration'),
+             '%d' % number(best_p.get(k, '')),
+             '%.1f%%' % (100 * col(mp, k, 'migrating_share'))] for k in mp]
+    out.append(table(['mix', 'r', 'move_pages', 'move_pages2 sync 512', 'async 512',
+                      'async, best batch', 'best batch', 'move_pages: time migrating'],
+                     'lrrrrrrr', rows, compact=False).rstrip('\n'))
+    for title, c in (('Query throughput', 'qps_vs_move_pages'),
+                     ('Pages migrated per second', 'pages_per_s_vs_move_pages')):
+        out += ['', '## %s, ratio to move_pages, per kernel batch' % title, '']
+        rows = [[k[0], r_of(k)] + ['%.2f' % col(q, (k, b), c) for b in batches] for k in mp]
+        out.append(table(['mix', 'r'] + ['%d' % number(b) for b in batches],
+                         'lr' + 'r' * len(batches), rows, compact=False).rstrip('\n'))
+    sys.stdout.write('\n'.join(out) + '\n')
+
+
+# ---- experiments/profile.sh: where the time of a call goes -------------------
+
+def _profile_calls(d):
+    """Per method of DIR/calls.csv and DIR/phases.csv of a profile scenario:
+    its calls' times and those of its phases, per call, in microseconds."""
+    def fields(name, n):
+        # by position: older calls.csv files have fewer columns
+        with open(os.path.join(d, name), newline='') as f:
+            return [r + [''] * (n - len(r)) for r in list(csv.reader(f))[1:]]
+
+    def kept(x):
+        # to six significant digits, as the tables have always been made
+        return number(show(x))
+    ncalls, c = {}, {}
+    for (method, repeat, _, secs, calls, _, statuses, memcpy, movsb, oncpu,
+         warmup_failed) in (r[:11] for r in fields('calls.csv', 11)):
+        # a row's times are of all its calls together
+        n = number(calls) if calls != '' else 1
+        ncalls[method, repeat] = n
+        m = c.setdefault(method, {'call': [], 'off': [], 'st': '', 'wf': '', 'mc': [], 'mb': []})
+        m['call'].append(kept(number(secs) * 1e6 / n))
+        if statuses != '':
+            m['st'] += ' ' + statuses
+        if warmup_failed != '':
+            m['wf'] += ' [repeat %s: %s]' % (repeat, warmup_failed)
+        if memcpy != '':
+            m['mc'].append(number(memcpy))
+            m['mb'].append(number(movsb))
+        if oncpu != '':
+            m['off'].append(kept((number(secs) - number(oncpu)) * 1e6 / n))
+    phases, us, hits = [], {}, {}
+    for method, repeat, phase, h, t in (r[:5] for r in fields('phases.csv', 5)):
+        n = ncalls.get((method, repeat)) or 1
+        us.setdefault((method, phase), []).append(kept(number(t) / n))
+        hits.setdefault((method, phase), []).append(kept(number(h) / n))
+        if phase not in phases:
+            phases.append(phase)
+    return c, phases, us, hits
+
+
+def _median_spread(values, form):
+    """"median (smallest-largest)" of numbers, each in printf form."""
+    if not values:
+        return '-'
+    lo, hi = spread(values)
+    return (form + ' (' + form + '-' + form + ')') % (median(values), lo, hi)
+
+
+def profile(args):
+    """profile.sh: the tables of a scenario's profile.md (printed).
+
+    The tables of a profile scenario's profile.md from DIR/calls.csv and
+    DIR/phases.csv: per method and phase the median microseconds of a call
+    (smallest-largest), the calls of each phase's functions, the status
+    values and the user-space copy for reference."""
+    c, phases, us, hits = _profile_calls(args.dir)
+    methods = args.methods.split()
+    empty = {'call': [], 'off': [], 'st': '', 'wf': '', 'mc': [], 'mb': []}
+    m = {x: c.get(x, empty) for x in methods}
+    rows = [['call (user space clock)'] + [_median_spread(m[x]['call'], '%.0f') for x in methods]]
+    if m[methods[0]]['off']:
+        rows.append(['(calling thread off the CPU: wall time minus its CPU time)']
+                    + [_median_spread(m[x]['off'], '%.0f') for x in methods])
+    rows += [[p] + [_median_spread(us.get((x, p), []), '%.0f') for x in methods] for p in phases]
+    align = 'l' + 'r' * len(methods)
+    out = table(['phase'] + methods, align, rows, compact=False)
+    out += '\nCalls (hits) of the functions of each phase, per call, median:\n\n'
+    out += table(['phase'] + methods, align, [
+        [p] + ['%.4g' % (median(hits[x, p]) if hits.get((x, p)) else 0) for x in methods]
+        for p in phases if p != 'other'], compact=False)
+    out += '\nStatus values of the profiled calls (value:count), per repeat:\n\n'
+    out += ''.join('- %s:%s\n' % (x, m[x]['st']) for x in methods)
+    out += ''.join('- %s, failed entries in the warm-up moves there and back:%s\n' % (x, m[x]['wf'])
+                   for x in methods if m[x]['wf'])
+    if any(m[x]['mc'] for x in methods):
+        out += ('\nUser-space copy of the same bytes from node 1 to node 0, GB/s, median'
+                ' (smallest-largest) over all repeats: memcpy() %s, rep movsb of 4 KiB at a time %s\n'
+                % (_median_spread(sum((m[x]['mc'] for x in methods), []), '%.3f'),
+                   _median_spread(sum((m[x]['mb'] for x in methods), []), '%.3f')))
+    sys.stdout.write(out)
+
+
+def profile_summary(args):
+    """profile.sh: a scenario's rows of summary.md (printed).
+
+    The rows of one scenario in the profile's summary.md: per method
+    the median microseconds of a call and of its main phases."""
+    c, phases, us, hits = _profile_calls(args.dir)
+
+    def phase(values, x, prefix):
+        p = [p for p in phases if p.startswith(prefix) and (x, p) in values]
+        return median(values[x, p[0]]) if p else 0
+    for x in args.methods.split():
+        m = c.get(x, {'call': [], 'off': []})
+        call = median(m['call']) if m['call'] else 0
+        print('| %s | %s | %.0f | %.0f | %.0f | %.0f | %.3g/%.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.1f |' % (
+            args.name, x, call, phase(us, x, 'per call: LRU'),
+            phase(us, x, 'page-table walk'), phase(us, x, 'unmap'),
+            phase(hits, x, '(TLB: flushes that IPI'), phase(us, x, '(TLB: flushes that IPI'),
+            phase(us, x, 'TLB flush'), phase(us, x, 'allocation'), phase(us, x, 'copy'),
+            phase(us, x, 'remap'), phase(us, x, 'putback'),
+            '%.0f' % median(m['off']) if m['off'] else '-',
+            phase(us, x, 'other'), call / number(args.pages)))
+
+
+# ---- the command line -------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest='experiment', required=True)
+    for name, fn, params in (
+            ('pgbench', pgbench, [('dir', 'folder of runs.csv')]),
+            ('rate', rate, [('dir', 'folder of runs.csv')]),
+            ('tier', tier, [('dir', 'folder of samples.csv and tps.csv')]),
+            ('numa-views', numa_views, [('runs', 'runs.csv'), ('sizes', 'pool sizes, MB'),
+                                        ('fills', 'fills, %'), ('methods', 'methods, in order')]),
+            ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
+            ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
+            ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")]),
+            ('profile', profile, [('dir', 'folder of calls.csv and phases.csv'),
+                                  ('methods', 'methods, in order')]),
+            ('profile-summary', profile_summary, [
+                ('dir', 'folder of calls.csv and phases.csv'), ('name', 'the scenario'),
+                ('methods', 'methods, in order'), ('pages', 'pages per call')])):
+        doc = fn.__doc__.split('\n\n', 1)
+        p = sub.add_parser(name, help=doc[0], description=doc[1])
+        for param, help_ in params:
+            p.add_argument(param, help=help_)
+        if name == 'ycsb':
+            p.add_argument('--command', default='', help='the command that ran the sweep')
+        p.set_defaults(fn=fn)
+    args = ap.parse_args()
+    args.fn(args)
+
+
+if __name__ == '__main__':
+    main()
