@@ -18,7 +18,9 @@ virtio-9p), and runs COMMAND in the host's current directory.
 
 Options:
   --nodes N           NUMA nodes (default 2).  CPUs go to nodes 0 and 1 only;
-                      nodes 2.. have memory and no CPUs (a CXL / slow tier).
+                      nodes 2.. have memory and no CPUs, and an ACPI HMAT
+                      describes them as slower (a CXL-like lower memory
+                      tier in the guest kernel).
   --mem-per-node MiB  memory of each node (default 1024)
   --cpus N            CPUs in total (default 2), split over the CPU nodes
   --huge-1g N         reserve N 1 GiB huge pages on every node at boot
@@ -218,6 +220,37 @@ if [ -t 1 ]; then OUT_IS_TTY=1; fi
 } >"$CTL/env.sh"
 
 # ---- QEMU command line ---------------------------------------------------------
+# The CPU node nearest to memory-only node N, its HMAT initiator.
+initiator_of() {
+	echo $((($1 - CPU_NODES) % CPU_NODES))
+}
+
+# hmat_entries: the HMAT's latencies and bandwidths, which make the guest
+# kernel put the memory-only nodes in a lower memory tier than the CPU
+# nodes (/sys/devices/virtual/memory_tiering), as on a machine with CXL
+# memory.  A CPU node's own memory: 100 ns, 20 GB/s; the other CPU node's:
+# 150 ns, 15 GB/s; a memory-only node from its initiator 250 ns, 8 GB/s,
+# from the other CPU node 300 ns, 6 GB/s.  Under TCG every node is as fast
+# as any other: these numbers only tell the kernel which nodes are slow.
+hmat_entries() {
+	local i t lat bw
+	for ((i = 0; i < CPU_NODES; i++)); do
+		for ((t = 0; t < NODES; t++)); do
+			if [ "$t" -eq "$i" ]; then
+				lat=100 bw=20G
+			elif [ "$t" -lt "$CPU_NODES" ]; then
+				lat=150 bw=15G
+			elif [ "$(initiator_of "$t")" -eq "$i" ]; then
+				lat=250 bw=8G
+			else
+				lat=300 bw=6G
+			fi
+			numa+=(-numa "hmat-lb,initiator=$i,target=$t,hierarchy=memory,data-type=access-latency,latency=$lat"
+				-numa "hmat-lb,initiator=$i,target=$t,hierarchy=memory,data-type=access-bandwidth,bandwidth=$bw")
+		done
+	done
+}
+
 TOTAL=$((NODES * MEM))
 smp="$CPUS"
 if [ $((CPUS % CPU_NODES)) -eq 0 ]; then
@@ -232,9 +265,14 @@ for ((n = 0; n < NODES; n++)); do
 		numa+=(-numa "node,nodeid=$n,cpus=$first-$((first + cnt - 1)),memdev=m$n")
 		first=$((first + cnt))
 	else
-		numa+=(-numa "node,nodeid=$n,memdev=m$n")
+		numa+=(-numa "node,nodeid=$n,memdev=m$n,initiator=$(initiator_of "$n")")
 	fi
 done
+MACHINE=q35,i8042=off,sata=off,smbus=off,vmport=off
+if [ "$NODES" -gt "$CPU_NODES" ]; then
+	MACHINE+=,hmat=on
+	hmat_entries
+fi
 
 NINEP="trans=virtio,version=9p2000.L,msize=262144"
 APPEND="console=ttyS0,115200 root=mp2root rootfstype=9p rootflags=$NINEP,cache=loose ro"
@@ -259,7 +297,7 @@ done
 # shellcheck disable=SC2054 # commas belong to QEMU option values
 QEMU=(
 	qemu-system-x86_64
-	-machine q35,i8042=off,sata=off,smbus=off,vmport=off -accel tcg,thread=multi -cpu max
+	-machine "$MACHINE" -accel tcg,thread=multi -cpu max
 	-smp "$smp" -m "${TOTAL}M" "${numa[@]}"
 	-nodefaults -display none -vga none -net none -no-reboot
 	-chardev "file,id=con,path=$CONSOLE" -serial chardev:con

@@ -210,10 +210,11 @@ run_suite() {
 }
 
 # The test programs of tests/ and the kselftest, on the host; the guest
-# runs those that need several nodes.
+# runs those that need several nodes, and what its kernel reports of its
+# memory tiers.
 HOST_TESTS=("$B/test_core" "$B/test_core_san" "$B/test_nomem" "$B/test_bench"
 	"$B/test_bench_migrate" "$B/test_bench_ycsb")
-GUEST_TESTS=("$B/test_core" "$B/test_nomem")
+GUEST_TESTS=("$B/test_core" "$B/test_nomem" kernel/tests/guest-tiers.sh)
 if [ -x "$B/move_pages2_test" ]; then
 	HOST_TESTS+=("$B/move_pages2_test")
 	GUEST_TESTS=("$B/move_pages2_test" "${GUEST_TESTS[@]}")
