@@ -107,6 +107,17 @@ int mp2_topology_distance(const struct mp2_topology *topo, int from, int to);
  */
 int mp2_node_check(int node);
 
+/*
+ * The kernel's memory tiers (Linux 6.1 and later, from the ACPI HMAT or
+ * the driver that brought the memory online): tier[node], for each node
+ * below nr, receives the rank of the node's tier, 0 for the fastest, 1 for
+ * the next, ..., or -1 for a node in no tier (one without memory).
+ * Returns the number of tiers, 0 when the kernel reports none (an older
+ * kernel, or one without NUMA), or a negative errno (-EINVAL for a NULL
+ * tier or nr < 1).  Since 1.6.0 (version node MP2_0.6).
+ */
+int mp2_memory_tiers(int *tier, int nr);
+
 /* ------------------------------------------------------------------ */
 /* Locate                                                             */
 /* ------------------------------------------------------------------ */

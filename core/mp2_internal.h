@@ -41,6 +41,20 @@ struct bitmask *mp2_bitmask_alloc(unsigned long bits);
  */
 int mp2_memory_nodes(struct bitmask **out);
 
+/*
+ * Read a sysfs list such as "0-3,8" in path into a new mask of at least
+ * min_bits bits.  Returns 0, -ENOENT (no such file), -EINVAL (malformed)
+ * or -ENOMEM.
+ */
+int mp2_sysfs_list(const char *path, unsigned long min_bits,
+		   struct bitmask **out);
+
+/*
+ * mp2_memory_tiers() with the kernel's memory_tiering directory at dir
+ * (the tests point it at a tree of their own).
+ */
+int mp2_memory_tiers_in(const char *dir, int *tier, int nr);
+
 /* Whether node is set in a mask from mp2_memory_nodes(). */
 bool mp2_node_in(const struct bitmask *mask, int node);
 

@@ -127,12 +127,8 @@ static int list_walk(const char *s, struct bitmask *mask, unsigned long *top)
 	return 0;
 }
 
-/*
- * Read the list in path into a new mask of at least min_bits bits.
- * Returns 0, -ENOENT (no such file), -EINVAL (malformed) or -ENOMEM.
- */
-static int read_list(const char *path, unsigned long min_bits,
-		     struct bitmask **out)
+int mp2_sysfs_list(const char *path, unsigned long min_bits,
+		   struct bitmask **out)
 {
 	unsigned long top = min_bits;
 	char *text;
@@ -164,7 +160,7 @@ int mp2_memory_nodes(struct bitmask **out)
 	int ret = -ENOENT;
 
 	if (numa_available() >= 0)
-		ret = read_list(NODE_DIR "/has_memory", possible_nodes(), out);
+		ret = mp2_sysfs_list(NODE_DIR "/has_memory", possible_nodes(), out);
 	if (ret != -ENOENT && ret != -EINVAL)
 		return ret;
 	/* No NUMA in this kernel: all memory is node 0. */
@@ -230,7 +226,7 @@ static int node_cpus(struct mp2_node *n)
 	int ret;
 
 	snprintf(path, sizeof(path), NODE_DIR "/node%d/cpulist", n->id);
-	ret = read_list(path, bits, &n->cpus);
+	ret = mp2_sysfs_list(path, bits, &n->cpus);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret) {
@@ -323,7 +319,7 @@ int mp2_topology_read(struct mp2_topology **out)
 	if (ret)
 		return ret;
 	if (numa) {
-		ret = read_list(NODE_DIR "/online", possible_nodes(), &online);
+		ret = mp2_sysfs_list(NODE_DIR "/online", possible_nodes(), &online);
 		if (ret == -ENOMEM)
 			goto out_mask;
 		numa = ret == 0;

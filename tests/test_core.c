@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "host.h"
 #include "mp2.h"
+#include "mp2_internal.h"	/* mp2_memory_tiers_in(), on a tree of the test's own */
 
 #ifndef MP2_TEST_SUITE
 #define MP2_TEST_SUITE "libmp2"
@@ -409,6 +411,110 @@ static void test_node_check(void)
 	T_EQ(mp2_node_check(-1), -ENODEV);
 	T_EQ(mp2_node_check(topo->max_node + 1), -ENODEV);
 	T_EQ(mp2_node_check(1 << 20), -ENODEV);
+}
+
+/* ---- memory tiers --------------------------------------------------- */
+
+/* Write text to dir/name, making dir/name's directory. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*strrchr(path, '/') = '\0';
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	T_REQUIRE(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Remove a tree of the test's own (two levels at most). */
+static void remove_tree(const char *dir)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	T_EQ(system(cmd), 0);
+}
+
+/*
+ * Ranks from a memory_tiering tree as the kernel lays it out, whatever
+ * the tiers' numbers: memory_tier4 (0-1) before memory_tier16 (4) before
+ * memory_tier28 (2-3,5); a tier with no nodes, and entries that are not
+ * tiers, do not count.
+ */
+static void test_memory_tiers_ranks(void)
+{
+	char dir[] = "/tmp/mp2-tiers-XXXXXX";
+	int tier[8], want[8] = { 0, 0, 2, 2, 1, 2, -1, -1 };
+
+	T_REQUIRE(mkdtemp(dir) != NULL);
+	put_file(dir, "memory_tier28/nodelist", "2-3,5\n");
+	put_file(dir, "memory_tier4/nodelist", "0-1\n");
+	put_file(dir, "memory_tier16/nodelist", "4\n");
+	put_file(dir, "memory_tier9/nodelist", "\n");
+	put_file(dir, "memory_tierx/nodelist", "6\n");
+	put_file(dir, "power/nodelist", "7\n");
+	put_file(dir, "uevent", "");
+	memset(tier, 0x5a, sizeof(tier));
+	T_EQ(mp2_memory_tiers_in(dir, tier, 8), 3);
+	for (int i = 0; i < 8; i++)
+		T_EQ(tier[i], want[i]);
+	/* Only the nodes below nr are written. */
+	memset(tier, 0x5a, sizeof(tier));
+	T_EQ(mp2_memory_tiers_in(dir, tier, 3), 3);
+	T_EQ(tier[2], 2);
+	T_EQ(tier[3], 0x5a5a5a5a);
+	/* A list the kernel would never write is an error, not a guess. */
+	put_file(dir, "memory_tier40/nodelist", "6-\n");
+	T_EQ(mp2_memory_tiers_in(dir, tier, 8), -EINVAL);
+	remove_tree(dir);
+	/* A kernel without memory tiers: none, every node in none. */
+	memset(tier, 0x5a, sizeof(tier));
+	T_EQ(mp2_memory_tiers_in(dir, tier, 8), 0);
+	for (int i = 0; i < 8; i++)
+		T_EQ(tier[i], -1);
+	T_EQ(mp2_memory_tiers(NULL, 1), -EINVAL);
+	T_EQ(mp2_memory_tiers(tier, 0), -EINVAL);
+}
+
+/*
+ * This machine's tiers: every node with memory in one, the nodes with
+ * CPUs in the top one.  The guest's ACPI HMAT (kernel/run-guest.sh) puts
+ * its memory-only nodes one tier lower.
+ */
+static void test_memory_tiers_here(void)
+{
+	int nr = topo->max_node + 1;
+	int *tier = calloc((size_t)nr, sizeof(*tier));
+	bool memory_only = false;
+	int n;
+
+	T_REQUIRE(tier != NULL);
+	n = mp2_memory_tiers(tier, nr);
+	if (n == 0) {
+		free(tier);
+		T_SKIP("the kernel reports no memory tiers");
+		return;
+	}
+	T_CHECK(n >= 1);
+	for (int i = 0; i < topo->nr_nodes; i++) {
+		const struct mp2_node *nd = &topo->nodes[i];
+
+		T_CHECK(tier[nd->id] >= 0);
+		if (nd->nr_cpus > 0)
+			T_EQ(tier[nd->id], 0);
+		else
+			memory_only = true;
+		if (getenv("MP2_GUEST") && nd->nr_cpus == 0)
+			T_EQ(tier[nd->id], 1);
+	}
+	if (getenv("MP2_GUEST"))
+		T_EQ(n, memory_only ? 2 : 1);
+	free(tier);
 }
 
 /* ---- locate --------------------------------------------------------- */
@@ -1930,6 +2036,8 @@ int main(void)
 
 	T_RUN(test_topology);
 	T_RUN(test_node_check);
+	T_RUN(test_memory_tiers_ranks);
+	T_RUN(test_memory_tiers_here);
 	T_RUN(test_locate_touched);
 	T_RUN(test_locate_untouched);
 	T_RUN(test_locate_read_huge);
