@@ -550,6 +550,9 @@ typedef struct Mp2Round
 	int64		moved;			/* pages moved so far in this round */
 	const char *what;			/* names the round in libmp2's messages */
 	uint64		reported;		/* moved pages of the current move published */
+	const char *idle;			/* why the policy cannot run here (it logs
+								 * that once); published as the round's
+								 * failure */
 }			Mp2Round;
 
 /* A round, in the worker or in the rules worker: its budget, nothing moved. */
@@ -584,12 +587,14 @@ extern Size pgmp2_tier_shmem_size(void);
 extern void pgmp2_tier_shmem_init(void);
 
 /*
- * tier_settings.c: a tier's nodes, the setting or by default the nodes of
+ * tier_settings.c: a tier's nodes, the setting or by default the kernel's
+ * memory tiers (top: fast, lower: slow) or, without them, the nodes of
  * topo with memory and with CPUs (fast) or without; the count, -1 for a
- * list that does not parse.
+ * list that does not parse.  *source (if not NULL): where they come from.
  */
 extern int	pgmp2_tier_nodes(const struct mp2_topology *topo,
-							 const char *setting, bool fast, int **out);
+							 const char *setting, bool fast, int **out,
+							 const char **source);
 
 /* GUC check hooks of the tier settings. */
 extern bool pgmp2_check_fast_nodes(char **newval, void **extra,

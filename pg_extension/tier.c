@@ -25,15 +25,17 @@
  * of all their buffers.  The first round after a reset only
  * records the counts, and no page is called cold before 8 more.
  *
- * Placement, each round: every cold page on a fast node goes to a slow
- * one; then the hottest pages on slow nodes go to fast ones, as long as
- * the fast tier stays within its cap, mp2.fast_fraction of the pool, and
- * every fast node keeps free memory (so the tier is never pushed into
- * reclaim).  Promoted pages are hot enough: used in 2 rounds or more.
- * If the tier is over its cap (the fraction was lowered), its least hot
- * pages go first.  A hot page on a fast node stays there, and
- * a page on a slow node moves only when it is hot: so a page moves back
- * only after its hotness changed (hysteresis).  mp2.max_pages_per_round
+ * Placement, each round: the hottest pages on slow nodes go to fast ones,
+ * as long as the fast tier stays within its cap, mp2.fast_fraction of the
+ * pool, and every fast node keeps free memory (so the tier is never
+ * pushed into reclaim).  Promoted pages are hot enough: used in 2 rounds
+ * or more.  Cold pages on fast nodes go to slow ones only to make room
+ * for hot pages that do not fit: while the tier has room, a page that
+ * went cold stays, since moving it out costs as much as moving it back
+ * when it is used again.  If the tier is over its cap (the fraction was
+ * lowered), its least hot pages go first.  A hot page on a fast node
+ * stays there, and a page on a slow node moves only when it is hot: so a
+ * page moves back only after its hotness changed (hysteresis).  mp2.max_pages_per_round
  * bounds the pages moved in a round, and mp2.max_rate paces them.
  *
  * A round walks the pool once to survey it and once more for each
@@ -79,6 +81,9 @@ typedef struct TierShared
 }			TierShared;
 
 static TierShared *tier_shared = NULL;
+
+/* The worker's last message on the tiers' nodes (log_once). */
+static char logged[256];
 
 /* The tiers of this round. */
 typedef struct TierPlan
@@ -138,6 +143,7 @@ pgmp2_tier_shmem_init(void)
 void
 pgmp2_tier_reset(void)
 {
+	logged[0] = '\0';
 	if (tier_shared != NULL)
 		memset(tier_shared, 0, pgmp2_tier_shmem_size());
 }
@@ -241,14 +247,34 @@ has_memory(const struct mp2_topology *topo, int node)
 }
 
 /*
- * The tiers' nodes, and how many pages each fast node may still take
- * before it runs short, from one reading of the topology; ERROR when they
- * do not make two tiers.
+ * LOG message once: again only after another message, or after the policy
+ * was chosen anew (pgmp2_tier_reset), so that a round that repeats what
+ * the last one said says nothing.
  */
 static void
-plan_nodes(TierPlan *plan)
+log_once(const char *message, const char *hint)
+{
+	if (strcmp(logged, message) == 0)
+		return;
+	strlcpy(logged, message, sizeof(logged));
+	ereport(LOG,
+			(errmsg("mp2 worker: %s", message),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/*
+ * The tiers' nodes, and how many pages each fast node may still take
+ * before it runs short, from one reading of the topology.  ERROR for
+ * settings that name nodes without memory or a node in both tiers;
+ * false, with the reason in round->idle (logged once), when the defaults
+ * do not make two tiers on this machine.
+ */
+static bool
+plan_nodes(TierPlan *plan, Mp2Round *round)
 {
 	struct mp2_topology *topo;
+	const char *fast_source;
+	const char *slow_source;
 	int			bad = -1;
 	int			both;
 	int			err;
@@ -259,8 +285,10 @@ plan_nodes(TierPlan *plan)
 				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
 	/* What the round needs from topo, so that no ERROR leaks it. */
 	plan->max_node = topo->max_node;
-	plan->nfast = pgmp2_tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast);
-	plan->nslow = pgmp2_tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow);
+	plan->nfast = pgmp2_tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast,
+								   &fast_source);
+	plan->nslow = pgmp2_tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow,
+								   &slow_source);
 	for (int i = 0; i < plan->nfast && bad < 0; i++)
 		if (!has_memory(topo, plan->fast[i]))
 			bad = plan->fast[i];
@@ -283,14 +311,16 @@ plan_nodes(TierPlan *plan)
 
 	if (bad >= 0)
 		pgmp2_require_node(bad);	/* the error, naming the nodes there are */
-	if (plan->nfast <= 0)
-		ereport(ERROR,
-				(errmsg("policy tier has no fast nodes"),
-				 errhint("Set mp2.fast_nodes; by default they are the nodes with CPUs and memory.")));
-	if (plan->nslow <= 0)
-		ereport(ERROR,
-				(errmsg("policy tier has no slow nodes: every node with memory has CPUs"),
-				 errhint("Set mp2.slow_nodes to the nodes that are to hold the cold pages.")));
+	if (plan->nfast <= 0 || plan->nslow <= 0)
+	{
+		/* Only the split by CPUs can leave a tier empty. */
+		round->idle = plan->nfast <= 0 ?
+			"policy tier has no fast nodes: the kernel reports no memory tiers and no node with memory has CPUs" :
+			"policy tier has no slow nodes: the kernel reports no lower memory tier and every node with memory has CPUs";
+		log_once(psprintf("%s; policy tier moves nothing", round->idle),
+				 "By default the fast tier is the kernel's top memory tier and the slow tier the ones below; a kernel that reports one tier leaves the nodes with CPUs (fast) and the memory-only nodes (slow).  Set mp2.fast_nodes and mp2.slow_nodes, or choose another mp2.policy.");
+		return false;
+	}
 	if ((both = pgmp2_common_node(plan->fast, plan->nfast, plan->slow, plan->nslow)) >= 0)
 		ereport(ERROR,
 				(errmsg("node %d is both in mp2.fast_nodes and in mp2.slow_nodes", both)));
@@ -306,6 +336,11 @@ plan_nodes(TierPlan *plan)
 	strlcpy(plan->counts[PGMP2_TIER_SLOW].nodes,
 			pgmp2_format_node_list(plan->slow, plan->nslow),
 			sizeof(plan->counts[PGMP2_TIER_SLOW].nodes));
+	log_once(psprintf("policy tier: fast nodes %s (%s), slow nodes %s (%s)",
+					  plan->counts[PGMP2_TIER_FAST].nodes, fast_source,
+					  plan->counts[PGMP2_TIER_SLOW].nodes, slow_source),
+			 NULL);
+	return true;
 }
 
 /*
@@ -377,6 +412,8 @@ plan_moves(TierPlan *plan, int64 budget)
 	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
 	int64		on_fast = plan->counts[PGMP2_TIER_FAST].pages;
 	int64		left = budget > 0 ? budget : PG_INT64_MAX;
+	int64		candidates = 0;
+	int64		cold;
 	int64		demote;
 	int64		promote;
 	int64		room;
@@ -386,12 +423,18 @@ plan_moves(TierPlan *plan, int64 budget)
 	plan->counts[PGMP2_TIER_SLOW].cap_pages = -1;
 
 	/*
-	 * Demote: every cold page, once the history is long enough to call a
-	 * page cold, and the least hot ones beyond the cap.
+	 * Demote the least hot pages beyond the cap, and cold pages (once the
+	 * history is long enough to call a page cold) only to make room for
+	 * hot pages waiting on the slow tier: while the fast tier has room, a
+	 * page that is not used does no harm there, and moving it out would
+	 * only move it back when it is used again.
 	 */
-	want = Max(tier_shared->rounds > TIER_HISTORY ? plan->on_fast[0] : 0,
-			   on_fast - cap);
-	want = Min(want, left);
+	for (int s = 1; s <= plan->max_score; s++)
+		candidates += plan->on_slow[s];
+	room = Min(cap - on_fast, fast_room(plan));
+	cold = tier_shared->rounds > TIER_HISTORY ? plan->on_fast[0] : 0;
+	want = Max(Min(cold, candidates - Max(room, 0)), on_fast - cap);
+	want = Min(Max(want, 0), left);
 	demote = 0;
 	plan->demote_below = 0;
 	plan->demote_at = 0;
@@ -560,7 +603,8 @@ pgmp2_tier_round(Mp2Round *round)
 
 	memset(&plan, 0, sizeof(plan));
 	pgmp2_pool_get(&plan.pool);
-	plan_nodes(&plan);
+	if (!plan_nodes(&plan, round))
+		return 0;
 	bufs_per_page = (int) Max(plan.pool.page_size / BLCKSZ, 1) + 1;
 	plan.max_score = TIER_HISTORY * bufs_per_page;
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));

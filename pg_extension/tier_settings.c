@@ -5,6 +5,14 @@
  *	  The nodes of policy tier's two tiers, and the checks of its
  *	  settings (mp2.fast_nodes, mp2.slow_nodes, mp2.fast_fraction).
  *
+ * By default the tiers are the kernel's: its memory tiers, which it
+ * derives from the ACPI HMAT or from the driver of a CXL expander, put
+ * slower memory in lower tiers.  A kernel without them (before 6.1), or
+ * one that puts every node in one tier, leaves the split by CPUs: the
+ * nodes with CPUs are fast, the memory-only ones slow.  A plain
+ * two-socket server has neither split, and policy tier then needs the
+ * settings.
+ *
  * A node belongs to one tier: a value that would put a node in both is
  * refused when it is set, with the other setting named in the message.
  *
@@ -13,22 +21,79 @@
 #include "mp2_pg.h"
 
 /*
- * A tier's nodes: the setting, or by default the nodes of topo with
- * memory and with CPUs (fast) or without.  Returns the count, -1 for a
- * list that does not parse.
+ * The nodes of topo with memory whose kernel memory tier is the top one
+ * (fast) or a lower one; -1 when the kernel does not split them in two
+ * tiers or more.
+ */
+static int
+kernel_tier_nodes(const struct mp2_topology *topo, bool fast, int *out)
+{
+	int		   *rank = palloc(sizeof(int) * (topo->max_node + 1));
+	int			top = INT_MAX;
+	int			lower = 0;
+	int			n = 0;
+
+	if (mp2_memory_tiers(rank, topo->max_node + 1) < 2)
+		lower = -1;
+	for (int i = 0; i < topo->nr_nodes && lower == 0; i++)
+	{
+		int			r = rank[topo->nodes[i].id];
+
+		if (r < 0)
+			lower = -1;			/* a node the tiers leave out: no split */
+		top = Min(top, r);
+	}
+	if (lower < 0)
+	{
+		pfree(rank);
+		return -1;
+	}
+	for (int i = 0; i < topo->nr_nodes; i++)
+	{
+		bool		is_top = rank[topo->nodes[i].id] == top;
+
+		lower += !is_top;
+		if (is_top == fast)
+			out[n++] = topo->nodes[i].id;
+	}
+	pfree(rank);
+	return lower > 0 ? n : -1;
+}
+
+/*
+ * A tier's nodes: the setting; by default, where the kernel reports memory
+ * tiers that split topo's nodes, its top tier (fast) and the tiers below
+ * (slow), else the nodes with CPUs (fast) and those without.  Returns the
+ * count, -1 for a list that does not parse; *source (if not NULL) says
+ * where they come from, for messages.
  */
 int
 pgmp2_tier_nodes(const struct mp2_topology *topo, const char *setting,
-				 bool fast, int **out)
+				 bool fast, int **out, const char **source)
 {
 	int			n = 0;
 
 	if (setting != NULL && setting[0] != '\0')
+	{
+		if (source)
+			*source = fast ? "mp2.fast_nodes" : "mp2.slow_nodes";
 		return pgmp2_parse_node_list(setting, out);
+	}
 	*out = palloc(sizeof(int) * Max(topo->nr_nodes, 1));
+	n = kernel_tier_nodes(topo, fast, *out);
+	if (n >= 0)
+	{
+		if (source)
+			*source = fast ? "the kernel's top memory tier" :
+				"the kernel's lower memory tiers";
+		return n;
+	}
+	n = 0;
 	for (int i = 0; i < topo->nr_nodes; i++)
 		if ((topo->nodes[i].nr_cpus > 0) == fast)
 			(*out)[n++] = topo->nodes[i].id;
+	if (source)
+		*source = fast ? "the nodes with CPUs" : "the nodes without CPUs";
 	return n;
 }
 
@@ -41,6 +106,7 @@ static bool
 check_tier_nodes(char **newval, bool fast)
 {
 	const char *other_setting = fast ? pgmp2_slow_nodes : pgmp2_fast_nodes;
+	const char *other_source;
 	struct mp2_topology *topo;
 	int		   *nodes;
 	int		   *other;
@@ -69,7 +135,7 @@ check_tier_nodes(char **newval, bool fast)
 		pfree(nodes);
 		return true;			/* the round checks again */
 	}
-	nother = pgmp2_tier_nodes(topo, other_setting, !fast, &other);
+	nother = pgmp2_tier_nodes(topo, other_setting, !fast, &other, &other_source);
 	mp2_topology_free(topo);
 	both = nother > 0 ? pgmp2_common_node(nodes, n, other, nother) : -1;
 	pfree(nodes);
@@ -81,7 +147,7 @@ check_tier_nodes(char **newval, bool fast)
 							both, fast ? "slow" : "fast",
 							fast ? "slow_nodes" : "fast_nodes",
 							other_setting && other_setting[0] ? other_setting :
-							(fast ? "the nodes without CPUs" : "the nodes with CPUs"));
+							other_source);
 		GUC_check_errhint("A node belongs to one tier.  To move a node from one list to the other, take it out of the first list before you add it to the second.");
 		return false;
 	}

@@ -372,6 +372,8 @@ run_round(void)
 			break;
 	}
 	check_nomem(nomem0);
+	if (round.idle != NULL && quiet_failure == NULL)
+		quiet_failure = round.idle;
 	MemoryContextSwitchTo(TopMemoryContext);
 	if (quiet_failure != NULL)
 	{
