@@ -42,9 +42,9 @@ struct bitmask;			/* libnuma's node and CPU masks */
  * libmp2.so.0: a newer library keeps every older caller working).
  */
 #define MP2_VERSION_MAJOR	1
-#define MP2_VERSION_MINOR	5
+#define MP2_VERSION_MINOR	6
 #define MP2_VERSION_PATCH	0
-#define MP2_VERSION		"1.5.0"
+#define MP2_VERSION		"1.6.0"
 #define MP2_VERSION_NUM		(MP2_VERSION_MAJOR * 10000 + \
 				 MP2_VERSION_MINOR * 100 + MP2_VERSION_PATCH)
 

@@ -224,7 +224,15 @@ pgmp2_walk_pool(Mp2Walk *walk, int start_buf)
 	pgmp2_pool_get(&walk->pool);
 	walk->relation = false;
 	walk->start_buf = (start_buf >= 0 && start_buf < NBuffers) ? start_buf : 0;
+	walk->limit = NBuffers;
 	walk->last_page = -1;
+}
+
+void
+pgmp2_walk_pool_range(Mp2Walk *walk, int start_buf, int nbufs)
+{
+	pgmp2_walk_pool(walk, start_buf);
+	walk->limit = Max(Min(nbufs, NBuffers), 0);
 }
 
 void
@@ -234,6 +242,7 @@ pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file)
 	pgmp2_pool_get(&walk->pool);
 	walk->relation = true;
 	walk->file = *file;
+	walk->limit = NBuffers;
 	walk->last_page = -1;
 }
 
@@ -290,10 +299,10 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 	int			n = 0;
 	int			nb = 0;
 	int			stop_at = walk->nvisited + Min(WALK_MAX_VISIT,
-											   NBuffers - walk->nvisited);
+											   walk->limit - walk->nvisited);
 
 	Assert(max_pages >= 4);
-	while (walk->nvisited < NBuffers)
+	while (walk->nvisited < walk->limit)
 	{
 		int			buf = (int) (((int64) walk->start_buf + walk->nvisited) % NBuffers);
 		int64		first,

@@ -28,6 +28,7 @@ bool		pgmp2_warm_mapping = false;
 char	   *pgmp2_fast_nodes = NULL;
 char	   *pgmp2_slow_nodes = NULL;
 double		pgmp2_fast_fraction = 1.0;
+int			pgmp2_tier_slice_mb = 4096;
 bool		pgmp2_pool_thp = false;
 
 Mp2Shared  *pgmp2_shared = NULL;

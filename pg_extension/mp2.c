@@ -112,14 +112,16 @@ define_gucs(void)
 							   PGC_SIGHUP, 0, check_memory_node_list, NULL, NULL);
 	DefineCustomStringVariable("mp2.fast_nodes",
 							   "Nodes that policy tier puts hot pages on.",
-							   "A list such as \"0,1\"; empty means the nodes "
-							   "with CPUs and memory.",
+							   "A list such as \"0,1\"; empty means the kernel's "
+							   "top memory tier or, if it reports one tier only, "
+							   "the nodes with CPUs and memory.",
 							   &pgmp2_fast_nodes, "",
 							   PGC_SIGHUP, 0, pgmp2_check_fast_nodes, NULL, NULL);
 	DefineCustomStringVariable("mp2.slow_nodes",
 							   "Nodes that policy tier puts cold pages on.",
-							   "A list such as \"2,3\"; empty means the nodes "
-							   "with memory and no CPUs.",
+							   "A list such as \"2,3\"; empty means the kernel's "
+							   "lower memory tiers or, if it reports one tier only, "
+							   "the nodes with memory and no CPUs.",
 							   &pgmp2_slow_nodes, "",
 							   PGC_SIGHUP, 0, pgmp2_check_slow_nodes, NULL, NULL);
 	DefineCustomRealVariable("mp2.fast_fraction",
@@ -128,6 +130,14 @@ define_gucs(void)
 							 "keep free memory: 3% of each, at least 64 MB.",
 							 &pgmp2_fast_fraction, 1.0, 0.0, 1.0,
 							 PGC_SIGHUP, 0, pgmp2_check_fast_fraction, NULL, NULL);
+	DefineCustomIntVariable("mp2.tier_slice",
+							"Share of the pool one round of policy tier looks at.",
+							"Each round records the use of this much of the "
+							"pool, surveys and moves its pages, the next round "
+							"the next slice: a round's work is bounded by it, "
+							"not by shared_buffers.",
+							&pgmp2_tier_slice_mb, 4096, 1, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_MB, NULL, NULL, NULL);
 	DefineCustomIntVariable("mp2.naptime",
 							"Time between two rounds of the relocation worker.",
 							NULL, &pgmp2_naptime_ms, 10000, 100, 24 * 3600 * 1000,

@@ -86,6 +86,7 @@ extern bool pgmp2_warm_mapping;
 extern char *pgmp2_fast_nodes;
 extern char *pgmp2_slow_nodes;
 extern double pgmp2_fast_fraction;
+extern int	pgmp2_tier_slice_mb;
 extern bool pgmp2_pool_thp;
 
 /* Largest batch_size, as libmp2 and the kernel accept it. */
@@ -177,8 +178,15 @@ typedef struct Mp2TierCounts
 
 typedef struct Mp2TierState
 {
-	uint64		rounds;			/* rounds that surveyed the pool */
+	uint64		rounds;			/* rounds that surveyed a slice of the pool */
 	TimestampTz last_round;
+	/* The last round: its slice, and its work. */
+	int			slice;
+	int			slices;
+	uint64		passes;			/* passes over the whole pool so far */
+	int64		buffers_read;	/* buffer headers read for the history */
+	int64		pages_located;	/* pages located: survey and moves */
+	double		round_ms;
 	Mp2TierCounts tiers[PGMP2_NR_TIERS];
 }			Mp2TierState;
 
@@ -275,6 +283,7 @@ typedef struct Mp2Walk
 	bool		relation;		/* one relation's buffers, else all */
 	Mp2RelFile	file;			/* the relation's storage */
 	int			start_buf;		/* first buffer; the walk wraps around */
+	int			limit;			/* buffers to look at: NBuffers, or fewer */
 	int			nvisited;		/* buffers looked at */
 	int64		last_page;		/* page handed out last, -1 if none */
 	int64		handed;			/* pages handed out so far */
@@ -282,6 +291,12 @@ typedef struct Mp2Walk
 
 /* Walk every page of the pool, from the page of buffer start_buf on. */
 extern void pgmp2_walk_pool(Mp2Walk *walk, int start_buf);
+
+/*
+ * Walk the pages of nbufs buffers from buffer start_buf on (a page that
+ * also holds buffers outside them included).
+ */
+extern void pgmp2_walk_pool_range(Mp2Walk *walk, int start_buf, int nbufs);
 
 /* Walk the pages of the buffers of a relation's storage. */
 extern void pgmp2_walk_file(Mp2Walk *walk, const Mp2RelFile *file);
@@ -350,7 +365,7 @@ extern void pgmp2_mapper_info(int64 *mapped, uint64 *passes);
 static inline bool
 pgmp2_walk_done(const Mp2Walk *walk)
 {
-	return walk->nvisited >= NBuffers;
+	return walk->nvisited >= walk->limit;
 }
 
 /*

@@ -5,7 +5,7 @@
  *	  The SQL functions that report what mp2 did and what its worker
  *	  does, and start and stop the worker: mp2_stats(),
  *	  mp2_stats_reset(), mp2_worker_start(), mp2_worker_stop(),
- *	  mp2_worker_info(), mp2_tier_info().
+ *	  mp2_worker_info(), mp2_tier_info(), mp2_tier_progress().
  *
  * Each reads shared memory under its lock into a local copy first, so
  * no lock is held while a row is built.
@@ -25,6 +25,7 @@ PG_FUNCTION_INFO_V1(pgmp2_worker_start);
 PG_FUNCTION_INFO_V1(pgmp2_worker_stop);
 PG_FUNCTION_INFO_V1(pgmp2_worker_info);
 PG_FUNCTION_INFO_V1(pgmp2_tier_info);
+PG_FUNCTION_INFO_V1(pgmp2_tier_progress);
 
 /* ----------------------------------------------------------------
  *		mp2_stats(), mp2_stats_reset()
@@ -182,5 +183,39 @@ pgmp2_tier_info(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values,
 							 row.nulls);
 	}
+	return (Datum) 0;
+}
+
+/* The last round of policy tier: its slice of the pool and its work. */
+Datum
+pgmp2_tier_progress(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Mp2TierState t;
+	Mp2ResultRow row;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!pgmp2_preloaded)
+		return (Datum) 0;
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	t = pgmp2_shared->tier;
+	LWLockRelease(pgmp2_shared->lock);
+	if (t.rounds == 0)
+		return (Datum) 0;
+
+	pgmp2_result_init_desc(&row, rsinfo->setDesc);
+	pgmp2_result_set(&row, "slice", Int32GetDatum(t.slice));
+	pgmp2_result_set(&row, "slices", Int32GetDatum(t.slices));
+	pgmp2_result_set(&row, "passes", Int64GetDatum((int64) t.passes));
+	pgmp2_result_set(&row, "buffers_read", Int64GetDatum(t.buffers_read));
+	pgmp2_result_set(&row, "pages_located", Int64GetDatum(t.pages_located));
+	pgmp2_result_set(&row, "pages_moved",
+					 Int64GetDatum(t.tiers[PGMP2_TIER_FAST].promoted +
+								   t.tiers[PGMP2_TIER_FAST].demoted));
+	pgmp2_result_set(&row, "round_ms", Float8GetDatum(t.round_ms));
+	pgmp2_result_set(&row, "rounds", Int64GetDatum((int64) t.rounds));
+	pgmp2_result_set(&row, "last_round", TimestampTzGetDatum(t.last_round));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row.values,
+						 row.nulls);
 	return (Datum) 0;
 }

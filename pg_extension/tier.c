@@ -38,9 +38,18 @@
  * page moves back only after its hotness changed (hysteresis).  mp2.max_pages_per_round
  * bounds the pages moved in a round, and mp2.max_rate paces them.
  *
- * A round walks the pool once to survey it and once more for each
- * direction it moves pages in, a window at a time: memory is that of a
- * window, time grows with the pool.
+ * A round's work is bounded by mp2.tier_slice, not by the pool: it takes
+ * the next slice of the pool's buffers (all of them when the pool is no
+ * larger), records their history, surveys where their pages are, and
+ * moves pages of that slice only, a window at a time.  The history is
+ * kept per visit of a slice, so a page's "rounds" are the visits of its
+ * slice: one pass over an 8 GB pool in 4 GB slices takes two rounds.
+ * What each slice held after its last round (pages and hot pages per
+ * tier, hot pages that found no room) is kept in the worker, one entry a
+ * slice, so that the cap and the room are judged for the whole pool:
+ * cold pages of this slice make room for hot pages of another.  A
+ * slice's entry is as old as its last visit; a page that holds buffers of
+ * two slices is looked at in both.
  *
  * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
@@ -52,6 +61,7 @@
 #include "port/pg_bitutils.h"
 #include "storage/buf_internals.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 /* Rounds of history: a page is cold after this many rounds unused. */
@@ -76,7 +86,7 @@ typedef struct TierBufferHistory
 
 typedef struct TierShared
 {
-	uint32		rounds;			/* rounds recorded since the reset */
+	uint32		passes;			/* passes over the whole pool since the reset */
 	TierBufferHistory buffers[FLEXIBLE_ARRAY_MEMBER];
 }			TierShared;
 
@@ -84,6 +94,28 @@ static TierShared *tier_shared = NULL;
 
 /* The worker's last message on the tiers' nodes (log_once). */
 static char logged[256];
+
+/* Per slice of the pool: what it held after its last round. */
+typedef struct TierSliceCounts
+{
+	int64		pages[PGMP2_NR_TIERS];
+	int64		hot[PGMP2_NR_TIERS];
+	int64		used[PGMP2_NR_TIERS];
+	int64		waiting;		/* hot pages on slow nodes left for want of room */
+}			TierSliceCounts;
+
+/* The slices, in the worker's memory; reset with the history. */
+typedef struct TierSlices
+{
+	int			nbufs;			/* buffers a slice; 0: not set up */
+	int			nslices;
+	int			next;			/* the slice of the next round */
+	int			known;			/* slices 0..known-1 surveyed since set up */
+	TierSliceCounts *slice;		/* [nslices] */
+	TierSliceCounts sum;		/* over all slices */
+}			TierSlices;
+
+static TierSlices slices;
 
 /* The tiers of this round. */
 typedef struct TierPlan
@@ -96,6 +128,14 @@ typedef struct TierPlan
 	int8	   *tier_of;		/* per node: PGMP2_TIER_*, or -1 */
 	Mp2Pool		pool;
 	int			max_score;		/* hotness of the hottest possible page */
+
+	/* This round's slice: buffers first_buf .. first_buf + nbufs - 1. */
+	int			slice;
+	int			first_buf;
+	int			nbufs;
+	uint32		visits;			/* of this slice, this one included */
+	int64		located;		/* pages located in this round */
+	int64		candidates;		/* hot pages on slow nodes in the slice */
 
 	/* Survey: pages per hotness, on each tier. */
 	int64	   *on_fast;		/* [0..max_score] */
@@ -144,6 +184,9 @@ void
 pgmp2_tier_reset(void)
 {
 	logged[0] = '\0';
+	if (slices.slice != NULL)
+		pfree(slices.slice);
+	memset(&slices, 0, sizeof(slices));
 	if (tier_shared != NULL)
 		memset(tier_shared, 0, pgmp2_tier_shmem_size());
 }
@@ -154,15 +197,15 @@ pgmp2_tier_reset(void)
  */
 
 /*
- * Record for each buffer whether it was used since the last round.
- * Returns false when the worker is to stop first.
+ * Record for each buffer of the slice whether it was used since the last
+ * visit.  Returns false when the worker is to stop first.
  */
 static bool
-update_history(Mp2Round *round)
+update_history(const TierPlan *plan, Mp2Round *round)
 {
-	bool		primed = tier_shared->rounds > 0;
+	bool		primed = plan->visits > 1;
 
-	for (int b = 0; b < NBuffers; b++)
+	for (int b = plan->first_buf; b < plan->first_buf + plan->nbufs; b++)
 	{
 		BufferDesc *desc = GetBufferDescriptor(b);
 		TierBufferHistory *h = &tier_shared->buffers[b];
@@ -191,7 +234,6 @@ update_history(Mp2Round *round)
 		h->usage = (uint8) usage;
 		h->used = (uint8) ((h->used << 1) | (used ? 1 : 0));
 	}
-	tier_shared->rounds++;
 	return true;
 }
 
@@ -355,7 +397,7 @@ survey(TierPlan *plan, Mp2Round *round)
 	Mp2WindowNodes wn;
 
 	pgmp2_window_nodes_init(&wn);
-	pgmp2_walk_pool(&walk, 0);
+	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
 	while (!pgmp2_walk_done(&walk))
 	{
 		int			n;
@@ -364,6 +406,7 @@ survey(TierPlan *plan, Mp2Round *round)
 			return false;
 		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
 		pgmp2_window_nodes(&wn, &walk.pool, pages, n);
+		plan->located += wn.nres;
 		for (int i = 0; i < wn.nres; i++)
 		{
 			int			used_now;
@@ -401,16 +444,20 @@ fast_room(const TierPlan *plan)
 }
 
 /*
- * From the survey, which pages move: pages on fast with hotness below
- * demote_below (and demote_at at it), pages on slow above promote_above
- * (and promote_at at it).  Bounded by the cap, the room of the fast
- * nodes and budget pages (0: none).
+ * From the survey of the slice, which of its pages move: pages on fast
+ * with hotness below demote_below (and demote_at at it), pages on slow
+ * above promote_above (and promote_at at it).  Bounded by the cap and
+ * the room of the fast nodes, for the whole pool (the other slices as
+ * their last rounds left them), and by budget pages (0: none).
  */
 static void
-plan_moves(TierPlan *plan, int64 budget)
+plan_moves(TierPlan *plan, int64 budget, bool may_promote)
 {
+	const TierSliceCounts *old = &slices.slice[plan->slice];
 	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
-	int64		on_fast = plan->counts[PGMP2_TIER_FAST].pages;
+	int64		on_fast = slices.sum.pages[PGMP2_TIER_FAST] -
+		old->pages[PGMP2_TIER_FAST] + plan->counts[PGMP2_TIER_FAST].pages;
+	int64		waiting = slices.sum.waiting - old->waiting;
 	int64		left = budget > 0 ? budget : PG_INT64_MAX;
 	int64		candidates = 0;
 	int64		cold;
@@ -425,15 +472,15 @@ plan_moves(TierPlan *plan, int64 budget)
 	/*
 	 * Demote the least hot pages beyond the cap, and cold pages (once the
 	 * history is long enough to call a page cold) only to make room for
-	 * hot pages waiting on the slow tier: while the fast tier has room, a
-	 * page that is not used does no harm there, and moving it out would
-	 * only move it back when it is used again.
+	 * hot pages waiting on the slow tier, in this slice or in others: while
+	 * the fast tier has room, a page that is not used does no harm there,
+	 * and moving it out would only move it back when it is used again.
 	 */
 	for (int s = 1; s <= plan->max_score; s++)
 		candidates += plan->on_slow[s];
 	room = Min(cap - on_fast, fast_room(plan));
-	cold = tier_shared->rounds > TIER_HISTORY ? plan->on_fast[0] : 0;
-	want = Max(Min(cold, candidates - Max(room, 0)), on_fast - cap);
+	cold = plan->visits > TIER_HISTORY ? plan->on_fast[0] : 0;
+	want = Max(Min(cold, candidates + waiting - Max(room, 0)), on_fast - cap);
 	want = Min(Max(want, 0), left);
 	demote = 0;
 	plan->demote_below = 0;
@@ -453,7 +500,7 @@ plan_moves(TierPlan *plan, int64 budget)
 
 	/* Promote: the hottest pages on slow nodes, into the room left. */
 	room = Min(cap - (on_fast - demote), fast_room(plan));
-	want = Min(Max(room, 0), left);
+	want = may_promote ? Min(Max(room, 0), left) : 0;
 	promote = 0;
 	plan->promote_above = plan->max_score;
 	plan->promote_at = 0;
@@ -468,6 +515,7 @@ plan_moves(TierPlan *plan, int64 budget)
 		promote += take;
 	}
 	plan->to_promote = promote;
+	plan->candidates = candidates;
 }
 
 /*
@@ -555,25 +603,92 @@ tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
 	args.target_of = target_of;
 	args.target_arg = plan;
 	plan->taken_at = 0;
-	pgmp2_walk_pool(&walk, 0);
+	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
 	pgmp2_round_move(round, &walk, &args, &res);
+	plan->located += walk.handed;
 	return (int64) res.st.moved;
 }
 
+/*
+ * This round's slice: the next one, of mp2.tier_slice buffers (at least
+ * an OS page's worth, at most the pool).  A new slice size starts the
+ * slices' counts afresh, from slice 0.
+ */
 static void
-publish(const TierPlan *plan, int64 promoted, int64 demoted)
+plan_slice(TierPlan *plan)
+{
+	int64		per_page = Max((int64) (plan->pool.page_size / BLCKSZ), 1);
+	int64		nbufs = (int64) pgmp2_tier_slice_mb * ((1024 * 1024) / BLCKSZ);
+
+	nbufs = Min(Max(nbufs, per_page), (int64) NBuffers);
+	if (slices.nbufs != nbufs)
+	{
+		if (slices.slice != NULL)
+			pfree(slices.slice);
+		memset(&slices, 0, sizeof(slices));
+		slices.nbufs = (int) nbufs;
+		slices.nslices = (int) ((NBuffers + nbufs - 1) / nbufs);
+		slices.slice = MemoryContextAllocZero(TopMemoryContext,
+											  sizeof(TierSliceCounts) * slices.nslices);
+	}
+	plan->slice = slices.next;
+	plan->first_buf = plan->slice * slices.nbufs;
+	plan->nbufs = Min(slices.nbufs, NBuffers - plan->first_buf);
+	plan->visits = tier_shared->passes + 1;
+}
+
+/*
+ * What the slice holds after the round's moves, into its entry and the
+ * sums; then on to the next slice.  Promoted pages were hot.
+ */
+static void
+record_slice(const TierPlan *plan, int64 promoted, int64 demoted)
+{
+	TierSliceCounts *entry = &slices.slice[plan->slice];
+	TierSliceCounts now;
+
+	for (int i = 0; i < PGMP2_NR_TIERS; i++)
+	{
+		now.pages[i] = plan->counts[i].pages;
+		now.hot[i] = plan->counts[i].hot_pages;
+		now.used[i] = plan->counts[i].used;
+	}
+	now.pages[PGMP2_TIER_FAST] += promoted - demoted;
+	now.pages[PGMP2_TIER_SLOW] += demoted - promoted;
+	/* Demotion takes the cold pages first. */
+	now.hot[PGMP2_TIER_FAST] += promoted -
+		Max(demoted - plan->on_fast[0], 0);
+	now.hot[PGMP2_TIER_SLOW] = Max(now.hot[PGMP2_TIER_SLOW] - promoted, 0);
+	now.waiting = Max(plan->candidates - promoted, 0);
+	for (int i = 0; i < PGMP2_NR_TIERS; i++)
+	{
+		slices.sum.pages[i] += now.pages[i] - entry->pages[i];
+		slices.sum.hot[i] += now.hot[i] - entry->hot[i];
+		slices.sum.used[i] += now.used[i] - entry->used[i];
+	}
+	slices.sum.waiting += now.waiting - entry->waiting;
+	*entry = now;
+	slices.known = Max(slices.known, plan->slice + 1);
+	slices.next = (plan->slice + 1) % slices.nslices;
+	if (slices.next == 0)
+		tier_shared->passes++;
+}
+
+static void
+publish(const TierPlan *plan, int64 promoted, int64 demoted, double round_ms)
 {
 	Mp2TierState *t = &pgmp2_shared->tier;
 
 	LWLockAcquire(pgmp2_shared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < PGMP2_NR_TIERS; i++)
 	{
-		uint64		ptotal = t->tiers[i].promoted_total;
-		uint64		dtotal = t->tiers[i].demoted_total;
+		Mp2TierCounts *c = &t->tiers[i];
 
-		t->tiers[i] = plan->counts[i];
-		t->tiers[i].promoted_total = ptotal;
-		t->tiers[i].demoted_total = dtotal;
+		strlcpy(c->nodes, plan->counts[i].nodes, sizeof(c->nodes));
+		c->cap_pages = plan->counts[i].cap_pages;
+		c->pages = slices.sum.pages[i];
+		c->hot_pages = slices.sum.hot[i];
+		c->used = slices.sum.used[i];
 	}
 	/* What moved into one tier moved out of the other. */
 	t->tiers[PGMP2_TIER_FAST].promoted = promoted;
@@ -584,6 +699,12 @@ publish(const TierPlan *plan, int64 promoted, int64 demoted)
 	t->tiers[PGMP2_TIER_FAST].demoted_total += demoted;
 	t->tiers[PGMP2_TIER_SLOW].promoted_total += demoted;
 	t->tiers[PGMP2_TIER_SLOW].demoted_total += promoted;
+	t->slice = plan->slice;
+	t->slices = slices.nslices;
+	t->passes = tier_shared->passes;
+	t->buffers_read = plan->nbufs;
+	t->pages_located = plan->located;
+	t->round_ms = round_ms;
 	t->rounds++;
 	t->last_round = GetCurrentTimestamp();
 	LWLockRelease(pgmp2_shared->lock);
@@ -593,6 +714,7 @@ int64
 pgmp2_tier_round(Mp2Round *round)
 {
 	TierPlan	plan;
+	TimestampTz start = GetCurrentTimestamp();
 	int			bufs_per_page;
 	int64		demoted;
 	int64		promoted;
@@ -605,15 +727,18 @@ pgmp2_tier_round(Mp2Round *round)
 	pgmp2_pool_get(&plan.pool);
 	if (!plan_nodes(&plan, round))
 		return 0;
+	plan_slice(&plan);
 	bufs_per_page = (int) Max(plan.pool.page_size / BLCKSZ, 1) + 1;
 	plan.max_score = TIER_HISTORY * bufs_per_page;
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));
 	plan.on_slow = palloc0(sizeof(int64) * (plan.max_score + 1));
 
 	round->what = "mp2 worker tier round";
-	if (!update_history(round) || !survey(&plan, round))
+	if (!update_history(&plan, round) || !survey(&plan, round))
 		return 0;
-	plan_moves(&plan, round->budget);
+	/* No promotion before every slice's share of the cap is known. */
+	plan_moves(&plan, round->budget, slices.known >= slices.nslices ||
+			   (slices.known == plan.slice && plan.slice == slices.nslices - 1));
 
 	/* A walk only when there is something to move. */
 	demoted = 0;
@@ -622,6 +747,8 @@ pgmp2_tier_round(Mp2Round *round)
 		demoted = tier_move(&plan, demote_target, round);
 	if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
 		promoted = tier_move(&plan, promote_target, round);
-	publish(&plan, promoted, demoted);
+	record_slice(&plan, promoted, demoted);
+	publish(&plan, promoted, demoted,
+			(double) (GetCurrentTimestamp() - start) / 1000.0);
 	return promoted + demoted;
 }

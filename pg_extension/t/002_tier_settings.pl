@@ -95,6 +95,12 @@ is( mp2_q(
 	),
 	'f',
 	'mp2_tier_info() is not for PUBLIC');
+is( mp2_q(
+		$node,
+		"SELECT has_function_privilege('public', 'mp2_tier_progress()', 'EXECUTE')"
+	),
+	'f',
+	'mp2_tier_progress() is not for PUBLIC');
 
 my $memory_only =
   mp2_q($node, "SELECT count(*) FROM mp2_numa_nodes() WHERE cpus = ''");

@@ -224,7 +224,7 @@ ok(share_on('tier_cold', '2,3', 0.99), 'the cold table stayed on nodes 2-3');
 # (the rig's ACPI HMAT puts 2-3 in a lower memory tier), said once.
 my @said = log_from($node, $tier_log) =~ /mp2 worker: policy tier: (.*)/g;
 is( join(' | ', @said),
-	"fast nodes 0,1 (the kernel's top memory tier), slow nodes 2,3 (the kernel's lower memory tiers)",
+	"fast nodes 0-1 (the kernel's top memory tier), slow nodes 2-3 (the kernel's lower memory tiers)",
 	"the worker logs once that it took the kernel's memory tiers");
 
 note('steady load, few moves');
@@ -290,6 +290,10 @@ ok(share_on('pgbench_accounts', '0,1', 0.85),
 	'... and the table is still on nodes 0-1');
 
 note('the hot set moves to a table the tier has no room for beside the first');
+# Counted from before the table is made: reading it to make its index and
+# its checksum makes it hot at once.
+$d0 = tier_row('fast', 'demoted_total');
+my $p0 = tier_row('fast', 'promoted_total');
 query(
 	"CREATE TABLE tier_next AS SELECT * FROM pgbench_accounts;
 	 ALTER TABLE tier_next ADD PRIMARY KEY (aid);
@@ -319,7 +323,7 @@ my $pgbench_next = IPC::Run::start(
 	],
 	'>', $next_log, '2>&1');
 $ok_cap = 1;
-$d0 = tier_row('fast', 'demoted_total');
+my ($pool_fast0) = pages_on('', '0,1');
 $r0 = tier_rounds();
 $rounds = rounds_until($r0, 60,
 	sub { share_on('tier_next', '0,1', 0.85) }, $check_cap);
@@ -327,14 +331,46 @@ ok( defined $rounds,
 	'85% of the new hot table on nodes 0-1 within 60 rounds (took '
 	  . ($rounds // 'more') . ')');
 $d1 = tier_row('fast', 'demoted_total');
+my $p1 = tier_row('fast', 'promoted_total');
 ok($ok_cap, '... the fast tier within its cap all along');
-my ($first_after) = pages_on('pgbench_accounts', '0,1');
-note("pgbench_accounts: $first_after pages on 0-1 now; ",
-	$d1 - $d0, ' pages demoted');
+my ($first_after, $first_all) = pages_on('pgbench_accounts', '0,1');
+my ($pool_fast1) = pages_on('', '0,1');
+note("pgbench_accounts: $first_after of $first_all pages on 0-1 now; ",
+	$p1 - $p0, ' pages promoted, ', $d1 - $d0, ' demoted; pool pages on 0-1: ',
+	"$pool_fast0 -> $pool_fast1");
 ok( $first_after < $first_on && $d1 - $d0 >= $first_on - $first_after,
 	"... having demoted the first table's cold pages to make room ($first_on -> $first_after on 0-1)"
 );
 ok(share_on('tier_cold', '2,3', 0.99), 'the cold table is still on nodes 2-3');
+
+note('a round looks at one slice of the pool');
+# 256 MB of buffers in slices of 64 MB: 4 slices of 8192 buffers, each
+# 16384 pages of 4 kB, located once to survey and at most twice to move.
+mp2_alter_system($node, "mp2.tier_slice = '64MB'");
+my @progress;
+$r0 = tier_rounds();
+rounds_since(
+	$r0, 8,
+	sub {
+		push @progress,
+		  query(
+			'SELECT slice, slices, rounds, buffers_read, pages_located FROM mp2_tier_progress()'
+		  );
+		$check_cap->();
+	});
+note("slice|slices|rounds|buffers_read|pages_located: ", join(' ', @progress));
+# Whatever rounds were sampled, slice + (rounds since) mod 4 is the same.
+my %start = map { my ($sl, undef, $r) = split /\|/; (($sl - $r) % 4 => 1) } @progress;
+is(scalar(grep { (split /\|/)[1] == 4 && (split /\|/)[3] == 8192 } @progress),
+	scalar(@progress),
+	'each of 8 rounds reads the headers of one slice: 8192 buffers of 32768');
+is(scalar(grep { (split /\|/)[4] <= 3 * 16384 } @progress),
+	scalar(@progress), '... and locates at most 3 x 16384 pages');
+ok(@progress >= 2 && keys %start == 1,
+	'... one slice after the other (' . scalar(@progress) . ' rounds sampled)');
+ok($ok_cap, '... the fast tier within its cap');
+ok(share_on('tier_next', '0,1', 0.85),
+	'... and the hot table still on nodes 0-1');
 $pgbench_next->kill_kill;
 mp2_alter_system($node, 'mp2.fast_fraction = 0.25');
 is(query($next_md5), $next0, "the new hot table's bytes are unchanged");

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
-/* pg_extension/mp2--1.5.sql */
+/* pg_extension/mp2--1.6.sql */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mp2" to load this file. \quit
@@ -331,13 +331,13 @@ REVOKE ALL ON TABLE mp2_rules FROM PUBLIC;
 GRANT SELECT ON TABLE mp2_rules TO pg_monitor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE mp2_rules TO mp2_mover;
 
--- What policy tier saw and did in its last round, one row per tier: the
--- pool pages on the tier's nodes and the hot ones among them (used in the
--- last 8 rounds), as the round found them before it moved any, the most
+-- What policy tier knows of each tier, one row per tier: the pool pages
+-- on the tier's nodes and the hot ones among them (used in the last 8
+-- visits of their slice), as each slice's last round left them, the most
 -- the tier may hold, the pages moved into it and out of it in the last
--- round and in all, and the share of the buffers used in the last round
--- that were on the tier.  No rows before the
--- first round of policy tier (or without shared_preload_libraries).
+-- round and in all, and the share of the buffers used at the last visit
+-- of their slice that were on the tier.  No rows before the first round
+-- of policy tier (or without shared_preload_libraries).
 CREATE FUNCTION mp2_tier_info(
 	OUT tier text,
 	OUT nodes text,
@@ -356,3 +356,25 @@ LANGUAGE C STRICT VOLATILE;
 
 REVOKE ALL ON FUNCTION mp2_tier_info() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mp2_tier_info() TO pg_monitor, mp2_mover;
+
+-- Policy tier's last round: its slice of the pool (slice of slices, each
+-- mp2.tier_slice of buffers; passes: full passes over the pool so far),
+-- and its work: buffer headers read, pages located (to survey the slice
+-- and to move its pages), pages moved, and how long it took.  No row
+-- before the first round of policy tier.
+CREATE FUNCTION mp2_tier_progress(
+	OUT slice int,
+	OUT slices int,
+	OUT passes bigint,
+	OUT buffers_read bigint,
+	OUT pages_located bigint,
+	OUT pages_moved bigint,
+	OUT round_ms float8,
+	OUT rounds bigint,
+	OUT last_round timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pgmp2_tier_progress'
+LANGUAGE C STRICT VOLATILE;
+
+REVOKE ALL ON FUNCTION mp2_tier_progress() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mp2_tier_progress() TO pg_monitor, mp2_mover;
