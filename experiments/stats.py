@@ -386,6 +386,57 @@ def mapper_move(args):
           % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
 
 
+# ---- experiments/tier-slice.sh: a tier round against the pool's size -------
+
+def tier_slice(args):
+    """tier-slice.sh's table (printed): a round's cost per pool and slice.
+
+    DIR/rounds.csv and DIR/runs.csv of experiments/tier-slice.sh: per pool
+    size and slice (the set slice, or the whole pool as one), the medians
+    over the rounds of the work and time of a round, the rounds and
+    seconds until 90% of the hot table was on the fast nodes, and each
+    median round time against the smallest pool's with the same kind of
+    slice; then what a round would cost at 1 TB by the measured slope."""
+    rounds = read(os.path.join(args.dir, 'rounds.csv'))
+    runs = {(r['pool_gb'], r['slice_mb']): r for r in read(os.path.join(args.dir, 'runs.csv'))}
+    by = groups(rounds, lambda r: (r['pool_gb'], r['slice_mb']))
+    whole = lambda k: number(k[1]) == number(k[0]) * 1024
+    base = {}
+    rows = []
+    for k in sorted(by, key=lambda k: (whole(k), number(k[0]))):
+        g = by[k]
+        ms = median_shown([r['round_ms'] for r in g])
+        lo, hi = spread_shown([r['round_ms'] for r in g])
+        kind = 'whole pool' if whole(k) else k[1] + ' MB'
+        base.setdefault(kind, number(ms))
+        run = runs.get(k, {})
+        rows.append([k[0], kind, len(g), median_shown([r['buffers_read'] for r in g]),
+                     median_shown([r['pages_located'] for r in g]),
+                     median_shown([r['pages_moved'] for r in g]),
+                     '%s (%s-%s)' % (ms, lo, hi),
+                     median_shown([r['worker_cpu_ms'] for r in g]),
+                     fmt('%.2fx', ratio(number(ms), base[kind])),
+                     run.get('rounds_to_90', ''), run.get('seconds_to_90', '')])
+    sys.stdout.write(table(
+        ['pool GB', 'slice', 'rounds', 'buffers read', 'pages located',
+         'pages moved', 'round ms, median (range)', 'worker CPU ms a round',
+         'round ms vs smallest pool', 'rounds to 90%', 's to 90%'],
+        'llrrrrrrrrr', rows))
+    # The slope of a whole-pool round: median ms per GB at the largest pool.
+    wk = [k for k in by if whole(k)]
+    if wk:
+        k = max(wk, key=lambda k: number(k[0]))
+        per_gb = number(median_shown([r['round_ms'] for r in by[k]])) / number(k[0])
+        print('\nA whole-pool round at %s GB: %s ms per GB of pool, so %s s a round '
+              'for a 1 TB pool.' % (k[0], fmt('%.1f', per_gb), fmt('%.0f', per_gb * 1024 / 1000)))
+    bk = [k for k in by if not whole(k)]
+    if bk:
+        k = max(bk, key=lambda k: number(k[0]))
+        print('A bounded round (%s MB) at %s GB: %s ms; at 1 TB the same a round, '
+              '%s rounds a pass.' % (k[1], k[0], median_shown([r['round_ms'] for r in by[k]]),
+                                     fmt('%.0f', 1024 * 1024 / number(k[1]))))
+
+
 # ---- experiments/ycsb-sweep.sh: mp2bench ycsb against the paper --------------
 
 def ycsb(args):
@@ -593,6 +644,7 @@ def main():
                                         ('fills', 'fills, %'), ('methods', 'methods, in order')]),
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
             ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
+            ('tier-slice', tier_slice, [('dir', 'folder of rounds.csv and runs.csv')]),
             ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")]),
             ('profile', profile, [('dir', 'folder of calls.csv and phases.csv'),
                                   ('methods', 'methods, in order')]),
