@@ -357,7 +357,7 @@ def tiering(args):
 
     def cell(values, form='%s'):
         # median (smallest-largest) over the repeats; inf is "never"
-        shown = lambda x: 'never' if math.isinf(x) else form % number(show(x))
+        shown = lambda x: 'never' if math.isinf(x) else show(x) if form == '%s' else form % x
         m = median(values)
         text = shown(m)
         if len(values) > 1:
@@ -369,7 +369,7 @@ def tiering(args):
     for a in arms:
         reps = groups([r for r in samples if r['arm'] == a], lambda r: r['repeat'])
         per = {k: [] for k in ('a90', 'b90', 'wrong', 'migrated', 'needed', 'promoted',
-                               'demoted', 'hint', 'mover', 'stime')}
+                               'demoted', 'hint', 'pte', 'mover', 'stime')}
         for g in reps.values():
             per['a90'].append(first(g, 'a', 0))
             per['b90'].append(first(g, 'b', half))
@@ -383,6 +383,7 @@ def tiering(args):
             per['promoted'].append(number(last['pgpromote_success']))
             per['demoted'].append(number(last['pgdemote']))
             per['hint'].append(number(last['numa_hint_faults']))
+            per['pte'].append(number(last.get('numa_pte_updates') or 0))
             mover = {'damon': 'kdamond_cpu_s', 'mp2': 'worker_cpu_s'}.get(a)
             per['mover'].append(max(full(g, mover)) if mover else 0)
             per['stime'].append(number(last['server_stime_s']))
@@ -392,7 +393,7 @@ def tiering(args):
             a, cell(per['a90']), cell(per['b90']), cell(per['wrong']),
             cell(per['migrated']), cell(per['needed']),
             cell([x for x in ratio_mig if x is not None], '%.2f') if any(x is not None for x in ratio_mig) else '',
-            cell(per['promoted']), cell(per['demoted']), cell(per['hint']),
+            cell(per['promoted']), cell(per['demoted']), cell(per['pte']), cell(per['hint']),
             cell(per['mover'], '%.2f') if a in ('damon', 'mp2') else '-',
             cell(per['stime'], '%.2f'),
             median_shown([r['tps'] for r in a_tps]) if a_tps else '',
@@ -427,7 +428,9 @@ def tiering(args):
         'start of the load (A) and from the shift (B). Wrong promotions: the',
         "cold table's pages on nodes 0-1 at most, less at the start. Pages",
         'migrated: /proc/vmstat pgmigrate_success during the load; needed: the',
-        'pages of A and of B on the slow tier at the start. Mover CPU: the',
+        'pages of A and of B on the slow tier at the start. NUMA PTE updates:',
+        "the PTEs NUMA balancing's scanner made fault (none: it did not scan the",
+        'pool). Mover CPU: the',
         "kdamonds' (damon) or the mp2 worker's (mp2) user + system time. Server",
         "system CPU: all the server's processes, the sampler's backends included",
         '(NUMA hint faults are handled there). TPS and p99: medians over the',
@@ -436,8 +439,8 @@ def tiering(args):
     out = '\n'.join(head) + '\n' + table(
         ['arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
          'pages migrated', 'needed', 'migrated / needed', 'pgpromote_success', 'pgdemote',
-         'NUMA hint faults', 'mover CPU s', 'server system CPU s', 'median TPS', 'median p99 ms'],
-        'lrrrrrrrrrrrrr', rows)
+         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'server system CPU s', 'median TPS', 'median p99 ms'],
+        'lrrrrrrrrrrrrrr', rows)
     write(os.path.join(d, 'summary.md'), out)
 
 
