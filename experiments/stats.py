@@ -429,12 +429,11 @@ def tiering(args):
         "cold table's pages on nodes 0-1 at most, less at the start. Pages",
         'migrated: /proc/vmstat pgmigrate_success during the load; needed: the',
         'pages of A and of B on the slow tier at the start. NUMA PTE updates:',
-        "the PTEs NUMA balancing's scanner made fault (none: it did not scan the",
-        'pool). Mover CPU: the',
-        "kdamonds' (damon) or the mp2 worker's (mp2) user + system time. Server",
-        "system CPU: all the server's processes, the sampler's backends included",
-        '(NUMA hint faults are handled there). TPS and p99: medians over the',
-        'seconds of all repeats.',
+        "the PTEs NUMA balancing's scanner marked to fault (0: it scanned",
+        "nothing). Mover CPU: the kdamonds' (damon) or the mp2 worker's (mp2)",
+        "user + system time during the load. Server system CPU: all the server's",
+        "processes, the sampler's backends included (NUMA hint faults are",
+        'handled there). TPS and p99: medians over the seconds of all repeats.',
         '']
     out = '\n'.join(head) + '\n' + table(
         ['arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',

@@ -29,9 +29,17 @@
 # same script on B for the second half.  The cold table is never read
 # while the load runs.
 #
-# Every 2 s a sampler records the share of the current hot table's pages
-# on nodes 0-1, the counters of /proc/vmstat (promotions, demotions,
-# migrations, NUMA hint faults, as deltas from the start of the load),
+# NUMA balancing's scanner (task_numa_work) passes over a mapping whose
+# memory policy lacks MPOL_F_MOF (vma_policy_mof()): a shared memory
+# mapping without a shared policy, such as PostgreSQL's pool
+# (MAP_SHARED | MAP_ANONYMOUS, shmem), is never scanned, so it takes no
+# hint fault and nothing of it is promoted; numa_pte_updates in the
+# samples shows whether anything was scanned.
+#
+# Every 2 s at most (a sample takes longer under load in TCG) a sampler
+# records the share of the current hot table's pages on nodes 0-1, the
+# counters of /proc/vmstat (promotions, demotions, migrations, NUMA PTE
+# updates and hint faults, as deltas from the start of the load),
 # the CPU time of the movers (kdamonds, the mp2 worker) and the system
 # time of all the server's processes (NUMA hint faults are handled
 # there).  mp2_relation_nodes() reads every page it locates, which DAMON
