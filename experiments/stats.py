@@ -279,6 +279,170 @@ def tier(args):
         'lrrrrrrrr', rows))
 
 
+# ---- experiments/tiering.sh: mp2's tier policy beside the kernel's tiering --
+
+TIERING_ARMS = ('none', 'numab', 'damon', 'mp2')
+
+
+def percentile(values, p):
+    """The p-th percentile of numbers, nearest rank (the smallest value
+    with at least p% of the values at or below it)."""
+    s = sorted(values)
+    return s[max(math.ceil(p / 100 * len(s)), 1) - 1]
+
+
+def tiering_tps(args):
+    """tiering.sh: tps.csv's rows from pgbench's transaction logs.
+
+    pgbench's per-transaction logs (-l) on stdin into tps.csv's rows
+    (printed): per whole second since T0 (seconds since the epoch) the
+    transactions that ended in it and the 99th percentile of their
+    latency in ms."""
+    t0 = number(args.t0)
+    lat = {}
+    for line in sys.stdin:
+        f = line.split()
+        # client_id transaction_no latency_us script_no epoch epoch_us ...
+        if len(f) < 6 or not f[2].isdigit():
+            continue
+        t = int(number(f[4]) + number(f[5]) / 1e6 - t0)
+        lat.setdefault(t, []).append(number(f[2]) / 1000)
+    for t in sorted(lat):
+        print('%s,%s,%d,%d,%.3f' % (args.arm, args.repeat, t, len(lat[t]), percentile(lat[t], 99)))
+
+
+def _tiering_key_values(conditions):
+    out = {}
+    try:
+        with open(conditions) as f:
+            for line in f:
+                k, _, v = line.strip().partition(' ')
+                out[k] = v
+    except OSError:
+        pass
+    return out
+
+
+def tiering(args):
+    """tiering.sh's samples: DIR/summary.md and the medians for the plots.
+
+    DIR/samples.csv, DIR/tps.csv, DIR/tables.csv and DIR/conditions.txt
+    of experiments/tiering.sh into DIR/summary.md, and the medians over
+    the repeats per arm and time for the plots: DIR/.placement-ARM.dat,
+    DIR/.migrated-ARM.dat, DIR/.tps-ARM.dat."""
+    d = args.dir
+    samples = read(os.path.join(d, 'samples.csv'))
+    tps = read(os.path.join(d, 'tps.csv'))
+    cond = _tiering_key_values(os.path.join(d, 'conditions.txt'))
+    half = number(cond.get('shift', 0))
+    arms = [a for a in TIERING_ARMS if any(r['arm'] == a for r in samples)]
+    for a in arms:
+        for name, rows, col in (('placement', samples, 'hot_share_fast'),
+                                ('migrated', samples, 'pgmigrate_success'),
+                                ('tps', tps, 'tps')):
+            at = groups([r for r in rows if r['arm'] == a and r[col] != ''],
+                        lambda r: int(number(r['t'])))
+            write(os.path.join(d, '.%s-%s.dat' % (name, a)),
+                  ''.join('%d %s\n' % (t, median_shown([r[col] for r in g]))
+                          for t, g in sorted(at.items())))
+
+    def first(g, hot, since):
+        # seconds from since to the first sample with 90% of hot on 0-1
+        t = [number(r['t']) for r in g if r['hot_table'] == hot and r['hot_share_fast'] != ''
+             and number(r['hot_share_fast']) >= 0.9 and number(r['t']) >= since]
+        return min(t) - since if t else math.inf
+
+    def full(g, col):
+        return [number(r[col]) for r in g if r[col] != '']
+
+    def cell(values, form='%s'):
+        # median (smallest-largest) over the repeats; inf is "never"
+        shown = lambda x: 'never' if math.isinf(x) else show(x) if form == '%s' else form % x
+        m = median(values)
+        text = shown(m)
+        if len(values) > 1:
+            lo, hi = spread(values)
+            text += ' (%s-%s)' % (shown(lo), shown(hi))
+        return text
+
+    rows = []
+    for a in arms:
+        reps = groups([r for r in samples if r['arm'] == a], lambda r: r['repeat'])
+        per = {k: [] for k in ('a90', 'b90', 'wrong', 'migrated', 'needed', 'promoted',
+                               'demoted', 'hint', 'pte', 'mover', 'stime')}
+        for g in reps.values():
+            per['a90'].append(first(g, 'a', 0))
+            per['b90'].append(first(g, 'b', half))
+            cold = full(g, 'cold_fast')
+            per['wrong'].append(max(cold) - cold[0] if cold else 0)
+            g0 = [r for r in g if r['b_pages'] != '' and r['a_pages'] != ''][0]
+            per['needed'].append(number(g0['a_pages']) - number(g0['a_fast'])
+                                 + number(g0['b_pages']) - number(g0['b_fast']))
+            last = g[-1]
+            per['migrated'].append(number(last['pgmigrate_success']))
+            per['promoted'].append(number(last['pgpromote_success']))
+            per['demoted'].append(number(last['pgdemote']))
+            per['hint'].append(number(last['numa_hint_faults']))
+            per['pte'].append(number(last.get('numa_pte_updates') or 0))
+            mover = {'damon': 'kdamond_cpu_s', 'mp2': 'worker_cpu_s'}.get(a)
+            per['mover'].append(max(full(g, mover)) if mover else 0)
+            per['stime'].append(number(last['server_stime_s']))
+        a_tps = [r for r in tps if r['arm'] == a]
+        ratio_mig = [ratio(m, n) for m, n in zip(per['migrated'], per['needed'])]
+        rows.append([
+            a, cell(per['a90']), cell(per['b90']), cell(per['wrong']),
+            cell(per['migrated']), cell(per['needed']),
+            cell([x for x in ratio_mig if x is not None], '%.2f') if any(x is not None for x in ratio_mig) else '',
+            cell(per['promoted']), cell(per['demoted']), cell(per['pte']), cell(per['hint']),
+            cell(per['mover'], '%.2f') if a in ('damon', 'mp2') else '-',
+            cell(per['stime'], '%.2f'),
+            median_shown([r['tps'] for r in a_tps]) if a_tps else '',
+            median_shown([r['p99_ms'] for r in a_tps]) if a_tps else ''])
+
+    tables = {r['table']: number(r['blocks']) for r in read(os.path.join(d, 'tables.csv'))}
+    mb = lambda t: '%.0f MB (%d blocks of 8 kB)' % (tables.get(t, 0) * 8192 / 1e6, tables.get(t, 0))
+    head = ['# mp2 tier policy, NUMA balancing and DAMON, side by side', '']
+    try:
+        with open(os.path.join(d, 'machine.txt')) as f:
+            head += [line.rstrip('\n') + '  ' for line in f] + ['']
+    except OSError:
+        pass
+    head += [
+        'Conditions: QEMU TCG guest (no KVM), 4 nodes: 0-1 with the 2 vCPUs (the',
+        'fast tier), 2-3 memory only (the slow tier); tiers %s; page size %s' % (
+            cond.get('tiers', '?').strip(), cond.get('page_size', '?')),
+        'bytes; PostgreSQL %s, shared_buffers %s MB, moved to nodes 2-3 at the start' % (
+            cond.get('postgresql', '?'), cond.get('shared_buffers_mb', '?')),
+        'of every arm (mp2_interleave_pool); table A pgbench_accounts %s, table B' % mb('pgbench_accounts'),
+        'tiering_b %s, cold table tiering_cold %s; pgbench' % (mb('tiering_b'), mb('tiering_cold')),
+        'with %s clients for %s s, on A until the shift at %s s, then on B;' % (
+            cond.get('clients', '?'), cond.get('seconds', '?'), cond.get('shift', '?')),
+        'sampled every %s s; %s repeat(s), the arms interleaved.' % (
+            cond.get('period', '?'), cond.get('repeats', '?')),
+        '',
+        'The emulated nodes have equal latency, so TPS cannot gain from the',
+        'placement: what compares is placement, churn and CPU.',
+        '',
+        'Medians over the repeats (smallest-largest when more than one). Times:',
+        "seconds until 90% of the hot table's OS pages are on nodes 0-1, from the",
+        'start of the load (A) and from the shift (B). Wrong promotions: the',
+        "cold table's pages on nodes 0-1 at most, less at the start. Pages",
+        'migrated: /proc/vmstat pgmigrate_success during the load; needed: the',
+        'pages of A and of B on the slow tier at the start. NUMA PTE updates:',
+        "the PTEs NUMA balancing's scanner marked to fault (0: it scanned",
+        "nothing). Mover CPU: the kdamonds' (damon) or the mp2 worker's (mp2)",
+        "user + system time during the load. Server system CPU: all the server's",
+        "processes, the sampler's backends included (NUMA hint faults are",
+        'handled there). TPS and p99: medians over the seconds of all repeats.',
+        '']
+    out = '\n'.join(head) + '\n' + table(
+        ['arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
+         'pages migrated', 'needed', 'migrated / needed', 'pgpromote_success', 'pgdemote',
+         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'server system CPU s', 'median TPS', 'median p99 ms'],
+        'lrrrrrrrrrrrrrr', rows)
+    write(os.path.join(d, 'summary.md'), out)
+
+
 # ---- experiments/numa-views.sh: where is the buffer pool? -------------------
 
 NUMA_VIEWS = {'mp2': 'mp2_buffer_nodes()',
@@ -640,6 +804,9 @@ def main():
             ('pgbench', pgbench, [('dir', 'folder of runs.csv')]),
             ('rate', rate, [('dir', 'folder of runs.csv')]),
             ('tier', tier, [('dir', 'folder of samples.csv and tps.csv')]),
+            ('tiering', tiering, [('dir', 'folder of samples.csv and tps.csv')]),
+            ('tiering-tps', tiering_tps, [('arm', 'the arm'), ('repeat', 'the repeat'),
+                                          ('t0', 'start of the load, seconds since the epoch')]),
             ('numa-views', numa_views, [('runs', 'runs.csv'), ('sizes', 'pool sizes, MB'),
                                         ('fills', 'fills, %'), ('methods', 'methods, in order')]),
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
