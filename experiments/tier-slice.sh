@@ -39,7 +39,7 @@ EXP=tier-slice
 
 pools="1 2 4 8"
 slice=1024
-rounds=6
+rounds=5
 seconds=420
 out=results/tier-slice
 inside=0
@@ -123,11 +123,12 @@ CONF
 		-w -t 300 start >/dev/null
 	psql_q "SELECT pg_prewarm('filler'), pg_prewarm('pgbench_accounts'),
 	               pg_prewarm('pgbench_accounts_pkey')" >/dev/null
-	echo "tier-slice: pool pages $(psql_q "SELECT count(*), sum(os_pages) FROM mp2_buffer_nodes()" | cut -d'|' -f2), hot table on 0-1: $(hot_share)"
+	echo "tier-slice: hot table on 0-1 at start: $(hot_share)"
 	as_pg "$PGBIN/pgbench" -n -c 2 -j 2 -T "$seconds" -D rows=200000 \
 		-f "$DIR/tier-hot.sql" postgres >"$DIR/pgbench.log" 2>&1 &
 	bg=$!
-	psql_q "ALTER SYSTEM SET mp2.policy = 'tier'; SELECT pg_reload_conf()" >/dev/null
+	psql_q "ALTER SYSTEM SET mp2.policy = 'tier'" >/dev/null
+	psql_q "SELECT pg_reload_conf()" >/dev/null
 	t0=$SECONDS
 	pid=$(psql_q "SELECT pid FROM mp2_worker_info()")
 	cpu0=$(cpu_ms "$pid")
