@@ -556,49 +556,56 @@ def tier_slice(args):
     """tier-slice.sh's table (printed): a round's cost per pool and slice.
 
     DIR/rounds.csv and DIR/runs.csv of experiments/tier-slice.sh: per pool
-    size and slice (the set slice, or the whole pool as one), the medians
-    over the rounds of the work and time of a round, the rounds and
-    seconds until 90% of the hot table was on the fast nodes, and each
-    median round time against the smallest pool's with the same kind of
-    slice; then what a round would cost at 1 TB by the measured slope."""
+    size, with the set slice and with the whole pool as one slice, the
+    medians over the rounds of the work and time of a round, the rounds
+    and seconds until 90% of the hot table was on the fast nodes, and
+    each median round time against the smallest pool's in the same
+    series; then what a round would cost at 1 TB by the measured slope.
+    A pool no larger than the slice is in both series, with the rounds of
+    both its runs."""
     rounds = read(os.path.join(args.dir, 'rounds.csv'))
-    runs = {(r['pool_gb'], r['slice_mb']): r for r in read(os.path.join(args.dir, 'runs.csv'))}
+    runs = groups(read(os.path.join(args.dir, 'runs.csv')),
+                  lambda r: (r['pool_gb'], r['slice_mb']))
     by = groups(rounds, lambda r: (r['pool_gb'], r['slice_mb']))
-    whole = lambda k: number(k[1]) == number(k[0]) * 1024
-    base = {}
+    pools = sorted({k[0] for k in by}, key=number)
+    bounded = min((number(k[1]) for k in by), default=0)
     rows = []
-    for k in sorted(by, key=lambda k: (whole(k), number(k[0]))):
-        g = by[k]
-        ms = median_shown([r['round_ms'] for r in g])
-        lo, hi = spread_shown([r['round_ms'] for r in g])
-        kind = 'whole pool' if whole(k) else k[1] + ' MB'
-        base.setdefault(kind, number(ms))
-        run = runs.get(k, {})
-        rows.append([k[0], kind, len(g), median_shown([r['buffers_read'] for r in g]),
-                     median_shown([r['pages_located'] for r in g]),
-                     median_shown([r['pages_moved'] for r in g]),
-                     '%s (%s-%s)' % (ms, lo, hi),
-                     median_shown([r['worker_cpu_ms'] for r in g]),
-                     fmt('%.2fx', ratio(number(ms), base[kind])),
-                     run.get('rounds_to_90', ''), run.get('seconds_to_90', '')])
+    last = {}
+    for kind, slice_of in (('%s MB' % show(bounded), lambda p: show(bounded)),
+                           ('whole pool', lambda p: show(number(p) * 1024))):
+        base = None
+        for p in pools:
+            g = by.get((p, slice_of(p)))
+            if not g:
+                continue
+            ms = median_shown([r['round_ms'] for r in g])
+            lo, hi = spread_shown([r['round_ms'] for r in g])
+            base = base if base is not None else number(ms)
+            to90 = runs.get((p, slice_of(p)), [])
+            rows.append([p, kind, len(g), median_shown([r['buffers_read'] for r in g]),
+                         median_shown([r['pages_located'] for r in g]),
+                         median_shown([r['pages_moved'] for r in g]),
+                         '%s (%s-%s)' % (ms, lo, hi),
+                         median_shown([r['worker_cpu_ms'] for r in g]),
+                         fmt('%.2fx', ratio(number(ms), base)),
+                         ' / '.join(r['rounds_to_90'] for r in to90),
+                         ' / '.join(r['seconds_to_90'] for r in to90)])
+            last[kind] = (p, number(ms))
     sys.stdout.write(table(
         ['pool GB', 'slice', 'rounds', 'buffers read', 'pages located',
          'pages moved', 'round ms, median (range)', 'worker CPU ms a round',
          'round ms vs smallest pool', 'rounds to 90%', 's to 90%'],
         'llrrrrrrrrr', rows))
-    # The slope of a whole-pool round: median ms per GB at the largest pool.
-    wk = [k for k in by if whole(k)]
-    if wk:
-        k = max(wk, key=lambda k: number(k[0]))
-        per_gb = number(median_shown([r['round_ms'] for r in by[k]])) / number(k[0])
+    if 'whole pool' in last:
+        p, ms = last['whole pool']
+        per_gb = ms / number(p)
         print('\nA whole-pool round at %s GB: %s ms per GB of pool, so %s s a round '
-              'for a 1 TB pool.' % (k[0], fmt('%.1f', per_gb), fmt('%.0f', per_gb * 1024 / 1000)))
-    bk = [k for k in by if not whole(k)]
-    if bk:
-        k = max(bk, key=lambda k: number(k[0]))
-        print('A bounded round (%s MB) at %s GB: %s ms; at 1 TB the same a round, '
-              '%s rounds a pass.' % (k[1], k[0], median_shown([r['round_ms'] for r in by[k]]),
-                                     fmt('%.0f', 1024 * 1024 / number(k[1]))))
+              'for a 1 TB pool.' % (p, fmt('%.1f', per_gb), fmt('%.0f', per_gb * 1024 / 1000)))
+    kind = '%s MB' % show(bounded)
+    if kind in last:
+        p, ms = last[kind]
+        print('A %s round at %s GB: %s ms; at 1 TB the same a round, %s rounds a pass.'
+              % (kind, p, show(ms), fmt('%.0f', 1024 * 1024 / bounded)))
 
 
 # ---- experiments/ycsb-sweep.sh: mp2bench ycsb against the paper --------------
