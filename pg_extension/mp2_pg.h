@@ -602,14 +602,17 @@ extern Size pgmp2_tier_shmem_size(void);
 extern void pgmp2_tier_shmem_init(void);
 
 /*
- * tier_settings.c: a tier's nodes, the setting or by default the kernel's
- * memory tiers (top: fast, lower: slow) or, without them, the nodes of
- * topo with memory and with CPUs (fast) or without; the count, -1 for a
- * list that does not parse.  *source (if not NULL): where they come from.
+ * tier_settings.c: whether each node is in the kernel's top memory tier,
+ * NULL when the kernel's tiers do not split topo's nodes; and a tier's
+ * nodes, the setting or by default those tiers (top: fast, lower: slow)
+ * or, without them, the nodes of topo with memory and with CPUs (fast) or
+ * without; the count, -1 for a list that does not parse.  *source (if
+ * not NULL): where they come from.
  */
+extern bool *pgmp2_kernel_top_tier(const struct mp2_topology *topo);
 extern int	pgmp2_tier_nodes(const struct mp2_topology *topo,
-							 const char *setting, bool fast, int **out,
-							 const char **source);
+							 const bool *kernel_top, const char *setting,
+							 bool fast, int **out, const char **source);
 
 /* GUC check hooks of the tier settings. */
 extern bool pgmp2_check_fast_nodes(char **newval, void **extra,

@@ -315,6 +315,7 @@ static bool
 plan_nodes(TierPlan *plan, Mp2Round *round)
 {
 	struct mp2_topology *topo;
+	bool	   *kernel_top;
 	const char *fast_source;
 	const char *slow_source;
 	int			bad = -1;
@@ -327,10 +328,11 @@ plan_nodes(TierPlan *plan, Mp2Round *round)
 				(errmsg("could not read the NUMA topology: %s", mp2_strerror(err))));
 	/* What the round needs from topo, so that no ERROR leaks it. */
 	plan->max_node = topo->max_node;
-	plan->nfast = pgmp2_tier_nodes(topo, pgmp2_fast_nodes, true, &plan->fast,
-								   &fast_source);
-	plan->nslow = pgmp2_tier_nodes(topo, pgmp2_slow_nodes, false, &plan->slow,
-								   &slow_source);
+	kernel_top = pgmp2_kernel_top_tier(topo);
+	plan->nfast = pgmp2_tier_nodes(topo, kernel_top, pgmp2_fast_nodes, true,
+								   &plan->fast, &fast_source);
+	plan->nslow = pgmp2_tier_nodes(topo, kernel_top, pgmp2_slow_nodes, false,
+								   &plan->slow, &slow_source);
 	for (int i = 0; i < plan->nfast && bad < 0; i++)
 		if (!has_memory(topo, plan->fast[i]))
 			bad = plan->fast[i];
@@ -736,9 +738,12 @@ pgmp2_tier_round(Mp2Round *round)
 	round->what = "mp2 worker tier round";
 	if (!update_history(&plan, round) || !survey(&plan, round))
 		return 0;
-	/* No promotion before every slice's share of the cap is known. */
-	plan_moves(&plan, round->budget, slices.known >= slices.nslices ||
-			   (slices.known == plan.slice && plan.slice == slices.nslices - 1));
+	/*
+	 * No promotion before every slice's share of the cap is known: slices
+	 * are surveyed in order, so after the last one's survey.
+	 */
+	plan_moves(&plan, round->budget, slices.known == slices.nslices ||
+			   plan.slice == slices.nslices - 1);
 
 	/* A walk only when there is something to move. */
 	demoted = 0;

@@ -21,55 +21,42 @@
 #include "mp2_pg.h"
 
 /*
- * The nodes of topo with memory whose kernel memory tier is the top one
- * (fast) or a lower one; -1 when the kernel does not split them in two
- * tiers or more.
+ * Whether each node 0..topo->max_node is in the kernel's top memory tier,
+ * when the kernel's tiers split topo's nodes in two or more (every one of
+ * them in a tier, some below the top); NULL when they do not.
  */
-static int
-kernel_tier_nodes(const struct mp2_topology *topo, bool fast, int *out)
+bool *
+pgmp2_kernel_top_tier(const struct mp2_topology *topo)
 {
 	int		   *rank = palloc(sizeof(int) * (topo->max_node + 1));
-	int			top = INT_MAX;
-	int			lower = 0;
-	int			n = 0;
+	bool	   *top = NULL;
+	int			best = INT_MAX;
+	bool		split = mp2_memory_tiers(rank, topo->max_node + 1) >= 2;
 
-	if (mp2_memory_tiers(rank, topo->max_node + 1) < 2)
-		lower = -1;
-	for (int i = 0; i < topo->nr_nodes && lower == 0; i++)
+	for (int i = 0; i < topo->nr_nodes && split; i++)
 	{
-		int			r = rank[topo->nodes[i].id];
-
-		if (r < 0)
-			lower = -1;			/* a node the tiers leave out: no split */
-		top = Min(top, r);
+		split = rank[topo->nodes[i].id] >= 0;	/* one the tiers leave out: no split */
+		best = Min(best, rank[topo->nodes[i].id]);
 	}
-	if (lower < 0)
-	{
-		pfree(rank);
-		return -1;
-	}
-	for (int i = 0; i < topo->nr_nodes; i++)
-	{
-		bool		is_top = rank[topo->nodes[i].id] == top;
-
-		lower += !is_top;
-		if (is_top == fast)
-			out[n++] = topo->nodes[i].id;
-	}
+	for (int i = 0; i < topo->nr_nodes && split && top == NULL; i++)
+		if (rank[topo->nodes[i].id] > best)
+			top = palloc0(sizeof(bool) * (topo->max_node + 1));
+	for (int i = 0; i < topo->nr_nodes && top != NULL; i++)
+		top[topo->nodes[i].id] = rank[topo->nodes[i].id] == best;
 	pfree(rank);
-	return lower > 0 ? n : -1;
+	return top;
 }
 
 /*
- * A tier's nodes: the setting; by default, where the kernel reports memory
- * tiers that split topo's nodes, its top tier (fast) and the tiers below
- * (slow), else the nodes with CPUs (fast) and those without.  Returns the
- * count, -1 for a list that does not parse; *source (if not NULL) says
- * where they come from, for messages.
+ * A tier's nodes: the setting; by default, where the kernel's memory tiers
+ * split topo's nodes (kernel_top, from pgmp2_kernel_top_tier()), its top
+ * tier (fast) and the tiers below (slow), else the nodes with CPUs (fast)
+ * and those without.  Returns the count, -1 for a list that does not
+ * parse; *source (if not NULL) says where they come from, for messages.
  */
 int
-pgmp2_tier_nodes(const struct mp2_topology *topo, const char *setting,
-				 bool fast, int **out, const char **source)
+pgmp2_tier_nodes(const struct mp2_topology *topo, const bool *kernel_top,
+				 const char *setting, bool fast, int **out, const char **source)
 {
 	int			n = 0;
 
@@ -80,19 +67,14 @@ pgmp2_tier_nodes(const struct mp2_topology *topo, const char *setting,
 		return pgmp2_parse_node_list(setting, out);
 	}
 	*out = palloc(sizeof(int) * Max(topo->nr_nodes, 1));
-	n = kernel_tier_nodes(topo, fast, *out);
-	if (n >= 0)
-	{
-		if (source)
-			*source = fast ? "the kernel's top memory tier" :
-				"the kernel's lower memory tiers";
-		return n;
-	}
-	n = 0;
 	for (int i = 0; i < topo->nr_nodes; i++)
-		if ((topo->nodes[i].nr_cpus > 0) == fast)
+		if ((kernel_top ? kernel_top[topo->nodes[i].id] :
+			 topo->nodes[i].nr_cpus > 0) == fast)
 			(*out)[n++] = topo->nodes[i].id;
-	if (source)
+	if (source && kernel_top)
+		*source = fast ? "the kernel's top memory tier" :
+			"the kernel's lower memory tiers";
+	else if (source)
 		*source = fast ? "the nodes with CPUs" : "the nodes without CPUs";
 	return n;
 }
@@ -135,7 +117,10 @@ check_tier_nodes(char **newval, bool fast)
 		pfree(nodes);
 		return true;			/* the round checks again */
 	}
-	nother = pgmp2_tier_nodes(topo, other_setting, !fast, &other, &other_source);
+	nother = pgmp2_tier_nodes(topo,
+							  other_setting && other_setting[0] ? NULL :
+							  pgmp2_kernel_top_tier(topo),
+							  other_setting, !fast, &other, &other_source);
 	mp2_topology_free(topo);
 	both = nother > 0 ? pgmp2_common_node(nodes, n, other, nother) : -1;
 	pfree(nodes);
