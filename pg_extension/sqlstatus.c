@@ -142,6 +142,23 @@ pgmp2_worker_info(PG_FUNCTION_ARGS)
 	return pgmp2_result_datum(&row);
 }
 
+/*
+ * For the set-returning functions of policy tier: their result set begun,
+ * and a copy of what the worker published into *t; false (no rows) before
+ * the first round, or without shared_preload_libraries.
+ */
+static bool
+tier_state(FunctionCallInfo fcinfo, Mp2TierState *t)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	if (!pgmp2_preloaded)
+		return false;
+	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
+	*t = pgmp2_shared->tier;
+	LWLockRelease(pgmp2_shared->lock);
+	return t->rounds > 0;
+}
+
 Datum
 pgmp2_tier_info(PG_FUNCTION_ARGS)
 {
@@ -150,13 +167,7 @@ pgmp2_tier_info(PG_FUNCTION_ARGS)
 	Mp2TierState t;
 	int64		used = 0;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (!pgmp2_preloaded)
-		return (Datum) 0;
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	t = pgmp2_shared->tier;
-	LWLockRelease(pgmp2_shared->lock);
-	if (t.rounds == 0)
+	if (!tier_state(fcinfo, &t))
 		return (Datum) 0;
 
 	for (int i = 0; i < PGMP2_NR_TIERS; i++)
@@ -194,13 +205,7 @@ pgmp2_tier_progress(PG_FUNCTION_ARGS)
 	Mp2TierState t;
 	Mp2ResultRow row;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (!pgmp2_preloaded)
-		return (Datum) 0;
-	LWLockAcquire(pgmp2_shared->lock, LW_SHARED);
-	t = pgmp2_shared->tier;
-	LWLockRelease(pgmp2_shared->lock);
-	if (t.rounds == 0)
+	if (!tier_state(fcinfo, &t))
 		return (Datum) 0;
 
 	pgmp2_result_init_desc(&row, rsinfo->setDesc);
