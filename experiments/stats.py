@@ -281,7 +281,8 @@ def tier(args):
 
 # ---- experiments/tiering.sh: mp2's tier policy beside the kernel's tiering --
 
-TIERING_ARMS = ('none', 'numab', 'damon', 'mp2')
+TIERING_ARMS = ('none', 'numab', 'numab-pol', 'damon', 'mp2')
+TIERING_LOADS = ('skewed', 'uniform')
 
 
 def percentile(values, p):
@@ -328,21 +329,26 @@ def tiering(args):
 
     DIR/samples.csv, DIR/tps.csv, DIR/tables.csv and DIR/conditions.txt
     of experiments/tiering.sh into DIR/summary.md, and the medians over
-    the repeats per arm and time for the plots: DIR/.placement-ARM.dat,
-    DIR/.migrated-ARM.dat, DIR/.tps-ARM.dat."""
+    the repeats per load, arm and time for the plots:
+    DIR/.placement-LOAD-ARM.dat, DIR/.migrated-LOAD-ARM.dat,
+    DIR/.tps-LOAD-ARM.dat."""
     d = args.dir
     samples = read(os.path.join(d, 'samples.csv'))
     tps = read(os.path.join(d, 'tps.csv'))
+    # Runs before the uniform load had only the skewed one.
+    for r in samples + tps:
+        r.setdefault('load', 'skewed')
     cond = _tiering_key_values(os.path.join(d, 'conditions.txt'))
     half = number(cond.get('shift', 0))
-    arms = [a for a in TIERING_ARMS if any(r['arm'] == a for r in samples)]
-    for a in arms:
+    cases = [(l, a) for l in TIERING_LOADS for a in TIERING_ARMS
+             if any(r['load'] == l and r['arm'] == a for r in samples)]
+    for l, a in cases:
         for name, rows, col in (('placement', samples, 'hot_share_fast'),
                                 ('migrated', samples, 'pgmigrate_success'),
                                 ('tps', tps, 'tps')):
-            at = groups([r for r in rows if r['arm'] == a and r[col] != ''],
+            at = groups([r for r in rows if r['load'] == l and r['arm'] == a and r[col] != ''],
                         lambda r: int(number(r['t'])))
-            write(os.path.join(d, '.%s-%s.dat' % (name, a)),
+            write(os.path.join(d, '.%s-%s-%s.dat' % (name, l, a)),
                   ''.join('%d %s\n' % (t, median_shown([r[col] for r in g]))
                           for t, g in sorted(at.items())))
 
@@ -366,11 +372,13 @@ def tiering(args):
         return text
 
     rows = []
-    for a in arms:
-        reps = groups([r for r in samples if r['arm'] == a], lambda r: r['repeat'])
+    guest_sys_none = {}
+    for l, a in cases:
+        reps = groups([r for r in samples if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
+        txns = groups([r for r in tps if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
         per = {k: [] for k in ('a90', 'b90', 'wrong', 'migrated', 'needed', 'promoted',
-                               'demoted', 'hint', 'pte', 'mover', 'stime')}
-        for g in reps.values():
+                               'demoted', 'hint', 'pte', 'mover', 'stime', 'gsys', 'per_txn')}
+        for rep_no, g in reps.items():
             per['a90'].append(first(g, 'a', 0))
             per['b90'].append(first(g, 'b', half))
             cold = full(g, 'cold_fast')
@@ -387,15 +395,26 @@ def tiering(args):
             mover = {'damon': 'kdamond_cpu_s', 'mp2': 'worker_cpu_s'}.get(a)
             per['mover'].append(max(full(g, mover)) if mover else 0)
             per['stime'].append(number(last['server_stime_s']))
-        a_tps = [r for r in tps if r['arm'] == a]
+            if last.get('guest_cpu_s'):
+                per['gsys'].append(number(last['guest_sys_s']))
+                n = sum(number(r['tps']) for r in txns.get(rep_no, []))
+                if n:
+                    per['per_txn'].append(number(last['guest_cpu_s']) * 1000 / n)
+        if a == 'none' and per['gsys']:
+            guest_sys_none[l] = median(per['gsys'])
+        above = [x - guest_sys_none[l] for x in per['gsys']] if l in guest_sys_none else []
+        a_tps = [r for r in tps if r['load'] == l and r['arm'] == a]
         ratio_mig = [ratio(m, n) for m, n in zip(per['migrated'], per['needed'])]
         rows.append([
-            a, cell(per['a90']), cell(per['b90']), cell(per['wrong']),
+            l, a, cell(per['a90']), cell(per['b90']), cell(per['wrong']),
             cell(per['migrated']), cell(per['needed']),
             cell([x for x in ratio_mig if x is not None], '%.2f') if any(x is not None for x in ratio_mig) else '',
             cell(per['promoted']), cell(per['demoted']), cell(per['pte']), cell(per['hint']),
             cell(per['mover'], '%.2f') if a in ('damon', 'mp2') else '-',
             cell(per['stime'], '%.2f'),
+            cell(per['gsys'], '%.2f') if per['gsys'] else '',
+            cell(above, '%+.2f') if above and a != 'none' else '',
+            cell(per['per_txn'], '%.1f') if per['per_txn'] else '',
             median_shown([r['tps'] for r in a_tps]) if a_tps else '',
             median_shown([r['p99_ms'] for r in a_tps]) if a_tps else ''])
 
@@ -417,6 +436,8 @@ def tiering(args):
         'tiering_b %s, cold table tiering_cold %s; pgbench' % (mb('tiering_b'), mb('tiering_cold')),
         'with %s clients for %s s, on A until the shift at %s s, then on B;' % (
             cond.get('clients', '?'), cond.get('seconds', '?'), cond.get('shift', '?')),
+        'loads: %s (skewed: ranges of 2000 rows read, zipfian updates;' % cond.get('loads', 'skewed'),
+        'uniform: one row read, picked evenly);',
         'sampled every %s s; %s repeat(s), the arms interleaved.' % (
             cond.get('period', '?'), cond.get('repeats', '?')),
         '',
@@ -433,13 +454,20 @@ def tiering(args):
         "nothing). Mover CPU: the kdamonds' (damon) or the mp2 worker's (mp2)",
         "user + system time during the load. Server system CPU: all the server's",
         "processes, the sampler's backends included (NUMA hint faults are",
-        'handled there). TPS and p99: medians over the seconds of all repeats.',
+        "handled there). Guest system CPU: the whole guest's time in the kernel",
+        "(/proc/stat system + irq + softirq: NUMA balancing's scans and hint",
+        'faults in every process, kdamonds, migrations), and above the none arm',
+        "of the same load (its median). Guest CPU per transaction: all the",
+        "guest's busy time over pgbench's transactions (the 2 vCPUs are busy",
+        'in every arm, so a cost shows here and in TPS). TPS and p99: medians',
+        'over the seconds of all repeats.',
         '']
     out = '\n'.join(head) + '\n' + table(
-        ['arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
+        ['load', 'arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
          'pages migrated', 'needed', 'migrated / needed', 'pgpromote_success', 'pgdemote',
-         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'server system CPU s', 'median TPS', 'median p99 ms'],
-        'lrrrrrrrrrrrrrr', rows)
+         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'server system CPU s',
+         'guest system CPU s', 'above none, s', 'guest CPU ms / transaction', 'median TPS', 'median p99 ms'],
+        'llrrrrrrrrrrrrrrrrr', rows)
     write(os.path.join(d, 'summary.md'), out)
 
 

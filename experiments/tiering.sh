@@ -2,19 +2,25 @@
 # SPDX-License-Identifier: MIT
 # mp2's policy tier beside the kernel's own tiering, in the four-node guest
 # (nodes 0-1 with CPUs: the fast tier, memory_tier4; 2-3 memory only: the
-# slow tier, memory_tier28, from the guest's ACPI HMAT).  Four arms, each
+# slow tier, memory_tier28, from the guest's ACPI HMAT).  Five arms, each
 # in a server of its own, interleaved over the repeats (the order rotates
-# per repeat):
+# per repeat), under each load:
 #
-#   none    nothing moves pages
-#   numab   kernel.numa_balancing = 2 (memory tiering: promotion on hint
-#           faults) and demotion_enabled = true, both reset after the arm
-#   damon   DAMON through its sysfs interface, operations paddr: one
-#           kdamond watches nodes 2-3 with a migrate_hot scheme to node 0,
-#           another watches nodes 0-1 with a migrate_cold scheme to node 2;
-#           every setting written is kept in DIR/damon-settings.txt
-#   mp2     the extension's worker, mp2.policy = tier (fast nodes 0-1,
-#           slow 2-3, mp2.fast_fraction 0.25, naptime 1 s)
+#   none       nothing moves pages
+#   numab      kernel.numa_balancing = 2 (memory tiering: promotion on hint
+#              faults) and demotion_enabled = true, both reset after the
+#              arm: what a user turns on
+#   numab-pol  the same, and the pool given a shared memory policy that
+#              NUMA balancing scans (build/pool_policy, experiments/
+#              pool_policy.c: MPOL_BIND over every node with
+#              MPOL_F_NUMA_BALANCING, set on the pool's shmem object)
+#   damon      DAMON through its sysfs interface, operations paddr: one
+#              kdamond watches nodes 2-3 with a migrate_hot scheme to node
+#              0, another watches nodes 0-1 with a migrate_cold scheme to
+#              node 2; every setting written is kept in
+#              DIR/damon-settings.txt
+#   mp2        the extension's worker, mp2.policy = tier (fast nodes 0-1,
+#              slow 2-3, mp2.fast_fraction 0.25, naptime 1 s)
 #
 # The extension is preloaded in every arm; its policy is on only in mp2.
 # Each arm starts its server unbound (no numactl: NUMA balancing honours
@@ -23,18 +29,23 @@
 # mp2_interleave_pool('{2,3}'), checked before the load starts.  The
 # tables: pgbench_accounts at scale 2 (A, about 26 MB), tiering_b, a copy
 # of it (B), and tiering_cold (about 60 MB), in a 256 MB pool.  The load,
-# pgbench with 2 clients: for the first half of --seconds the script of
-# experiments/pgbench/tier-hot.sql on A (ranges of 2000 rows read, rows
-# picked by a zipfian distribution updated); then the hot set moves: the
-# same script on B for the second half.  The cold table is never read
-# while the load runs.
+# pgbench with 2 clients: for the first half of --seconds a script on A;
+# then the hot set moves: the same script on B for the second half.  The
+# cold table is never read while the load runs.  Two loads (--loads):
+#
+#   skewed   experiments/pgbench/tier-hot.sql: ranges of 2000 rows read,
+#            rows picked by a zipfian distribution updated
+#   uniform  experiments/pgbench/tier-uniform.sql: one row read, picked
+#            evenly (pgbench -S): each of the table's pages is read only
+#            every few seconds
 #
 # NUMA balancing's scanner (task_numa_work) passes over a mapping whose
 # memory policy lacks MPOL_F_MOF (vma_policy_mof()): a shared memory
 # mapping without a shared policy, such as PostgreSQL's pool
 # (MAP_SHARED | MAP_ANONYMOUS, shmem), is never scanned, so it takes no
-# hint fault and nothing of it is promoted; numa_pte_updates in the
-# samples shows whether anything was scanned.
+# hint fault and nothing of it is promoted (arm numab); arm numab-pol
+# sets such a policy.  numa_pte_updates in the samples shows whether
+# anything was scanned.
 #
 # Every 2 s at most (a sample takes longer under load in TCG) a sampler
 # records the share of the current hot table's pages on nodes 0-1, the
@@ -42,7 +53,9 @@
 # updates and hint faults, as deltas from the start of the load),
 # the CPU time of the movers (kdamonds, the mp2 worker) and the system
 # time of all the server's processes (NUMA hint faults are handled
-# there).  mp2_relation_nodes() reads every page it locates, which DAMON
+# there), and the guest's CPU time, all of it and in the kernel
+# (/proc/stat: NUMA balancing scans and takes hint faults in every
+# process it scans, pgbench's too).  mp2_relation_nodes() reads every page it locates, which DAMON
 # sees as an access: so the other hot table and the cold table are
 # located only every 10 s (their columns are empty in between).  pgbench
 # logs every transaction: TPS and the 99th percentile of the latency per
@@ -52,13 +65,15 @@
 # the placement; placement, churn (pages migrated) and CPU can be compared.
 #
 #   experiments/tiering.sh [--repeats N] [--seconds S] [--out DIR] [--pg VERSION]
+#                          [--arms "ARM..."] [--loads "LOAD..."]
 #
+# Defaults: 1 repeat of 120 s, every arm, both loads, PostgreSQL 15.
 # Installs the extension into PostgreSQL VERSION (default 15) and boots
 # the patched kernel (cached).  Writes DIR/samples.csv, DIR/tps.csv,
 # DIR/placement.csv (the pool's pages per node at the start of each
 # arm), DIR/damon-settings.txt, DIR/damon-stats.csv, DIR/numab-settings.txt,
-# DIR/summary.md, DIR/placement.png and DIR/migrations.png (default
-# results/tiering).
+# DIR/summary.md, and per load DIR/placement-LOAD.png,
+# DIR/migrations-LOAD.png and DIR/tps-LOAD.png (default results/tiering).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,11 +87,28 @@ seconds=120
 out=results/tiering
 pg=15
 inside=0
-exp_options "repeats:number seconds:number out:text pg:number inside:flag" "$@"
+ALL_ARMS="none numab numab-pol damon mp2"
+ALL_LOADS="skewed uniform"
+arms=$ALL_ARMS
+loads=$ALL_LOADS
+exp_options "repeats:number seconds:number out:text pg:number arms:text loads:text inside:flag" "$@"
 [ "$seconds" -ge 10 ] || { echo "$EXP: --seconds wants at least 10, got $seconds (try --help)" >&2; exit 2; }
 out=$(exp_out "$out")
-
-ARMS=(none numab damon mp2)
+# words_in WHAT LIST ALLOWED: every word of LIST is one of ALLOWED, or exit 2.
+words_in() {
+	local w
+	[ -n "$2" ] || { echo "$EXP: --$1 is empty (one or more of: $3)" >&2; exit 2; }
+	for w in $2; do
+		case " $3 " in *" $w "*) ;; *)
+			echo "$EXP: --$1: unknown '$w' (one or more of: $3)" >&2
+			exit 2 ;;
+		esac
+	done
+}
+words_in arms "$arms" "$ALL_ARMS"
+words_in loads "$loads" "$ALL_LOADS"
+read -ra ARMS <<<"$arms"
+read -ra LOADS <<<"$loads"
 # The sampler's period, and every how many samples the tables other than
 # the current hot one are located.
 PERIOD=2
@@ -84,17 +116,21 @@ FULL_EVERY=5
 
 if [ "$inside" = 0 ]; then
 	start=$SECONDS
-	exp_in_guest 4 1024 $((600 + repeats * 4 * (seconds + 240))) "$out" \
+	mkdir -p build
+	cc -std=c11 -O2 -Wall -Wextra -Werror experiments/pool_policy.c -lnuma -o build/pool_policy
+	exp_in_guest 4 1024 $((600 + repeats * ${#ARMS[@]} * ${#LOADS[@]} * (seconds + 240))) "$out" \
 		"${PG_CONFIG:-$(exp_pg_config "$pg")}" -- \
-		experiments/tiering.sh --inside --repeats "$repeats" --seconds "$seconds" --out "$out"
+		experiments/tiering.sh --inside --repeats "$repeats" --seconds "$seconds" --out "$out" \
+		--arms "$arms" --loads "$loads"
 	{
 		echo "Measured $(date -u +%Y-%m-%d) in the 4-node QEMU guest (TCG, no KVM) on"
 		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-		echo "by: experiments/tiering.sh --repeats $repeats --seconds $seconds --pg $pg"
+		echo "by: experiments/tiering.sh --repeats $repeats --seconds $seconds --pg $pg --arms '$arms' --loads '$loads'"
 		echo "wall time of the guest run: $((SECONDS - start)) s"
 	} >"$out/machine.txt"
 	experiments/tiering-plot.sh "$out"
 	cat "$out/summary.md"
+	rm -f build/pool_policy
 	exit 0
 fi
 
@@ -141,16 +177,21 @@ read -ra sz <<<"$sizes"
 for i in 0 2 4; do echo "${sz[i]},${sz[i + 1]}" >>"$out/tables.csv"; done
 pg_stop
 
-# Where postgres can read them, whoever owns the tree.
-install -m 644 "$TOP/experiments/pgbench/tier-hot.sql" "$DIR/hot-a.sql"
-sed 's/pgbench_accounts/tiering_b/g' "$TOP/experiments/pgbench/tier-hot.sql" >"$DIR/hot-b.sql"
-chmod 644 "$DIR/hot-b.sql"
+# Where postgres can read them, whoever owns the tree: per load, the script
+# on A and on B.
+for load in skewed uniform; do
+	src=$TOP/experiments/pgbench/tier-hot.sql
+	[ "$load" = uniform ] && src=$TOP/experiments/pgbench/tier-uniform.sql
+	install -m 644 "$src" "$DIR/$load-a.sql"
+	sed 's/pgbench_accounts/tiering_b/g' "$src" >"$DIR/$load-b.sql"
+	chmod 644 "$DIR/$load-b.sql"
+done
 chown "$PG_USER": "$DIR"
 
-echo "arm,repeat,t,hot_table,hot_share_fast,other_share_fast,a_fast,a_pages,b_fast,b_pages,cold_fast,cold_pages,pgpromote_success,pgdemote,pgmigrate_success,numa_hint_faults,numa_pte_updates,kdamond_cpu_s,worker_cpu_s,worker_moved,server_stime_s" >"$out/samples.csv"
-echo "arm,repeat,t,tps,p99_ms" >"$out/tps.csv"
-echo "arm,repeat,node,os_pages" >"$out/placement.csv"
-echo "arm,repeat,kdamond,scheme,action,nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds,cpu_s" >"$out/damon-stats.csv"
+echo "arm,load,repeat,t,hot_table,hot_share_fast,other_share_fast,a_fast,a_pages,b_fast,b_pages,cold_fast,cold_pages,pgpromote_success,pgdemote,pgmigrate_success,numa_hint_faults,numa_pte_updates,kdamond_cpu_s,worker_cpu_s,worker_moved,server_stime_s,guest_cpu_s,guest_sys_s" >"$out/samples.csv"
+echo "arm,load,repeat,t,tps,p99_ms" >"$out/tps.csv"
+echo "arm,load,repeat,node,os_pages" >"$out/placement.csv"
+echo "arm,load,repeat,kdamond,scheme,action,nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds,cpu_s" >"$out/damon-stats.csv"
 : >"$out/damon-settings.txt"
 : >"$out/numab-settings.txt"
 
@@ -197,6 +238,12 @@ server_stime() {
 		awk '{ print $15 + $17 }' "/proc/$pm/stat"
 		[ ${#files[@]} = 0 ] || cat "${files[@]}" 2>/dev/null | awk '{ print $15 }'
 	} | awk -v hz="$HZ" '{ s += $1 } END { printf "%.2f", s / hz }'
+}
+
+# guest_cpu: the CPU seconds of the whole guest, busy (all but idle and
+# iowait) and in the kernel (system, irq, softirq), separated by a space.
+guest_cpu() {
+	awk -v hz="$HZ" '$1 == "cpu" { printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz, ($4 + $7 + $8) / hz }' /proc/stat
 }
 
 worker_pid() {
@@ -332,7 +379,7 @@ damon_start() {
 	damon_w kdamonds/1/state on
 }
 
-# damon_stop ARM REPEAT: the schemes' statistics and the kdamonds' CPU
+# damon_stop ARM LOAD REPEAT: the schemes' statistics and the kdamonds' CPU
 # into damon-stats.csv, then the kdamonds stopped and removed.
 damon_stop() {
 	local k s pid cpu
@@ -341,7 +388,7 @@ damon_stop() {
 		cpu=$(cpu_s "$pid")
 		echo update_schemes_stats >"$DAMON/kdamonds/$k/state"
 		s=$DAMON/kdamonds/$k/contexts/0/schemes/0
-		echo "$1,$2,$k,0,$(cat "$s/action"),$(cat "$s/stats/nr_tried"),$(cat "$s/stats/sz_tried"),$(cat "$s/stats/nr_applied"),$(cat "$s/stats/sz_applied"),$(cat "$s/stats/qt_exceeds"),$cpu" >>"$out/damon-stats.csv"
+		echo "$1,$2,$3,$k,0,$(cat "$s/action"),$(cat "$s/stats/nr_tried"),$(cat "$s/stats/sz_tried"),$(cat "$s/stats/nr_applied"),$(cat "$s/stats/sz_applied"),$(cat "$s/stats/qt_exceeds"),$cpu" >>"$out/damon-stats.csv"
 		echo off >"$DAMON/kdamonds/$k/state"
 	done
 	echo 0 >"$DAMON/kdamonds/nr_kdamonds"
@@ -365,6 +412,17 @@ numab_start() {
 	} >"$out/numab-settings.txt"
 }
 
+# pool_policy: the pool given a policy NUMA balancing scans
+# (experiments/pool_policy.c), as the postmaster's numa_maps shows it,
+# into numab-settings.txt.
+pool_policy() {
+	local pm
+	pm=$(head -n 1 "$PGDATA/postmaster.pid")
+	"$TOP/build/pool_policy" "$pm" | tee -a "$out/numab-settings.txt"
+	grep -E '^[0-9a-f]+ bind=balancing:.*(dev/zero|anon_hugepage)' "/proc/$pm/numa_maps" |
+		cut -d' ' -f1-3 | sed 's/^/numa_maps of the postmaster: /' | tee -a "$out/numab-settings.txt"
+}
+
 numab_stop() {
 	echo 0 >/proc/sys/kernel/numa_balancing
 	echo false >/sys/kernel/mm/numa/demotion_enabled
@@ -372,13 +430,13 @@ numab_stop() {
 
 # ---- the arms ----------------------------------------------------------
 
-# per_second ARM REPEAT T0 LOG...: TPS and p99 latency per second of
+# per_second ARM LOAD REPEAT T0 LOG...: TPS and p99 latency per second of
 # pgbench's transaction logs, as tps.csv's rows.
 per_second() {
-	local arm=$1 r=$2 t0=$3
-	shift 3
-	cat "$@" | "$TOP/experiments/stats.py" tiering-tps "$arm" "$r" "$t0" >>"$out/tps.csv" ||
-		echo "$EXP: no transaction log of $arm, repeat $r" >&2
+	local arm=$1 load=$2 r=$3 t0=$4
+	shift 4
+	cat "$@" | "$TOP/experiments/stats.py" tiering-tps "$arm,$load" "$r" "$t0" >>"$out/tps.csv" ||
+		echo "$EXP: no transaction log of $arm, $load load, repeat $r" >&2
 }
 
 # since_f T0, since T0: the seconds since T0 (seconds since the epoch),
@@ -391,23 +449,47 @@ since() {
 	awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%d", a - b }'
 }
 
-run_arm() {
-	local arm=$1 r=$2 t0 now n=0 hot full row moved0 wcpu0 kcpu
-	local pgp pgd pgm hint pte pgp0 pgd0 pgm0 hint0 pte0 stime0 wpid bg
+# sample_row ARM LOAD REPEAT T HOT ROW: samples.csv's row from sample's
+# ROW and the counters now, against those at the start of the load (in
+# the caller's variables).
+sample_row() {
+	local pgp pgd pgm hint pte kcpu gcpu gsys
+	read -r pgp pgd pgm hint pte <<<"$(vmstat)"
+	read -r gcpu gsys <<<"$(guest_cpu)"
+	# shellcheck disable=SC2046
+	kcpu=$(cpu_s $(kdamond_pids))
+	echo "$6" | awk -F, -v pre="$1,$2,$3,$4,$5" -v hot="$5" -v m0="$moved0" \
+		-v rest="$((pgp - pgp0)),$((pgd - pgd0)),$((pgm - pgm0)),$((hint - hint0)),$((pte - pte0)),$kcpu" \
+		-v w="$(cpu_s "$wpid")" -v w0="$wcpu0" -v st="$(server_stime)" -v st0="$stime0" \
+		-v gc="$gcpu" -v gc0="$gcpu0" -v gs="$gsys" -v gs0="$gsys0" '
+		function share(f, p) { return p == "" ? "" : sprintf("%.4f", p > 0 ? f / p : 0) }
+		{ h = hot == "a" ? share($1, $2) : share($3, $4)
+		  o = hot == "a" ? share($3, $4) : share($1, $2)
+		  printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.2f,%d,%.2f,%.2f,%.2f\n", pre, h, o, $1, $2, $3, $4, $5, $6,
+		         rest, w - w0, $7 - m0, st - st0, gc - gc0, gs - gs0 }' >>"$out/samples.csv"
+}
 
-	phase "tiering: repeat $r, arm $arm"
+run_arm() {
+	local arm=$1 load=$2 r=$3 t0 now n=0 hot full row moved0 wcpu0
+	local pgp0 pgd0 pgm0 hint0 pte0 stime0 gcpu0 gsys0 wpid bg
+
+	phase "tiering: repeat $r, $load load, arm $arm"
 	start_server
 	psql_q "SELECT pg_prewarm(c) FROM unnest('{tiering_cold,pgbench_accounts,pgbench_accounts_pkey,tiering_b,tiering_b_pkey}'::regclass[]) c" >/dev/null
 	psql_q "SELECT 'interleave_pool: ' || moved || ' moved of ' || requested || ', ' || round(elapsed_ms) || ' ms'
 	          FROM mp2_interleave_pool('{2,3}')"
-	psql_q "SELECT '$arm,$r,' || coalesce(node::text, 'none') || ',' || os_pages FROM mp2_buffer_nodes()" |
+	psql_q "SELECT '$arm,$load,$r,' || coalesce(node::text, 'none') || ',' || os_pages FROM mp2_buffer_nodes()" |
 		tee -a "$out/placement.csv" >"$DIR/placement"
-	awk -F, '$3 == 2 || $3 == 3 { s += $4 } $3 != "none" { t += $4 }
+	awk -F, '$4 == 2 || $4 == 3 { s += $5 } $4 != "none" { t += $5 }
 	         END { printf "tiering: %d of %d pool pages on nodes 2-3\n", s, t
 	               if (s < 0.9 * t) { print "tiering: WARNING: less than 90% of the pool on the slow tier" } }' "$DIR/placement"
 
 	case "$arm" in
 	numab) numab_start ;;
+	numab-pol)
+		numab_start
+		pool_policy
+		;;
 	damon) damon_start ;;
 	mp2)
 		psql_q "ALTER SYSTEM SET mp2.policy = 'tier'" >/dev/null
@@ -418,6 +500,7 @@ run_arm() {
 	wpid=$(worker_pid)
 	read -r pgp0 pgd0 pgm0 hint0 pte0 <<<"$(vmstat)"
 	stime0=$(server_stime)
+	read -r gcpu0 gsys0 <<<"$(guest_cpu)"
 	wcpu0=$(cpu_s "$wpid")
 	moved0=$(psql_q "SELECT coalesce(pages_moved, 0) FROM mp2_worker_info()")
 	rm -f "$DIR"/pgbench_log.*
@@ -425,9 +508,9 @@ run_arm() {
 	(
 		cd "$DIR" &&
 			as_pg "$PGBIN/pgbench" -n -c 2 -j 2 -T "$half" -D rows=200000 -l --log-prefix=pgbench_log.a \
-				-f "$DIR/hot-a.sql" postgres >"$DIR/pgbench-a.log" 2>&1
+				-f "$DIR/$load-a.sql" postgres >"$DIR/pgbench-a.log" 2>&1
 		as_pg "$PGBIN/pgbench" -n -c 2 -j 2 -T "$((seconds - half))" -D rows=200000 -l --log-prefix=pgbench_log.b \
-			-f "$DIR/hot-b.sql" postgres >"$DIR/pgbench-b.log" 2>&1
+			-f "$DIR/$load-b.sql" postgres >"$DIR/pgbench-b.log" 2>&1
 	) &
 	bg=$!
 	while kill -0 "$bg" 2>/dev/null; do
@@ -437,17 +520,7 @@ run_arm() {
 		full=0
 		[ $((n % FULL_EVERY)) = 0 ] && full=1
 		row=$(sample "$hot" "$full")
-		read -r pgp pgd pgm hint pte <<<"$(vmstat)"
-		# shellcheck disable=SC2046
-		kcpu=$(cpu_s $(kdamond_pids))
-		echo "$row" | awk -F, -v pre="$arm,$r,$now,$hot" -v hot="$hot" -v m0="$moved0" \
-			-v rest="$((pgp - pgp0)),$((pgd - pgd0)),$((pgm - pgm0)),$((hint - hint0)),$((pte - pte0)),$kcpu" \
-			-v w="$(cpu_s "$wpid")" -v w0="$wcpu0" -v st="$(server_stime)" -v st0="$stime0" '
-			function share(f, p) { return p == "" ? "" : sprintf("%.4f", p > 0 ? f / p : 0) }
-			{ h = hot == "a" ? share($1, $2) : share($3, $4)
-			  o = hot == "a" ? share($3, $4) : share($1, $2)
-			  printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.2f,%d,%.2f\n", pre, h, o, $1, $2, $3, $4, $5, $6,
-			         rest, w - w0, $7 - m0, st - st0 }' >>"$out/samples.csv"
+		sample_row "$arm" "$load" "$r" "$now" "$hot" "$row"
 		n=$((n + 1))
 		# The next sample PERIOD s after this one began, or at once when
 		# this one took longer (it does under load: every sample is a new
@@ -458,33 +531,26 @@ run_arm() {
 	wait "$bg" || true
 	# The last placement, of every table.
 	row=$(sample x 1)
-	read -r pgp pgd pgm hint pte <<<"$(vmstat)"
-	# shellcheck disable=SC2046
-	kcpu=$(cpu_s $(kdamond_pids))
-	now=$(since "$t0")
-	echo "$row" | awk -F, -v pre="$arm,$r,$now,b" -v m0="$moved0" \
-		-v rest="$((pgp - pgp0)),$((pgd - pgd0)),$((pgm - pgm0)),$((hint - hint0)),$((pte - pte0)),$kcpu" \
-		-v w="$(cpu_s "$wpid")" -v w0="$wcpu0" -v st="$(server_stime)" -v st0="$stime0" '
-		function share(f, p) { return sprintf("%.4f", p > 0 ? f / p : 0) }
-		{ printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.2f,%d,%.2f\n", pre, share($3, $4), share($1, $2),
-		         $1, $2, $3, $4, $5, $6, rest, w - w0, $7 - m0, st - st0 }' >>"$out/samples.csv"
+	sample_row "$arm" "$load" "$r" "$(since "$t0")" b "$row"
 
 	case "$arm" in
-	numab) numab_stop ;;
-	damon) damon_stop "$arm" "$r" ;;
+	numab | numab-pol) numab_stop ;;
+	damon) damon_stop "$arm" "$load" "$r" ;;
 	mp2)
 		psql_q "ALTER SYSTEM RESET mp2.policy" >/dev/null
 		psql_q "SELECT pg_reload_conf()" >/dev/null
 		;;
 	esac
 	grep -hE 'failed|tps = ' "$DIR/pgbench-a.log" "$DIR/pgbench-b.log" | sed "s/^/$arm: /"
-	per_second "$arm" "$r" "$t0" "$DIR"/pgbench_log.*
+	per_second "$arm" "$load" "$r" "$t0" "$DIR"/pgbench_log.*
 	pg_stop
 }
 
 for r in $(seq 1 "$repeats"); do
-	for k in 0 1 2 3; do
-		run_arm "${ARMS[$(((k + r - 1) % 4))]}" "$r"
+	for load in "${LOADS[@]}"; do
+		for k in "${!ARMS[@]}"; do
+			run_arm "${ARMS[$(((k + r - 1) % ${#ARMS[@]}))]}" "$load" "$r"
+		done
 	done
 done
 {
@@ -498,5 +564,6 @@ done
 	echo "clients 2"
 	echo "shared_buffers_mb 256"
 	echo "repeats $repeats"
+	echo "loads ${LOADS[*]}"
 	echo "postgresql $PG_MAJOR"
 } >"$out/conditions.txt"
