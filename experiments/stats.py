@@ -324,6 +324,24 @@ def _tiering_key_values(conditions):
     return out
 
 
+def _tiering_mover_fit(g, mover):
+    """(a, b) of mover CPU = a x seconds + b x pages migrated, least
+    squares over the intervals between one run's samples."""
+    xs = [(number(b['t']) - number(p['t']),
+           number(b['pgmigrate_success']) - number(p['pgmigrate_success']),
+           number(b[mover]) - number(p[mover]))
+          for p, b in zip(g, g[1:]) if b[mover] != '' and p[mover] != '']
+    tt = sum(t * t for t, m, c in xs)
+    tm = sum(t * m for t, m, c in xs)
+    mm = sum(m * m for t, m, c in xs)
+    tc = sum(t * c for t, m, c in xs)
+    mc = sum(m * c for t, m, c in xs)
+    det = tt * mm - tm * tm
+    if not det:
+        return (tc / tt if tt else 0.0), 0.0
+    return (tc * mm - mc * tm) / det, (tt * mc - tm * tc) / det
+
+
 def tiering(args):
     """tiering.sh's samples: DIR/summary.md and the medians for the plots.
 
@@ -377,7 +395,8 @@ def tiering(args):
         reps = groups([r for r in samples if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
         txns = groups([r for r in tps if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
         per = {k: [] for k in ('a90', 'b90', 'wrong', 'migrated', 'needed', 'promoted',
-                               'demoted', 'hint', 'pte', 'mover', 'stime', 'gsys', 'per_txn')}
+                               'demoted', 'hint', 'pte', 'mover', 'fit_s', 'fit_page', 'stime', 'gsys',
+                               'per_txn')}
         for rep_no, g in reps.items():
             per['a90'].append(first(g, 'a', 0))
             per['b90'].append(first(g, 'b', half))
@@ -394,6 +413,10 @@ def tiering(args):
             per['pte'].append(number(last.get('numa_pte_updates') or 0))
             mover = {'damon': 'kdamond_cpu_s', 'mp2': 'worker_cpu_s'}.get(a)
             per['mover'].append(max(full(g, mover)) if mover else 0)
+            if mover:
+                per_s, per_page = _tiering_mover_fit(g, mover)
+                per['fit_s'].append(per_s * 1000)
+                per['fit_page'].append(per_page * 1e6)
             per['stime'].append(number(last['server_stime_s']))
             if last.get('guest_cpu_s'):
                 per['gsys'].append(number(last['guest_sys_s']))
@@ -411,6 +434,8 @@ def tiering(args):
             cell([x for x in ratio_mig if x is not None], '%.2f') if any(x is not None for x in ratio_mig) else '',
             cell(per['promoted']), cell(per['demoted']), cell(per['pte']), cell(per['hint']),
             cell(per['mover'], '%.2f') if a in ('damon', 'mp2') else '-',
+            cell(per['fit_s'], '%.0f') if a in ('damon', 'mp2') else '-',
+            cell(per['fit_page'], '%.0f') if a in ('damon', 'mp2') else '-',
             cell(per['stime'], '%.2f'),
             cell(per['gsys'], '%.2f') if per['gsys'] else '',
             cell(above, '%+.2f') if above and a != 'none' else '',
@@ -452,7 +477,10 @@ def tiering(args):
         'pages of A and of B on the slow tier at the start. NUMA PTE updates:',
         "the PTEs NUMA balancing's scanner marked to fault (0: it scanned",
         "nothing). Mover CPU: the kdamonds' (damon) or the mp2 worker's (mp2)",
-        "user + system time during the load. Server system CPU: all the server's",
+        'user + system time during the load, and its two parts fitted (least',
+        'squares over the intervals between samples: CPU = a x seconds + b x',
+        'pages migrated): a, the cost of running at all, in ms a second; b, in',
+        "us a page migrated. Server system CPU: all the server's",
         "processes, the sampler's backends included (NUMA hint faults are",
         "handled there). Guest system CPU: the whole guest's time in the kernel",
         "(/proc/stat system + irq + softirq: NUMA balancing's scans and hint",
@@ -465,9 +493,10 @@ def tiering(args):
     out = '\n'.join(head) + '\n' + table(
         ['load', 'arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
          'pages migrated', 'needed', 'migrated / needed', 'pgpromote_success', 'pgdemote',
-         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'server system CPU s',
+         'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'of it: ms a second', 'and us a page migrated',
+         'server system CPU s',
          'guest system CPU s', 'above none, s', 'guest CPU ms / transaction', 'median TPS', 'median p99 ms'],
-        'llrrrrrrrrrrrrrrrrr', rows)
+        'llrrrrrrrrrrrrrrrrrrr', rows)
     write(os.path.join(d, 'summary.md'), out)
 
 
@@ -576,6 +605,57 @@ def mapper_move(args):
          'median pages/s', 'median faults in the mover'], 'lrrrrr', rows))
     print('\nTime on / off: %sx (ranges above).'
           % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
+
+
+# ---- experiments/move-connections.sh: a move against the connections -------
+
+def move_connections(args):
+    """move-connections.sh's table (printed): a move against connections.
+
+    DIR/runs.csv and DIR/mapcount.csv of experiments/move-connections.sh:
+    per page kind and number of other connections, the median pages/s of
+    the timed moves (smallest-largest), against the fewest connections'
+    median of the same kind, the guest's busy CPU per page, the rmap
+    visits per page moved of the unmap and remap walks (the profiled
+    moves), and how many processes mapped the pool's pages."""
+    runs = read(os.path.join(args.dir, 'runs.csv'))
+    counts = groups(read(os.path.join(args.dir, 'mapcount.csv')),
+                    lambda r: (r['kind'], r['connections']))
+    rows = []
+    for kind in ('4k', '2m'):
+        ns = sorted({number(r['connections']) for r in runs if r['kind'] == kind})
+        base = None
+        for n in ns:
+            g = [r for r in runs if r['kind'] == kind and number(r['connections']) == n]
+            timed = [r for r in g if r['profiled'] == '0' and number(r['moved']) > 0]
+            prof = [r for r in g if r['profiled'] == '1' and number(r['moved']) > 0]
+            rate = [number(r['pages_per_s']) for r in timed]
+            med = median(rate) if rate else None
+            if base is None:
+                base = med
+            lo, hi = spread(rate) if rate else (None, None)
+            hist = counts.get((kind, '%d' % n), [])
+            total = sum(number(h['pages']) for h in hist)
+            shown = ' '.join('%s:%s' % (h['mapcount'], h['pages'])
+                             for h in sorted(hist, key=lambda h: number(h['mapcount'])))
+            rows.append([
+                kind, '%d' % n, g[0]['touched'] if g else '',
+                '%d' % len(timed), median_shown([r['moved'] for r in timed]) if timed else '',
+                '%.0f (%.0f-%.0f)' % (med, lo, hi) if rate else '',
+                fmt('%.2f', ratio(med, base)) if rate else '',
+                fmt('%.1f', median([number(r['busy_cpu_ms']) * 1000 / number(r['moved'])
+                                    for r in timed])) if timed else '',
+                fmt('%.1f', median([number(r['unmap_visits']) / number(r['moved']) for r in prof]))
+                if prof else '',
+                fmt('%.1f', median([number(r['remap_visits']) / number(r['moved']) for r in prof]))
+                if prof else '',
+                '%s (%d pages)' % (shown, total) if hist else ''])
+    sys.stdout.write(table(
+        ['pages', 'other connections', 'of which read the table', 'timed moves',
+         'median pages moved', 'median pages/s (range)', 'against the fewest connections',
+         'guest CPU us / page', 'unmap visits / page', 'remap visits / page',
+         "map count: 4 kB entries of the pool a reader maps"],
+        'lrrrrrrrrrl', rows))
 
 
 # ---- experiments/tier-slice.sh: a tier round against the pool's size -------
@@ -847,6 +927,7 @@ def main():
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
             ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
             ('tier-slice', tier_slice, [('dir', 'folder of rounds.csv and runs.csv')]),
+            ('move-connections', move_connections, [('dir', 'folder of runs.csv and mapcount.csv')]),
             ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")]),
             ('profile', profile, [('dir', 'folder of calls.csv and phases.csv'),
                                   ('methods', 'methods, in order')]),
