@@ -51,6 +51,17 @@
  * slice's entry is as old as its last visit; a page that holds buffers of
  * two slices is looked at in both.
  *
+ * Placement is kept between rounds.  The worker remembers each page's
+ * tier as a round last found it (1 byte a page of the pool, in its own
+ * memory: 1/4096 of the pool with 4 kB pages), and a round locates only
+ * the pages whose tier it does not know (never located, or moved by the
+ * last visit), a page that had no memory and whose buffers were used
+ * since, and a refresh share: runs of pages taken in turn so that every
+ * page is located again once in 8 visits of its slice.  A move by anyone else (another process, the kernel's NUMA
+ * balancing or demotion) is seen within those 8 visits.  The move walks
+ * locate every page they are handed anyway, and what they find is kept.
+ * A round that finds nothing to move then locates an eighth of its slice.
+ *
  * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
  *-------------------------------------------------------------------------
@@ -116,6 +127,33 @@ typedef struct TierSlices
 }			TierSlices;
 
 static TierSlices slices;
+
+/*
+ * Where each page of the pool was when last located: PGMP2_TIER_FAST or
+ * PGMP2_TIER_SLOW, or one of these.
+ */
+#define PLACE_OTHER		2		/* on a node of neither tier */
+#define PLACE_ABSENT	3		/* no memory behind the page */
+#define PLACE_UNKNOWN	4		/* to be located */
+
+StaticAssertDecl(PGMP2_TIER_FAST < PLACE_OTHER && PGMP2_TIER_SLOW < PLACE_OTHER,
+				 "a tier is a place");
+
+/* Every page is located again at least once in this many visits ... */
+#define TIER_REFRESH_VISITS	8
+/* ... in runs of this many pages, which one mincore() and one call ask. */
+#define TIER_REFRESH_RUN	512
+
+/* The places, in the worker's memory; for one pool and one pair of tiers. */
+typedef struct TierKnown
+{
+	int64		npages;			/* pages of the pool; 0: not set up */
+	char		fast[64];		/* the tiers' nodes the places are of */
+	char		slow[64];
+	uint8	   *place;			/* [npages] */
+}			TierKnown;
+
+static TierKnown known;
 
 /* The tiers of this round. */
 typedef struct TierPlan
@@ -187,6 +225,9 @@ pgmp2_tier_reset(void)
 	if (slices.slice != NULL)
 		pfree(slices.slice);
 	memset(&slices, 0, sizeof(slices));
+	if (known.place != NULL)
+		pfree(known.place);
+	memset(&known, 0, sizeof(known));
 	if (tier_shared != NULL)
 		memset(tier_shared, 0, pgmp2_tier_shmem_size());
 }
@@ -388,49 +429,130 @@ plan_nodes(TierPlan *plan, Mp2Round *round)
 }
 
 /*
- * Survey: the node and hotness of every page that exists.  Returns false
- * when the worker is to stop first.
+ * The places of this round's pool and tiers: kept when they are those of
+ * the last round, else all unknown.
+ */
+static void
+known_setup(const TierPlan *plan)
+{
+	const char *fast = plan->counts[PGMP2_TIER_FAST].nodes;
+	const char *slow = plan->counts[PGMP2_TIER_SLOW].nodes;
+
+	if (known.npages == plan->pool.npages && strcmp(known.fast, fast) == 0 &&
+		strcmp(known.slow, slow) == 0)
+		return;
+	if (known.place != NULL)
+		pfree(known.place);
+	known.place = MemoryContextAllocHuge(TopMemoryContext,
+										 (Size) plan->pool.npages);
+	memset(known.place, PLACE_UNKNOWN, (Size) plan->pool.npages);
+	known.npages = plan->pool.npages;
+	strlcpy(known.fast, fast, sizeof(known.fast));
+	strlcpy(known.slow, slow, sizeof(known.slow));
+}
+
+/* What a walk found: page on node (-1: not known), located just now. */
+static void
+known_found(const TierPlan *plan, int64 page, int node)
+{
+	int			tier = plan_tier(plan, node);
+
+	known.place[page] = node < 0 ? PLACE_UNKNOWN :
+		tier >= 0 ? tier : PLACE_OTHER;
+}
+
+/*
+ * Whether the survey locates page, whose buffers were used in rounds of
+ * the last ones: its place is not known, it had no memory and a buffer
+ * was used since, or its run's turn to be located again has come.
+ */
+static bool
+must_locate(const TierPlan *plan, int64 page, int rounds)
+{
+	uint8		place = known.place[page];
+
+	if (place == PLACE_UNKNOWN || (place == PLACE_ABSENT && rounds > 0))
+		return true;
+	return (page / TIER_REFRESH_RUN) % TIER_REFRESH_VISITS ==
+		plan->visits % TIER_REFRESH_VISITS;
+}
+
+/* Count a page of tier into the survey, with page_hotness's answers. */
+static void
+survey_count(TierPlan *plan, int tier, int score, int rounds, int used_now)
+{
+	Mp2TierCounts *c = &plan->counts[tier];
+
+	c->pages++;
+	c->hot_pages += score > 0;
+	c->used += used_now;
+	score = Min(score, plan->max_score);
+	if (tier == PGMP2_TIER_FAST)
+		plan->on_fast[score]++;
+	else if (rounds >= TIER_PROMOTE_MIN)
+		plan->on_slow[score]++; /* the ones that may be promoted */
+}
+
+/*
+ * Survey: the tier and hotness of every page that exists, located where
+ * its place is not known well enough.  Returns false when the worker is
+ * to stop first.
  */
 static bool
 survey(TierPlan *plan, Mp2Round *round)
 {
 	Mp2Walk		walk;
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	int64	   *ask = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	Mp2WindowNodes wn;
 
+	known_setup(plan);
 	pgmp2_window_nodes_init(&wn);
 	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
 	while (!pgmp2_walk_done(&walk))
 	{
 		int			n;
+		int			nask = 0;
 
 		if (pgmp2_round_should_stop(round))
 			return false;
 		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
-		pgmp2_window_nodes(&wn, &walk.pool, pages, n);
-		plan->located += wn.nres;
-		for (int i = 0; i < wn.nres; i++)
+		for (int i = 0; i < n; i++)
 		{
 			int			used_now;
 			int			rounds;
-			int			score = page_hotness(&walk.pool, wn.resident[i],
-											 &rounds, &used_now);
-			int			tier = plan_tier(plan, wn.where[i]);
-			Mp2TierCounts *c;
+			int			score = page_hotness(&walk.pool, pages[i], &rounds,
+											 &used_now);
+			uint8		place = known.place[pages[i]];
 
+			if (must_locate(plan, pages[i], rounds))
+				ask[nask++] = pages[i];
+			else if (place == PGMP2_TIER_FAST || place == PGMP2_TIER_SLOW)
+				survey_count(plan, place, score, rounds, used_now);
+		}
+		if (nask == 0)
+			continue;
+		pgmp2_window_nodes(&wn, &walk.pool, ask, nask);
+		plan->located += wn.nres;
+		for (int j = 0; j < nask; j++)
+			known.place[ask[j]] = PLACE_ABSENT;
+		for (int i = 0; i < wn.nres; i++)
+		{
+			int			tier = plan_tier(plan, wn.where[i]);
+			int			used_now;
+			int			rounds;
+			int			score;
+
+			known_found(plan, wn.resident[i], wn.where[i]);
 			if (tier < 0)
 				continue;
-			c = &plan->counts[tier];
-			c->pages++;
-			c->hot_pages += score > 0;
-			c->used += used_now;
-			score = Min(score, plan->max_score);
-			if (tier == PGMP2_TIER_FAST)
-				plan->on_fast[score]++;
-			else if (rounds >= TIER_PROMOTE_MIN)
-				plan->on_slow[score]++;	/* the ones that may be promoted */
+			score = page_hotness(&walk.pool, wn.resident[i], &rounds, &used_now);
+			survey_count(plan, tier, score, rounds, used_now);
 		}
 	}
+	pfree(pages);
+	pfree(ask);
+	pgmp2_window_nodes_free(&wn);
 	return true;
 }
 
@@ -558,9 +680,11 @@ demote_target(void *arg, int64 page, int node)
 	int			rounds;
 	int			score = tier_score(plan, page, node, PGMP2_TIER_FAST, &rounds);
 
+	known_found(plan, page, node);
 	if (score < 0 || score > plan->demote_below ||
 		!take_at_boundary(plan, score, plan->demote_below, plan->demote_at))
 		return -1;
+	known.place[page] = PLACE_UNKNOWN;	/* until the next round locates it */
 	plan->next_slow = (plan->next_slow + 1) % plan->nslow;
 	return plan->slow[plan->next_slow];
 }
@@ -573,6 +697,7 @@ promote_target(void *arg, int64 page, int node)
 	int			rounds;
 	int			score = tier_score(plan, page, node, PGMP2_TIER_SLOW, &rounds);
 
+	known_found(plan, page, node);
 	if (score < 0 || rounds < TIER_PROMOTE_MIN ||
 		score < plan->promote_above ||
 		!take_at_boundary(plan, score, plan->promote_above, plan->promote_at))
@@ -586,6 +711,7 @@ promote_target(void *arg, int64 page, int node)
 		{
 			plan->room[f]--;
 			plan->next_fast = (f + 1) % plan->nfast;
+			known.place[page] = PLACE_UNKNOWN;
 			return plan->fast[f];
 		}
 	}

@@ -353,7 +353,7 @@ wait_until(
 	120,
 	sub {
 		my $row = query(
-			'SELECT slice, slices, rounds, buffers_read, pages_located FROM mp2_tier_progress()'
+			'SELECT slice, slices, rounds, buffers_read, pages_located, pages_moved FROM mp2_tier_progress()'
 		);
 		$progress{ (split /\|/, $row)[2] } = $row;
 		return keys %progress >= 9;
@@ -364,7 +364,8 @@ shift @rounds;
 splice @rounds, 8 if @rounds > 8;
 my @progress = @progress{@rounds};
 $check_cap->();
-note("slice|slices|rounds|buffers_read|pages_located: ", join(' ', @progress));
+note("slice|slices|rounds|buffers_read|pages_located|pages_moved: ",
+	join(' ', @progress));
 # Whatever rounds were sampled, slice + (rounds since) mod 4 is the same.
 my %start = map { my ($sl, undef, $r) = split /\|/; (($sl - $r) % 4 => 1) } @progress;
 is(scalar(grep { (split /\|/)[1] == 4 && (split /\|/)[3] == 8192 } @progress),
@@ -375,9 +376,38 @@ is(scalar(grep { (split /\|/)[4] <= 3 * (16384 + 2) } @progress),
 	scalar(@progress), '... and locates at most 3 x 16386 pages');
 ok(@progress == 8 && keys %start == 1,
 	'... one slice after the other (' . scalar(@progress) . ' rounds sampled)');
+# Placement is kept between rounds: a round that moves nothing, in a
+# slice whose last visit (4 rounds before) moved nothing either, locates
+# its refresh share only, the pages of 4 runs of 512 in 16384 (and a page
+# at either end).
+my @quiet = grep {
+	my $last = $progress{ $_ - 4 };
+	defined $last
+	  && (split /\|/, $last)[5] == 0
+	  && (split /\|/, $progress{$_})[5] == 0
+} @rounds;
+ok( @quiet > 0 && !grep({ (split /\|/, $progress{$_})[4] > 4 * 512 + 2 } @quiet),
+	'... and a round that moves nothing, after a visit that moved nothing, locates at most 4 x 512 + 2 pages ('
+	  . scalar(@quiet)
+	  . ' such rounds)');
 ok($ok_cap, '... the fast tier within its cap');
 ok(share_on('tier_next', '0,1', 0.85),
 	'... and the hot table still on nodes 0-1');
+
+note('pages moved by another process are found again');
+# The worker knows the new hot table's pages as fast.  Moved to node 2
+# behind its back, they are located again within 8 rounds (each page's
+# run comes up once in 8 visits), and promoted.
+mp2_alter_system($node, "mp2.tier_slice = '4GB'");
+next_round();
+my $away = query("SELECT moved FROM mp2_migrate('tier_next', 2)");
+note("mp2_migrate moved $away pages of tier_next to node 2");
+$r0 = tier_rounds();
+$rounds = rounds_until($r0, 12,
+	sub { share_on('tier_next', '0,1', 0.85) }, $check_cap);
+ok( $away > 0 && defined $rounds,
+	'... and 85% of them back on nodes 0-1 within 12 rounds (took '
+	  . ($rounds // 'more') . ')');
 $pgbench_next->kill_kill;
 mp2_alter_system($node, 'mp2.fast_fraction = 0.25');
 is(query($next_md5), $next0, "the new hot table's bytes are unchanged");
