@@ -57,10 +57,13 @@
  * the pages whose tier it does not know (never located, or moved by the
  * last visit), a page that had no memory and whose buffers were used
  * since, and a refresh share: runs of pages taken in turn so that every
- * page is located again once in 8 visits of its slice.  A move by anyone else (another process, the kernel's NUMA
- * balancing or demotion) is seen within those 8 visits.  The move walks
- * locate every page they are handed anyway, and what they find is kept.
- * A round that finds nothing to move then locates an eighth of its slice.
+ * page is located again once in 8 visits of its slice.  A move by anyone
+ * else (another process, the kernel's NUMA balancing or demotion) is
+ * seen within those 8 visits; a page found on another tier than the one
+ * remembered makes the next pass over the pool locate every page.  The
+ * move walks locate every page they are handed anyway, and what they
+ * find is kept.  A round that finds nothing to move then locates an
+ * eighth of its slice.
  *
  * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
@@ -151,6 +154,7 @@ typedef struct TierKnown
 	char		fast[64];		/* the tiers' nodes the places are of */
 	char		slow[64];
 	uint8	   *place;			/* [npages] */
+	int			full_rounds;	/* rounds left that locate every page */
 }			TierKnown;
 
 static TierKnown known;
@@ -451,14 +455,22 @@ known_setup(const TierPlan *plan)
 	strlcpy(known.slow, slow, sizeof(known.slow));
 }
 
-/* What a walk found: page on node (-1: not known), located just now. */
+/*
+ * What a walk found: page on node (-1: not known), located just now.  A
+ * page found on another tier than the one remembered was moved by someone
+ * else, who may have moved more: the next pass locates every page.
+ */
 static void
 known_found(const TierPlan *plan, int64 page, int node)
 {
 	int			tier = plan_tier(plan, node);
+	uint8		was = known.place[page];
+	uint8		now = node < 0 ? PLACE_UNKNOWN : tier >= 0 ? tier : PLACE_OTHER;
 
-	known.place[page] = node < 0 ? PLACE_UNKNOWN :
-		tier >= 0 ? tier : PLACE_OTHER;
+	if ((was == PGMP2_TIER_FAST || was == PGMP2_TIER_SLOW) &&
+		now != PLACE_UNKNOWN && now != was)
+		known.full_rounds = slices.nslices;
+	known.place[page] = now;
 }
 
 /*
@@ -471,7 +483,8 @@ must_locate(const TierPlan *plan, int64 page, int rounds)
 {
 	uint8		place = known.place[page];
 
-	if (place == PLACE_UNKNOWN || (place == PLACE_ABSENT && rounds > 0))
+	if (known.full_rounds > 0 || place == PLACE_UNKNOWN ||
+		(place == PLACE_ABSENT && rounds > 0))
 		return true;
 	return (page / TIER_REFRESH_RUN) % TIER_REFRESH_VISITS ==
 		plan->visits % TIER_REFRESH_VISITS;
@@ -505,8 +518,10 @@ survey(TierPlan *plan, Mp2Round *round)
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *ask = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	Mp2WindowNodes wn;
+	bool		full;
 
 	known_setup(plan);
+	full = known.full_rounds > 0;
 	pgmp2_window_nodes_init(&wn);
 	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
 	while (!pgmp2_walk_done(&walk))
@@ -553,6 +568,8 @@ survey(TierPlan *plan, Mp2Round *round)
 	pfree(pages);
 	pfree(ask);
 	pgmp2_window_nodes_free(&wn);
+	if (full)
+		known.full_rounds--;
 	return true;
 }
 
