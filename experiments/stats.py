@@ -342,6 +342,20 @@ def _tiering_mover_fit(g, mover):
     return (tc * mm - mc * tm) / det, (tt * mc - tm * tc) / det
 
 
+def _tiering_mover_rates(g, mover):
+    """The mover's CPU a second over each interval between one run's
+    samples: (those in which pgmigrate_success did not change, those in
+    which it did)."""
+    still, moving = [], []
+    for p, b in zip(g, g[1:]):
+        dt = number(b['t']) - number(p['t'])
+        if b[mover] == '' or p[mover] == '' or dt <= 0:
+            continue
+        rate = (number(b[mover]) - number(p[mover])) / dt
+        (still if b['pgmigrate_success'] == p['pgmigrate_success'] else moving).append(rate)
+    return still, moving
+
+
 def tiering(args):
     """tiering.sh's samples: DIR/summary.md and the medians for the plots.
 
@@ -395,7 +409,7 @@ def tiering(args):
         reps = groups([r for r in samples if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
         txns = groups([r for r in tps if r['load'] == l and r['arm'] == a], lambda r: r['repeat'])
         per = {k: [] for k in ('a90', 'b90', 'wrong', 'migrated', 'needed', 'promoted',
-                               'demoted', 'hint', 'pte', 'mover', 'fit_s', 'fit_page', 'stime', 'gsys',
+                               'demoted', 'hint', 'pte', 'mover', 'fit_s', 'fit_page', 'still', 'moving', 'stime', 'gsys',
                                'per_txn')}
         for rep_no, g in reps.items():
             per['a90'].append(first(g, 'a', 0))
@@ -417,6 +431,11 @@ def tiering(args):
                 per_s, per_page = _tiering_mover_fit(g, mover)
                 per['fit_s'].append(per_s * 1000)
                 per['fit_page'].append(per_page * 1e6)
+                still, moving = _tiering_mover_rates(g, mover)
+                if still:
+                    per['still'].append(median(still) * 1000)
+                if moving:
+                    per['moving'].append(median(moving) * 1000)
             per['stime'].append(number(last['server_stime_s']))
             if last.get('guest_cpu_s'):
                 per['gsys'].append(number(last['guest_sys_s']))
@@ -436,6 +455,8 @@ def tiering(args):
             cell(per['mover'], '%.2f') if a in ('damon', 'mp2') else '-',
             cell(per['fit_s'], '%.0f') if a in ('damon', 'mp2') else '-',
             cell(per['fit_page'], '%.0f') if a in ('damon', 'mp2') else '-',
+            cell(per['still'], '%.0f') if per['still'] else '-',
+            cell(per['moving'], '%.0f') if per['moving'] else '-',
             cell(per['stime'], '%.2f'),
             cell(per['gsys'], '%.2f') if per['gsys'] else '',
             cell(above, '%+.2f') if above and a != 'none' else '',
@@ -480,7 +501,9 @@ def tiering(args):
         'user + system time during the load, and its two parts fitted (least',
         'squares over the intervals between samples: CPU = a x seconds + b x',
         'pages migrated): a, the cost of running at all, in ms a second; b, in',
-        "us a page migrated. Server system CPU: all the server's",
+        'us a page migrated; and the median of its CPU a second over the',
+        'intervals in which no page migrated, and over those in which some',
+        "did. Server system CPU: all the server's",
         "processes, the sampler's backends included (NUMA hint faults are",
         "handled there). Guest system CPU: the whole guest's time in the kernel",
         "(/proc/stat system + irq + softirq: NUMA balancing's scans and hint",
@@ -494,9 +517,10 @@ def tiering(args):
         ['load', 'arm', 'A to 90% on 0-1, s', 'B to 90% after the shift, s', 'wrong promotions (cold pages)',
          'pages migrated', 'needed', 'migrated / needed', 'pgpromote_success', 'pgdemote',
          'NUMA PTE updates', 'NUMA hint faults', 'mover CPU s', 'of it: ms a second', 'and us a page migrated',
+         'ms a second, nothing migrating', 'ms a second, migrating',
          'server system CPU s',
          'guest system CPU s', 'above none, s', 'guest CPU ms / transaction', 'median TPS', 'median p99 ms'],
-        'llrrrrrrrrrrrrrrrrrrr', rows)
+        'llrrrrrrrrrrrrrrrrrrrrr', rows)
     write(os.path.join(d, 'summary.md'), out)
 
 
