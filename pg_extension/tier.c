@@ -517,6 +517,7 @@ survey(TierPlan *plan, Mp2Round *round)
 	Mp2Walk		walk;
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *ask = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
+	int		   *ask_hot = palloc(sizeof(int) * 3 * PGMP2_WINDOW_PAGES);
 	Mp2WindowNodes wn;
 	bool		full;
 
@@ -541,7 +542,13 @@ survey(TierPlan *plan, Mp2Round *round)
 			uint8		place = known.place[pages[i]];
 
 			if (must_locate(plan, pages[i], rounds))
+			{
+				/* Its hotness kept for the count once it is located. */
+				ask_hot[3 * nask] = score;
+				ask_hot[3 * nask + 1] = rounds;
+				ask_hot[3 * nask + 2] = used_now;
 				ask[nask++] = pages[i];
+			}
 			else if (place == PGMP2_TIER_FAST || place == PGMP2_TIER_SLOW)
 				survey_count(plan, place, score, rounds, used_now);
 		}
@@ -551,22 +558,22 @@ survey(TierPlan *plan, Mp2Round *round)
 		plan->located += wn.nres;
 		for (int j = 0; j < nask; j++)
 			known.place[ask[j]] = PLACE_ABSENT;
-		for (int i = 0; i < wn.nres; i++)
+		/* resident[] is the pages of ask[] that exist, in the same order. */
+		for (int i = 0, j = 0; i < wn.nres; i++, j++)
 		{
 			int			tier = plan_tier(plan, wn.where[i]);
-			int			used_now;
-			int			rounds;
-			int			score;
 
+			while (ask[j] != wn.resident[i])
+				j++;
 			known_found(plan, wn.resident[i], wn.where[i]);
-			if (tier < 0)
-				continue;
-			score = page_hotness(&walk.pool, wn.resident[i], &rounds, &used_now);
-			survey_count(plan, tier, score, rounds, used_now);
+			if (tier >= 0)
+				survey_count(plan, tier, ask_hot[3 * j], ask_hot[3 * j + 1],
+							 ask_hot[3 * j + 2]);
 		}
 	}
 	pfree(pages);
 	pfree(ask);
+	pfree(ask_hot);
 	pgmp2_window_nodes_free(&wn);
 	if (full)
 		known.full_rounds--;
