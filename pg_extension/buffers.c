@@ -340,7 +340,9 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 		if (walk->last_page >= first && walk->last_page <= last)
 			from = walk->last_page + 1;
 		for (int64 p = from; p <= last; p++)
-			pages[n++] = p;
+			if (walk->keep_page == NULL || walk->pool.thp ||
+				walk->keep_page(walk->keep_arg, p))
+				pages[n++] = p;
 		if (from <= last)
 			walk->last_page = last;
 	}

@@ -287,6 +287,12 @@ typedef struct Mp2Walk
 	int			nvisited;		/* buffers looked at */
 	int64		last_page;		/* page handed out last, -1 if none */
 	int64		handed;			/* pages handed out so far */
+	/*
+	 * If set, only the pages keep_page() keeps are handed out (in a THP
+	 * pool every page is, so that folios stay whole).
+	 */
+	bool		(*keep_page) (void *arg, int64 page);
+	void	   *keep_arg;
 }			Mp2Walk;
 
 /* Walk every page of the pool, from the page of buffer start_buf on. */

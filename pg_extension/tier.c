@@ -61,9 +61,10 @@
  * else (another process, the kernel's NUMA balancing or demotion) is
  * seen within those 8 visits; a page found on another tier than the one
  * remembered makes the next pass over the pool locate every page.  The
- * move walks locate every page they are handed anyway, and what they
- * find is kept.  A round that finds nothing to move then locates an
- * eighth of its slice.
+ * move walks are handed only the pages whose remembered tier and hotness
+ * make them candidates (and the unknown ones), locate those, and what
+ * they find is kept.  A round that finds nothing to move then locates an
+ * eighth of its slice, and one that moves little, little more.
  *
  * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
@@ -742,10 +743,48 @@ promote_target(void *arg, int64 page, int node)
 	return -1;
 }
 
-/* Move the pages target_of picks; the pages moved. */
+/*
+ * keep_page of the demote walk: pages whose remembered tier and hotness
+ * make them ones the plan may demote (unknown ones too).
+ */
+static bool
+demote_keep(void *arg, int64 page)
+{
+	TierPlan   *plan = arg;
+	uint8		place = known.place[page];
+	int			used_now;
+	int			rounds;
+
+	if (place != PGMP2_TIER_FAST && place != PLACE_UNKNOWN)
+		return false;
+	return Min(page_hotness(&plan->pool, page, &rounds, &used_now),
+			   plan->max_score) <= plan->demote_below;
+}
+
+/* keep_page of the promote walk: the same for promotion. */
+static bool
+promote_keep(void *arg, int64 page)
+{
+	TierPlan   *plan = arg;
+	uint8		place = known.place[page];
+	int			used_now;
+	int			rounds;
+	int			score;
+
+	if (place != PGMP2_TIER_SLOW && place != PLACE_UNKNOWN)
+		return false;
+	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
+				plan->max_score);
+	return rounds >= TIER_PROMOTE_MIN && score >= plan->promote_above;
+}
+
+/*
+ * Move the pages target_of picks, of those keep_page hands to it (the
+ * walk locates only these); the pages moved.
+ */
 static int64
-tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
-		  Mp2Round *round)
+tier_move(TierPlan *plan, bool (*keep_page) (void *, int64),
+		  int (*target_of) (void *, int64, int), Mp2Round *round)
 {
 	Mp2MoveArgs args;
 	Mp2MoveResult res;
@@ -756,6 +795,8 @@ tier_move(TierPlan *plan, int (*target_of) (void *, int64, int),
 	args.target_arg = plan;
 	plan->taken_at = 0;
 	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
+	walk.keep_page = keep_page;
+	walk.keep_arg = plan;
 	pgmp2_round_move(round, &walk, &args, &res);
 	plan->located += walk.handed;
 	return (int64) res.st.moved;
@@ -899,9 +940,9 @@ pgmp2_tier_round(Mp2Round *round)
 	demoted = 0;
 	promoted = 0;
 	if (plan.to_demote > 0)
-		demoted = tier_move(&plan, demote_target, round);
+		demoted = tier_move(&plan, demote_keep, demote_target, round);
 	if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
-		promoted = tier_move(&plan, promote_target, round);
+		promoted = tier_move(&plan, promote_keep, promote_target, round);
 	record_slice(&plan, promoted, demoted);
 	publish(&plan, promoted, demoted,
 			(double) (GetCurrentTimestamp() - start) / 1000.0);
