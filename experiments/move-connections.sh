@@ -15,6 +15,13 @@
 #              pgbench_accounts (another table), at --rate transactions a
 #              second in all, running while the moves run
 #
+# The touched backends connect first (--order first) or after the
+# untouched ones (--order last).  The rmap walk of a page of the pool
+# visits the postmaster's mapping, then its children's from the newest
+# to the oldest (fork inserts a child's mapping right after its
+# parent's), and the unmap walk ends once the page is mapped nowhere:
+# so with --order last it ends before the untouched backends.
+#
 # For each page kind (4 kB pages, and 2 MB pages: huge_pages = on) and each
 # N of --connections, interleaved over the repeats (the order of N rotates
 # per repeat): the table moved to node 1 and back, each move in a new
@@ -28,10 +35,10 @@
 # The table's contents are hashed before and after all moves.
 #
 #   experiments/move-connections.sh [--repeats N] [--connections "N..."]
-#       [--touched N] [--pgbench N] [--rate TPS] [--table MB]
-#       [--kinds "4k 2m"] [--pg VERSION] [--out DIR]
+#       [--touched N] [--order first|last] [--pgbench N] [--rate TPS]
+#       [--table MB] [--kinds "4k 2m"] [--pg VERSION] [--out DIR]
 #
-# Defaults: 2 repeats, connections 1 8 32 64 128, 8 touched, 2 pgbench
+# Defaults: 2 repeats, connections 1 8 32 64 128, 8 touched first, 2 pgbench
 # clients at 20 transactions a second, a 32 MB table in a 128 MB pool,
 # both page kinds, PostgreSQL 15, results/move-connections.  Installs the
 # extension into that PostgreSQL and boots the cached guest kernel.
@@ -46,6 +53,7 @@ EXP=move-connections
 repeats=2
 connections="1 8 32 64 128"
 touched=8
+order=first
 pgbench=2
 rate=20
 table=32
@@ -53,9 +61,14 @@ kinds="4k 2m"
 pg=15
 out=results/move-connections
 inside=0
-exp_options "repeats:number connections:text touched:number pgbench:number rate:number table:number kinds:text pg:number out:text inside:flag" "$@"
+exp_options "repeats:number connections:text touched:number order:text pgbench:number rate:number table:number kinds:text pg:number out:text inside:flag" "$@"
 out=$(exp_out "$out")
 for n in $connections; do exp_number --connections "$n"; done
+case $order in first | last) ;; *)
+	echo "$EXP: --order: '$order' is neither first nor last" >&2
+	exit 2
+	;;
+esac
 for k in $kinds; do
 	case $k in 4k | 2m) ;; *)
 		echo "$EXP: --kinds: unknown page kind '$k' (4k, 2m)" >&2
@@ -71,7 +84,7 @@ if [ "$inside" = 0 ]; then
 	start=$SECONDS
 	exp_in_guest 2 2048 $((900 + repeats * 5 * 300)) "$out" "$(exp_pg_config "$pg")" -- \
 		experiments/move-connections.sh --inside --repeats "$repeats" \
-		--connections "$connections" --touched "$touched" --pgbench "$pgbench" \
+		--connections "$connections" --touched "$touched" --order "$order" --pgbench "$pgbench" \
 		--rate "$rate" --table "$table" --kinds "$kinds" --out "$out"
 	echo "wall time of the guest run: $((SECONDS - start)) s" >>"$out/summary.md"
 	cat "$out/summary.md"
@@ -154,7 +167,8 @@ connect() {
 	for ((i = 0; i < n; i++)); do
 		# psql reads its stdin until the sleep ends: the session stays
 		# open and idle after its one query (or none).
-		if [ "$i" -lt "$t" ]; then
+		if { [ "$order" = first ] && [ "$i" -lt "$t" ]; } ||
+			{ [ "$order" = last ] && [ "$i" -ge $((n - t)) ]; }; then
 			(echo "SELECT count(*) FROM mp2_t;"; exec sleep 100000) |
 				as_pg "$PGBIN/psql" -X -q -At -d postgres -v application_name=touched >/dev/null &
 		else
@@ -255,7 +269,7 @@ for kind in $kinds; do
 done
 
 {
-	echo "Guest, 2 nodes, patched 6.12 ($(uname -r)), PostgreSQL $PG_MAJOR, CAP_SYS_NICE, a ${table} MB table in a ${pool} MB pool; per page kind and number of other connections (at most $touched of them read the table, the rest never did; $pgbench pgbench clients select-only on pgbench_accounts at $rate TPS besides), $repeats repeats of a move to node 1 and back, each move in a new session, the numbers of connections interleaved; visits counted in one more move there and back under ftrace's function profiler."
+	echo "Guest, 2 nodes, patched 6.12 ($(uname -r), $(cat /proc/sys/kernel/version)), PostgreSQL $PG_MAJOR, CAP_SYS_NICE, a ${table} MB table in a ${pool} MB pool; per page kind and number of other connections (at most $touched of them read the table, connected $order, the rest never did; $pgbench pgbench clients select-only on pgbench_accounts at $rate TPS besides), $repeats repeats of a move to node 1 and back, each move in a new session, the numbers of connections interleaved; visits counted in one more move there and back under ftrace's function profiler."
 	echo
 	"$TOP/experiments/stats.py" move-connections "$out"
 	echo

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <numa.h>
 #include <numaif.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1041,6 +1042,185 @@ static void test_move_all(void)
 	region_unmap(&r);
 }
 
+/* ---- a page mapped by many processes -------------------------------- */
+
+/*
+ * The mappers of test_many_mappers(): what each child of the mover reads
+ * before the pages move.  The oldest children come last in the file's
+ * rmap walk, so the first ones forked read nothing: a walk that restored
+ * every migration entry may end before them.
+ */
+enum mapper_kind { MAPPER_NONE, MAPPER_ALL, MAPPER_EVEN };
+
+static enum mapper_kind mapper_kind(int i)
+{
+	if (i < 4)
+		return MAPPER_NONE;
+	return (enum mapper_kind)(i % 3);
+}
+
+/* Pages of r that differ from the pattern, of those kind reads */
+static int mapper_read(const struct region *r, enum mapper_kind kind)
+{
+	int bad = 0;
+
+	for (int i = 0; i < r->npages; i++)
+		if (kind == MAPPER_ALL || (kind == MAPPER_EVEN && i % 2 == 0))
+			bad += bad_pages(r, i, 1);
+	return bad;
+}
+
+/*
+ * A child that maps the file privately, writes one page of it (so that
+ * the VMA has an anon_vma and fork() copies its page table entries,
+ * migration entries included), reads the others, and forks until told
+ * to stop, each grandchild checking the pages it inherited.  Exits 0 if
+ * every page read had the right bytes.
+ */
+static void private_forker(int fd, const struct region *r, int ready, int stop)
+{
+	struct region p = *r;
+	struct pollfd pfd = { .fd = stop, .events = POLLIN };
+	int bad = 0;
+
+	p.base = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p.base == MAP_FAILED)
+		_exit(2);
+	memset(p.base, 0x5a, psz);
+	bad += bad_pages(&p, 1, p.npages - 1);
+	if (write(ready, "x", 1) != 1)
+		_exit(2);
+	while (poll(&pfd, 1, 0) == 0) {
+		pid_t g = fork();
+		int st;
+
+		if (g < 0)
+			_exit(2);
+		if (g == 0)
+			_exit(bad_pages(&p, 1, p.npages - 1) ? 1 : 0);
+		if (waitpid(g, &st, 0) != g || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			bad++;
+	}
+	bad += bad_pages(&p, 1, p.npages - 1);
+	_exit(bad ? 1 : 0);
+}
+
+/*
+ * Pages of a shared file mapped by many processes, some of which have no
+ * PTE for them, moved with MOVE_ALL back and forth: first while another
+ * process maps them privately and forks, then without it.  Every process
+ * then reads every page: a migration entry left behind would fail or
+ * hang (the alarm) the process that reads it.
+ */
+static void test_many_mappers(void)
+{
+	enum { N = 32, CHILDREN = 16, MOVES = 6 };
+	int from = mem_nodes[0], to = mem_nodes[1];
+	pid_t pid[CHILDREN], forker;
+	int ready[2], go[2], stop[2];
+	struct region r;
+	struct args a;
+	int fd, status;
+	char c;
+
+	if (!need(2))
+		return;
+	if (!have_cap_sys_nice()) {
+		t_skip("needs CAP_SYS_NICE (run as root)");
+		return;
+	}
+	fd = memfd_create("move_pages2", 0);
+	if (!T_OK(fd >= 0))
+		return;
+	r.npages = N;
+	r.len = (size_t)N * psz;
+	r.tag = next_tag++;
+	if (!T_OK(ftruncate(fd, r.len) == 0))
+		return;
+	r.base = mmap(NULL, r.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!T_OK(r.base != MAP_FAILED))
+		return;
+	for (int i = 0; i < N; i++)
+		fill_page(&r, i);
+	if (!T_OK(mp1_move_all(&r, from) == 0))
+		return;
+	if (!T_OK(pipe(ready) == 0 && pipe(go) == 0 && pipe(stop) == 0))
+		return;
+
+	for (int i = 0; i < CHILDREN; i++) {
+		pid[i] = fork();
+		if (!T_OK(pid[i] >= 0))
+			return;
+		if (pid[i] == 0) {
+			int bad;
+
+			alarm(120);
+			bad = mapper_read(&r, mapper_kind(i));
+			if (write(ready[1], "x", 1) != 1 ||
+			    read(go[0], &c, 1) != 1)
+				_exit(2);
+			bad += bad_pages(&r, 0, N);
+			_exit(bad ? 1 : 0);
+		}
+	}
+	forker = fork();
+	if (!T_OK(forker >= 0))
+		return;
+	if (forker == 0) {
+		alarm(120);
+		private_forker(fd, &r, ready[1], stop[0]);
+	}
+	for (int i = 0; i < CHILDREN + 1; i++)
+		if (!T_OK(read(ready[0], &c, 1) == 1))
+			return;
+
+	args_init(&a, &r, to);
+	for (int m = 0; m < 2 * MOVES; m++) {
+		int node = m % 2 ? from : to;
+
+		if (m == MOVES) {
+			/* the rest without the private mapping */
+			if (!T_OK(write(stop[1], "x", 1) == 1))
+				return;
+			if (!T_OK(waitpid(forker, &status, 0) == forker))
+				return;
+			T_CHECK(WIFEXITED(status));
+			T_EQ(WEXITSTATUS(status), 0);
+		}
+		for (int i = 0; i < N; i++) {
+			a.nodes[i] = node;
+			a.status[i] = INT_MIN;
+		}
+		T_EQ(mp2(a.n, a.pages, a.nodes, a.status,
+			 MP2_MODE_SYNC | MP2_MOVE_ALL, 0), 0);
+		T_EQ(count_status_not(&a, node), 0);
+		T_EQ(pages_not_on(&r, node), 0);
+		T_EQ(bad_pages(&r, 0, N), 0);
+	}
+	for (int i = 0; i < CHILDREN; i++)
+		if (!T_OK(write(go[1], "x", 1) == 1))
+			return;
+	for (int i = 0; i < CHILDREN; i++) {
+		if (!T_OK(waitpid(pid[i], &status, 0) == pid[i]))
+			return;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			ksft_print_msg("(mapper %d: kind %d, status 0x%x)\n",
+				       i, mapper_kind(i), status);
+		T_CHECK(WIFEXITED(status));
+		T_EQ(WEXITSTATUS(status), 0);
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	close(stop[0]);
+	close(stop[1]);
+	close(fd);
+	args_free(&a);
+	region_unmap(&r);
+}
+
 /* Memory that ends right before a PROT_NONE page */
 static void *guarded(size_t bytes, int prot)
 {
@@ -1761,6 +1941,7 @@ static const struct t_test tests[] = {
 	T(test_many_failures),
 	T(test_remote_cpu_pages),
 	T(test_move_all),
+	T(test_many_mappers),
 	T(test_bad_input),
 	T(test_flags),
 	T(test_memoryless_node),
