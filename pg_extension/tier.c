@@ -507,6 +507,14 @@ survey_count(TierPlan *plan, int tier, int score, int rounds, int used_now)
 		plan->on_slow[score]++; /* the ones that may be promoted */
 }
 
+/* A page's hotness as page_hotness gives it, kept until it is located. */
+typedef struct PageHotness
+{
+	int			score;
+	int			rounds;
+	int			used_now;
+}			PageHotness;
+
 /*
  * Survey: the tier and hotness of every page that exists, located where
  * its place is not known well enough.  Returns false when the worker is
@@ -518,7 +526,7 @@ survey(TierPlan *plan, Mp2Round *round)
 	Mp2Walk		walk;
 	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *ask = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
-	int		   *ask_hot = palloc(sizeof(int) * 3 * PGMP2_WINDOW_PAGES);
+	PageHotness *ask_hot = palloc(sizeof(PageHotness) * PGMP2_WINDOW_PAGES);
 	Mp2WindowNodes wn;
 	bool		full;
 
@@ -545,9 +553,9 @@ survey(TierPlan *plan, Mp2Round *round)
 			if (must_locate(plan, pages[i], rounds))
 			{
 				/* Its hotness kept for the count once it is located. */
-				ask_hot[3 * nask] = score;
-				ask_hot[3 * nask + 1] = rounds;
-				ask_hot[3 * nask + 2] = used_now;
+				ask_hot[nask].score = score;
+				ask_hot[nask].rounds = rounds;
+				ask_hot[nask].used_now = used_now;
 				ask[nask++] = pages[i];
 			}
 			else if (place == PGMP2_TIER_FAST || place == PGMP2_TIER_SLOW)
@@ -568,8 +576,8 @@ survey(TierPlan *plan, Mp2Round *round)
 				j++;
 			known_found(plan, wn.resident[i], wn.where[i]);
 			if (tier >= 0)
-				survey_count(plan, tier, ask_hot[3 * j], ask_hot[3 * j + 1],
-							 ask_hot[3 * j + 2]);
+				survey_count(plan, tier, ask_hot[j].score, ask_hot[j].rounds,
+							 ask_hot[j].used_now);
 		}
 	}
 	pfree(pages);
@@ -683,6 +691,37 @@ tier_score(const TierPlan *plan, int64 page, int node, int tier, int *rounds)
 }
 
 /*
+ * The score of a page as its remembered tier gives it: as tier_score, for
+ * a page last found on tier or whose tier is not known.
+ */
+static int
+remembered_score(const TierPlan *plan, int64 page, int tier, int *rounds)
+{
+	uint8		place = known.place[page];
+	int			used_now;
+
+	if (place != tier && place != PLACE_UNKNOWN)
+		return -1;
+	return Min(page_hotness(&plan->pool, page, rounds, &used_now),
+			   plan->max_score);
+}
+
+/* Whether a page of this score on a fast node is cold enough to demote. */
+static bool
+demote_candidate(const TierPlan *plan, int score)
+{
+	return score >= 0 && score <= plan->demote_below;
+}
+
+/* Whether a page of this score and rounds on a slow node may be promoted. */
+static bool
+promote_candidate(const TierPlan *plan, int score, int rounds)
+{
+	return score >= 0 && rounds >= TIER_PROMOTE_MIN &&
+		score >= plan->promote_above;
+}
+
+/*
  * Of the pages whose score is the plan's boundary, the walk takes the
  * first quota only: whether this page is one to take, counting it.
  */
@@ -706,7 +745,7 @@ demote_target(void *arg, int64 page, int node)
 	int			score = tier_score(plan, page, node, PGMP2_TIER_FAST, &rounds);
 
 	known_found(plan, page, node);
-	if (score < 0 || score > plan->demote_below ||
+	if (!demote_candidate(plan, score) ||
 		!take_at_boundary(plan, score, plan->demote_below, plan->demote_at))
 		return -1;
 	known.place[page] = PLACE_UNKNOWN;	/* until the next round locates it */
@@ -723,8 +762,7 @@ promote_target(void *arg, int64 page, int node)
 	int			score = tier_score(plan, page, node, PGMP2_TIER_SLOW, &rounds);
 
 	known_found(plan, page, node);
-	if (score < 0 || rounds < TIER_PROMOTE_MIN ||
-		score < plan->promote_above ||
+	if (!promote_candidate(plan, score, rounds) ||
 		!take_at_boundary(plan, score, plan->promote_above, plan->promote_at))
 		return -1;
 	/* The next fast node with room. */
@@ -751,14 +789,10 @@ static bool
 demote_keep(void *arg, int64 page)
 {
 	TierPlan   *plan = arg;
-	uint8		place = known.place[page];
-	int			used_now;
 	int			rounds;
 
-	if (place != PGMP2_TIER_FAST && place != PLACE_UNKNOWN)
-		return false;
-	return Min(page_hotness(&plan->pool, page, &rounds, &used_now),
-			   plan->max_score) <= plan->demote_below;
+	return demote_candidate(plan, remembered_score(plan, page,
+												   PGMP2_TIER_FAST, &rounds));
 }
 
 /* keep_page of the promote walk: the same for promotion. */
@@ -766,16 +800,10 @@ static bool
 promote_keep(void *arg, int64 page)
 {
 	TierPlan   *plan = arg;
-	uint8		place = known.place[page];
-	int			used_now;
 	int			rounds;
-	int			score;
+	int			score = remembered_score(plan, page, PGMP2_TIER_SLOW, &rounds);
 
-	if (place != PGMP2_TIER_SLOW && place != PLACE_UNKNOWN)
-		return false;
-	score = Min(page_hotness(&plan->pool, page, &rounds, &used_now),
-				plan->max_score);
-	return rounds >= TIER_PROMOTE_MIN && score >= plan->promote_above;
+	return promote_candidate(plan, score, rounds);
 }
 
 /*
