@@ -158,8 +158,8 @@ static long kernel_move(struct worker *w, size_t n)
 					   j->o->kernel_batch);
 	for (size_t k = 0; k < n; k++)
 		w->todo_status[k] = STATUS_UNSET;
-	return mp2_sys_move_pages(n, w->todo_pages, w->todo_nodes,
-				  w->todo_status, j->o->move_all);
+	return mp2_sys_move_pages((pid_t)j->o->pid, n, w->todo_pages,
+				  w->todo_nodes, w->todo_status, j->o->move_all);
 }
 
 /*
@@ -223,7 +223,7 @@ static int recheck_busy(struct worker *w, size_t n, int unset_status)
 		idx[m] = k;
 		pages[m++] = w->todo_pages[k];
 	}
-	ret = mp2_sys_query(0, m, pages, where);
+	ret = mp2_sys_query((pid_t)w->job->o->pid, m, pages, where);
 	w->stats.query_calls++;
 	if (ret < 0)
 		goto out;
@@ -528,6 +528,9 @@ static int options_check(const struct mp2_options *o)
 	for (size_t i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
 		if (o->reserved[i])
 			return -EINVAL;
+	if (o->pid < 0 || o->pid > INT_MAX ||
+	    (o->pid && o->method == MP2_METHOD_MOVE_PAGES2))
+		return -EINVAL;
 	if (o->threads < 1 || o->pages_per_call == 0 || o->busy_retries < 0 ||
 	    o->kernel_batch > MP2_KBATCH_MAX || (o->adaptive && o->call_us == 0))
 		return -EINVAL;
@@ -563,11 +566,16 @@ static int targets_check(const int *nodes, int node, size_t count)
 	return ret;
 }
 
-static int method_resolve(struct job *j, enum mp2_method asked)
+/* Another process's pages are moved with move_pages(2): options_check(). */
+static int method_resolve(struct job *j, enum mp2_method asked, pid_t pid)
 {
 	bool has = mp2_kernel_has_move_pages2(&j->nr, NULL);
 
 	j->fell_back = false;
+	if (pid) {
+		j->method = MP2_METHOD_MOVE_PAGES;
+		return 0;
+	}
 	switch (asked) {
 	case MP2_METHOD_MOVE_PAGES2:
 		if (!has)
@@ -593,7 +601,8 @@ static int locate_all(struct job *j, size_t count, struct mp2_stats *stats)
 
 		if (n > MP2_LOCATE_CHUNK)
 			n = MP2_LOCATE_CHUNK;
-		ret = mp2_sys_query(0, n, (void **)(uintptr_t)(j->pages + done),
+		ret = mp2_sys_query((pid_t)j->o->pid, n,
+				    (void **)(uintptr_t)(j->pages + done),
 				    j->initial + done);
 		stats->query_calls++;
 		if (ret < 0)
@@ -685,7 +694,7 @@ static int engine(void *const *pages, size_t count, const int *nodes, int node,
 	}
 	ret = targets_check(nodes, node, count);
 	if (!ret)
-		ret = method_resolve(&job, opts->method);
+		ret = method_resolve(&job, opts->method, (pid_t)opts->pid);
 	if (ret)
 		goto out;
 	total.method_used = job.method;
@@ -821,7 +830,8 @@ int mp2_migrate_stream(mp2_source_fn next, void *arg,
 	{
 		struct job probe = { 0 };
 
-		ret = method_resolve(&probe, opts->method);
+		ret = method_resolve(&probe, opts->method,
+				     (pid_t)opts->pid);
 		if (ret)
 			goto out;
 		total.method_used = probe.method;

@@ -262,12 +262,27 @@ struct mp2_options {
 	int (*call_end)(void *call_arg);
 	void *call_arg;
 	/*
+	 * Move the pages as process pid maps them, at the same addresses
+	 * (0, the default: the caller's own), as mp2_locate_pid() sees
+	 * them: a process that keeps a shared mapping faulted in moves its
+	 * pages for a caller that never faulted them in.  move_pages2 has
+	 * no pid argument, so method AUTO uses move_pages(2), MOVE_PAGES2
+	 * is refused (-EINVAL), and mode and kernel_batch do not apply.
+	 * Pages pid has not mapped come back -ENOENT.  The kernel allows
+	 * it under PTRACE_MODE_READ (the same user, or CAP_SYS_PTRACE):
+	 * -EPERM otherwise, -ESRCH for no such process; the target nodes
+	 * must be in pid's cpuset (-EACCES); move_all needs CAP_SYS_NICE in
+	 * the caller, as always.  Since 1.7.0: it took the first reserved
+	 * slot, so a 1.6 library refuses it (-EINVAL).
+	 */
+	int64_t pid;
+	/*
 	 * Room for later options: zero (mp2_options_init() zeroes them).
 	 * The calls taking options return -EINVAL when one is not, so a
 	 * program built for a newer library that sets a newer option is
 	 * refused by an older library rather than silently ignored.
 	 */
-	uint64_t reserved[4];
+	uint64_t reserved[3];
 };
 
 /* Fill opts with the defaults documented above. */
@@ -346,11 +361,14 @@ struct mp2_stats {
  *   -EINVAL  bad arguments (NULL arrays with count > 0, unaligned address,
  *            count 0, unknown method or mode, threads < 1,
  *            busy_retries < 0, adaptive with call_us 0, a reserved
- *            option not zero,
+ *            option not zero, pid negative or above INT_MAX, pid with
+ *            method MOVE_PAGES2,
  *            kernel_batch > MP2_KBATCH_MAX, pages_per_call 0)
  *   -ENODEV  a target node out of range or without memory
  *   -ENOSYS  method MOVE_PAGES2 asked for and the kernel has none
- *   -EPERM   move_all without CAP_SYS_NICE
+ *   -EPERM   move_all without CAP_SYS_NICE, or pid's pages not the
+ *            caller's to see (another user's process)
+ *   -ESRCH   no process pid
  *   -ENOMEM  out of memory in the library
  * On -EINVAL, -ENODEV and -ENOSYS no page has moved, and status is not
  * written.

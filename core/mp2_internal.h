@@ -63,8 +63,8 @@ bool mp2_node_in(const struct bitmask *mask, int node);
  * negative errno.
  */
 long mp2_sys_query(pid_t pid, size_t n, void **pages, int *status);
-long mp2_sys_move_pages(size_t n, void **pages, const int *nodes, int *status,
-			bool move_all);
+long mp2_sys_move_pages(pid_t pid, size_t n, void **pages, const int *nodes,
+			int *status, bool move_all);
 long mp2_sys_move_pages2(long nr, size_t n, void **pages, const int *nodes,
 			 int *status, enum mp2_mode mode, bool move_all,
 			 unsigned int kernel_batch);

@@ -32,11 +32,11 @@ long mp2_sys_query(pid_t pid, size_t n, void **pages, int *status)
 	return ret < 0 ? -errno : ret;
 }
 
-long mp2_sys_move_pages(size_t n, void **pages, const int *nodes, int *status,
-			bool move_all)
+long mp2_sys_move_pages(pid_t pid, size_t n, void **pages, const int *nodes,
+			int *status, bool move_all)
 {
 	/* libnuma's prototype lacks const; the kernel only reads nodes. */
-	long ret = numa_move_pages(0, n, pages, (int *)nodes, status,
+	long ret = numa_move_pages(pid, n, pages, (int *)nodes, status,
 				   move_all ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE);
 
 	return ret < 0 ? -errno : ret;

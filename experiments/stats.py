@@ -631,6 +631,40 @@ def mapper_move(args):
           % fmt('%.2f', ratio(number(ms['on']), number(ms['off']))))
 
 
+# ---- experiments/move-through.sh: moving pages another process maps --------
+
+def move_through(args):
+    """move-through.sh's table (printed): four ways to move pages mapped by another.
+
+    The table of experiments/move-through.sh from its runs.csv: per number
+    of other mappers and way, the median wall time of a move (smallest-
+    largest) against touching and moving one's own mapping ("own"), the
+    median CPU of the mover and of the owner, and the mover's faults."""
+    runs = read(args.runs)
+    rows = []
+    for m, g in groups(runs, lambda r: r['mappers']).items():
+        base = None
+        for way, w in groups(g, lambda r: r['way']).items():
+            ms = median([number(r['wall_ms']) for r in w])
+            if way == 'own':
+                base = ms
+            lo, hi = spread_shown([r['wall_ms'] for r in w])
+            rows.append([m, way, len(w), median_shown([r['moved'] for r in w]),
+                         '%s (%s-%s)' % (show(ms), lo, hi),
+                         fmt('%.0f', ratio(number(w[0]['pages']) * 1000, ms)),
+                         median_shown([r['mover_cpu_ms'] for r in w]),
+                         median_shown([r['owner_cpu_ms'] for r in w]),
+                         median_shown([r['mover_minflt'] for r in w]),
+                         ])
+        for r in rows:
+            if r[0] == m:
+                r.append(fmt('%.2f', ratio(number(r[4].split()[0]), base)))
+    sys.stdout.write(table(
+        ['other mappers', 'way', 'moves', 'median pages moved', 'median ms (range)',
+         'median pages/s', 'median mover CPU ms', 'median owner CPU ms',
+         'median mover faults', 'time against own'], 'llrrrrrrrr', rows))
+
+
 # ---- experiments/move-connections.sh: a move against the connections -------
 
 def move_connections(args):
@@ -951,6 +985,7 @@ def main():
             ('pool-pages', pool_pages, [('dir', 'folder of runs.csv, pools.csv')]),
             ('mapper-move', mapper_move, [('runs', 'runs.csv')]),
             ('tier-slice', tier_slice, [('dir', 'folder of rounds.csv and runs.csv')]),
+            ('move-through', move_through, [('runs', 'runs.csv')]),
             ('move-connections', move_connections, [('dir', 'folder of runs.csv and mapcount.csv')]),
             ('ycsb', ycsb, [('summary', "mp2bench ycsb's summary.csv")]),
             ('profile', profile, [('dir', 'folder of calls.csv and phases.csv'),

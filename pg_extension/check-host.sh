@@ -10,7 +10,9 @@
 #   pg_worker-V             the relocation worker (t/001_worker.pl)
 #   pg_tier-V               policy tier's settings (t/002_tier_settings.pl)
 #   pg_docs-V               the SQL examples of docs/postgresql.md (t/003_docs.pl)
-#   pg_mapper-V             locating through the worker's mapping (t/004_mapper.pl)
+#   pg_mapper-V             locating and moving through the worker's mapping
+#                           (t/004_mapper.pl), the server without CAP_SYS_NICE
+#   pg_mapper_cap-V         the same, the server with CAP_SYS_NICE
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
@@ -75,6 +77,7 @@ run_tap "pg_worker-$PG_MAJOR" 001_worker.pl || status=1
 run_tap "pg_tier-$PG_MAJOR" 002_tier_settings.pl || status=1
 run_tap "pg_docs-$PG_MAJOR" 003_docs.pl || status=1
 run_tap "pg_mapper-$PG_MAJOR" 004_mapper.pl || status=1
+run_tap "pg_mapper_cap-$PG_MAJOR" 004_mapper.pl cap || status=1
 
 # Without shared_preload_libraries.
 pg_stop

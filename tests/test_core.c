@@ -839,6 +839,145 @@ static void test_locate_pid_bad_args(void)
 	munmap(base, psz);
 }
 
+/*
+ * Moving another process's pages: the child that wrote them maps them,
+ * the caller never faults them in.  They move to the lowest node, those the
+ * child has not mapped come back -ENOENT, the caller's page tables stay
+ * empty, and the bytes are what the child wrote.
+ */
+static void test_migrate_pid(void)
+{
+	const size_t n = 8;
+	char *base = map_pages(n, MAP_SHARED);
+	void **pages = page_array(base, n);
+	struct mp2_options o;
+	struct mp2_stats st;
+	struct mapper m;
+	int status[8], where[8];
+	int target;
+
+	T_REQUIRE(base && pages);
+	if (topo->nr_nodes < 2) {
+		free(pages);
+		munmap(base, n * psz);
+		T_SKIP("needs 2 memory nodes, this machine has %d",
+		       topo->nr_nodes);
+	}
+	target = topo->nodes[0].id;
+	T_REQUIRE(mapper_start(&m, base, n - 2));
+	for (size_t i = 0; i < n - 2; i++)
+		T_CHECK(m.where[i] >= 0 && m.where[i] != target);
+	mp2_options_init(&o);
+	o.pid = m.pid;
+	T_EQ(mp2_migrate(pages, n, NULL, target, &o, status, &st), 0);
+	T_EQ(st.requested, n);
+	T_EQ(st.moved, n - 2);
+	T_EQ(st.failed_not_present, 2);
+	T_EQ(st.method_used, MP2_METHOD_MOVE_PAGES);
+	T_CHECK(!st.fell_back);
+	for (size_t i = 0; i < n - 2; i++)
+		T_EQ(status[i], target);
+	T_EQ(status[n - 2], -ENOENT);
+	T_EQ(status[n - 1], -ENOENT);
+	T_EQ(mp2_locate_pid(m.pid, pages, n, where), 0);
+	for (size_t i = 0; i < n - 2; i++)
+		T_EQ(where[i], target);
+	/* Asked again: already there. */
+	T_EQ(mp2_migrate(pages, n - 2, NULL, target, &o, status, &st), 0);
+	T_EQ(st.already, n - 2);
+	T_EQ(st.moved, 0);
+	/* Nothing was faulted into the caller. */
+	T_EQ(mp2_locate(pages, n, where, 0), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], -ENOENT);
+	mapper_stop(&m);
+	for (size_t i = 0; i < n - 2; i++)
+		for (size_t b = 0; b < psz; b += 512)
+			T_EQ(base[i * psz + b], 0x40 + (int)i);
+	free(pages);
+	munmap(base, n * psz);
+}
+
+/* A process that is gone: -ESRCH before anything is tried. */
+static void test_migrate_pid_gone(void)
+{
+	char *base = map_pages(1, MAP_SHARED);
+	struct mp2_options o;
+	struct mp2_stats st;
+	int status[1] = { 12345 };
+	pid_t pid;
+
+	T_REQUIRE(base);
+	pid = fork();
+	T_REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	T_EQ(waitpid(pid, NULL, 0), pid);
+	mp2_options_init(&o);
+	o.pid = pid;
+	T_EQ(mp2_migrate((void **)&base, 1, NULL, topo->nodes[0].id, &o,
+			 status, &st), -ESRCH);
+	T_EQ(status[0], 12345);
+	T_EQ(st.not_tried, 1);
+	munmap(base, psz);
+}
+
+/*
+ * Another user may not move the mapper's pages: -EPERM, no status
+ * written, and the pages stay where the mapper put them, with their
+ * bytes.  Needs root to become that user.
+ */
+static void test_migrate_pid_other_user(void)
+{
+	const size_t n = 4;
+	char *base = map_pages(n, MAP_SHARED);
+	void **pages = page_array(base, n);
+	struct mapper m;
+	int res[2] = { 0, 0 };
+	int where[4];
+	int fds[2];
+	pid_t mover;
+
+	T_REQUIRE(base && pages);
+	if (geteuid() != 0) {
+		free(pages);
+		munmap(base, n * psz);
+		T_SKIP("needs root to move as another user");
+	}
+	T_REQUIRE(pipe(fds) == 0);
+	T_REQUIRE(mapper_start(&m, base, n));
+	mover = fork();
+	T_REQUIRE(mover >= 0);
+	if (mover == 0) {
+		struct mp2_options o;
+		int status[4] = { 12345, 12345, 12345, 12345 };
+
+		close(fds[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		mp2_options_init(&o);
+		o.pid = m.pid;
+		res[0] = mp2_migrate(pages, n, NULL, topo->nodes[0].id, &o,
+				     status, NULL);
+		res[1] = status[0];
+		_exit(write(fds[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(fds[1]);
+	T_EQ(read(fds[0], res, sizeof(res)), (ssize_t)sizeof(res));
+	T_EQ(waitpid(mover, NULL, 0), mover);
+	T_EQ(res[0], -EPERM);
+	T_EQ(res[1], 12345);
+	close(fds[0]);
+	T_EQ(mp2_locate_pid(m.pid, pages, n, where), 0);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(where[i], m.where[i]);
+	mapper_stop(&m);
+	for (size_t i = 0; i < n; i++)
+		T_EQ(base[i * psz], 0x40 + (int)i);
+	free(pages);
+	munmap(base, n * psz);
+}
+
 /* ---- migrate: single node ------------------------------------------- */
 
 static void test_migrate_to_current_node(void)
@@ -959,7 +1098,11 @@ static void test_invalid_arguments(void)
 	BAD_OPTION(o.adaptive = true; o.call_us = 0);
 	/* An option of a later library, unknown to this one. */
 	BAD_OPTION(o.reserved[0] = 1);
-	BAD_OPTION(o.reserved[3] = 1);
+	BAD_OPTION(o.reserved[2] = 1);
+	BAD_OPTION(o.pid = -1);
+	BAD_OPTION(o.pid = (int64_t)INT_MAX + 1);
+	/* move_pages2 has no pid: refused even where the kernel has it. */
+	BAD_OPTION(o.pid = getpid(); o.method = MP2_METHOD_MOVE_PAGES2);
 
 	BAD(-EINVAL, mp2_migrate_ranges(NULL, 1, node, &o, status, NULL));
 	r.addr = reg.base;
@@ -1042,6 +1185,7 @@ static void test_version(void)
 	for (size_t i = 0; i < sizeof(o.reserved) / sizeof(o.reserved[0]); i++)
 		T_EQ(o.reserved[i], 0);
 	T_CHECK(!o.call_begin && !o.call_end && !o.call_arg);
+	T_EQ(o.pid, 0);
 	/* Options added since 1.2 took reserved room: the size is the ABI's. */
 	if (sizeof(void *) == 8)
 		T_EQ(sizeof(o), 152);
@@ -2047,6 +2191,9 @@ int main(void)
 	T_RUN(test_locate_pid_gone);
 	T_RUN(test_locate_pid_other_user);
 	T_RUN(test_locate_pid_bad_args);
+	T_RUN(test_migrate_pid);
+	T_RUN(test_migrate_pid_gone);
+	T_RUN(test_migrate_pid_other_user);
 	T_RUN(test_migrate_to_current_node);
 	T_RUN(test_migrate_statuses);
 	T_RUN(test_invalid_arguments);

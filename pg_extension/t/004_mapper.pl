@@ -3,7 +3,10 @@
 # The worker's warm mapping (mapper.c, mp2.warm_mapping), on any machine:
 # a backend locates the pool through the worker's page tables without
 # faulting the pool into its own, gets the answer it would get alone, and
-# faults the pool in itself when the worker is gone.
+# faults the pool in itself when the worker is gone.  A server with
+# CAP_SYS_NICE also moves through the worker's page tables, faulting in
+# none of what it moves; one without moves as without the worker.  Every
+# move is checked: all the table's pages on the target, bytes unchanged.
 
 use strict;
 use warnings FATAL => 'all';
@@ -34,10 +37,13 @@ q_db('SELECT mp2_worker_start()')
   if q_db('SELECT mapper_pid FROM mp2_info()') eq '';
 
 # About 24 MB of buffers that exist (shared_buffers is 128 MB).
+# Autovacuum is off for the table, and its forks made now, so that its
+# pages stay the same pages while it moves.
 q_db(
-	"CREATE TABLE mapped AS SELECT g AS id, repeat('x', 200) AS pad
-	   FROM generate_series(1, 100000) g;
-	 SELECT count(*) FROM mapped");
+	"CREATE TABLE mapped WITH (autovacuum_enabled = off) AS
+	   SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 100000) g");
+q_db('VACUUM mapped');
+q_db('SELECT count(*) FROM mapped');
 my $pages = q_db(
 	'SELECT sum(os_pages) FROM mp2_buffer_nodes() WHERE node IS NOT NULL');
 my $page_kb = q_db('SELECT page_size FROM mp2_info()') / 1024;
@@ -90,6 +96,84 @@ sub counts_agree
 	return $ta == $tb;
 }
 
+# Moves.  The target is the node that holds the fewest of the table's
+# pages (on a one-node machine, that node: everything is already there).
+my $cap = q_db('SELECT cap_sys_nice FROM mp2_info()');
+my $hash = q_db("SELECT sum(hashtext(t::text)::bigint) FROM mapped t");
+my $tpages = q_db(
+	"SELECT sum(os_pages) FROM mp2_relation_nodes('mapped') WHERE node IS NOT NULL");
+my $table_kb = $tpages * $page_kb;
+
+sub fewest_node
+{
+	return q_db(
+		"SELECT node FROM mp2_relation_nodes('mapped') WHERE node IS NOT NULL
+		  ORDER BY os_pages, node LIMIT 1");
+}
+
+# In one new session: of mp2_migrate('mapped', TARGET), the pages moved or
+# already there and those it failed or did not try, and the kB of shared
+# memory the call faulted in.
+sub move_in_new_session
+{
+	my $target = shift;
+	my $out = $node->safe_psql(
+		$db, qq{
+CREATE TEMP TABLE rss AS
+SELECT substring(pg_read_file('/proc/self/status') from 'RssShmem:\\s+(\\d+) kB')::bigint AS kb;
+SELECT moved + already, requested - moved - already - not_present
+  FROM mp2_migrate('mapped', $target);
+SELECT substring(pg_read_file('/proc/self/status') from 'RssShmem:\\s+(\\d+) kB')::bigint - kb
+  FROM rss;
+});
+	my ($counts, $kb) = split /\n/, $out;
+	return (split(/\|/, $counts), $kb);
+}
+
+# Every page of the table that exists is on node, and its bytes are as
+# they were.
+sub all_on
+{
+	my ($target, $what) = @_;
+	is( q_db(
+			"SELECT coalesce(sum(os_pages) FILTER (WHERE node = $target), 0)
+			     || '/' || sum(os_pages) FROM mp2_relation_nodes('mapped')
+			  WHERE node IS NOT NULL"),
+		"$tpages/$tpages",
+		"$what: all $tpages pages of the table are on node $target");
+	is(q_db("SELECT sum(hashtext(t::text)::bigint) FROM mapped t"),
+		$hash, "$what: the table's bytes are unchanged");
+}
+
+my $to = fewest_node();
+my ($handled, $failed, $kb) = move_in_new_session($to);
+note("move to node $to with the worker, CAP_SYS_NICE $cap: $handled pages, $kb kB faulted in");
+my $nnodes = q_db(
+	"SELECT count(*) FROM mp2_relation_nodes('mapped') WHERE node IS NOT NULL");
+if ($cap eq 'none')
+{
+	cmp_ok($kb, '>=', $table_kb / 2,
+		"without CAP_SYS_NICE the move faults in what it moves ($kb of $table_kb kB)");
+}
+else
+{
+	cmp_ok($kb, '<', $table_kb / 10,
+		"with CAP_SYS_NICE the move goes through the worker, faulting in under a tenth of the table ($kb of $table_kb kB)"
+	);
+}
+if ($cap eq 'none' && $nnodes > 1)
+{
+	# The worker maps every page too: shared, so MPOL_MF_MOVE refuses them.
+	is($handled + $failed, $tpages, "the move tried every page of the table");
+	is(q_db("SELECT sum(hashtext(t::text)::bigint) FROM mapped t"),
+		$hash, "the table's bytes are unchanged");
+}
+else
+{
+	is("$handled/$failed", "$tpages/0", 'the move placed every page of the table');
+	all_on($to, 'moved with the worker');
+}
+
 my @with = look_in_new_session();
 note("through the worker: $with[0], $with[1] kB faulted in");
 my $pool_kb = $pages * $page_kb;
@@ -110,6 +194,15 @@ ok(counts_agree($with[0], $without[0], 64),
 );
 note('faulting in the pool alone cost ', $without[1] - $with[1],
 	' kB more than through the worker');
+
+# And moves as it would without the warm mapping: faulting in the table.
+$to = fewest_node();
+($handled, $failed, $kb) = move_in_new_session($to);
+note("move to node $to without the worker: $handled pages, $kb kB faulted in");
+is("$handled/$failed", "$tpages/0", 'the move placed every page of the table');
+cmp_ok($kb, '>=', $table_kb / 2,
+	"without the worker the move faults in what it moves ($kb of $table_kb kB)");
+all_on($to, 'moved without the worker');
 
 $node->stop;
 done_testing();
