@@ -5,8 +5,12 @@
 #
 #   pg_regress-guest-cap-V    ../sql with a server that has CAP_SYS_NICE
 #   pg_load-guest-V           pgbench while the whole pool moves back and forth
+#   pg_load_warm-guest-V      the same through the worker's warm mapping,
+#                             the worker stopped while the moves run
 #   pg_worker-guest-V         the relocation worker (t/001_worker.pl, a
 #                             cluster of its own with CAP_SYS_NICE)
+#   pg_mapper-guest-V         locating and moving through the worker's warm
+#                             mapping (t/004_mapper.pl, with CAP_SYS_NICE)
 #   pg_regress-guest-nocap-V  ../sql with a server without the capability
 #   pg_hugepages-guest-V      huge_pages = on, with 2 MiB pages reserved
 #                             on each node here (as root) around the suite
@@ -32,11 +36,12 @@
 # end the parts' counts, as comments.  Exits non-zero when a test failed
 # or the guest did not report.  Needs root.
 #
-# MP2_PG_GUEST_PARTS="cap load worker nocap huge thp bounded capability
-# nomem tier huge1g" (the default) selects the parts to run.
+# MP2_PG_GUEST_PARTS="cap load loadwarm worker mapper nocap huge thp
+# bounded capability nomem tier huge1g" (the default) selects the parts to
+# run.
 set -uo pipefail
 
-ALL_PARTS="cap load worker nocap huge thp bounded capability nomem tier huge1g"
+ALL_PARTS="cap load loadwarm worker mapper nocap huge thp bounded capability nomem tier huge1g"
 GUEST_PARTS=${MP2_PG_GUEST_PARTS:-$ALL_PARTS}
 export MP2_PG_GUEST_PARTS=$GUEST_PARTS
 
@@ -45,7 +50,9 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/scripts/pglib.sh"
 V=$PG_MAJOR
 declare -A PART_LABEL=([cap]=pg_regress-guest-cap-$V [load]=pg_load-guest-$V
-	[worker]=pg_worker-guest-$V [nocap]=pg_regress-guest-nocap-$V
+	[loadwarm]=pg_load_warm-guest-$V
+	[worker]=pg_worker-guest-$V [mapper]=pg_mapper-guest-$V
+	[nocap]=pg_regress-guest-nocap-$V
 	[huge]=pg_hugepages-guest-$V [thp]=pg_thp-guest-$V [bounded]=pg_bounded-guest-$V
 	[tier]=pg_tier-guest-$V [huge1g]=pg_hugepages_1g-guest-$V
 	[capability]=pg_capability-guest-$V [nomem]=pg_nomem-guest-$V)
@@ -207,6 +214,16 @@ inside() {
 		run_tap "${PART_LABEL[worker]}" 001_worker.pl cap || status=1
 	fi
 
+	if want loadwarm; then
+		phase "with CAP_SYS_NICE: integrity under load, through the warm mapping"
+		run_tap "${PART_LABEL[loadwarm]}" 010_load.pl cap MP2_LOAD_WARM=1 || status=1
+	fi
+
+	if want mapper; then
+		phase "with CAP_SYS_NICE: the warm mapping"
+		run_tap "${PART_LABEL[mapper]}" 004_mapper.pl cap || status=1
+	fi
+
 	if want nocap; then
 		phase "without CAP_SYS_NICE: pg_regress"
 		if pg_start; then
@@ -326,7 +343,7 @@ host_reference() {
 	cat "$dir/ref" 2>/dev/null
 	rm -rf "$dir"
 }
-if want load || want nomem; then
+if want load || want loadwarm || want nomem; then
 	echo "check-guest: the pgbench run without moves, on the host"
 	MP2_LOAD_REF=$(host_reference)
 	export MP2_LOAD_REF

@@ -3,8 +3,8 @@
  *
  * mapper.c
  *	  The warm mapping: the worker keeps the pool's pages mapped in its own
- *	  page tables, and backends ask the worker's page tables where a page
- *	  is instead of faulting the page into their own.
+ *	  page tables, and backends locate and move pages through the worker's
+ *	  page tables instead of faulting the pages into their own.
  *
  * The kernel reports the node of a page only from the page tables of the
  * process it is asked about (move_pages(2) with a pid), so a backend that
@@ -24,10 +24,16 @@
  * backends stop asking the worker at once; what the worker mapped stays
  * mapped until it exits.
  *
- * The kernel lets a process read another's page tables only under
- * PTRACE_MODE_READ: backends and the worker run as the same OS user, so
- * they may; nothing is moved through the worker, so CAP_SYS_NICE is not
- * involved.
+ * A backend with CAP_SYS_NICE moves the pages the worker maps with
+ * move_pages(2) and the worker's pid (migrate.c says why not by asking
+ * the worker), so it neither faults them in nor adds its own mapping.
+ *
+ * The kernel lets a process read and move through another's page tables
+ * only under PTRACE_MODE_READ: backends and the worker run as the same OS
+ * user, so they may, and a process of another user may not (-EPERM; the
+ * core suite's test_migrate_pid_other_user).  MPOL_MF_MOVE_ALL needs
+ * CAP_SYS_NICE in the backend that moves, as without the worker; without
+ * the capability, moves do not go through the worker.
  *
  *-------------------------------------------------------------------------
  */

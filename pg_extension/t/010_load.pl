@@ -3,6 +3,11 @@
 # Integrity under load: pgbench runs while the whole buffer pool is moved
 # back and forth between two nodes, by a server with CAP_SYS_NICE.
 #
+# With MP2_LOAD_WARM=1 the worker keeps the pool mapped (mp2.warm_mapping),
+# so the moves go through its page tables, and it is stopped while they
+# run: the moves after that go through the mover's own, and the move it
+# cut short leaves at most one window of pages untried.
+#
 # The pgbench run is deterministic (fixed seed, fixed number of
 # transactions per client), and TPC-B's updates commute, so the same run
 # without any moves must leave every table with the same contents.  Those
@@ -13,6 +18,7 @@
 use strict;
 use warnings FATAL => 'all';
 
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -26,10 +32,15 @@ plan skip_all => 'load: needs 2 memory nodes, this machine has '
 
 # How many times the whole pool moves, alternately to node 1 and node 0.
 my $moves = $ENV{MP2_LOAD_MOVES} || 10;
+my $warm  = $ENV{MP2_LOAD_WARM} ? 1 : 0;
 my $out   = PostgreSQL::Test::Utils::tempdir();
 
+# The pages of one libmp2 window (PGMP2_WINDOW_PAGES in mp2_pg.h).
+my $window = 16384;
+
 # A pool small enough that pgbench -s 5 fills it.
-my $node = mp2_node('load', conf => ['shared_buffers = 32MB']);
+my $node = mp2_node('load',
+	conf => [ 'shared_buffers = 32MB', $warm ? ('mp2.warm_mapping = on') : () ]);
 $node->start;
 
 sub q_load { return mp2_q($node, $_[0], dbname => 'mp2load'); }
@@ -61,6 +72,22 @@ my $absent =
   q_load('SELECT os_pages FROM mp2_buffer_nodes() WHERE node IS NULL');
 is($absent, '0', "load: the whole pool is in memory ($absent pages absent)");
 
+if ($warm)
+{
+	q_load('SELECT mp2_worker_start()')
+	  if q_load('SELECT mapper_pid FROM mp2_info()') eq '';
+	my $in_use = q_load(
+		'SELECT sum(os_pages) FROM mp2_buffer_nodes() WHERE node IS NOT NULL');
+	ok( wait_until(
+			60,
+			sub {
+				q_load(
+					"SELECT coalesce(mapper_pages, -1) >= $in_use FROM mp2_info()"
+				) eq 't';
+			}),
+		"load: the worker maps the $in_use pages of the pool");
+}
+
 # The reference: the same transactions, no moves.
 my $ref_h = pgbench_expected_hashes($node, 'load', "$out/ref.log");
 
@@ -68,12 +95,39 @@ my $ref_h = pgbench_expected_hashes($node, 'load', "$out/ref.log");
 my $bench =
   pgbench_start($node, 'mp2load', "$out/bench.log", '-R', $PGBENCH_RATE);
 sleep 1;
-my ($rc, $moves_out, $moves_err) = $node->psql(
-	'mp2load', "
+my $moves_sql = "
 	CREATE TABLE mp2_moves AS
 	SELECT i, i % 2 AS target, m.*
 	  FROM generate_series(1, $moves) AS i,
-	       LATERAL mp2_migrate_pool(i % 2) AS m");
+	       LATERAL mp2_migrate_pool(i % 2) AS m";
+my ($rc, $moves_out, $moves_err);
+if ($warm)
+{
+	# The moves in a session of their own; the worker stops after two.
+	my $done = q_load('SELECT sum(migrations) FROM mp2_stats()');
+	my $mover = fork;
+	die "fork: $!" unless defined $mover;
+	if ($mover == 0)
+	{
+		my ($r) = $node->psql('mp2load', $moves_sql);
+		POSIX::_exit($r);
+	}
+	ok( wait_until(
+			120,
+			sub {
+				q_load('SELECT sum(migrations) FROM mp2_stats()') >= $done + 2;
+			}),
+		'load: two moves done while the worker ran');
+	is(q_load('SELECT mp2_worker_stop()'),
+		't', 'load: the worker stopped while the moves ran');
+	waitpid($mover, 0);
+	$rc = $? >> 8;
+	$moves_err = "the moves' psql exited $rc";
+}
+else
+{
+	($rc, $moves_out, $moves_err) = $node->psql('mp2load', $moves_sql);
+}
 ok(pgbench_running($bench),
 	"load: $moves moves of the whole pool while pgbench ran")
   or diag("pgbench ended before the $moves moves did (raise MP2_LOAD_TX)");
@@ -86,11 +140,20 @@ note(
 		   FROM mp2_moves ORDER BY i'));
 is(q_try('SELECT bool_and(moved > 0) FROM mp2_moves'),
 	't', 'load: every move moved pages');
-is( q_try(
-		'SELECT sum(failed_shared + failed_other + not_tried) FROM mp2_moves'
-	),
-	'0',
-	'load: no page refused or lost');
+is( q_try('SELECT sum(failed_shared + failed_other) FROM mp2_moves'),
+	'0', 'load: no page refused or failed');
+if ($warm)
+{
+	is(q_try("SELECT count(*) FILTER (WHERE not_tried > $window) FROM mp2_moves"),
+		'0', "load: no move left more than a window ($window pages) untried");
+	is(q_try('SELECT count(*) FILTER (WHERE not_tried > 0) <= 1 FROM mp2_moves'),
+		't', 'load: only the move the worker cut short left pages untried');
+}
+else
+{
+	is(q_try('SELECT sum(not_tried) FROM mp2_moves'),
+		'0', 'load: no page left untried');
+}
 pgbench_completed('load', "$out/bench.log");
 
 # The same contents as without moves.
