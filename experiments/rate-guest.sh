@@ -9,8 +9,13 @@
 # is flat out.  One CSV row per run goes to OUTDIR/runs.csv, with the
 # relocator backend's CPU time.  Run by experiments/rate.sh; needs root.
 #
+# With --warm the worker keeps the pool mapped (mp2.warm_mapping) and has
+# mapped the tables before the first run; the methods are move_pages2
+# (the relocator's own page tables) and auto (through the worker's).
+#
 # usage: experiments/rate-guest.sh OUTDIR [--every LIST] [--clients LIST]
 #        [--mixes LIST] [--batch N] [--seconds N] [--repeats N] [--rows N]
+#        [--warm]
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +34,8 @@ batch=256
 seconds=8
 repeats=3
 rows=100000
-exp_options "every:text clients:text mixes:text batch:number seconds:number repeats:number rows:number" "$@"
+warm=0
+exp_options "every:text clients:text mixes:text batch:number seconds:number repeats:number rows:number warm:flag" "$@"
 IFS=, read -r -a EVERY_LIST <<<"$every"
 IFS=, read -r -a CLIENT_LIST <<<"$clients"
 IFS=, read -r -a MIX_LIST <<<"${mixes,,}"
@@ -40,11 +46,25 @@ pages=$(psql_q "SELECT sum(os_pages) FROM mp2_relation_nodes('ycsb') UNION ALL
 		SELECT sum(os_pages) FROM mp2_relation_nodes('ycsb_pkey')" |
 	awk '{ s += $1 } END { print s }')
 log "ycsb and ycsb_pkey: $pages OS pages"
+if [ "$warm" = 1 ]; then
+	log "the warm mapping: mp2.warm_mapping = on, waiting for the worker to map the pool"
+	psql_q "ALTER SYSTEM SET mp2.warm_mapping = on" >/dev/null
+	psql_q "SELECT pg_reload_conf()" >/dev/null
+	[ -n "$(psql_q "SELECT pid FROM mp2_worker_info()")" ] ||
+		psql_q "SELECT mp2_worker_start()" >/dev/null
+	in_use=$(psql_q "SELECT sum(os_pages) FROM mp2_buffer_nodes() WHERE node IS NOT NULL")
+	mapped() { [ "$(psql_q "SELECT coalesce(mapper_pages, -1) >= $in_use FROM mp2_info()")" = t ]; }
+	wait_for 120 mapped || { log "the worker did not map the pool in 120 s"; exit 1; }
+fi
 
 # method:mode:every; "none" runs pgbench without relocation.
 SETTINGS=(none:-:-)
 for e in "${EVERY_LIST[@]}"; do
-	SETTINGS+=("move_pages:sync:$e" "move_pages2:async:$e")
+	if [ "$warm" = 1 ]; then
+		SETTINGS+=("move_pages2:async:$e" "auto:async:$e")
+	else
+		SETTINGS+=("move_pages:sync:$e" "move_pages2:async:$e")
+	fi
 done
 
 csv=$out/runs.csv

@@ -20,7 +20,7 @@ usage() {
 	cat <<EOF
 usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
                            [--mixes LIST] [--batch N] [--seconds N]
-                           [--repeats N] [--rows N]
+                           [--repeats N] [--rows N] [--warm]
 
   --out DIR       results folder (default results/rate)
   --every LIST    relocation rates, as the seconds one move of the table
@@ -31,6 +31,10 @@ usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
   --seconds N     length of each pgbench run (default 8)
   --repeats N     interleaved repeats, medians reported (default 3)
   --rows N        rows of the ycsb table (default 100000, about 16 MB)
+  --warm          mp2.warm_mapping on, the worker mapping the tables
+                  before the runs; the methods are then move_pages2
+                  (through the relocator's own page tables) and auto
+                  (through the worker's: move_pages with its pid)
 
 Methods: move_pages, and move_pages2 async with the same batch.  About
 15 minutes with the defaults.
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
 			exit 2
 		}
 		args+=("$1" "$2"); shift ;;
+	--warm) args+=("$1") ;;
 	*) echo "rate.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 	shift

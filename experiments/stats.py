@@ -227,7 +227,48 @@ def rate(args):
          'pages/s moved', 'TPS', 'vs none', 'vs move_pages', 'p50 ms',
          'p95 ms', 'p99 ms', 'p99 vs none', 'p99 vs move_pages',
          'CPU µs/page', 'CPU vs move_pages', 'failed tx'],
-        'lrlrrrrrrrrrrrrrr', cells))
+        'lrlrrrrrrrrrrrrrr', cells) + '\n' + rate_verdicts(runs, summary))
+
+
+def _against_each(value, refs, ok):
+    """'met' when ok(value, ref) holds for every reference run, 'missed'
+    when for none, else 'inconclusive': the verdict clears the spread of
+    the reference runs only when it does not depend on which one."""
+    held = [ok(value, r) for r in refs]
+    if not held:
+        return ''
+    return 'met' if all(held) else ('missed' if not any(held) else 'inconclusive')
+
+
+def rate_verdicts(runs, summary):
+    """The goal of the fixed-rate runs against the spread of no migration:
+    each method's median TPS at least 0.9x, and its median p99 at most
+    1.5x, of every run without migration of the same mix and clients."""
+    base = groups([r for r in runs if r['method'] == 'none'],
+                  lambda r: (r['mix'], r['clients']))
+    cells = []
+    for s in summary:
+        refs = base.get((s['mix'], s['clients']), [])
+        if s['method'] == 'none' or not refs:
+            continue
+        tps, p99 = number(s['tps']), number(s['lat_p99_ms'])
+        rt = [number(r['tps']) for r in refs]
+        rp = [number(r['lat_p99_ms']) for r in refs]
+        cells.append([
+            s['mix'], s['clients'], s['method'],
+            'flat out' if number(s['every_s']) == 0 else s['every_s'] + ' s',
+            '%.0f' % tps, '%.0f-%.0f' % spread(rt),
+            '%.2f-%.2f' % (tps / max(rt), tps / min(rt)) if min(rt) > 0 else '',
+            _against_each(tps, rt, lambda v, r: v >= 0.9 * r),
+            '%.1f' % p99, '%.1f-%.1f' % spread(rp),
+            '%.2f-%.2f' % (p99 / max(rp), p99 / min(rp)) if min(rp) > 0 else '',
+            _against_each(p99, rp, lambda v, r: v <= 1.5 * r)])
+    return ('Against each run without migration (TPS at least 0.9x, p99 at '
+            'most 1.5x; met or missed only when every run agrees):\n\n' + table(
+                ['mix', 'clients', 'method', 'table every', 'median TPS',
+                 'TPS without migration', 'ratio', 'TPS verdict', 'median p99 ms',
+                 'p99 without migration', 'ratio', 'p99 verdict'],
+                'lrlrrrrlrrrl', cells))
 
 
 # ---- experiments/tier.sh: placement over time per policy --------------------
