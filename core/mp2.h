@@ -351,8 +351,9 @@ struct mp2_stats {
  * stats:        NULL, or receives the outcome, on every return: pages
  *               an error kept from being tried count as not_tried.
  *
- * Pages must be mapped in the caller's page tables to be moved: touch them
- * first (the kernel answers -ENOENT for pages never faulted in).  Each
+ * Pages must be mapped in the caller's page tables to be moved (in pid's,
+ * with opts->pid): touch them first (the kernel answers -ENOENT for pages
+ * never faulted in).  Each
  * chunk of pages is located first; pages already on their target are not
  * handed to the kernel and count as already.
  *
