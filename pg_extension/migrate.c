@@ -70,7 +70,6 @@ typedef struct MoveSource
 	int64	   *later;
 	int		   *later_target;
 	int			nlater;
-	bool		full;			/* a stream ended for room in later[] */
 } MoveSource;
 
 /*
@@ -203,10 +202,7 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 			return 0;
 		/* Room for a window of pages the worker has not mapped. */
 		if (src->mapper != 0 && src->nlater > PGMP2_WINDOW_PAGES - want)
-		{
-			src->full = true;
 			return 0;
-		}
 		n = pgmp2_walk_next(src->walk, src->pages, want, NULL, 0, NULL);
 		pgmp2_pages_exist(pool, src->pages, n, src->exists);
 		for (int i = 0; i < n; i++)
@@ -292,7 +288,6 @@ move_streams(MoveSource *src, struct mp2_options *o, struct mp2_stats *st)
 
 		if (!first && args->should_stop && args->should_stop(args->stop_arg, NULL))
 			break;
-		src->full = false;
 		o->pid = drain ? 0 : src->mapper;
 		err = mp2_migrate_stream(drain ? later_next : source_next, src, o, &part);
 		mp2_stats_add(st, &part);
@@ -302,15 +297,16 @@ move_streams(MoveSource *src, struct mp2_options *o, struct mp2_stats *st)
 			most = part.requested;
 			st->method_used = part.method_used;
 		}
-		if (err == -ESRCH && o->pid != 0)
+		if ((err == -ESRCH || err == -EPERM) && o->pid != 0)
 		{
-			/* The worker is gone: the rest here. */
+			/* The worker is gone, or may not be asked: the rest here. */
 			src->mapper = 0;
 			err = 0;
 		}
 		else if (err || part.stopped != MP2_STOP_NONE)
 			break;
-		if (src->nlater == 0 && !src->full && (src->ended || o->pid == 0))
+		/* Done when the walk is and nothing waits; a cancel, at the top. */
+		if (src->nlater == 0 && src->ended)
 			break;
 		if (o->max_pages > 0)
 		{

@@ -204,5 +204,65 @@ cmp_ok($kb, '>=', $table_kb / 2,
 	"without the worker the move faults in what it moves ($kb of $table_kb kB)");
 all_on($to, 'moved without the worker');
 
+# Pages the worker has not mapped: with a naptime of an hour, a worker
+# started now maps the pool once, and a table written after that is not
+# mapped when the whole pool moves.  The move takes the pages the worker
+# maps through it, sets the others aside and moves them itself, and goes
+# on with the rest of the pool: every page is handled, and the backend
+# faults in the new table.
+$node->append_conf('postgresql.conf', 'mp2.naptime = 3600s');
+$node->reload;
+wait_until(30, sub { mp2_q($node, 'SHOW mp2.naptime') eq '1h' });
+q_db('SELECT mp2_worker_start()');
+my $in_use = q_db(
+	'SELECT sum(os_pages) FROM mp2_buffer_nodes() WHERE node IS NOT NULL');
+ok( wait_until(
+		30,
+		sub {
+			q_db("SELECT coalesce(mapper_pages, -1) >= $in_use FROM mp2_info()")
+			  eq 't';
+		}),
+	"the restarted worker maps the $in_use pages in use");
+q_db(
+	"CREATE TABLE unmapped WITH (autovacuum_enabled = off) AS
+	   SELECT g AS id, repeat('u', 200) AS pad FROM generate_series(1, 30000) g");
+q_db('VACUUM unmapped');
+my $new_kb = q_db(
+	"SELECT sum(os_pages) FROM mp2_relation_nodes('unmapped') WHERE node IS NOT NULL"
+) * $page_kb;
+my $uhash = q_db("SELECT sum(hashtext(t::text)::bigint) FROM unmapped t");
+$to = fewest_node();
+my $out = $node->safe_psql(
+	$db, qq{
+CREATE TEMP TABLE rss AS
+SELECT substring(pg_read_file('/proc/self/status') from 'RssShmem:\\s+(\\d+) kB')::bigint AS kb;
+SELECT requested - moved - already - not_present FROM mp2_migrate_pool($to);
+SELECT substring(pg_read_file('/proc/self/status') from 'RssShmem:\\s+(\\d+) kB')::bigint - kb
+  FROM rss;
+});
+my ($left, $pool_move_kb) = split /\n/, $out;
+note("the pool to node $to: $pool_move_kb kB faulted in, the new table $new_kb kB");
+if ($cap eq 'none' && $nnodes > 1)
+{
+	# Without the capability the pages the worker maps are refused.
+	cmp_ok($left, '>', 0, 'without CAP_SYS_NICE the pages the worker maps stay');
+}
+else
+{
+	is($left, '0', 'the move of the pool handled every page');
+	all_on($to, 'the pool moved');
+}
+if ($cap ne 'none')
+{
+	cmp_ok($pool_move_kb, '>=', $new_kb / 2,
+		"the backend faulted in the table the worker has not mapped ($pool_move_kb kB, the table $new_kb kB)"
+	);
+	cmp_ok($pool_move_kb, '<', ($in_use * $page_kb) / 2,
+		"and not the pages the worker maps ($pool_move_kb kB, $in_use pages in use)"
+	);
+}
+is(q_db("SELECT sum(hashtext(t::text)::bigint) FROM unmapped t"),
+	$uhash, "the new table's bytes are unchanged");
+
 $node->stop;
 done_testing();
