@@ -13,6 +13,8 @@
 #   pg_mapper-V             locating and moving through the worker's mapping
 #                           (t/004_mapper.pl), the server without CAP_SYS_NICE
 #   pg_mapper_cap-V         the same, the server with CAP_SYS_NICE
+#   pg_capability-V         CAP_SYS_NICE out of the ambient set
+#                           (t/013_capability.pl; its moves need two nodes)
 #   pg_regress-nopreload-V  the SQL functions without shared_preload_libraries
 #
 # against the PostgreSQL of $PG_CONFIG (default: pg_config in PATH), major
@@ -78,6 +80,7 @@ run_tap "pg_tier-$PG_MAJOR" 002_tier_settings.pl || status=1
 run_tap "pg_docs-$PG_MAJOR" 003_docs.pl || status=1
 run_tap "pg_mapper-$PG_MAJOR" 004_mapper.pl || status=1
 run_tap "pg_mapper_cap-$PG_MAJOR" 004_mapper.pl cap || status=1
+run_tap "pg_capability-$PG_MAJOR" 013_capability.pl cap || status=1
 
 # Without shared_preload_libraries.
 pg_stop
