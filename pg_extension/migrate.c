@@ -231,7 +231,7 @@ source_next(void *arg, void **addrs, int *targets, size_t max)
 	}
 }
 
-/* libmp2's page source of the pages set aside for the worker: here. */
+/* libmp2's page source of the pages the worker has not mapped: here. */
 static long
 later_next(void *arg, void **addrs, int *targets, size_t max)
 {
