@@ -108,6 +108,15 @@ pgmp2_mapper_pid(void)
 }
 
 void
+pgmp2_mapper_reset(void)
+{
+	SpinLockAcquire(&pgmp2_shared->mutex);
+	pgmp2_shared->mapper.mapped = 0;
+	pgmp2_shared->mapper.passes = 0;
+	SpinLockRelease(&pgmp2_shared->mutex);
+}
+
+void
 pgmp2_mapper_info(int64 *mapped, uint64 *passes)
 {
 	SpinLockAcquire(&pgmp2_shared->mutex);

@@ -364,6 +364,12 @@ extern void pgmp2_mapper_tick(bool (*should_stop) (void));
 /* The pid to locate pages through, or 0 (no worker, or this is it). */
 extern pid_t pgmp2_mapper_pid(void);
 
+/*
+ * Forget the passes of an earlier worker (a new worker, at its start):
+ * its pages are unmapped with it.
+ */
+extern void pgmp2_mapper_reset(void);
+
 /* Pages mapped in the last full pass, and the passes so far. */
 extern void pgmp2_mapper_info(int64 *mapped, uint64 *passes);
 

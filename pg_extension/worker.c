@@ -427,6 +427,7 @@ pgmp2_worker_main(Datum main_arg)
 		proc_exit(0);
 	}
 	before_shmem_exit(pgmp2_worker_slot_leave, (Datum) 0);
+	pgmp2_mapper_reset();
 
 	ereport(LOG,
 			(errmsg("mp2 worker started: policy %s, naptime %d ms, rules in database \"%s\"",
