@@ -272,7 +272,7 @@ struct mp2_options {
 	 * it under PTRACE_MODE_READ (the same user, or CAP_SYS_PTRACE):
 	 * -EPERM otherwise, -ESRCH for no such process; the target nodes
 	 * must be in pid's cpuset (-EACCES); move_all needs CAP_SYS_NICE in
-	 * the caller, as always.  Since 1.7.0: it took the first reserved
+	 * the caller, as always.  Added after 1.6.0 in the first reserved
 	 * slot, so a 1.6 library refuses it (-EINVAL).
 	 */
 	int64_t pid;

@@ -684,22 +684,17 @@ def move_through(args):
     runs = read(args.runs)
     rows = []
     for m, g in groups(runs, lambda r: r['mappers']).items():
-        base = None
-        for way, w in groups(g, lambda r: r['way']).items():
-            ms = median([number(r['wall_ms']) for r in w])
-            if way == 'own':
-                base = ms
+        ways = groups(g, lambda r: r['way'])
+        ms = {way: median([number(r['wall_ms']) for r in w]) for way, w in ways.items()}
+        for way, w in ways.items():
             lo, hi = spread_shown([r['wall_ms'] for r in w])
             rows.append([m, way, len(w), median_shown([r['moved'] for r in w]),
-                         '%s (%s-%s)' % (show(ms), lo, hi),
-                         fmt('%.0f', ratio(number(w[0]['pages']) * 1000, ms)),
+                         '%s (%s-%s)' % (show(ms[way]), lo, hi),
+                         fmt('%.0f', ratio(number(w[0]['pages']) * 1000, ms[way])),
                          median_shown([r['mover_cpu_ms'] for r in w]),
                          median_shown([r['owner_cpu_ms'] for r in w]),
                          median_shown([r['mover_minflt'] for r in w]),
-                         ])
-        for r in rows:
-            if r[0] == m:
-                r.append(fmt('%.2f', ratio(number(r[4].split()[0]), base)))
+                         fmt('%.2f', ratio(ms[way], ms.get('own')))])
     sys.stdout.write(table(
         ['other mappers', 'way', 'moves', 'median pages moved', 'median ms (range)',
          'median pages/s', 'median mover CPU ms', 'median owner CPU ms',
