@@ -21,6 +21,7 @@ usage() {
 usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
                            [--mixes LIST] [--batch N] [--seconds N]
                            [--repeats N] [--rows N] [--warm]
+                           [--methods LIST] [--nice N] [--burn US]
 
   --out DIR       results folder (default results/rate)
   --every LIST    relocation rates, as the seconds one move of the table
@@ -35,6 +36,19 @@ usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
                   before the runs; the methods are then move_pages2
                   (through the relocator's own page tables) and auto
                   (through the worker's: move_pages with its pid)
+  --methods LIST  the methods, among move_pages, move_pages2 and auto
+                  (default move_pages,move_pages2; with --warm
+                  move_pages2,auto)
+  --nice N        each method once more with the relocator's backend at
+                  nice N (1-19)
+  --burn US       one more arm per rate, "burn": a backend that moves
+                  nothing but spins US microseconds for every batch of
+                  pages the rate asks for, as the relocator spends CPU
+
+Every run also counts the page faults that waited for a migration to end
+or for a folio lock and the time they waited (ftrace's function profiler
+on migration_entry_wait_on_locked and __folio_lock), and the TLB
+shootdown interrupts.
 
 Methods: move_pages, and move_pages2 async with the same batch.  About
 15 minutes with the defaults.
@@ -67,6 +81,24 @@ while [ $# -gt 0 ]; do
 		}
 		args+=("$1" "$2"); shift ;;
 	--warm) args+=("$1") ;;
+	--methods)
+		[[ ${2:-} =~ ^(move_pages|move_pages2|auto)(,(move_pages|move_pages2|auto))*$ ]] || {
+			echo "rate.sh: --methods wants move_pages, move_pages2 or auto, separated by commas" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	--nice)
+		[[ ${2:-} =~ ^([1-9]|1[0-9])$ ]] || {
+			echo "rate.sh: --nice wants a niceness from 1 to 19" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	--burn)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || {
+			echo "rate.sh: --burn wants microseconds a page, e.g. 60" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
 	*) echo "rate.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 	shift

@@ -227,7 +227,8 @@ def rate(args):
          'pages/s moved', 'TPS', 'vs none', 'vs move_pages', 'p50 ms',
          'p95 ms', 'p99 ms', 'p99 vs none', 'p99 vs move_pages',
          'CPU µs/page', 'CPU vs move_pages', 'failed tx'],
-        'lrlrrrrrrrrrrrrrr', cells) + '\n' + rate_verdicts(runs, summary))
+        'lrlrrrrrrrrrrrrrr', cells) + '\n' + rate_verdicts(runs, summary)
+        + rate_waits(runs, key))
 
 
 def _against_each(value, refs, ok):
@@ -269,6 +270,44 @@ def rate_verdicts(runs, summary):
                  'TPS without migration', 'ratio', 'TPS verdict', 'median p99 ms',
                  'p99 without migration', 'ratio', 'p99 verdict'],
                 'lrlrrrrlrrrl', cells))
+
+
+def rate_waits(runs, key):
+    """What the queries waited on, per arm (medians over the repeats):
+    faults that waited for a migration to end, per 1000 transactions, and
+    the milliseconds they waited a second; TLB shootdown interrupts a
+    second; the relocator's CPU share.  Empty for runs that did not count
+    them."""
+    if not runs or not runs[0].get('entry_waits'):
+        return ''
+    cells = []
+    for k, g in sorted(groups(runs, key).items(),
+                       key=lambda kv: (kv[0][0], number(kv[0][1]),
+                                       kv[0][2] != 'none', number(kv[0][5]), kv[0][2])):
+        mix, clients, method, mode, every, rate_ = k
+        per = lambda f: median([f(r) for r in g])
+        secs = lambda r: number(r['seconds'])
+        tx = lambda r: number(r['tps']) * secs(r)
+        cells.append([
+            mix, clients, method,
+            '' if method == 'none' else ('flat out' if number(every) == 0 else every + ' s'),
+            '%.1f' % per(lambda r: number(r['entry_waits']) * 1000 / tx(r) if tx(r) else 0),
+            '%.2f' % per(lambda r: number(r['entry_wait_ms']) / secs(r)),
+            '%.1f' % per(lambda r: number(r['lock_waits']) * 1000 / tx(r) if tx(r) else 0),
+            '%.2f' % per(lambda r: number(r['lock_wait_ms']) / secs(r)),
+            '%.0f' % per(lambda r: number(r['tlb_shootdowns']) / secs(r)),
+            '%.0f%%' % per(lambda r: 100 * number(r['reloc_cpu_s']) / secs(r)),
+            '%.1f' % per(lambda r: number(r['lat_p99_ms']))])
+    return ('\nWhat the queries waited on (medians over the repeats): faults '
+            'that slept until a migration ended (migration_entry_wait_on_locked) '
+            'and waits for a folio lock (__folio_lock), each per 1000 '
+            'transactions and in ms slept a second of the run (every process '
+            'of the guest counts); TLB shootdown interrupts a second; the '
+            'relocator\'s CPU time as a share of one CPU:\n\n' + table(
+                ['mix', 'clients', 'arm', 'table every', 'entry waits / 1000 tx',
+                 'ms / s', 'lock waits / 1000 tx', 'ms / s',
+                 'TLB shootdowns / s', 'relocator CPU', 'p99 ms'],
+                'lrlrrrrrrrr', cells))
 
 
 # ---- experiments/tier.sh: placement over time per policy --------------------
