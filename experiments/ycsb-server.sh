@@ -84,6 +84,9 @@ SQL
 # the CPU a relocator would: US microseconds of spinning for every BATCH
 # pages of RATE pages a second, until SECONDS have passed, and then
 # prints "relocated BURSTS 0 SECONDS CPU_SECONDS" as relocate_sql does.
+# The spin is an empty loop, its length calibrated at the start: reading
+# the clock while spinning would make it a different load (in the guest a
+# clock read may leave for the emulator).
 burn_sql() {
 	local batch=$1 secs=$2 rate=$3 us=$4
 	cat <<SQL
@@ -93,15 +96,22 @@ DECLARE
 	t0 timestamptz := clock_timestamp();
 	period interval := make_interval(secs => $batch::float8 / $rate);
 	next timestamptz := clock_timestamp();
-	spin_end timestamptz;
+	calibrated timestamptz;
+	spins int;
 	bursts bigint := 0;
 	cpu0 bigint;
 BEGIN
+	FOR i IN 1..200000 LOOP
+	END LOOP;
+	calibrated := clock_timestamp();
+	FOR i IN 1..1000000 LOOP
+	END LOOP;
+	spins := greatest(1, round(1000000.0 * $batch * $us /
+		(extract(epoch FROM clock_timestamp() - calibrated) * 1e6)))::int;
 	SELECT f[12]::bigint + f[13]::bigint INTO cpu0
 	  FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f;
 	WHILE clock_timestamp() < deadline LOOP
-		spin_end := clock_timestamp() + make_interval(secs => $batch * $us / 1e6);
-		WHILE clock_timestamp() < spin_end LOOP
+		FOR i IN 1..spins LOOP
 		END LOOP;
 		bursts := bursts + 1;
 		next := next + period;
