@@ -22,7 +22,7 @@
 # (ftrace's function profiler), and the TLB shootdown interrupts.
 #
 # usage: experiments/rate-guest.sh OUTDIR [--every LIST] [--clients LIST]
-#        [--mixes LIST] [--batch N] [--seconds N] [--repeats N] [--rows N]
+#        [--mixes LIST] [--batch LIST] [--seconds N] [--repeats N] [--rows N]
 #        [--warm] [--methods LIST] [--nice N] [--burn US]
 set -euo pipefail
 
@@ -46,14 +46,15 @@ warm=0
 methods=""
 nice=0
 burn=0
-exp_options "every:text clients:text mixes:text batch:number seconds:number repeats:number rows:number warm:flag methods:text nice:whole burn:whole" "$@"
+exp_options "every:text clients:text mixes:text batch:text seconds:number repeats:number rows:number warm:flag methods:text nice:whole burn:whole" "$@"
 [ "$nice" -le 19 ] || { echo "$EXP: --nice wants 0 to 19, got $nice" >&2; exit 2; }
 IFS=, read -r -a EVERY_LIST <<<"$every"
 IFS=, read -r -a CLIENT_LIST <<<"$clients"
 IFS=, read -r -a MIX_LIST <<<"${mixes,,}"
+IFS=, read -r -a BATCH_LIST <<<"$batch"
 
-# method:mode:every:nice; "none" runs pgbench without relocation, "burn"
-# spins instead of moving.
+# method:mode:every:nice:batch; "none" runs pgbench without relocation,
+# "burn" spins instead of moving (in bursts of the first batch).
 if [ -z "$methods" ]; then
 	if [ "$warm" = 1 ]; then methods=move_pages2,auto; else methods=move_pages,move_pages2; fi
 fi
@@ -61,7 +62,7 @@ IFS=, read -r -a METHOD_LIST <<<"$methods"
 [ "$burn" = 0 ] || METHOD_LIST+=(burn)
 NICE_LIST=(0)
 [ "$nice" = 0 ] || NICE_LIST+=("$nice")
-SETTINGS=(none:-:-:0)
+SETTINGS=("none:-:-:0:${BATCH_LIST[0]}")
 for e in "${EVERY_LIST[@]}"; do
 	for m in "${METHOD_LIST[@]}"; do
 		case "$m" in
@@ -74,7 +75,10 @@ for e in "${EVERY_LIST[@]}"; do
 		*) echo "$EXP: unknown method '$m' in --methods (move_pages, move_pages2, auto)" >&2; exit 2 ;;
 		esac
 		for ni in "${NICE_LIST[@]}"; do
-			SETTINGS+=("$m:$mode:$e:$ni")
+			for b in "${BATCH_LIST[@]}"; do
+				SETTINGS+=("$m:$mode:$e:$ni:$b")
+				[ "$m" != burn ] || break
+			done
 		done
 	done
 done
@@ -105,17 +109,19 @@ for rep in $(seq 1 "$repeats"); do
 	for mix in "${MIX_LIST[@]}"; do
 		for c in "${CLIENT_LIST[@]}"; do
 			for s in "${SETTINGS[@]}"; do
-				IFS=: read -r method mode every_s ni <<<"$s"
+				IFS=: read -r method mode every_s ni b <<<"$s"
 				label=$method
-				[ "$ni" = 0 ] || label="$method nice $ni"
+				[ "${#BATCH_LIST[@]}" = 1 ] || [ "$method" = none ] || [ "$method" = burn ] ||
+					label="$label batch $b"
+				[ "$ni" = 0 ] || label="$label nice $ni"
 				rate=0
 				[ "$every_s" != - ] && [ "$every_s" != 0 ] && rate=$(((pages + every_s - 1) / every_s))
 				n=$((n + 1))
 				log "run $n/$runs: repeat $rep, mix ${mix^^}, $c clients, $label $mode, every ${every_s}s ($rate pages/s)"
 				ycsb_run "$work/run$n" "$mix" "$c" "$seconds" "$rows" \
-					"$method" "$mode" "$batch" 0 "$rate" "$ni" "$burn"
+					"$method" "$mode" "$b" 0 "$rate" "$ni" "$burn"
 				cpp=$(awk -v p="$MOVED" -v c="$RELOC_CPU_S" 'BEGIN { printf("%.1f", (p > 0) ? c * 1e6 / p : 0) }')
-				echo "${mix^^},$c,$label,$mode,$batch,$every_s,$rate,$rep,$seconds,$TPS,$LAT,$FAILED,$MOVES,$MOVED,$PAGES_PER_S,$RELOC_CPU_S,$cpp,$ENTRY_WAITS,$ENTRY_WAIT_MS,$LOCK_WAITS,$LOCK_WAIT_MS,$TLB_SHOOTDOWNS" | tee -a "$csv"
+				echo "${mix^^},$c,$label,$mode,$b,$every_s,$rate,$rep,$seconds,$TPS,$LAT,$FAILED,$MOVES,$MOVED,$PAGES_PER_S,$RELOC_CPU_S,$cpp,$ENTRY_WAITS,$ENTRY_WAIT_MS,$LOCK_WAITS,$LOCK_WAIT_MS,$TLB_SHOOTDOWNS" | tee -a "$csv"
 			done
 		done
 	done

@@ -19,7 +19,7 @@ EXP=rate
 usage() {
 	cat <<EOF
 usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
-                           [--mixes LIST] [--batch N] [--seconds N]
+                           [--mixes LIST] [--batch LIST] [--seconds N]
                            [--repeats N] [--rows N] [--warm]
                            [--methods LIST] [--nice N] [--burn US]
 
@@ -28,7 +28,8 @@ usage: experiments/rate.sh [--out DIR] [--every LIST] [--clients LIST]
                   and its index may take; 0 is flat out (default 8,4,2,0)
   --clients LIST  pgbench clients (default 2,4)
   --mixes LIST    YCSB mixes among c, a, e (default c)
-  --batch N       pages per system call, both methods (default 256)
+  --batch LIST    pages per system call, every method (default 256); with
+                  more than one, each method runs once per batch
   --seconds N     length of each pgbench run (default 8)
   --repeats N     interleaved repeats, medians reported (default 3)
   --rows N        rows of the ycsb table (default 100000, about 16 MB)
@@ -74,7 +75,13 @@ while [ $# -gt 0 ]; do
 			exit 2
 		}
 		args+=("$1" "$2"); shift ;;
-	--batch | --seconds | --repeats | --rows)
+	--batch)
+		[[ ${2:-} =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || {
+			echo "rate.sh: --batch wants pages a call, separated by commas, e.g. 256,64" >&2
+			exit 2
+		}
+		args+=("$1" "$2"); shift ;;
+	--seconds | --repeats | --rows)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || {
 			echo "rate.sh: $1 wants a positive number" >&2
 			exit 2
