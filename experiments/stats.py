@@ -273,41 +273,58 @@ def rate_verdicts(runs, summary):
 
 
 def rate_waits(runs, key):
-    """What the queries waited on, per arm (medians over the repeats):
-    faults that waited for a migration to end, per 1000 transactions, and
-    the milliseconds they waited a second; TLB shootdown interrupts a
-    second; the relocator's CPU share.  Empty for runs that did not count
-    them."""
+    """What the queries waited on, per arm: medians over the repeats (and
+    their range) of TPS and p99 against the run without migration of the
+    same repeat; of the faults that slept until a migration ended, as a
+    share of the transactions, and their mean wait; of the folio lock
+    waits per 1000 transactions; of the TLB shootdown interrupts a second;
+    of the relocator's CPU as a share of one CPU.  Empty for runs that did
+    not count them."""
     if not runs or not runs[0].get('entry_waits'):
         return ''
+    none = {(r['mix'], r['clients'], r['repeat']): r for r in runs if r['method'] == 'none'}
+    secs = lambda r: number(r['seconds'])
+    tx = lambda r: number(r['tps']) * secs(r)
+
+    def cell(form, values):
+        values = [v for v in values if v is not None]
+        if not values:
+            return ''
+        lo, hi = spread(values)
+        return (form + ' (' + form + '-' + form + ')') % (median(values), lo, hi)
+
     cells = []
     for k, g in sorted(groups(runs, key).items(),
                        key=lambda kv: (kv[0][0], number(kv[0][1]),
                                        kv[0][2] != 'none', number(kv[0][5]), kv[0][2])):
         mix, clients, method, mode, every, rate_ = k
-        per = lambda f: median([f(r) for r in g])
-        secs = lambda r: number(r['seconds'])
-        tx = lambda r: number(r['tps']) * secs(r)
+        base = lambda r: none.get((r['mix'], r['clients'], r['repeat']))
+        vs = lambda col: [number(r[col]) / number(base(r)[col])
+                          if base(r) and number(base(r)[col]) else None for r in g]
+        waits = [number(r['entry_waits']) for r in g]
         cells.append([
             mix, clients, method,
             '' if method == 'none' else ('flat out' if number(every) == 0 else every + ' s'),
-            '%.1f' % per(lambda r: number(r['entry_waits']) * 1000 / tx(r) if tx(r) else 0),
-            '%.2f' % per(lambda r: number(r['entry_wait_ms']) / secs(r)),
-            '%.1f' % per(lambda r: number(r['lock_waits']) * 1000 / tx(r) if tx(r) else 0),
-            '%.2f' % per(lambda r: number(r['lock_wait_ms']) / secs(r)),
-            '%.0f' % per(lambda r: number(r['tlb_shootdowns']) / secs(r)),
-            '%.0f%%' % per(lambda r: 100 * number(r['reloc_cpu_s']) / secs(r)),
-            '%.1f' % per(lambda r: number(r['lat_p99_ms']))])
-    return ('\nWhat the queries waited on (medians over the repeats): faults '
-            'that slept until a migration ended (migration_entry_wait_on_locked) '
-            'and waits for a folio lock (__folio_lock), each per 1000 '
-            'transactions and in ms slept a second of the run (every process '
-            'of the guest counts); TLB shootdown interrupts a second; the '
-            'relocator\'s CPU time as a share of one CPU:\n\n' + table(
-                ['mix', 'clients', 'arm', 'table every', 'entry waits / 1000 tx',
-                 'ms / s', 'lock waits / 1000 tx', 'ms / s',
-                 'TLB shootdowns / s', 'relocator CPU', 'p99 ms'],
-                'lrlrrrrrrrr', cells))
+            '' if method == 'none' else cell('%.2f', vs('tps')),
+            '' if method == 'none' else cell('%.2f', vs('lat_p99_ms')),
+            cell('%.2f', [100 * w / tx(r) if tx(r) else 0 for w, r in zip(waits, g)]),
+            cell('%.1f', [number(r['entry_wait_ms']) / w if w else None for w, r in zip(waits, g)]),
+            '%.1f' % median([number(r['lock_waits']) * 1000 / tx(r) if tx(r) else 0 for r in g]),
+            '%.0f' % median([number(r['tlb_shootdowns']) / secs(r) for r in g]),
+            '%.0f%%' % median([100 * number(r['reloc_cpu_s']) / secs(r) for r in g])])
+    return ('\nWhat the queries waited on: medians over the repeats, smallest-'
+            'largest in brackets.  TPS and p99 against the run without migration '
+            'of the same repeat; faults that slept until a migration ended '
+            '(migration_entry_wait_on_locked) as a share of the transactions, '
+            'and their mean wait; folio lock waits (__folio_lock) per 1000 '
+            'transactions; TLB shootdown interrupts a second (the waits and '
+            'interrupts are of every process of the guest); the relocator\'s '
+            'CPU time as a share of one CPU:\n\n' + table(
+                ['mix', 'clients', 'arm', 'table every', 'TPS vs none',
+                 'p99 vs none', 'waited for a migration, % of tx',
+                 'mean wait ms', 'lock waits / 1000 tx',
+                 'TLB shootdowns / s', 'relocator CPU'],
+                'lrlrrrrrrrr', cells, compact=False))
 
 
 # ---- experiments/tier.sh: placement over time per policy --------------------
