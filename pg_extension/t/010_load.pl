@@ -30,9 +30,11 @@ plan skip_all => 'load: needs 2 memory nodes, this machine has '
   . scalar(@numa)
   if @numa < 2;
 
-# How many times the whole pool moves, alternately to node 1 and node 0.
-my $moves = $ENV{MP2_LOAD_MOVES} || 10;
-my $warm  = $ENV{MP2_LOAD_WARM} ? 1 : 0;
+my $warm = $ENV{MP2_LOAD_WARM} ? 1 : 0;
+# How many times the whole pool moves, alternately to node 1 and node 0;
+# with the warm mapping, enough that some begin after the worker is
+# stopped (once two are done).
+my $moves = $ENV{MP2_LOAD_MOVES} || ($warm ? 16 : 10);
 my $out   = PostgreSQL::Test::Utils::tempdir();
 
 # The pages of one libmp2 window (PGMP2_WINDOW_PAGES in mp2_pg.h).
@@ -100,7 +102,7 @@ my $moves_sql = "
 	SELECT i, i % 2 AS target, m.*
 	  FROM generate_series(1, $moves) AS i,
 	       LATERAL mp2_migrate_pool(i % 2) AS m";
-my ($rc, $moves_out, $moves_err);
+my ($rc, $moves_out, $moves_err, $before_stop);
 if ($warm)
 {
 	# The moves in a session of their own; the worker stops after two.
@@ -118,8 +120,12 @@ if ($warm)
 				q_load('SELECT sum(migrations) FROM mp2_stats()') >= $done + 2;
 			}),
 		'load: two moves done while the worker ran');
-	is(q_load('SELECT mp2_worker_stop()'),
-		't', 'load: the worker stopped while the moves ran');
+	# The moves done once the worker is gone, read in the same psql as
+	# the stop: the moves after the one then under way begin without it.
+	my ($stopped, $count) = split /\n/,
+	  q_load('SELECT mp2_worker_stop(); SELECT sum(migrations) FROM mp2_stats()');
+	is($stopped, 't', 'load: the worker stopped while the moves ran');
+	$before_stop = $count - $done;
 	waitpid($mover, 0);
 	$rc = $? >> 8;
 	$moves_err = "the moves' psql exited $rc";
@@ -136,7 +142,8 @@ is($rc, 0, 'load: the moves ran') or diag($moves_err);
 note(
 	q_try(
 		'SELECT i, target, requested, moved, already, failed_busy, failed_shared,
-		        failed_other, not_tried, round(elapsed_ms::numeric, 1) AS ms
+		        failed_other, not_tried, round(elapsed_ms::numeric, 1) AS ms,
+		        method_used
 		   FROM mp2_moves ORDER BY i'));
 is(q_try('SELECT bool_and(moved > 0) FROM mp2_moves'),
 	't', 'load: every move moved pages');
@@ -148,6 +155,25 @@ if ($warm)
 		'0', "load: no move left more than a window ($window pages) untried");
 	is(q_try('SELECT count(*) FILTER (WHERE not_tried > 0) <= 1 FROM mp2_moves'),
 		't', 'load: only the move the worker cut short left pages untried');
+
+	# Which path each move took: through the worker's mapping it is
+	# move_pages(2) with the worker's pid; once the worker is gone, the
+	# backend's own path, move_pages2 where the kernel has it.
+	is( q_try(
+			"SELECT string_agg(DISTINCT method_used, ',') FROM mp2_moves WHERE i <= 2"
+		),
+		'move_pages',
+		'load: the moves done while the worker ran went through its mapping');
+	my $own = q_load('SELECT move_pages2 FROM mp2_info()') eq 't'
+	  ? 'move_pages2' : 'move_pages';
+	my $after = $before_stop + 1;
+	ok($after < $moves,
+		"load: moves began after the worker stopped ($before_stop done before)")
+	  or diag('the moves ended too soon (raise MP2_LOAD_MOVES)');
+	is( q_try(
+			"SELECT string_agg(DISTINCT method_used, ',') FROM mp2_moves WHERE i > $after"
+		),
+		$own, "load: the moves begun after the worker stopped used $own");
 }
 else
 {
