@@ -783,6 +783,79 @@ static void test_locate_pid_gone(void)
 }
 
 /*
+ * Runs ask(arg, res) in a child that has become uid and gid 65534
+ * (nobody) and gives back the two ints it set in res.  Needs root.
+ * Returns whether the child ran and reported.
+ */
+static bool as_nobody(void (*ask)(void *arg, int res[2]), void *arg,
+		      int res[2])
+{
+	const ssize_t len = 2 * sizeof(int);
+	int fds[2];
+	pid_t child;
+	bool ok;
+
+	if (pipe(fds) != 0)
+		return false;
+	child = fork();
+	if (child < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (child == 0) {
+		close(fds[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		ask(arg, res);
+		_exit(write(fds[1], res, len) == len ? 0 : 1);
+	}
+	close(fds[1]);
+	ok = read(fds[0], res, len) == len;
+	ok = waitpid(child, NULL, 0) == child && ok;
+	close(fds[0]);
+	return ok;
+}
+
+/* What a child of as_nobody() asks of the mapper's pages. */
+struct ask_pid {
+	pid_t pid;
+	void **pages;
+	size_t n;
+};
+
+/* res: mp2_locate_pid()'s return and the first page's node. */
+static void ask_locate(void *arg, int res[2])
+{
+	struct ask_pid *a = arg;
+	int where = 12345;
+
+	res[0] = mp2_locate_pid(a->pid, a->pages, 1, &where);
+	res[1] = where;
+}
+
+/*
+ * res: mp2_migrate()'s return through the pid (at most 4 pages) and the
+ * first status.
+ */
+static void ask_migrate(void *arg, int res[2])
+{
+	struct ask_pid *a = arg;
+	struct mp2_options o;
+	int status[4] = { 12345, 12345, 12345, 12345 };
+
+	if (a->n > 4) {
+		res[0] = -E2BIG;
+		return;
+	}
+	mp2_options_init(&o);
+	o.pid = a->pid;
+	res[0] = mp2_migrate(a->pages, a->n, NULL, topo->nodes[0].id, &o,
+			     status, NULL);
+	res[1] = status[0];
+}
+
+/*
  * Another user may not read the mapper's page tables: the kernel's
  * PTRACE_MODE_READ check refuses a caller of another uid without
  * CAP_SYS_PTRACE.  Needs root to become that user.
@@ -791,35 +864,19 @@ static void test_locate_pid_other_user(void)
 {
 	char *base = map_pages(1, MAP_SHARED);
 	struct mapper m;
+	struct ask_pid a;
 	int res[2] = { 0, 0 };
-	int fds[2];
-	pid_t asker;
 
 	T_REQUIRE(base);
 	if (geteuid() != 0) {
 		munmap(base, psz);
 		T_SKIP("needs root to ask as another user");
 	}
-	T_REQUIRE(pipe(fds) == 0);
 	T_REQUIRE(mapper_start(&m, base, 1));
-	asker = fork();
-	T_REQUIRE(asker >= 0);
-	if (asker == 0) {
-		int where = 12345;
-
-		close(fds[0]);
-		if (setgid(65534) || setuid(65534))
-			_exit(1);
-		res[0] = mp2_locate_pid(m.pid, (void **)&base, 1, &where);
-		res[1] = where;
-		_exit(write(fds[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
-	}
-	close(fds[1]);
-	T_EQ(read(fds[0], res, sizeof(res)), (ssize_t)sizeof(res));
-	T_EQ(waitpid(asker, NULL, 0), asker);
+	a = (struct ask_pid){ .pid = m.pid, .pages = (void **)&base, .n = 1 };
+	T_CHECK(as_nobody(ask_locate, &a, res));
 	T_EQ(res[0], -EPERM);
 	T_EQ(res[1], 12345);
-	close(fds[0]);
 	mapper_stop(&m);
 	munmap(base, psz);
 }
@@ -933,10 +990,9 @@ static void test_migrate_pid_other_user(void)
 	char *base = map_pages(n, MAP_SHARED);
 	void **pages = page_array(base, n);
 	struct mapper m;
+	struct ask_pid a;
 	int res[2] = { 0, 0 };
 	int where[4];
-	int fds[2];
-	pid_t mover;
 
 	T_REQUIRE(base && pages);
 	if (geteuid() != 0) {
@@ -944,30 +1000,11 @@ static void test_migrate_pid_other_user(void)
 		munmap(base, n * psz);
 		T_SKIP("needs root to move as another user");
 	}
-	T_REQUIRE(pipe(fds) == 0);
 	T_REQUIRE(mapper_start(&m, base, n));
-	mover = fork();
-	T_REQUIRE(mover >= 0);
-	if (mover == 0) {
-		struct mp2_options o;
-		int status[4] = { 12345, 12345, 12345, 12345 };
-
-		close(fds[0]);
-		if (setgid(65534) || setuid(65534))
-			_exit(1);
-		mp2_options_init(&o);
-		o.pid = m.pid;
-		res[0] = mp2_migrate(pages, n, NULL, topo->nodes[0].id, &o,
-				     status, NULL);
-		res[1] = status[0];
-		_exit(write(fds[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
-	}
-	close(fds[1]);
-	T_EQ(read(fds[0], res, sizeof(res)), (ssize_t)sizeof(res));
-	T_EQ(waitpid(mover, NULL, 0), mover);
+	a = (struct ask_pid){ .pid = m.pid, .pages = pages, .n = n };
+	T_CHECK(as_nobody(ask_migrate, &a, res));
 	T_EQ(res[0], -EPERM);
 	T_EQ(res[1], 12345);
-	close(fds[0]);
 	T_EQ(mp2_locate_pid(m.pid, pages, n, where), 0);
 	for (size_t i = 0; i < n; i++)
 		T_EQ(where[i], m.where[i]);
