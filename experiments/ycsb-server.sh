@@ -35,13 +35,16 @@ CONF
 	psql_q "SELECT node, buffers, os_pages FROM mp2_buffer_nodes()"
 }
 
+# The backend's user + system CPU time from /proc/self/stat, in ticks of
+# 1/100 s (USER_HZ; its system calls count as system time), as SQL.
+CPU_TICKS="(SELECT f[12]::bigint + f[13]::bigint
+	  FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f)"
+
 # relocate_sql METHOD MODE BATCH SECONDS PAUSE_MS RATE: a DO block that
 # moves ycsb and ycsb_pkey to the other node, again and again, until
 # SECONDS have passed, at most RATE pages a second (0: no limit), pausing
 # PAUSE_MS between moves, and then prints "relocated MOVES PAGES SECONDS
-# CPU_SECONDS": the relocator backend's user + system CPU time from
-# /proc/self/stat, in ticks of 1/100 s (USER_HZ; the system calls count as
-# its system time).
+# CPU_SECONDS", CPU_SECONDS the relocator backend's CPU_TICKS / 100.
 relocate_sql() {
 	local method=$1 mode=$2 batch=$3 secs=$4 pause_ms=$5 rate=$6
 	cat <<SQL
@@ -56,8 +59,7 @@ DECLARE
 	cpu0 bigint;
 	r record;
 BEGIN
-	SELECT f[12]::bigint + f[13]::bigint INTO cpu0
-	  FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f;
+	cpu0 := $CPU_TICKS;
 	WHILE clock_timestamp() < deadline LOOP
 		FOR r IN SELECT m.moved FROM unnest(ARRAY['ycsb', 'ycsb_pkey']::regclass[]) AS rel,
 			LATERAL mp2_migrate(rel, target, method => '$method',
@@ -73,8 +75,7 @@ BEGIN
 	END LOOP;
 	RAISE NOTICE 'relocated % % % %', moves, pages,
 		extract(epoch FROM clock_timestamp() - t0),
-		(SELECT (f[12]::bigint + f[13]::bigint - cpu0)::float8 / 100
-		   FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f);
+		($CPU_TICKS - cpu0)::float8 / 100;
 END
 \$\$;
 SQL
@@ -108,8 +109,7 @@ BEGIN
 	END LOOP;
 	spins := greatest(1, round(1000000.0 * $batch * $us /
 		(extract(epoch FROM clock_timestamp() - calibrated) * 1e6)))::int;
-	SELECT f[12]::bigint + f[13]::bigint INTO cpu0
-	  FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f;
+	cpu0 := $CPU_TICKS;
 	WHILE clock_timestamp() < deadline LOOP
 		FOR i IN 1..spins LOOP
 		END LOOP;
@@ -119,8 +119,7 @@ BEGIN
 	END LOOP;
 	RAISE NOTICE 'relocated % 0 % %', bursts,
 		extract(epoch FROM clock_timestamp() - t0),
-		(SELECT (f[12]::bigint + f[13]::bigint - cpu0)::float8 / 100
-		   FROM string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') f);
+		($CPU_TICKS - cpu0)::float8 / 100;
 END
 \$\$;
 SQL
