@@ -168,6 +168,18 @@ def pgbench(args):
 
 # ---- experiments/rate.sh: pgbench at fixed relocation rates -----------------
 
+def _rate_order(mix, clients, method, rate_):
+    """Where an arm of rate.sh sorts: per mix and clients, no migration
+    first, then the rates from low to high, flat out last."""
+    order = 0 if method == 'none' else (2 if number(rate_) == 0 else 1)
+    return (mix, number(clients), order, number(rate_), method)
+
+
+def _every_shown(every):
+    """The seconds one move of the table may take, as the tables show it."""
+    return 'flat out' if number(every) == 0 else every + ' s'
+
+
 def rate(args):
     """rate.sh's runs: DIR/summary.csv and DIR/results.md.
 
@@ -187,9 +199,7 @@ def rate(args):
             med('tps'), med('lat_p50_ms'), med('lat_p95_ms'),
             med('lat_p99_ms'), med('pages_per_s'), med('cpu_us_per_page'),
             sum(number(r['failed_tx']) for r in g))
-        # no migration first, then the rates from low to high, flat out last
-        order = 0 if method == 'none' else (2 if number(rate_) == 0 else 1)
-        rows.append(((mix, number(clients), order, number(rate_), method, line), line))
+        rows.append((_rate_order(mix, clients, method, rate_), line))
     out = ['mix,clients,method,mode,every_s,rate,repeats,tps,lat_p50_ms,lat_p95_ms,lat_p99_ms,pages_per_s,cpu_us_per_page,failed_tx']
     out += [line for _, line in sorted(rows)]
     write(os.path.join(args.dir, 'summary.csv'), '\n'.join(out) + '\n')
@@ -210,7 +220,7 @@ def rate(args):
         tps, p99, cpu = number(s['tps']), number(s['lat_p99_ms']), number(s['cpu_us_per_page'])
         cells.append([
             s['mix'], s['clients'], s['method'],
-            '' if not mig else ('flat out' if number(s['every_s']) == 0 else s['every_s'] + ' s'),
+            '' if not mig else _every_shown(s['every_s']),
             '%d' % number(s['rate']) if mig and number(s['rate']) > 0 else '',
             '%.0f' % number(s['pages_per_s']) if mig else '', '%.0f' % tps,
             fmt('%.2f', ratio(tps, col(n, 'tps'))),
@@ -257,7 +267,7 @@ def rate_verdicts(runs, summary):
         rp = [number(r['lat_p99_ms']) for r in refs]
         cells.append([
             s['mix'], s['clients'], s['method'],
-            'flat out' if number(s['every_s']) == 0 else s['every_s'] + ' s',
+            _every_shown(s['every_s']),
             '%.0f' % tps, '%.0f-%.0f' % spread(rt),
             '%.2f-%.2f' % (tps / max(rt), tps / min(rt)) if min(rt) > 0 else '',
             _against_each(tps, rt, lambda v, r: v >= 0.9 * r),
@@ -295,36 +305,40 @@ def rate_waits(runs, key):
 
     cells = []
     for k, g in sorted(groups(runs, key).items(),
-                       key=lambda kv: (kv[0][0], number(kv[0][1]),
-                                       kv[0][2] != 'none', number(kv[0][5]), kv[0][2])):
-        mix, clients, method, mode, every, rate_ = k
+                       key=lambda kv: _rate_order(kv[0][0], kv[0][1], kv[0][2], kv[0][5])):
+        mix, clients, method, _, every, _ = k
         base = lambda r: none.get((r['mix'], r['clients'], r['repeat']))
         vs = lambda col: [number(r[col]) / number(base(r)[col])
                           if base(r) and number(base(r)[col]) else None for r in g]
         waits = [number(r['entry_waits']) for r in g]
         cells.append([
             mix, clients, method,
-            '' if method == 'none' else ('flat out' if number(every) == 0 else every + ' s'),
+            '' if method == 'none' else _every_shown(every),
             '' if method == 'none' else cell('%.2f', vs('tps')),
             '' if method == 'none' else cell('%.2f', vs('lat_p99_ms')),
+            '' if method == 'none' else cell('%.1f', [
+                number(r['lat_p99_ms']) - number(base(r)['lat_p99_ms']) if base(r) else None
+                for r in g]),
             cell('%.2f', [100 * w / tx(r) if tx(r) else 0 for w, r in zip(waits, g)]),
             cell('%.1f', [number(r['entry_wait_ms']) / w if w else None for w, r in zip(waits, g)]),
+            cell('%.1f', [number(r['entry_wait_ms']) / secs(r) for r in g]),
             '%.1f' % median([number(r['lock_waits']) * 1000 / tx(r) if tx(r) else 0 for r in g]),
             '%.0f' % median([number(r['tlb_shootdowns']) / secs(r) for r in g]),
             '%.0f%%' % median([100 * number(r['reloc_cpu_s']) / secs(r) for r in g])])
     return ('\nWhat the queries waited on: medians over the repeats, smallest-'
             'largest in brackets.  TPS and p99 against the run without migration '
-            'of the same repeat; faults that slept until a migration ended '
-            '(migration_entry_wait_on_locked) as a share of the transactions, '
-            'and their mean wait; folio lock waits (__folio_lock) per 1000 '
+            'of the same repeat, and the p99\'s rise over it; faults that slept '
+            'until a migration ended (migration_entry_wait_on_locked) as a share '
+            'of the transactions, their mean wait and the ms slept in them a '
+            'second of the run; folio lock waits (__folio_lock) per 1000 '
             'transactions; TLB shootdown interrupts a second (the waits and '
             'interrupts are of every process of the guest); the relocator\'s '
             'CPU time as a share of one CPU:\n\n' + table(
                 ['mix', 'clients', 'arm', 'table every', 'TPS vs none',
-                 'p99 vs none', 'waited for a migration, % of tx',
-                 'mean wait ms', 'lock waits / 1000 tx',
+                 'p99 vs none', 'p99 rise ms', 'waited for a migration, % of tx',
+                 'mean wait ms', 'ms slept / s', 'lock waits / 1000 tx',
                  'TLB shootdowns / s', 'relocator CPU'],
-                'lrlrrrrrrrr', cells, compact=False))
+                'lrlrrrrrrrrrr', cells, compact=False))
 
 
 # ---- experiments/tier.sh: placement over time per policy --------------------
