@@ -632,7 +632,44 @@ def tiering(args):
          'server system CPU s',
          'guest system CPU s', 'above none, s', 'guest CPU ms / transaction', 'median TPS', 'median p99 ms'],
         'llrrrrrrrrrrrrrrrrrrrrr', rows)
-    write(os.path.join(d, 'summary.md'), out)
+    write(os.path.join(d, 'summary.md'), out + _tiering_rounds(d))
+
+
+def _tiering_rounds(d):
+    """The table of DIR/rounds.csv (the worker's DEBUG1 line per tier round
+    of arm mp2): per load, rounds that moved nothing and rounds that moved
+    pages, the median ms of each phase; '' without rounds.csv."""
+    try:
+        rounds = read(os.path.join(d, 'rounds.csv'))
+    except OSError:
+        return ''
+    phases = ('nodes_ms', 'history_ms', 'survey_ms', 'locate_ms', 'moves_ms')
+    rows = []
+    for l in TIERING_LOADS:
+        mine = [r for r in rounds if r['load'] == l]
+        for kind, keep in (('moved nothing', lambda r: number(r['demoted']) + number(r['promoted']) == 0),
+                           ('moved pages', lambda r: number(r['demoted']) + number(r['promoted']) > 0)):
+            g = [r for r in mine if keep(r)]
+            if not g:
+                continue
+            total = [sum(number(r[c]) for c in phases if c != 'locate_ms') for r in g]
+            rows.append([l, kind, str(len(g))] +
+                        ['%.2f' % median([number(r[c]) for r in g]) for c in phases] +
+                        ['%.2f' % median(total), show(median([number(r['buffers']) for r in g])),
+                         show(median([number(r['located']) for r in g]))])
+    if not rows:
+        return ''
+    return '\n'.join([
+        '', '## Where a tier round of arm mp2 spends its time', '',
+        "From the worker's DEBUG1 line per round (log_min_messages = debug1 in",
+        'arm mp2), every round from the reload to the end of the load, all',
+        'repeats: medians in ms.  nodes: the topology and the tiers read;',
+        "history: the slice's buffer headers; survey: each page's tier and",
+        'hotness, of it locate: the kernel asked where pages are; moves: the',
+        'demote and promote walks.', '']) + '\n' + table(
+        ['load', 'rounds that', 'rounds', 'nodes ms', 'history ms', 'survey ms', 'of it locate ms',
+         'moves ms', 'round ms', 'buffers read', 'pages located'],
+        'llrrrrrrrrr', rows)
 
 
 # ---- experiments/numa-views.sh: where is the buffer pool? -------------------

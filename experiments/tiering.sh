@@ -190,6 +190,7 @@ chown "$PG_USER": "$DIR"
 
 echo "arm,load,repeat,t,hot_table,hot_share_fast,other_share_fast,a_fast,a_pages,b_fast,b_pages,cold_fast,cold_pages,pgpromote_success,pgdemote,pgmigrate_success,numa_hint_faults,numa_pte_updates,kdamond_cpu_s,worker_cpu_s,worker_moved,server_stime_s,guest_cpu_s,guest_sys_s" >"$out/samples.csv"
 echo "arm,load,repeat,t,tps,p99_ms" >"$out/tps.csv"
+echo "arm,load,repeat,round,slice,slices,nodes_ms,history_ms,buffers,survey_ms,located,locate_ms,moves_ms,demoted,promoted" >"$out/rounds.csv"
 echo "arm,load,repeat,node,os_pages" >"$out/placement.csv"
 echo "arm,load,repeat,kdamond,scheme,action,nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds,cpu_s" >"$out/damon-stats.csv"
 : >"$out/damon-settings.txt"
@@ -428,6 +429,15 @@ numab_stop() {
 	echo false >/sys/kernel/mm/numa/demotion_enabled
 }
 
+# tier_rounds ARM LOAD REPEAT LINE0: the worker's DEBUG1 line per tier
+# round, in the server log after line LINE0, into rounds.csv (where each
+# round's time went).
+tier_rounds() {
+	tail -n +"$(($4 + 1))" "$PGTMP/server.log" |
+		awk -v pre="$1,$2,$3" 'sub(/.*mp2 worker: tier round, slice /, "") {
+			gsub(/[^0-9.]+/, ","); sub(/,$/, ""); print pre "," ++n "," $0 }' >>"$out/rounds.csv"
+}
+
 # ---- the arms ----------------------------------------------------------
 
 # per_second ARM LOAD REPEAT T0 LOG...: TPS and p99 latency per second of
@@ -471,7 +481,7 @@ sample_row() {
 
 run_arm() {
 	local arm=$1 load=$2 r=$3 t0 now n=0 hot full row moved0 wcpu0
-	local pgp0 pgd0 pgm0 hint0 pte0 stime0 gcpu0 gsys0 wpid bg
+	local pgp0 pgd0 pgm0 hint0 pte0 stime0 gcpu0 gsys0 wpid bg log0
 
 	phase "tiering: repeat $r, $load load, arm $arm"
 	start_server
@@ -492,7 +502,9 @@ run_arm() {
 		;;
 	damon) damon_start ;;
 	mp2)
+		log0=$(wc -l <"$PGTMP/server.log")
 		psql_q "ALTER SYSTEM SET mp2.policy = 'tier'" >/dev/null
+		psql_q "ALTER SYSTEM SET log_min_messages = debug1" >/dev/null
 		psql_q "SELECT pg_reload_conf()" >/dev/null
 		;;
 	esac
@@ -538,7 +550,9 @@ run_arm() {
 	damon) damon_stop "$arm" "$load" "$r" ;;
 	mp2)
 		psql_q "ALTER SYSTEM RESET mp2.policy" >/dev/null
+		psql_q "ALTER SYSTEM RESET log_min_messages" >/dev/null
 		psql_q "SELECT pg_reload_conf()" >/dev/null
+		tier_rounds "$arm" "$load" "$r" "$log0"
 		;;
 	esac
 	grep -hE 'failed|tps = ' "$DIR/pgbench-a.log" "$DIR/pgbench-b.log" | sed "s/^/$arm: /"

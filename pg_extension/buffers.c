@@ -121,23 +121,8 @@ pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id)
 	return (int64) ((b - (uintptr_t) pool->base) / pool->page_size);
 }
 
-bool
-pgmp2_page_buffers(const Mp2Pool *pool, int64 page, int *first, int *last)
-{
-	uintptr_t	blocks = (uintptr_t) BufferBlocks;
-	uintptr_t	start = (uintptr_t) pgmp2_pool_page(pool, page);
-	uintptr_t	end = start + pool->page_size;	/* exclusive */
-	uintptr_t	pool_end = blocks + (Size) NBuffers * BLCKSZ;
-
-	if (end <= blocks || start >= pool_end)
-		return false;
-	*first = start <= blocks ? 0 : (int) ((start - blocks) / BLCKSZ);
-	*last = end >= pool_end ? NBuffers - 1 : (int) ((end - 1 - blocks) / BLCKSZ);
-	return true;
-}
-
-static int64
-buffer_last_page(const Mp2Pool *pool, int buf_id)
+int64
+pgmp2_buffer_last_page(const Mp2Pool *pool, int buf_id)
 {
 	uintptr_t	b = (uintptr_t) BufferBlocks + (Size) buf_id * BLCKSZ;
 
@@ -311,7 +296,7 @@ pgmp2_walk_next(Mp2Walk *walk, int64 *pages, int max_pages,
 
 		/* Stop where the next buffer might not fit. */
 		first = pgmp2_buffer_first_page(&walk->pool, buf);
-		last = buffer_last_page(&walk->pool, buf);
+		last = pgmp2_buffer_last_page(&walk->pool, buf);
 		if (n + (last - first + 1) > max_pages ||
 			(firsts != NULL && nb == max_bufs))
 			break;

@@ -50,6 +50,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/bufmgr.h"
 #include "storage/spin.h"
 #include "utils/guc.h"
 
@@ -255,9 +256,27 @@ pgmp2_pool_page(const Mp2Pool *pool, int64 page)
 /* The OS page that holds the first byte of buffer buf_id (0-based). */
 extern int64 pgmp2_buffer_first_page(const Mp2Pool *pool, int buf_id);
 
-/* The buffers that overlap OS page page: *first..*last; false if none. */
-extern bool pgmp2_page_buffers(const Mp2Pool *pool, int64 page, int *first,
-							   int *last);
+/* The OS page that holds the last byte of buffer buf_id. */
+extern int64 pgmp2_buffer_last_page(const Mp2Pool *pool, int buf_id);
+
+/*
+ * The buffers that overlap OS page page: *first..*last; false if none.
+ * Inline: policy tier asks it for every page of the pool each round.
+ */
+static inline bool
+pgmp2_page_buffers(const Mp2Pool *pool, int64 page, int *first, int *last)
+{
+	uintptr_t	blocks = (uintptr_t) BufferBlocks;
+	uintptr_t	start = (uintptr_t) pgmp2_pool_page(pool, page);
+	uintptr_t	end = start + pool->page_size;	/* exclusive */
+	uintptr_t	pool_end = blocks + (Size) NBuffers * BLCKSZ;
+
+	if (end <= blocks || start >= pool_end)
+		return false;
+	*first = start <= blocks ? 0 : (int) ((start - blocks) / BLCKSZ);
+	*last = end >= pool_end ? NBuffers - 1 : (int) ((end - 1 - blocks) / BLCKSZ);
+	return true;
+}
 
 /*
  * Which of the pages exist, that is, some process has faulted them in:

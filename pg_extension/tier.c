@@ -73,6 +73,7 @@
 #include "mp2_pg.h"
 
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "port/pg_bitutils.h"
 #include "storage/buf_internals.h"
 #include "storage/shmem.h"
@@ -160,6 +161,16 @@ typedef struct TierKnown
 
 static TierKnown known;
 
+/* A round's phases, timed for the DEBUG1 message at its end. */
+typedef enum TierPhase
+{
+	TIER_PHASE_NODES,			/* the topology, the tiers' nodes */
+	TIER_PHASE_HISTORY,			/* the slice's buffer headers */
+	TIER_PHASE_SURVEY,			/* each page's tier and hotness */
+	TIER_PHASE_MOVES,			/* the demote and promote walks */
+	TIER_NR_PHASES
+} TierPhase;
+
 /* The tiers of this round. */
 typedef struct TierPlan
 {
@@ -204,6 +215,10 @@ typedef struct TierPlan
 	int64	   *room;
 	int			next_fast;
 	int			next_slow;
+
+	/* Where the round's time went, in ms (the DEBUG1 message). */
+	double		locate_ms;		/* of survey_ms: asking the kernel */
+	double		phase_ms[TIER_NR_PHASES];
 } TierPlan;
 
 Size
@@ -289,13 +304,13 @@ update_history(const TierPlan *plan, Mp2Round *round)
  * hold parts of two buffers), the used bits of all its buffers for a huge
  * page.  *used_now: how many of its buffers were used this round.
  */
-static int
+static pg_attribute_always_inline int
 page_hotness(const Mp2Pool *pool, int64 page, int *rounds, int *used_now)
 {
 	int			first;
 	int			last;
 	int			sum = 0;
-	uint32		any = 0;
+	uint8		any = 0;
 
 	*used_now = 0;
 	*rounds = 0;
@@ -306,10 +321,11 @@ page_hotness(const Mp2Pool *pool, int64 page, int *rounds, int *used_now)
 		uint8		bits = tier_shared->buffers[b].used;
 
 		any |= bits;
-		sum += pg_popcount32(bits);
+		/* A table, not pg_popcount32(): that is a call through a pointer. */
+		sum += pg_number_of_ones[bits];
 		*used_now += bits & 1;
 	}
-	*rounds = pg_popcount32(any);
+	*rounds = pg_number_of_ones[any];
 	return pool->huge ? sum : *rounds;
 }
 
@@ -479,7 +495,7 @@ known_found(const TierPlan *plan, int64 page, int node)
  * the last ones: its place is not known, it had no memory and a buffer
  * was used since, or its run's turn to be located again has come.
  */
-static bool
+static pg_attribute_always_inline bool
 must_locate(const TierPlan *plan, int64 page, int rounds)
 {
 	uint8		place = known.place[page];
@@ -492,7 +508,7 @@ must_locate(const TierPlan *plan, int64 page, int rounds)
 }
 
 /* Count a page of tier into the survey, with page_hotness's answers. */
-static void
+static pg_attribute_always_inline void
 survey_count(TierPlan *plan, int tier, int score, int rounds, int used_now)
 {
 	Mp2TierCounts *c = &plan->counts[tier];
@@ -517,53 +533,60 @@ typedef struct PageHotness
 
 /*
  * Survey: the tier and hotness of every page that exists, located where
- * its place is not known well enough.  Returns false when the worker is
- * to stop first.
+ * its place is not known well enough.  The slice's pages are those of its
+ * first buffer to those of its last, taken a window at a time with no
+ * call per page: a round that moves nothing spends most of its time here.
+ * Returns false when the worker is to stop first.
  */
 static bool
 survey(TierPlan *plan, Mp2Round *round)
 {
-	Mp2Walk		walk;
-	int64	   *pages = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	int64	   *ask = palloc(sizeof(int64) * PGMP2_WINDOW_PAGES);
 	PageHotness *ask_hot = palloc(sizeof(PageHotness) * PGMP2_WINDOW_PAGES);
 	Mp2WindowNodes wn;
 	bool		full;
+	instr_time	t0;
+	instr_time	t1;
+	int64		first = pgmp2_buffer_first_page(&plan->pool, plan->first_buf);
+	int64		last = pgmp2_buffer_last_page(&plan->pool,
+											  plan->first_buf + plan->nbufs - 1);
 
 	known_setup(plan);
 	full = known.full_rounds > 0;
 	pgmp2_window_nodes_init(&wn);
-	pgmp2_walk_pool_range(&walk, plan->first_buf, plan->nbufs);
-	while (!pgmp2_walk_done(&walk))
+	for (int64 from = first; from <= last; from += PGMP2_WINDOW_PAGES)
 	{
-		int			n;
+		int64		to = Min(from + PGMP2_WINDOW_PAGES - 1, last);
 		int			nask = 0;
 
 		if (pgmp2_round_should_stop(round))
 			return false;
-		n = pgmp2_walk_next(&walk, pages, PGMP2_WINDOW_PAGES, NULL, 0, NULL);
-		for (int i = 0; i < n; i++)
+		for (int64 page = from; page <= to; page++)
 		{
 			int			used_now;
 			int			rounds;
-			int			score = page_hotness(&walk.pool, pages[i], &rounds,
+			int			score = page_hotness(&plan->pool, page, &rounds,
 											 &used_now);
-			uint8		place = known.place[pages[i]];
+			uint8		place = known.place[page];
 
-			if (must_locate(plan, pages[i], rounds))
+			if (must_locate(plan, page, rounds))
 			{
 				/* Its hotness kept for the count once it is located. */
 				ask_hot[nask].score = score;
 				ask_hot[nask].rounds = rounds;
 				ask_hot[nask].used_now = used_now;
-				ask[nask++] = pages[i];
+				ask[nask++] = page;
 			}
 			else if (place == PGMP2_TIER_FAST || place == PGMP2_TIER_SLOW)
 				survey_count(plan, place, score, rounds, used_now);
 		}
 		if (nask == 0)
 			continue;
-		pgmp2_window_nodes(&wn, &walk.pool, ask, nask);
+		INSTR_TIME_SET_CURRENT(t0);
+		pgmp2_window_nodes(&wn, &plan->pool, ask, nask);
+		INSTR_TIME_SET_CURRENT(t1);
+		INSTR_TIME_SUBTRACT(t1, t0);
+		plan->locate_ms += INSTR_TIME_GET_MILLISEC(t1);
 		plan->located += wn.nres;
 		for (int j = 0; j < nask; j++)
 			known.place[ask[j]] = PLACE_ABSENT;
@@ -580,7 +603,6 @@ survey(TierPlan *plan, Mp2Round *round)
 							 ask_hot[j].used_now);
 		}
 	}
-	pfree(pages);
 	pfree(ask);
 	pfree(ask_hot);
 	pgmp2_window_nodes_free(&wn);
@@ -931,11 +953,44 @@ publish(const TierPlan *plan, int64 promoted, int64 demoted, double round_ms)
 	LWLockRelease(pgmp2_shared->lock);
 }
 
+/* The time since *since into the phase's total; *since becomes now. */
+static void
+phase_end(TierPlan *plan, TierPhase phase, instr_time *since)
+{
+	instr_time	now;
+	instr_time	elapsed;
+
+	INSTR_TIME_SET_CURRENT(now);
+	elapsed = now;
+	INSTR_TIME_SUBTRACT(elapsed, *since);
+	plan->phase_ms[phase] += INSTR_TIME_GET_MILLISEC(elapsed);
+	*since = now;
+}
+
+/*
+ * Where the round's time went, for a DBA who asks why the worker is busy
+ * (log_min_messages = debug1).
+ */
+static void
+log_round(const TierPlan *plan, int64 promoted, int64 demoted)
+{
+	ereport(DEBUG1,
+			(errmsg_internal("mp2 worker: tier round, slice %d of %d: nodes %.2f ms, history %.2f ms (%d buffers), survey %.2f ms (%lld pages located in %.2f ms), moves %.2f ms (%lld demoted, %lld promoted)",
+							 plan->slice + 1, slices.nslices,
+							 plan->phase_ms[TIER_PHASE_NODES],
+							 plan->phase_ms[TIER_PHASE_HISTORY], plan->nbufs,
+							 plan->phase_ms[TIER_PHASE_SURVEY],
+							 (long long) plan->located, plan->locate_ms,
+							 plan->phase_ms[TIER_PHASE_MOVES],
+							 (long long) demoted, (long long) promoted)));
+}
+
 int64
 pgmp2_tier_round(Mp2Round *round)
 {
 	TierPlan	plan;
 	TimestampTz start = GetCurrentTimestamp();
+	instr_time	since;
 	int			bufs_per_page;
 	int64		demoted;
 	int64		promoted;
@@ -945,6 +1000,7 @@ pgmp2_tier_round(Mp2Round *round)
 				(errmsg("policy tier needs mp2 in shared_preload_libraries")));
 
 	memset(&plan, 0, sizeof(plan));
+	INSTR_TIME_SET_CURRENT(since);
 	pgmp2_pool_get(&plan.pool);
 	if (!plan_nodes(&plan, round))
 		return 0;
@@ -953,10 +1009,15 @@ pgmp2_tier_round(Mp2Round *round)
 	plan.max_score = TIER_HISTORY * bufs_per_page;
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));
 	plan.on_slow = palloc0(sizeof(int64) * (plan.max_score + 1));
+	phase_end(&plan, TIER_PHASE_NODES, &since);
 
 	round->what = "mp2 worker tier round";
-	if (!update_history(&plan, round) || !survey(&plan, round))
+	if (!update_history(&plan, round))
 		return 0;
+	phase_end(&plan, TIER_PHASE_HISTORY, &since);
+	if (!survey(&plan, round))
+		return 0;
+	phase_end(&plan, TIER_PHASE_SURVEY, &since);
 	/*
 	 * No promotion before every slice's share of the cap is known: slices
 	 * are surveyed in order, so after the last one's survey.
@@ -971,8 +1032,10 @@ pgmp2_tier_round(Mp2Round *round)
 		demoted = tier_move(&plan, demote_keep, demote_target, round);
 	if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
 		promoted = tier_move(&plan, promote_keep, promote_target, round);
+	phase_end(&plan, TIER_PHASE_MOVES, &since);
 	record_slice(&plan, promoted, demoted);
 	publish(&plan, promoted, demoted,
 			(double) (GetCurrentTimestamp() - start) / 1000.0);
+	log_round(&plan, promoted, demoted);
 	return promoted + demoted;
 }

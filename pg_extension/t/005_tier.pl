@@ -408,6 +408,20 @@ ok($ok_cap, '... the fast tier within its cap');
 ok(share_on('tier_next', '0,1', 0.85),
 	'... and the hot table still on nodes 0-1');
 
+# With log_min_messages = debug1 the worker logs where each round's time
+# went: here a slice of 8192 buffers, and no more pages located than the
+# progress function allows.
+my $log_at = mp2_alter_system($node, 'log_min_messages = debug1');
+$node->wait_for_log(qr/mp2 worker: tier round, slice \d+ of 4: /, $log_at);
+my ($round_buffers, $round_located) = log_from($node, $log_at) =~
+  /mp2 worker: tier round, slice \d+ of 4: nodes [\d.]+ ms, history [\d.]+ ms \((\d+) buffers\), survey [\d.]+ ms \((\d+) pages located in [\d.]+ ms\), moves [\d.]+ ms \(\d+ demoted, \d+ promoted\)/;
+is($round_buffers, 8192,
+	"at log_min_messages = debug1 a round's line gives its phases' times and its slice's 8192 buffers"
+);
+ok(defined $round_located && $round_located <= 3 * (16384 + 2),
+	'... and the pages it located (' . ($round_located // 'none') . ')');
+mp2_alter_system($node, 'log_min_messages = warning');
+
 note('pages moved by another process are found again');
 # The worker knows the new hot table's pages as fast.  Moved to node 2
 # behind its back, one of them is located again within 8 rounds (each
