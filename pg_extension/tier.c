@@ -169,7 +169,7 @@ typedef enum TierPhase
 	TIER_PHASE_SURVEY,			/* each page's tier and hotness */
 	TIER_PHASE_MOVES,			/* the demote and promote walks */
 	TIER_NR_PHASES
-} TierPhase;
+}			TierPhase;
 
 /* The tiers of this round. */
 typedef struct TierPlan
@@ -217,7 +217,7 @@ typedef struct TierPlan
 	int			next_slow;
 
 	/* Where the round's time went, in ms (the DEBUG1 message). */
-	double		locate_ms;		/* of survey_ms: asking the kernel */
+	double		locate_ms;		/* of the survey's: asking the kernel */
 	double		phase_ms[TIER_NR_PHASES];
 } TierPlan;
 
