@@ -77,6 +77,13 @@ exp_in_guest() {
 	exp_boot "$1" "$2" "$3" "$4" --env "PG_CONFIG=$5" "${@:6}"
 }
 
+# exp_measured NODES: machine.txt's first lines: the day, the guest of
+# NODES nodes, the host's cores and CPU.
+exp_measured() {
+	echo "Measured $(date -u +%Y-%m-%d) in the $1-node QEMU guest (TCG, no KVM) on"
+	echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+}
+
 # exp_pgbench OUT GUEST REPORT ARGS...: the host side of the pgbench
 # experiments (run.sh, rate.sh): experiments/GUEST OUT ARGS in the
 # two-node guest into a new OUT/runs.csv (the host's load in host.txt),
@@ -89,8 +96,7 @@ exp_pgbench() {
 	exp_in_guest 2 1024 5000 "$out" "${PG_CONFIG:-pg_config}" --host-log "$out/host.txt" -- \
 		experiments/"$guest" "$out" "$@"
 	{
-		echo "Measured $(date -u +%Y-%m-%d) in the 2-node QEMU guest (TCG, no KVM) on"
-		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+		exp_measured 2
 		echo "by: experiments/${0##*/} $*"
 	} >"$out/machine.txt"
 	echo

@@ -42,8 +42,7 @@ if [ "$inside" = 0 ]; then
 		"${PG_CONFIG:-$(exp_pg_config "$pg")}" -- \
 		experiments/tier-perf.sh --inside --seconds "$seconds" --settle "$settle" --out "$out"
 	{
-		echo "Measured $(date -u +%Y-%m-%d) in the 4-node QEMU guest (TCG, no KVM) on"
-		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+		exp_measured 4
 		echo "by: experiments/tier-perf.sh --seconds $seconds --settle $settle --pg $pg"
 		echo "mp2 at $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)"
 	} >"$out/machine.txt"

@@ -123,8 +123,7 @@ if [ "$inside" = 0 ]; then
 		experiments/tiering.sh --inside --repeats "$repeats" --seconds "$seconds" --out "$out" \
 		--arms "$arms" --loads "$loads"
 	{
-		echo "Measured $(date -u +%Y-%m-%d) in the 4-node QEMU guest (TCG, no KVM) on"
-		echo "a $(nproc)-core host ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+		exp_measured 4
 		echo "by: experiments/tiering.sh --repeats $repeats --seconds $seconds --pg $pg --arms '$arms' --loads '$loads'"
 		echo "wall time of the guest run: $((SECONDS - start)) s"
 	} >"$out/machine.txt"
