@@ -66,6 +66,19 @@
  * they find is kept.  A round that finds nothing to move then locates an
  * eighth of its slice, and one that moves little, little more.
  *
+ * While nothing else moves pages, a round does less.  Whether anything
+ * did is in /proc/vmstat: pages migrated, swapped in or copied into a new
+ * huge page by khugepaged, system wide.  When these rise by no more than
+ * the worker itself moved, no page of the pool can be where the worker
+ * does not remember it, and the refresh share is not located.  When they
+ * rise by more, the refresh share is located for the next 8 passes, as
+ * above.  And while nothing else moves pages, a round whose slice has no
+ * page used this round off the fast tier (on a slow node, without memory
+ * or not known), no hot page waiting for room in any slice and the fast
+ * tier within its cap has nothing to move, and skips the survey: it
+ * reads the history only.  Its slice's counts are then as old as the
+ * slice's last survey, which comes at least once in 8 visits.
+ *
  * The tiers' nodes and the checks of the settings are in tier_settings.c.
  *
  *-------------------------------------------------------------------------
@@ -76,6 +89,7 @@
 #include "portability/instr_time.h"
 #include "port/pg_bitutils.h"
 #include "storage/buf_internals.h"
+#include "storage/fd.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -118,6 +132,7 @@ typedef struct TierSliceCounts
 	int64		hot[PGMP2_NR_TIERS];
 	int64		used[PGMP2_NR_TIERS];
 	int64		waiting;		/* hot pages on slow nodes left for want of room */
+	uint32		surveyed;		/* the visit of its last survey */
 }			TierSliceCounts;
 
 /* The slices, in the worker's memory; reset with the history. */
@@ -148,6 +163,26 @@ StaticAssertDecl(PGMP2_TIER_FAST < PLACE_OTHER && PGMP2_TIER_SLOW < PLACE_OTHER,
 #define TIER_REFRESH_VISITS	8
 /* ... in runs of this many pages, which one mincore() and one call ask. */
 #define TIER_REFRESH_RUN	512
+
+/*
+ * Whether anything but the worker moved pages since the last round: the
+ * sum of these counters of /proc/vmstat against the pages the worker moved.
+ */
+static const char *const stir_counters[] = {
+	"pgmigrate_success",		/* migrated: move_pages, NUMA balancing,
+								 * compaction, demotion */
+	"pswpin",					/* swapped in, maybe on another node */
+	"thp_collapse_alloc",		/* copied into a new huge page */
+};
+
+typedef struct TierStir
+{
+	int64		counted;		/* the counters' sum at the last round; -1: none */
+	int64		own;			/* base pages the worker moved since */
+	int			rounds;			/* rounds left that locate the refresh share */
+}			TierStir;
+
+static TierStir stir = {-1, 0, 0};
 
 /* The places, in the worker's memory; for one pool and one pair of tiers. */
 typedef struct TierKnown
@@ -189,6 +224,8 @@ typedef struct TierPlan
 	int			nbufs;
 	uint32		visits;			/* of this slice, this one included */
 	int64		located;		/* pages located in this round */
+	bool		stirred;		/* something else moved pages lately */
+	int64		used_off_fast;	/* pages of buffers used now not known fast */
 	int64		candidates;		/* hot pages on slow nodes in the slice */
 
 	/* Survey: pages per hotness, on each tier. */
@@ -248,6 +285,9 @@ pgmp2_tier_reset(void)
 	if (known.place != NULL)
 		pfree(known.place);
 	memset(&known, 0, sizeof(known));
+	stir.counted = -1;
+	stir.own = 0;
+	stir.rounds = 0;
 	if (tier_shared != NULL)
 		memset(tier_shared, 0, pgmp2_tier_shmem_size());
 }
@@ -258,11 +298,27 @@ pgmp2_tier_reset(void)
  */
 
 /*
- * Record for each buffer of the slice whether it was used since the last
- * visit.  Returns false when the worker is to stop first.
+ * Whether a buffer used this round lies on a page not known to be on the
+ * fast tier: one the survey would have to look at.
  */
 static bool
-update_history(const TierPlan *plan, Mp2Round *round)
+used_off_fast(const TierPlan *plan, int b)
+{
+	int64		last = pgmp2_buffer_last_page(&plan->pool, b);
+
+	for (int64 page = pgmp2_buffer_first_page(&plan->pool, b); page <= last; page++)
+		if (known.place[page] != PGMP2_TIER_FAST)
+			return true;
+	return false;
+}
+
+/*
+ * Record for each buffer of the slice whether it was used since the last
+ * visit, and count in plan->used_off_fast those used on pages not known
+ * to be fast.  Returns false when the worker is to stop first.
+ */
+static bool
+update_history(TierPlan *plan, Mp2Round *round)
 {
 	bool		primed = plan->visits > 1;
 
@@ -294,6 +350,8 @@ update_history(const TierPlan *plan, Mp2Round *round)
 		}
 		h->usage = (uint8) usage;
 		h->used = (uint8) ((h->used << 1) | (used ? 1 : 0));
+		if (used && used_off_fast(plan, b))
+			plan->used_off_fast++;
 	}
 	return true;
 }
@@ -450,8 +508,63 @@ plan_nodes(TierPlan *plan, Mp2Round *round)
 }
 
 /*
+ * The sum of stir_counters in /proc/vmstat; -1 when it cannot be read.
+ */
+static int64
+read_stir_counters(void)
+{
+	FILE	   *f = AllocateFile("/proc/vmstat", "r");
+	char		name[64];
+	long long	value;
+	int64		sum = 0;
+	bool		found = false;
+
+	if (f == NULL)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &value) == 2)
+		for (int i = 0; i < lengthof(stir_counters); i++)
+			if (strcmp(name, stir_counters[i]) == 0)
+			{
+				sum += value;
+				found = true;
+			}
+	FreeFile(f);
+	return found ? sum : -1;
+}
+
+/*
+ * Whether anything but the worker moved pages since the last round (or
+ * it cannot be told), into plan->stirred: then this round and those of
+ * the next 8 passes over the pool locate the refresh share.
+ */
+static void
+stir_begin(TierPlan *plan)
+{
+	int64		counted = read_stir_counters();
+
+	if (counted < 0 || stir.counted < 0 || counted - stir.counted > stir.own)
+		stir.rounds = TIER_REFRESH_VISITS * slices.nslices;
+	stir.counted = counted;
+	stir.own = 0;
+	plan->stirred = stir.rounds > 0;
+}
+
+/*
+ * At the end of a round, the pool pages it moved: as base pages, which
+ * /proc/vmstat counts.  A round cut short does not come here, so the
+ * next one counts its moves as another's and locates the refresh share.
+ */
+static void
+stir_end(const TierPlan *plan, int64 moved)
+{
+	stir.own += moved * (int64) Max(plan->pool.page_size / (Size) sysconf(_SC_PAGESIZE), 1);
+	if (stir.rounds > 0)
+		stir.rounds--;
+}
+
+/*
  * The places of this round's pool and tiers: kept when they are those of
- * the last round, else all unknown.
+ * the last round, else all unknown, and every slice surveyed once.
  */
 static void
 known_setup(const TierPlan *plan)
@@ -468,6 +581,7 @@ known_setup(const TierPlan *plan)
 										 (Size) plan->pool.npages);
 	memset(known.place, PLACE_UNKNOWN, (Size) plan->pool.npages);
 	known.npages = plan->pool.npages;
+	known.full_rounds = slices.nslices;
 	strlcpy(known.fast, fast, sizeof(known.fast));
 	strlcpy(known.slow, slow, sizeof(known.slow));
 }
@@ -493,7 +607,8 @@ known_found(const TierPlan *plan, int64 page, int node)
 /*
  * Whether the survey locates page, whose buffers were used in rounds of
  * the last ones: its place is not known, it had no memory and a buffer
- * was used since, or its run's turn to be located again has come.
+ * was used since, or, while something else moves pages, its run's turn
+ * to be located again has come.
  */
 static pg_attribute_always_inline bool
 must_locate(const TierPlan *plan, int64 page, int rounds)
@@ -503,7 +618,8 @@ must_locate(const TierPlan *plan, int64 page, int rounds)
 	if (known.full_rounds > 0 || place == PLACE_UNKNOWN ||
 		(place == PLACE_ABSENT && rounds > 0))
 		return true;
-	return (page / TIER_REFRESH_RUN) % TIER_REFRESH_VISITS ==
+	return plan->stirred &&
+		(page / TIER_REFRESH_RUN) % TIER_REFRESH_VISITS ==
 		plan->visits % TIER_REFRESH_VISITS;
 }
 
@@ -551,7 +667,6 @@ survey(TierPlan *plan, Mp2Round *round)
 	int64		last = pgmp2_buffer_last_page(&plan->pool,
 											  plan->first_buf + plan->nbufs - 1);
 
-	known_setup(plan);
 	full = known.full_rounds > 0;
 	pgmp2_window_nodes_init(&wn);
 	for (int64 from = first; from <= last; from += PGMP2_WINDOW_PAGES)
@@ -611,6 +726,37 @@ survey(TierPlan *plan, Mp2Round *round)
 	return true;
 }
 
+/* The fast tier's cap in pages, into the counts the round publishes. */
+static int64
+fast_cap(TierPlan *plan)
+{
+	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
+
+	plan->counts[PGMP2_TIER_FAST].cap_pages = cap;
+	plan->counts[PGMP2_TIER_SLOW].cap_pages = -1;
+	return cap;
+}
+
+/*
+ * Whether this round surveys its slice, or reads the history only.  It
+ * surveys while something else moves pages or places are to be learnt,
+ * when it may have something to move (a page of its slice used this
+ * round off the fast tier, a hot page of any slice waiting for room, the
+ * fast tier over its cap), and at least once in 8 visits of its slice.
+ */
+static bool
+survey_needed(TierPlan *plan)
+{
+	const TierSliceCounts *entry = &slices.slice[plan->slice];
+	int64		cap = fast_cap(plan);
+
+	return plan->stirred || known.full_rounds > 0 ||
+		slices.known < slices.nslices ||
+		plan->visits - entry->surveyed >= TIER_HISTORY ||
+		plan->used_off_fast > 0 || slices.sum.waiting > 0 ||
+		slices.sum.pages[PGMP2_TIER_FAST] > cap;
+}
+
 /* How many pages the fast nodes may still take before they run short. */
 static int64
 fast_room(const TierPlan *plan)
@@ -633,7 +779,7 @@ static void
 plan_moves(TierPlan *plan, int64 budget, bool may_promote)
 {
 	const TierSliceCounts *old = &slices.slice[plan->slice];
-	int64		cap = (int64) (pgmp2_fast_fraction * (double) plan->pool.npages);
+	int64		cap = fast_cap(plan);
 	int64		on_fast = slices.sum.pages[PGMP2_TIER_FAST] -
 		old->pages[PGMP2_TIER_FAST] + plan->counts[PGMP2_TIER_FAST].pages;
 	int64		waiting = slices.sum.waiting - old->waiting;
@@ -644,9 +790,6 @@ plan_moves(TierPlan *plan, int64 budget, bool may_promote)
 	int64		promote;
 	int64		room;
 	int64		want;
-
-	plan->counts[PGMP2_TIER_FAST].cap_pages = cap;
-	plan->counts[PGMP2_TIER_SLOW].cap_pages = -1;
 
 	/*
 	 * Demote the least hot pages beyond the cap, and cold pages (once the
@@ -881,8 +1024,8 @@ plan_slice(TierPlan *plan)
 }
 
 /*
- * What the slice holds after the round's moves, into its entry and the
- * sums; then on to the next slice.  Promoted pages were hot.
+ * What the slice holds after the round's survey and moves, into its entry
+ * and the sums.  Promoted pages were hot.
  */
 static void
 record_slice(const TierPlan *plan, int64 promoted, int64 demoted)
@@ -910,8 +1053,15 @@ record_slice(const TierPlan *plan, int64 promoted, int64 demoted)
 		slices.sum.used[i] += now.used[i] - entry->used[i];
 	}
 	slices.sum.waiting += now.waiting - entry->waiting;
+	now.surveyed = plan->visits;
 	*entry = now;
 	slices.known = Max(slices.known, plan->slice + 1);
+}
+
+/* On to the next slice; after the last, a pass over the pool is done. */
+static void
+next_slice(const TierPlan *plan)
+{
 	slices.next = (plan->slice + 1) % slices.nslices;
 	if (slices.next == 0)
 		tier_shared->passes++;
@@ -972,17 +1122,19 @@ phase_end(TierPlan *plan, TierPhase phase, instr_time *since)
  * (log_min_messages = debug1).
  */
 static void
-log_round(const TierPlan *plan, int64 promoted, int64 demoted)
+log_round(const TierPlan *plan, bool surveyed, int64 promoted, int64 demoted)
 {
 	ereport(DEBUG1,
-			(errmsg_internal("mp2 worker: tier round, slice %d of %d: nodes %.2f ms, history %.2f ms (%d buffers), survey %.2f ms (%lld pages located in %.2f ms), moves %.2f ms (%lld demoted, %lld promoted)",
+			(errmsg_internal("mp2 worker: tier round, slice %d of %d: nodes %.2f ms, history %.2f ms (%d buffers), survey %.2f ms (%lld pages located in %.2f ms), moves %.2f ms (%lld demoted, %lld promoted)%s%s",
 							 plan->slice + 1, slices.nslices,
 							 plan->phase_ms[TIER_PHASE_NODES],
 							 plan->phase_ms[TIER_PHASE_HISTORY], plan->nbufs,
 							 plan->phase_ms[TIER_PHASE_SURVEY],
 							 (long long) plan->located, plan->locate_ms,
 							 plan->phase_ms[TIER_PHASE_MOVES],
-							 (long long) demoted, (long long) promoted)));
+							 (long long) demoted, (long long) promoted,
+							 surveyed ? "" : ", survey skipped: nothing to move",
+							 plan->stirred ? ", refresh on: pages moved by others" : "")));
 }
 
 int64
@@ -992,6 +1144,7 @@ pgmp2_tier_round(Mp2Round *round)
 	TimestampTz start = GetCurrentTimestamp();
 	instr_time	since;
 	int			bufs_per_page;
+	bool		surveyed;
 	int64		demoted;
 	int64		promoted;
 
@@ -1005,6 +1158,8 @@ pgmp2_tier_round(Mp2Round *round)
 	if (!plan_nodes(&plan, round))
 		return 0;
 	plan_slice(&plan);
+	known_setup(&plan);
+	stir_begin(&plan);
 	bufs_per_page = (int) Max(plan.pool.page_size / BLCKSZ, 1) + 1;
 	plan.max_score = TIER_HISTORY * bufs_per_page;
 	plan.on_fast = palloc0(sizeof(int64) * (plan.max_score + 1));
@@ -1015,27 +1170,34 @@ pgmp2_tier_round(Mp2Round *round)
 	if (!update_history(&plan, round))
 		return 0;
 	phase_end(&plan, TIER_PHASE_HISTORY, &since);
-	if (!survey(&plan, round))
-		return 0;
-	phase_end(&plan, TIER_PHASE_SURVEY, &since);
-	/*
-	 * No promotion before every slice's share of the cap is known: slices
-	 * are surveyed in order, so after the last one's survey.
-	 */
-	plan_moves(&plan, round->budget, slices.known == slices.nslices ||
-			   plan.slice == slices.nslices - 1);
-
-	/* A walk only when there is something to move. */
 	demoted = 0;
 	promoted = 0;
-	if (plan.to_demote > 0)
-		demoted = tier_move(&plan, demote_keep, demote_target, round);
-	if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
-		promoted = tier_move(&plan, promote_keep, promote_target, round);
-	phase_end(&plan, TIER_PHASE_MOVES, &since);
-	record_slice(&plan, promoted, demoted);
+	surveyed = survey_needed(&plan);
+	if (surveyed)
+	{
+		if (!survey(&plan, round))
+			return 0;
+		phase_end(&plan, TIER_PHASE_SURVEY, &since);
+
+		/*
+		 * No promotion before every slice's share of the cap is known:
+		 * slices are surveyed in order, so after the last one's survey.
+		 */
+		plan_moves(&plan, round->budget, slices.known == slices.nslices ||
+				   plan.slice == slices.nslices - 1);
+
+		/* A walk only when there is something to move. */
+		if (plan.to_demote > 0)
+			demoted = tier_move(&plan, demote_keep, demote_target, round);
+		if (plan.to_promote > 0 && !pgmp2_round_should_stop(round))
+			promoted = tier_move(&plan, promote_keep, promote_target, round);
+		phase_end(&plan, TIER_PHASE_MOVES, &since);
+		record_slice(&plan, promoted, demoted);
+	}
+	next_slice(&plan);
+	stir_end(&plan, promoted + demoted);
 	publish(&plan, promoted, demoted,
 			(double) (GetCurrentTimestamp() - start) / 1000.0);
-	log_round(&plan, promoted, demoted);
+	log_round(&plan, surveyed, promoted, demoted);
 	return promoted + demoted;
 }

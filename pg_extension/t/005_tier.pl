@@ -289,6 +289,23 @@ cmp_ok($d1 - $d0, '<=', 64,
 ok(share_on('pgbench_accounts', '0,1', 0.85),
 	'... and the table is still on nodes 0-1');
 
+note('nothing to move and nothing else moving pages: the survey is skipped');
+# Once the pages the test's own queries use are on the fast tier, and
+# nothing but the worker moved pages for 8 passes (/proc/vmstat), a round
+# reads the buffer headers only: no page located, none moved.
+my $quiet_at = mp2_alter_system($node, 'log_min_messages = debug1');
+my $skipped =
+  qr/mp2 worker: tier round, slice \d+ of \d+: nodes [\d.]+ ms, history [\d.]+ ms \((\d+) buffers\), survey [\d.]+ ms \((\d+) pages located in [\d.]+ ms\), moves [\d.]+ ms \((\d+) demoted, (\d+) promoted\), survey skipped: nothing to move/;
+$r0 = tier_rounds();
+$rounds = rounds_until($r0, 30, sub { log_from($node, $quiet_at) =~ $skipped });
+my @skip = log_from($node, $quiet_at) =~ $skipped;
+ok( defined $rounds && "@skip" eq '32768 0 0 0',
+	'without load a round reads the 32768 buffer headers and skips its survey: no page located or moved (after '
+	  . ($rounds // 'more')
+	  . ' rounds: '
+	  . (@skip ? "@skip" : 'no such round') . ')');
+mp2_alter_system($node, 'log_min_messages = warning');
+
 note('the hot set moves to a table the tier has no room for beside the first');
 # Counted from before the table is made: reading it to make its index and
 # its checksum makes it hot at once.
