@@ -644,11 +644,22 @@ def _tiering_rounds(d):
     except OSError:
         return ''
     phases = ('nodes_ms', 'history_ms', 'survey_ms', 'locate_ms', 'moves_ms')
+    # Rounds that may skip their survey say whether they did, and whether
+    # they located the refresh share (rounds.csv's last two columns).
+    flags = bool(rounds) and 'skipped' in rounds[0]
+
+    def moved(r):
+        return number(r['demoted']) + number(r['promoted'])
+    kinds = (('moved nothing', lambda r: moved(r) == 0),
+             ('moved pages', lambda r: moved(r) > 0))
+    if flags:
+        kinds = (('skipped the survey', lambda r: r['skipped'] == '1'),
+                 ('surveyed, moved nothing', lambda r: r['skipped'] == '0' and moved(r) == 0),
+                 ('moved pages', lambda r: moved(r) > 0))
     rows = []
     for l in TIERING_LOADS:
         mine = [r for r in rounds if r['load'] == l]
-        for kind, keep in (('moved nothing', lambda r: number(r['demoted']) + number(r['promoted']) == 0),
-                           ('moved pages', lambda r: number(r['demoted']) + number(r['promoted']) > 0)):
+        for kind, keep in kinds:
             g = [r for r in mine if keep(r)]
             if not g:
                 continue
@@ -656,7 +667,8 @@ def _tiering_rounds(d):
             rows.append([l, kind, str(len(g))] +
                         ['%.2f' % median([number(r[c]) for r in g]) for c in phases] +
                         ['%.2f' % median(total), show(median([number(r['buffers']) for r in g])),
-                         show(median([number(r['located']) for r in g]))])
+                         show(median([number(r['located']) for r in g]))] +
+                        (['%d' % sum(r['refresh'] == '1' for r in g)] if flags else []))
     if not rows:
         return ''
     return '\n'.join([
@@ -666,10 +678,12 @@ def _tiering_rounds(d):
         'repeats: medians in ms.  nodes: the topology and the tiers read;',
         "history: the slice's buffer headers; survey: each page's tier and",
         'hotness, of it locate: the kernel asked where pages are; moves: the',
-        'demote and promote walks.', '']) + '\n' + table(
+        'demote and promote walks.'] +
+        (['refresh on: the rounds that located the refresh share, something',
+          'else having moved pages (/proc/vmstat).'] if flags else []) + ['']) + '\n' + table(
         ['load', 'rounds that', 'rounds', 'nodes ms', 'history ms', 'survey ms', 'of it locate ms',
-         'moves ms', 'round ms', 'buffers read', 'pages located'],
-        'llrrrrrrrrr', rows)
+         'moves ms', 'round ms', 'buffers read', 'pages located'] + (['refresh on'] if flags else []),
+        'llrrrrrrrrr' + ('r' if flags else ''), rows)
 
 
 # ---- experiments/numa-views.sh: where is the buffer pool? -------------------

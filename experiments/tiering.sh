@@ -189,7 +189,7 @@ chown "$PG_USER": "$DIR"
 
 echo "arm,load,repeat,t,hot_table,hot_share_fast,other_share_fast,a_fast,a_pages,b_fast,b_pages,cold_fast,cold_pages,pgpromote_success,pgdemote,pgmigrate_success,numa_hint_faults,numa_pte_updates,kdamond_cpu_s,worker_cpu_s,worker_moved,server_stime_s,guest_cpu_s,guest_sys_s" >"$out/samples.csv"
 echo "arm,load,repeat,t,tps,p99_ms" >"$out/tps.csv"
-echo "arm,load,repeat,round,slice,slices,nodes_ms,history_ms,buffers,survey_ms,located,locate_ms,moves_ms,demoted,promoted" >"$out/rounds.csv"
+echo "arm,load,repeat,round,slice,slices,nodes_ms,history_ms,buffers,survey_ms,located,locate_ms,moves_ms,demoted,promoted,skipped,refresh" >"$out/rounds.csv"
 echo "arm,load,repeat,node,os_pages" >"$out/placement.csv"
 echo "arm,load,repeat,kdamond,scheme,action,nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds,cpu_s" >"$out/damon-stats.csv"
 : >"$out/damon-settings.txt"
@@ -430,11 +430,14 @@ numab_stop() {
 
 # tier_rounds ARM LOAD REPEAT LINE0: the worker's DEBUG1 line per tier
 # round, in the server log after line LINE0, into rounds.csv (where each
-# round's time went).
+# round's time went; whether it skipped its survey, and whether it
+# located the refresh share because something else moved pages).
 tier_rounds() {
 	tail -n +"$(($4 + 1))" "$PGTMP/server.log" |
 		awk -v pre="$1,$2,$3" 'sub(/.*mp2 worker: tier round, slice /, "") {
-			gsub(/[^0-9.]+/, ","); sub(/,$/, ""); print pre "," ++n "," $0 }' >>"$out/rounds.csv"
+			skipped = /survey skipped/ ? 1 : 0; refresh = /refresh on/ ? 1 : 0
+			gsub(/[^0-9.]+/, ","); sub(/,$/, "")
+			print pre "," ++n "," $0 "," skipped "," refresh }' >>"$out/rounds.csv"
 }
 
 # ---- the arms ----------------------------------------------------------
