@@ -467,11 +467,24 @@ def _tiering_mover_rates(g, mover):
     return still, moving
 
 
+def _tiering_cell(values, form='%s'):
+    """median (smallest-largest) of numbers over the repeats, the extremes
+    only for more than one; inf is "never"."""
+    shown = lambda x: 'never' if math.isinf(x) else show(x) if form == '%s' else form % x
+    m = median(values)
+    text = shown(m)
+    if len(values) > 1:
+        lo, hi = spread(values)
+        text += ' (%s-%s)' % (shown(lo), shown(hi))
+    return text
+
+
 def tiering(args):
     """tiering.sh's samples: DIR/summary.md and the medians for the plots.
 
-    DIR/samples.csv, DIR/tps.csv, DIR/tables.csv and DIR/conditions.txt
-    of experiments/tiering.sh into DIR/summary.md, and the medians over
+    DIR/samples.csv, DIR/tps.csv, DIR/tables.csv, DIR/conditions.txt,
+    DIR/kernel-time.csv and DIR/rounds.csv (when there) of
+    experiments/tiering.sh into DIR/summary.md, and the medians over
     the repeats per load, arm and time for the plots:
     DIR/.placement-LOAD-ARM.dat, DIR/.migrated-LOAD-ARM.dat,
     DIR/.tps-LOAD-ARM.dat."""
@@ -504,15 +517,7 @@ def tiering(args):
     def full(g, col):
         return [number(r[col]) for r in g if r[col] != '']
 
-    def cell(values, form='%s'):
-        # median (smallest-largest) over the repeats; inf is "never"
-        shown = lambda x: 'never' if math.isinf(x) else show(x) if form == '%s' else form % x
-        m = median(values)
-        text = shown(m)
-        if len(values) > 1:
-            lo, hi = spread(values)
-            text += ' (%s-%s)' % (shown(lo), shown(hi))
-        return text
+    cell = _tiering_cell
 
     rows = []
     guest_sys_none = {}
@@ -632,7 +637,66 @@ def tiering(args):
          'server system CPU s',
          'guest system CPU s', 'above none, s', 'guest CPU ms / transaction', 'median TPS', 'median p99 ms'],
         'llrrrrrrrrrrrrrrrrrrrrr', rows)
-    write(os.path.join(d, 'summary.md'), out + _tiering_rounds(d))
+    write(os.path.join(d, 'summary.md'), out + _tiering_kernel_time(d) + _tiering_rounds(d))
+
+
+def _tiering_kernel_time(d):
+    """The table of DIR/kernel-time.csv (ftrace's function profiler during
+    the load): per load and arm, the ms and calls of NUMA balancing's
+    functions and its kernel time above arm none; '' without
+    kernel-time.csv."""
+    try:
+        rows_in = read(os.path.join(d, 'kernel-time.csv'))
+    except OSError:
+        return ''
+    funcs = ('task_numa_work', 'handle_mm_fault', 'migrate_misplaced_folio')
+    # (load, arm) -> repeat -> function -> (hits, ms)
+    runs = {}
+    for r in rows_in:
+        runs.setdefault((r['load'], r['arm']), {}).setdefault(r['repeat'], {})[r['function']] = (
+            number(r['hits']), number(r['time_ms']))
+    none_fault = {}
+    for l in TIERING_LOADS:
+        ms = [f['handle_mm_fault'][1] for f in runs.get((l, 'none'), {}).values() if 'handle_mm_fault' in f]
+        if ms:
+            none_fault[l] = median(ms)
+    rows = []
+    for l in TIERING_LOADS:
+        for a in TIERING_ARMS:
+            reps = runs.get((l, a))
+            if not reps:
+                continue
+            row = [l, a]
+            for fn in funcs:
+                got = [f[fn] for f in reps.values() if fn in f]
+                row += [_tiering_cell([ms for hits, ms in got], '%.1f') if got else '-',
+                        _tiering_cell([hits for hits, ms in got]) if got else '-']
+            above = [f['task_numa_work'][1] + f['handle_mm_fault'][1] - none_fault[l]
+                     for f in reps.values()
+                     if l in none_fault and 'task_numa_work' in f and 'handle_mm_fault' in f]
+            row.append(_tiering_cell(above, '%+.1f') if above else '')
+            rows.append(row)
+    if not rows:
+        return ''
+    return '\n'.join([
+        '', "## NUMA balancing's kernel time", '',
+        "ftrace's function profiler in every arm, from pgbench's start to its",
+        'end: the ms in each function, its children included (graph-time 1),',
+        'time blocked not (sleep-time 0), summed over the vCPUs, and its hits',
+        '(calls); medians over the repeats (smallest-largest when more than one).',
+        "task_numa_work: NUMA balancing's scanner; handle_mm_fault: every page",
+        "fault's handler, the sampler's faults included (a hint fault's",
+        'handling, do_numa_page, is inlined in it); migrate_misplaced_folio: a',
+        "promotion's migration, within handle_mm_fault.  NUMA balancing's",
+        'kernel time above none: task_numa_work + handle_mm_fault of the arm',
+        'less the median handle_mm_fault of arm none under the same load, in',
+        "ms; the fault's entry and exit, outside handle_mm_fault, are not in",
+        "it.  The profiler's own cost is partly in the times.", '']) + '\n' + table(
+        ['load', 'arm', 'task_numa_work ms', 'hits', 'handle_mm_fault ms', 'hits',
+         'migrate_misplaced_folio ms', 'hits',
+         "NUMA balancing's kernel time above none, ms (task_numa_work + handle_mm_fault"
+         " - none's median handle_mm_fault)"],
+        'llrrrrrrr', rows)
 
 
 def _tiering_rounds(d):

@@ -61,6 +61,20 @@
 # logs every transaction: TPS and the 99th percentile of the latency per
 # second.
 #
+# NUMA balancing's CPU, measured in the kernel: in every arm, ftrace's
+# function profiler times, from pgbench's start to its end, the
+# functions where it spends CPU: task_numa_work (the scanner, run as task
+# work on the way back to user space), handle_mm_fault (every page
+# fault's handler, the sampler's too; do_numa_page, a hint fault's
+# handling, is inlined in it), migrate_misplaced_folio (a promotion's
+# migration, within handle_mm_fault) and task_numa_fault (a hint fault's
+# accounting): their calls and time summed over the CPUs, children
+# included (graph-time 1), time blocked not (sleep-time 0).  The profiler
+# is turned off and the options restored after each arm.  summary.md
+# gives NUMA balancing's kernel time as task_numa_work and
+# handle_mm_fault of an arm above handle_mm_fault of arm none; the
+# fault's entry and exit, outside handle_mm_fault, are not timed.
+#
 # The emulated nodes have equal latency (QEMU), so TPS cannot gain from
 # the placement; placement, churn (pages migrated) and CPU can be compared.
 #
@@ -71,8 +85,9 @@
 # Installs the extension into PostgreSQL VERSION (default 15) and boots
 # the patched kernel (cached).  Writes DIR/samples.csv, DIR/tps.csv,
 # DIR/placement.csv (the pool's pages per node at the start of each
-# arm), DIR/damon-settings.txt, DIR/damon-stats.csv, DIR/numab-settings.txt,
-# DIR/summary.md, and per load DIR/placement-LOAD.png,
+# arm), DIR/kernel-time.csv (per arm, load and repeat each profiled
+# function's calls and ms), DIR/damon-settings.txt, DIR/damon-stats.csv,
+# DIR/numab-settings.txt, DIR/summary.md, and per load DIR/placement-LOAD.png,
 # DIR/migrations-LOAD.png and DIR/tps-LOAD.png (default results/tiering).
 set -euo pipefail
 
@@ -139,6 +154,12 @@ fi
 
 DIR=/tmp/mp2-tiering-exp
 DAMON=/sys/kernel/mm/damon/admin
+T=/sys/kernel/tracing
+# The functions where NUMA balancing spends CPU, timed in every arm: the
+# scanner (task work), every page fault's handler (do_numa_page, the hint
+# fault's handling, is inlined in it), a promotion's migration (within
+# handle_mm_fault) and the hint fault's accounting.
+PROF_FUNCTIONS="task_numa_work handle_mm_fault migrate_misplaced_folio task_numa_fault"
 HZ=$(getconf CLK_TCK)
 half=$((seconds / 2))
 
@@ -191,6 +212,7 @@ echo "arm,load,repeat,t,hot_table,hot_share_fast,other_share_fast,a_fast,a_pages
 echo "arm,load,repeat,t,tps,p99_ms" >"$out/tps.csv"
 echo "arm,load,repeat,round,slice,slices,nodes_ms,history_ms,buffers,survey_ms,located,locate_ms,moves_ms,demoted,promoted,skipped,refresh" >"$out/rounds.csv"
 echo "arm,load,repeat,node,os_pages" >"$out/placement.csv"
+echo "arm,load,repeat,function,hits,time_ms" >"$out/kernel-time.csv"
 echo "arm,load,repeat,kdamond,scheme,action,nr_tried,sz_tried,nr_applied,sz_applied,qt_exceeds,cpu_s" >"$out/damon-stats.csv"
 : >"$out/damon-settings.txt"
 : >"$out/numab-settings.txt"
@@ -270,6 +292,88 @@ sample() {
 	[ "$b" = ",," ] && b="',,'"
 	[ "$c" = ",," ] && c="',,'"
 	psql_q "SELECT $a || $b || $c || (SELECT coalesce(pages_moved, 0) FROM mp2_worker_info())"
+}
+
+# ---- NUMA balancing's kernel time --------------------------------------
+
+# prof_stats: "FUNCTION HITS US" per traced function, the function
+# profiler's tables summed over the CPUs (0 for a function not hit).
+prof_stats() {
+	cat "$T"/trace_stat/function* |
+		awk -v want="${PROF_TRACED[*]}" '
+			BEGIN { n = split(want, f, " "); for (i = 1; i <= n; i++) w[f[i]] = 1 }
+			($1 in w) { h[$1] += $2; t[$1] += $4 == "ms" ? $3 * 1000 : $4 == "s" ? $3 * 1e6 : $3 }
+			END { for (i = 1; i <= n; i++) printf "%s %d %.3f\n", f[i], h[f[i]], t[f[i]] }'
+}
+
+# prof_filter: the profiler restricted to the traced functions.
+prof_filter() {
+	local f
+	: >"$T/set_ftrace_filter"
+	for f in "${PROF_TRACED[@]}"; do echo "$f" >>"$T/set_ftrace_filter"; done
+}
+
+# prof_setup: tracefs mounted, the profiler off and PROF_TRACED set to the
+# functions of PROF_FUNCTIONS the kernel can trace; logs those it cannot
+# and whether turning the profiler on empties its tables (prof_start and
+# prof_stop subtract either way).
+prof_setup() {
+	local f before after resets
+	[ -e "$T/function_profile_enabled" ] || mount -t tracefs nodev "$T"
+	[ -e "$T/function_profile_enabled" ] || { echo "$EXP: no function profiler in this kernel" >&2; exit 1; }
+	echo 0 >"$T/function_profile_enabled"
+	echo nop >"$T/current_tracer"
+	PROF_TRACED=()
+	: >"$T/set_ftrace_filter"
+	for f in $PROF_FUNCTIONS; do
+		if grep -qE "^$f( |$)" "$T/available_filter_functions" &&
+			echo "$f" >>"$T/set_ftrace_filter" 2>/dev/null; then
+			PROF_TRACED+=("$f")
+		else
+			echo "$EXP: WARNING: $f cannot be traced: not in kernel-time.csv" >&2
+		fi
+	done
+	echo "tiering: profiling ${PROF_TRACED[*]}"
+	if [[ " ${PROF_TRACED[*]} " = *" handle_mm_fault "* ]]; then
+		echo 1 >"$T/function_profile_enabled"
+		for _ in $(seq 1 20); do ls / >/dev/null; done
+		echo 0 >"$T/function_profile_enabled"
+		before=$(prof_stats | awk '$1 == "handle_mm_fault" { print $2 }')
+		echo 1 >"$T/function_profile_enabled"
+		after=$(prof_stats | awk '$1 == "handle_mm_fault" { print $2 }')
+		echo 0 >"$T/function_profile_enabled"
+		if [ "$after" -lt "$before" ]; then resets=yes; else resets=no; fi
+		echo "tiering: the function profiler empties its tables when turned on: $resets (handle_mm_fault hits $before after 20 runs of ls, $after when turned on again)"
+	fi
+	: >"$T/set_ftrace_filter"
+}
+
+# prof_start: the profiler on for the traced functions, time with the
+# children and without the time blocked; its tables now in $DIR/prof0.
+prof_start() {
+	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
+	PROF_OPTIONS="$(cat "$T/options/sleep-time") $(cat "$T/options/graph-time")"
+	echo 0 >"$T/options/sleep-time"
+	echo 1 >"$T/options/graph-time"
+	prof_filter
+	echo 1 >"$T/function_profile_enabled"
+	prof_stats >"$DIR/prof0"
+}
+
+# prof_stop ARM LOAD REPEAT: the profiler off (the load's end turns it
+# off), each traced function's calls and ms since prof_start into
+# kernel-time.csv, its filter and options as they were.
+prof_stop() {
+	local sleep graph
+	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
+	echo 0 >"$T/function_profile_enabled"
+	prof_stats >"$DIR/prof1"
+	read -r sleep graph <<<"$PROF_OPTIONS"
+	echo "$sleep" >"$T/options/sleep-time"
+	echo "$graph" >"$T/options/graph-time"
+	: >"$T/set_ftrace_filter"
+	awk -v pre="$1,$2,$3" 'NR == FNR { h[$1] = $2; t[$1] = $3; next }
+		{ printf "%s,%s,%d,%.3f\n", pre, $1, $2 - h[$1], ($3 - t[$1]) / 1000 }' "$DIR/prof0" "$DIR/prof1" >>"$out/kernel-time.csv"
 }
 
 # ---- the arms' movers --------------------------------------------------
@@ -518,6 +622,7 @@ run_arm() {
 	wcpu0=$(cpu_s "$wpid")
 	moved0=$(psql_q "SELECT coalesce(pages_moved, 0) FROM mp2_worker_info()")
 	rm -f "$DIR"/pgbench_log.*
+	prof_start
 	t0=$(date +%s.%N)
 	(
 		cd "$DIR" &&
@@ -525,6 +630,8 @@ run_arm() {
 				-f "$DIR/$load-a.sql" postgres >"$DIR/pgbench-a.log" 2>&1
 		as_pg "$PGBIN/pgbench" -n -c 2 -j 2 -T "$((seconds - half))" -D rows=200000 -l --log-prefix=pgbench_log.b \
 			-f "$DIR/$load-b.sql" postgres >"$DIR/pgbench-b.log" 2>&1
+		# The load is over: so is the profile (its tables stay readable).
+		echo 0 >"$T/function_profile_enabled"
 	) &
 	bg=$!
 	while kill -0 "$bg" 2>/dev/null; do
@@ -543,6 +650,7 @@ run_arm() {
 			'BEGIN { s = b + p - a; printf "%.2f", (s > 0 ? s : 0) }')"
 	done
 	wait "$bg" || true
+	prof_stop "$arm" "$load" "$r"
 	# The last placement, of every table.
 	row=$(sample x 1)
 	sample_row "$arm" "$load" "$r" "$(since "$t0")" b "$row"
@@ -562,6 +670,7 @@ run_arm() {
 	pg_stop
 }
 
+prof_setup
 for r in $(seq 1 "$repeats"); do
 	for load in "${LOADS[@]}"; do
 		for k in "${!ARMS[@]}"; do
