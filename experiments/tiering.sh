@@ -70,7 +70,8 @@
 # migration, within handle_mm_fault) and task_numa_fault (a hint fault's
 # accounting): their calls and time summed over the CPUs, children
 # included (graph-time 1), time blocked not (sleep-time 0).  The profiler
-# is turned off and the options restored after each arm.  summary.md
+# is on for the whole run, in every arm, and read at the load's start and
+# end; its options are restored at the end.  summary.md
 # gives NUMA balancing's kernel time as task_numa_work and
 # handle_mm_fault of an arm above handle_mm_fault of arm none; the
 # fault's entry and exit, outside handle_mm_fault, are not timed.
@@ -306,19 +307,16 @@ prof_stats() {
 			END { for (i = 1; i <= n; i++) printf "%s %d %.3f\n", f[i], h[f[i]], t[f[i]] }'
 }
 
-# prof_filter: the profiler restricted to the traced functions.
-prof_filter() {
-	local f
-	: >"$T/set_ftrace_filter"
-	for f in "${PROF_TRACED[@]}"; do echo "$f" >>"$T/set_ftrace_filter"; done
-}
-
-# prof_setup: tracefs mounted, the profiler off and PROF_TRACED set to the
-# functions of PROF_FUNCTIONS the kernel can trace; logs those it cannot
-# and whether turning the profiler on empties its tables (prof_start and
-# prof_stop subtract either way).
+# prof_setup: tracefs mounted, PROF_TRACED set to the functions of
+# PROF_FUNCTIONS the kernel can trace (a warning for the others), and the
+# profiler on for them, with the children's time and without the time
+# blocked, for the whole run.  It is turned on once, before any server
+# runs, and never toggled between arms: turning it on or off rewrites the
+# traced functions' entries, and under TCG a CPU that runs one of them
+# meanwhile (handle_mm_fault, every page fault) has been seen to take
+# the breakpoint of the rewrite as an Oops.  The arms subtract readings.
 prof_setup() {
-	local f before after resets
+	local f
 	[ -e "$T/function_profile_enabled" ] || mount -t tracefs nodev "$T"
 	[ -e "$T/function_profile_enabled" ] || { echo "$EXP: no function profiler in this kernel" >&2; exit 1; }
 	echo 0 >"$T/function_profile_enabled"
@@ -333,45 +331,36 @@ prof_setup() {
 			echo "$EXP: WARNING: $f cannot be traced: not in kernel-time.csv" >&2
 		fi
 	done
-	echo "tiering: profiling ${PROF_TRACED[*]}"
-	if [[ " ${PROF_TRACED[*]} " = *" handle_mm_fault "* ]]; then
-		echo 1 >"$T/function_profile_enabled"
-		for _ in $(seq 1 20); do ls / >/dev/null; done
-		echo 0 >"$T/function_profile_enabled"
-		before=$(prof_stats | awk '$1 == "handle_mm_fault" { print $2 }')
-		echo 1 >"$T/function_profile_enabled"
-		after=$(prof_stats | awk '$1 == "handle_mm_fault" { print $2 }')
-		echo 0 >"$T/function_profile_enabled"
-		if [ "$after" -lt "$before" ]; then resets=yes; else resets=no; fi
-		echo "tiering: the function profiler empties its tables when turned on: $resets (handle_mm_fault hits $before after 20 runs of ls, $after when turned on again)"
-	fi
-	: >"$T/set_ftrace_filter"
-}
-
-# prof_start: the profiler on for the traced functions, time with the
-# children and without the time blocked; its tables now in $DIR/prof0.
-prof_start() {
 	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
+	echo "tiering: profiling ${PROF_TRACED[*]}"
 	PROF_OPTIONS="$(cat "$T/options/sleep-time") $(cat "$T/options/graph-time")"
 	echo 0 >"$T/options/sleep-time"
 	echo 1 >"$T/options/graph-time"
-	prof_filter
 	echo 1 >"$T/function_profile_enabled"
-	prof_stats >"$DIR/prof0"
 }
 
-# prof_stop ARM LOAD REPEAT: the profiler off (the load's end turns it
-# off), each traced function's calls and ms since prof_start into
-# kernel-time.csv, its filter and options as they were.
-prof_stop() {
+# prof_end: the profiler off, its filter and options as they were.
+prof_end() {
 	local sleep graph
 	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
 	echo 0 >"$T/function_profile_enabled"
-	prof_stats >"$DIR/prof1"
 	read -r sleep graph <<<"$PROF_OPTIONS"
 	echo "$sleep" >"$T/options/sleep-time"
 	echo "$graph" >"$T/options/graph-time"
 	: >"$T/set_ftrace_filter"
+}
+
+# prof_read FILE: the profiler's tables now into FILE.
+prof_read() {
+	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
+	prof_stats >"$1"
+}
+
+# prof_record ARM LOAD REPEAT: each traced function's calls and ms between
+# the readings at the load's start and end ($DIR/prof0, $DIR/prof1) into
+# kernel-time.csv.
+prof_record() {
+	[ ${#PROF_TRACED[@]} -gt 0 ] || return 0
 	awk -v pre="$1,$2,$3" 'NR == FNR { h[$1] = $2; t[$1] = $3; next }
 		{ printf "%s,%s,%d,%.3f\n", pre, $1, $2 - h[$1], ($3 - t[$1]) / 1000 }' "$DIR/prof0" "$DIR/prof1" >>"$out/kernel-time.csv"
 }
@@ -621,8 +610,8 @@ run_arm() {
 	read -r gcpu0 gsys0 <<<"$(guest_cpu)"
 	wcpu0=$(cpu_s "$wpid")
 	moved0=$(psql_q "SELECT coalesce(pages_moved, 0) FROM mp2_worker_info()")
-	rm -f "$DIR"/pgbench_log.*
-	prof_start
+	rm -f "$DIR"/pgbench_log.* "$DIR"/prof1
+	prof_read "$DIR/prof0"
 	t0=$(date +%s.%N)
 	(
 		cd "$DIR" &&
@@ -630,8 +619,8 @@ run_arm() {
 				-f "$DIR/$load-a.sql" postgres >"$DIR/pgbench-a.log" 2>&1
 		as_pg "$PGBIN/pgbench" -n -c 2 -j 2 -T "$((seconds - half))" -D rows=200000 -l --log-prefix=pgbench_log.b \
 			-f "$DIR/$load-b.sql" postgres >"$DIR/pgbench-b.log" 2>&1
-		# The load is over: so is the profile (its tables stay readable).
-		echo 0 >"$T/function_profile_enabled"
+		# The load is over: so is the profile.
+		prof_read "$DIR/prof1"
 	) &
 	bg=$!
 	while kill -0 "$bg" 2>/dev/null; do
@@ -650,7 +639,7 @@ run_arm() {
 			'BEGIN { s = b + p - a; printf "%.2f", (s > 0 ? s : 0) }')"
 	done
 	wait "$bg" || true
-	prof_stop "$arm" "$load" "$r"
+	prof_record "$arm" "$load" "$r"
 	# The last placement, of every table.
 	row=$(sample x 1)
 	sample_row "$arm" "$load" "$r" "$(since "$t0")" b "$row"
@@ -678,6 +667,7 @@ for r in $(seq 1 "$repeats"); do
 		done
 	done
 done
+prof_end
 {
 	echo "page_size $(getconf PAGESIZE)"
 	echo "tiers $(for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
