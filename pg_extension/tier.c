@@ -225,7 +225,7 @@ typedef struct TierPlan
 	uint32		visits;			/* of this slice, this one included */
 	int64		located;		/* pages located in this round */
 	bool		stirred;		/* something else moved pages lately */
-	int64		used_off_fast;	/* pages of buffers used now not known fast */
+	int64		used_off_fast;	/* buffers used now on pages not known fast */
 	int64		candidates;		/* hot pages on slow nodes in the slice */
 
 	/* Survey: pages per hotness, on each tier. */
