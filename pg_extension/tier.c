@@ -225,7 +225,7 @@ typedef struct TierPlan
 	uint32		visits;			/* of this slice, this one included */
 	int64		located;		/* pages located in this round */
 	bool		stirred;		/* something else moved pages lately */
-	int64		used_off_fast;	/* buffers used now on pages not known fast */
+	bool		used_off_fast;	/* a buffer used now is on a page not known fast */
 	int64		candidates;		/* hot pages on slow nodes in the slice */
 
 	/* Survey: pages per hotness, on each tier. */
@@ -314,8 +314,8 @@ used_off_fast(const TierPlan *plan, int b)
 
 /*
  * Record for each buffer of the slice whether it was used since the last
- * visit, and count in plan->used_off_fast those used on pages not known
- * to be fast.  Returns false when the worker is to stop first.
+ * visit, and in plan->used_off_fast whether one so used lies on a page
+ * not known to be fast.  Returns false when the worker is to stop first.
  */
 static bool
 update_history(TierPlan *plan, Mp2Round *round)
@@ -350,8 +350,8 @@ update_history(TierPlan *plan, Mp2Round *round)
 		}
 		h->usage = (uint8) usage;
 		h->used = (uint8) ((h->used << 1) | (used ? 1 : 0));
-		if (used && used_off_fast(plan, b))
-			plan->used_off_fast++;
+		if (used && !plan->used_off_fast && used_off_fast(plan, b))
+			plan->used_off_fast = true;
 	}
 	return true;
 }
@@ -557,7 +557,7 @@ stir_begin(TierPlan *plan)
 static void
 stir_end(const TierPlan *plan, int64 moved)
 {
-	stir.own += moved * (int64) Max(plan->pool.page_size / (Size) sysconf(_SC_PAGESIZE), 1);
+	stir.own += moved * (int64) (plan->pool.page_size / (Size) sysconf(_SC_PAGESIZE));
 	if (stir.rounds > 0)
 		stir.rounds--;
 }
@@ -753,7 +753,7 @@ survey_needed(TierPlan *plan)
 	return plan->stirred || known.full_rounds > 0 ||
 		slices.known < slices.nslices ||
 		plan->visits - entry->surveyed >= TIER_HISTORY ||
-		plan->used_off_fast > 0 || slices.sum.waiting > 0 ||
+		plan->used_off_fast || slices.sum.waiting > 0 ||
 		slices.sum.pages[PGMP2_TIER_FAST] > cap;
 }
 
